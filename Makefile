@@ -1,0 +1,103 @@
+# luavss: build, test, demo, bench, install.   `make help` lists the targets.
+
+LUA      ?= lua5.4
+CC       ?= gcc
+SAN      ?= 0
+
+# Debian packages the project needs to build and test (`make deps`).
+DEPS      = build-essential pkg-config lua5.4 liblua5.4-dev libxml2-dev libvhdi-dev \
+            libxxhash-dev lua-busted luarocks lua-check xfsprogs btrfs-progs
+# Peer tools the benchmarks compare against (`make bench-deps`).
+BENCH_DEPS = findutils coreutils
+
+ifeq ($(SAN),1)
+BUILD    := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT      := -O1
+else
+BUILD    := build/rel
+SANFLAGS :=
+OPT      := -O2
+endif
+
+LUA_INC  := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+XML_INC  := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wvla
+CFLAGS   ?= $(OPT) -g
+ALL_CFLAGS = -std=c11 $(WARN) -fPIC -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(CFLAGS) $(SANFLAGS) \
+            $(LUA_INC) $(XML_INC)
+LIBS     := -lxml2 -lvhdi -lxxhash
+
+ENGINE_SRC  := $(wildcard csrc/*.c)
+BINDING_SRC := $(wildcard csrc/lua/*.c)
+CTEST_SRC   := $(wildcard spec/c/test_*.c)
+ENGINE_OBJ  := $(ENGINE_SRC:csrc/%.c=$(BUILD)/%.o)
+BINDING_OBJ := $(BINDING_SRC:csrc/lua/%.c=$(BUILD)/lua/%.o)
+CTEST_BIN   := $(CTEST_SRC:spec/c/%.c=$(BUILD)/%)
+
+# Run Lua against the in-tree build, ahead of anything installed.
+RUN_ENV  := LUA_PATH_5_4="lua/?.lua;lua/?/init.lua;;" LUA_CPATH_5_4="./?.so;;"
+
+.PHONY: all deps bench-deps test demo bench install clean help FORCE
+
+all: vss/core.so $(BUILD)/libvss.a $(CTEST_BIN)
+
+help:
+	@echo "make deps        install missing Debian packages (apt-get; as root)"
+	@echo "make             build vss/core.so, $(BUILD)/libvss.a and the C tests"
+	@echo "make test        C unit tests, busted specs, luacheck (SAN=1: ASan+UBSan)"
+	@echo "make demo        run examples/quickstart.lua"
+	@echo "make bench       benchmarks against peer tools (prints figures)"
+	@echo "make install     install the rock with luarocks (Lua 5.4)"
+	@echo "make clean       remove build products"
+
+deps:
+	@missing=""; \
+	for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all present"; \
+	else echo "deps: installing$$missing"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+bench-deps:
+	@$(MAKE) --no-print-directory deps DEPS="$(BENCH_DEPS)"
+
+$(BUILD)/%.o: csrc/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libvss.a: $(ENGINE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vss/core.so: $(BINDING_OBJ) $(BUILD)/libvss.a
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(SANFLAGS) -o $@ $(BINDING_OBJ) $(BUILD)/libvss.a $(LIBS)
+
+# The in-tree module `require "vss.core"` finds; refreshed when SAN changes.
+vss/core.so: $(BUILD)/vss/core.so FORCE
+	@mkdir -p vss
+	@cmp -s $< $@ || cp $< $@
+
+$(BUILD)/test_%: spec/c/test_%.c spec/c/check.h $(BUILD)/libvss.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvss.a $(LIBS)
+
+test: all
+	@sh spec/run.sh $(BUILD) $(SAN)
+
+demo: all
+	$(RUN_ENV) $(LUA) examples/quickstart.lua
+
+bench: all bench-deps
+	@for b in bench/*.lua; do echo "== $$b"; $(RUN_ENV) $(LUA) $$b || exit 1; done
+
+install:
+	luarocks --lua-version=5.4 make rockspec/luavss-scm-1.rockspec
+
+clean:
+	rm -rf build vss csrc/*.o csrc/lua/*.o
+
+-include $(ENGINE_OBJ:.o=.d) $(BINDING_OBJ:.o=.d)

@@ -1,0 +1,30 @@
+#include "binding.h"
+
+int vss_lua_fail(lua_State *L, const vss_error *e)
+{
+    luaL_pushfail(L);
+    lua_pushstring(L, e->message[0] != '\0' ? e->message : "unknown error");
+    lua_pushstring(L, e->code[0] != '\0' ? e->code : "EIO");
+    return 3;
+}
+
+void vss_lua_checknargs(lua_State *L, int maxargs)
+{
+    int n = lua_gettop(L);
+    if (n > maxargs) {
+        lua_pushfstring(L, "no more than %d argument%s expected, got %d", maxargs,
+                        maxargs == 1 ? "" : "s", n);
+        luaL_argerror(L, maxargs + 1, lua_tostring(L, -1));
+    }
+}
+
+void vss_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *metamethods,
+                      const luaL_Reg *methods)
+{
+    luaL_newmetatable(L, tname);
+    luaL_setfuncs(L, metamethods, 0);
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}

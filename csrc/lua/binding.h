@@ -1,0 +1,31 @@
+/* Shared helpers of the Lua binding. Only files under csrc/lua/ include the
+ * Lua C API; each of them binds one Lua type or submodule and holds no
+ * backup logic: check arguments, convert, call one engine function, push. */
+#ifndef VSS_LUA_BINDING_H
+#define VSS_LUA_BINDING_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "../error.h"
+
+/* Operational failure: push nil, message, code and return 3. */
+int vss_lua_fail(lua_State *L, const vss_error *e);
+
+/* Raise "bad argument #n to 'f' (no more than N arguments expected)" when
+ * a call has extra arguments, so typos such as set:take(true) fail loudly. */
+void vss_lua_checknargs(lua_State *L, int maxargs);
+
+/* Create the metatable tname (its __name is tname), fill it with the
+ * metamethods, and set __index to a table of the methods. Pops both. */
+void vss_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *metamethods,
+                      const luaL_Reg *methods);
+
+/* The module's entry point (`require "vss.core"`). */
+int luaopen_vss_core(lua_State *L);
+
+/* Submodule openers: each pushes its table (and registers its classes). */
+int vss_lua_open_ranges(lua_State *L);
+int vss_lua_open_filespec(lua_State *L);
+
+#endif

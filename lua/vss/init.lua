@@ -1,0 +1,12 @@
+--- luavss: the Volume Shadow Copy Service model of application-consistent
+-- backup, for Linux, in Lua 5.4. This module is the public face: it gathers
+-- the C core (vss.core) and the pure-Lua conveniences of each submodule.
+local core = require "vss.core"
+
+local vss = {
+  version = core.version,
+  ranges = require "vss.ranges",
+  filespec = require "vss.filespec",
+}
+
+return vss

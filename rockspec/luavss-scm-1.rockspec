@@ -1,0 +1,50 @@
+rockspec_format = "3.0"
+package = "luavss"
+version = "scm-1"
+source = {
+  url = "git+file://./luavss",
+}
+description = {
+  summary = "The Volume Shadow Copy Service backup model for Linux, native engine with a Lua 5.4 API",
+  detailed = [[
+Writers, requesters, components, file specs, partial and differenced files,
+backup stamps, directed and new-target restores and snapshot sets, in C,
+scripted from Lua 5.4. VHD/VHDX virtual disks are sources through libvhdi.
+]],
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.4, < 5.5",
+}
+external_dependencies = {
+  -- libxml2's headers live one level down (/usr/include/libxml2/libxml/).
+  LIBXML2 = { header = "libxml2/libxml/xmlversion.h", library = "xml2" },
+  LIBVHDI = { header = "libvhdi.h", library = "vhdi" },
+  LIBXXHASH = { header = "xxhash.h", library = "xxhash" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    -- Every .c file under csrc/ belongs here (spec/rock_spec.lua checks it).
+    ["vss.core"] = {
+      sources = {
+        "csrc/error.c",
+        "csrc/lua/binding.c",
+        "csrc/lua/core.c",
+        "csrc/lua/filespec.c",
+        "csrc/lua/ranges.c",
+      },
+      defines = { "_GNU_SOURCE", "_FILE_OFFSET_BITS=64" },
+      incdirs = { "$(LIBXML2_INCDIR)/libxml2", "$(LIBVHDI_INCDIR)", "$(LIBXXHASH_INCDIR)" },
+      libdirs = { "$(LIBXML2_LIBDIR)", "$(LIBVHDI_LIBDIR)", "$(LIBXXHASH_LIBDIR)" },
+      libraries = { "xml2", "vhdi", "xxhash" },
+    },
+    ["vss"] = "lua/vss/init.lua",
+    ["vss.ranges"] = "lua/vss/ranges.lua",
+    ["vss.filespec"] = "lua/vss/filespec.lua",
+  },
+}
+test = {
+  type = "command",
+  command = "make test",
+}

@@ -1,0 +1,58 @@
+-- Shared helpers for the specs: temporary directories, shell commands,
+-- and the facts a spec needs to decide whether it can run here.
+local M = {}
+
+-- Quote a string for /bin/sh.
+function M.q(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- Run a shell command; returns its stdout and whether it exited 0.
+function M.sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  return out, ok == true
+end
+
+-- A fresh temporary directory; removed by M.rm_rf when the spec is done.
+function M.tmpdir()
+  local out, ok = M.sh("mktemp -d /tmp/luavss-spec.XXXXXX")
+  assert(ok, out)
+  return (out:gsub("%s+$", ""))
+end
+
+function M.rm_rf(path)
+  assert(path:match("^/tmp/luavss%-"), "refusing to remove " .. path)
+  os.execute("rm -rf " .. M.q(path))
+end
+
+function M.write(path, data)
+  local f = assert(io.open(path, "wb"))
+  assert(f:write(data))
+  assert(f:close())
+end
+
+function M.read(path)
+  local f = assert(io.open(path, "rb"))
+  local data = f:read("a")
+  f:close()
+  return data
+end
+
+function M.is_root()
+  local out = M.sh("id -u")
+  return out:match("^0%s*$") ~= nil
+end
+
+-- The project root (specs run from there) and the shared fixtures beside it.
+M.root = (M.sh("pwd"):gsub("%s+$", ""))
+M.testdata = M.root .. "/../shared/testdata"
+
+function M.exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+return M
