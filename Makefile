@@ -85,11 +85,17 @@ vss/core.so: $(BUILD)/vss/core.so FORCE
 $(BUILD)/test_%: spec/c/test_%.c spec/c/check.h $(BUILD)/libvss.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libvss.a $(LIBS)
 
-test: all
+# The quick-start targets install what is missing first (a no-op when all
+# is present), so they work as written on a fresh Debian machine as root.
+test:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all
 	@sh spec/run.sh $(BUILD) $(SAN)
 
-demo: all
-	$(RUN_ENV) $(LUA) examples/quickstart.lua
+demo:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all
+	@$(RUN_ENV) $(LUA) examples/quickstart.lua
 
 bench: all bench-deps
 	@for b in bench/*.lua; do echo "== $$b"; $(RUN_ENV) $(LUA) $$b || exit 1; done
