@@ -133,6 +133,7 @@ static int ranges_new(lua_State *L)
     vss_lua_checknargs(L, 1);
     if (!lua_isnoneornil(L, 1))
         luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1); /* the list stays at 1, the new object goes at 2 */
     lranges *u = push_new(L);
     u->r = vss_ranges_new();
     if (u->r == NULL)
