@@ -416,7 +416,12 @@ static int m_difference(lua_State *L)
  * a:normalize() == b:normalize() for "the same bytes". */
 static int m_eq(lua_State *L)
 {
-    vss_ranges *a = check_ranges(L, 1), *b = check_ranges(L, 2);
+    lranges *ua = luaL_testudata(L, 1, RANGES_T), *ub = luaL_testudata(L, 2, RANGES_T);
+    if (ua == NULL || ub == NULL || ua->r == NULL || ub->r == NULL) {
+        lua_pushboolean(L, 0); /* a list never equals another kind of userdata */
+        return 1;
+    }
+    vss_ranges *a = ua->r, *b = ub->r;
     size_t n = vss_ranges_count(a);
     lua_pushboolean(L, n == vss_ranges_count(b) &&
                            (n == 0 || memcmp(vss_ranges_items(a), vss_ranges_items(b),
