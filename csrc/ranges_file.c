@@ -122,7 +122,9 @@ static int load_fd(int fd, const char *path, vss_ranges *r, vss_error *e)
 int vss_ranges_load(const char *path, vss_ranges **out, vss_error *e)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO in the way must not hang the open; it is then
+     * refused as not a regular file. Reads of regular files ignore it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return vss_error_sys(e, errno, "ranges file '%s': open", path);
     vss_ranges *r = vss_ranges_new();

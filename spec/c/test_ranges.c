@@ -401,6 +401,9 @@ TEST(load_rejects_bad_files)
     snprintf(path, sizeof path, "%s/missing.bin", d);
     expect_load_error(path, "ENOENT", "No such file");
     expect_load_error(d, "EINVAL", "not a regular file");
+    snprintf(path, sizeof path, "%s/fifo", d);
+    CHECK(mkfifo(path, 0600) == 0);
+    expect_load_error(path, "EINVAL", "not a regular file"); /* and does not hang */
     rm_dir(d);
 }
 
