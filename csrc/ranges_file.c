@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "ranges_impl.h"
 
 /* load reads the pairs straight into the items array. */
@@ -31,45 +32,12 @@ bool vss_ranges_file_reference(const char *s, const char **path)
     return true;
 }
 
-/* read() until n bytes or the end; returns bytes read or -1 with errno. */
-static ssize_t read_full(int fd, void *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = read(fd, (char *)buf + got, n - got);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (k == 0)
-            break;
-        got += (size_t)k;
-    }
-    return (ssize_t)got;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-    size_t put = 0;
-    while (put < n) {
-        ssize_t k = write(fd, (const char *)buf + put, n - put);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        put += (size_t)k;
-    }
-    return 0;
-}
-
 /* Read the pairs into r (count entries reserved); entries checked for
  * offset+length overflow. */
 static int load_pairs(int fd, const char *path, uint64_t count, vss_ranges *r, vss_error *e)
 {
     size_t bytes = (size_t)count * sizeof(vss_range);
-    ssize_t got = read_full(fd, r->items, bytes);
+    ssize_t got = vss_read_full(fd, r->items, bytes);
     if (got < 0)
         return vss_error_sys(e, errno, "ranges file '%s': read", path);
     if ((size_t)got != bytes)
@@ -99,7 +67,7 @@ static int load_fd(int fd, const char *path, vss_ranges *r, vss_error *e)
         return vss_error_set(e, "EINVAL", "ranges file '%s': not a regular file", path);
     uint64_t size = (uint64_t)st.st_size, count;
     unsigned char head[8];
-    ssize_t got = read_full(fd, head, sizeof head);
+    ssize_t got = vss_read_full(fd, head, sizeof head);
     if (got < 0)
         return vss_error_sys(e, errno, "ranges file '%s': read", path);
     if (got != (ssize_t)sizeof head)
@@ -142,12 +110,13 @@ int vss_ranges_load(const char *path, vss_ranges **out, vss_error *e)
 /* ---- saving --------------------------------------------------------- */
 
 /* Write the count and the pairs, little-endian, a bounded chunk at a time. */
-static int write_ranges(int fd, const vss_ranges *r)
+static int write_ranges(int fd, const void *ctx)
 {
     enum { CHUNK = 4096 };
+    const vss_ranges *r = ctx;
     uint64_t buf[2 * CHUNK];
     uint64_t count = htole64((uint64_t)r->count);
-    if (write_full(fd, &count, sizeof count) != 0)
+    if (vss_write_full(fd, &count, sizeof count) != 0)
         return -1;
     for (size_t i = 0; i < r->count; i += CHUNK) {
         size_t n = r->count - i < CHUNK ? r->count - i : CHUNK;
@@ -155,67 +124,13 @@ static int write_ranges(int fd, const vss_ranges *r)
             buf[2 * k] = htole64(r->items[i + k].offset);
             buf[2 * k + 1] = htole64(r->items[i + k].length);
         }
-        if (write_full(fd, buf, n * 2 * sizeof(uint64_t)) != 0)
+        if (vss_write_full(fd, buf, n * 2 * sizeof(uint64_t)) != 0)
             return -1;
     }
     return 0;
 }
 
-/* fsync the directory holding path, so the rename survives a crash. */
-static int sync_parent(const char *path, vss_error *e)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash == NULL ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
-    if (dir == NULL)
-        return vss_error_set(e, "ENOMEM", "ranges file '%s': out of memory", path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = VSS_OK;
-    if (fd < 0 || fsync(fd) != 0)
-        rc = vss_error_sys(e, errno, "ranges file '%s': sync directory '%s'", path, dir);
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
-}
-
 int vss_ranges_save(const vss_ranges *r, const char *path, vss_error *e)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + sizeof ".tmp.XXXXXX");
-    if (tmp == NULL)
-        return vss_error_set(e, "ENOMEM", "ranges file '%s': out of memory", path);
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        vss_error_sys(e, errno, "ranges file '%s': create temporary", path);
-        free(tmp);
-        return VSS_FAIL;
-    }
-    /* Replacing a file keeps its permissions; a new one stays 0600. */
-    struct stat st;
-    const char *step = NULL;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && fchmod(fd, st.st_mode & 07777) != 0)
-        step = "chmod";
-    else if (write_ranges(fd, r) != 0)
-        step = "write";
-    else if (fsync(fd) != 0)
-        step = "fsync";
-    int err = errno;
-    if (close(fd) != 0 && step == NULL) {
-        step = "close";
-        err = errno;
-    }
-    if (step == NULL && rename(tmp, path) != 0) {
-        step = "rename";
-        err = errno;
-    }
-    if (step != NULL) {
-        unlink(tmp);
-        vss_error_sys(e, err, "ranges file '%s': %s", path, step);
-        free(tmp);
-        return VSS_FAIL;
-    }
-    free(tmp);
-    return sync_parent(path, e);
+    return vss_file_replace(path, write_ranges, r, "ranges file", e);
 }

@@ -29,6 +29,7 @@ build = {
     ["vss.core"] = {
       sources = {
         "csrc/error.c",
+        "csrc/fileio.c",
         "csrc/lua/binding.c",
         "csrc/lua/core.c",
         "csrc/lua/filespec.c",
