@@ -52,18 +52,36 @@ int vss_ranges_total(const vss_ranges *r, uint64_t *total, vss_error *e);
 int vss_ranges_parse(const char *s, size_t len, unsigned flags, vss_ranges **out,
                      vss_error *e);
 
+/* True when s[0..len) is a valid inline list (flags 0): the numeric-pair
+ * grammar with every value and every offset+length within 2^64-1. */
+bool vss_ranges_is_inline(const char *s, size_t len);
+
 /* Canonical form: decimal, no blanks. Returns a malloc'd string ("" for an
  * empty list) or NULL with e filled. */
 char *vss_ranges_format(const vss_ranges *r, vss_error *e);
 
+/* The longest formatted entry with its separator: 20 + ':' + 20 + ','. */
+#define VSS_RANGES_MAX_ENTRY_CHARS 42
+
+/* Format entries [first, first+n) into buf (room for
+ * n * VSS_RANGES_MAX_ENTRY_CHARS bytes), canonical form, no NUL added.
+ * Returns the number of bytes written. For previews of long lists. */
+size_t vss_ranges_format_entries(const vss_ranges *r, size_t first, size_t n, char *buf);
+
 /* A partial-file ranges string that is not an inline list names a ranges
  * file: an optional case-insensitive "File=" then a path. Returns true and
- * points *path at the path inside s when s is such a reference. */
+ * points *path at the path inside s when s is such a reference. As VSS
+ * says, anything that does not match the inline grammar is a path, so a
+ * caller that wants the parse error of a mistyped list parses first. "" is
+ * the empty inline list; "File=" alone names nothing (false). */
 bool vss_ranges_file_reference(const char *s, const char **path);
 
 /* Binary ranges file: little-endian u64 count, then count u64 pairs.
- * load checks the count against the file size; save writes a temporary
- * file, fsyncs it and renames it over path. */
+ * load checks the count against the file size (EINVAL when they disagree,
+ * when the file is truncated or when an entry's offset+length overflows;
+ * the errno name when it cannot be read). save writes a temporary file
+ * beside path, fsyncs it, renames it over path and fsyncs the directory;
+ * a replaced file keeps its permissions, a new one is 0600. */
 int vss_ranges_load(const char *path, vss_ranges **out, vss_error *e);
 int vss_ranges_save(const vss_ranges *r, const char *path, vss_error *e);
 
@@ -73,8 +91,9 @@ int vss_ranges_check(const vss_ranges *r, unsigned flags, vss_error *e);
 /* Sort by offset, drop zero-length entries, merge overlapping and adjacent. */
 void vss_ranges_normalize(vss_ranges *r);
 
-/* True when two entries overlap; *first/*second (may be NULL) get their
- * 0-based indices in the list as given. */
+/* True when two entries share a byte (zero-length entries share none);
+ * then *first < *second (either pointer may be NULL) get the 0-based
+ * indices of one such pair in the list as given. */
 bool vss_ranges_overlap(const vss_ranges *r, size_t *first, size_t *second);
 
 /* Cut the list to [0, size): entries past size are dropped, entries that

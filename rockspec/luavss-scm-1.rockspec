@@ -29,10 +29,14 @@ build = {
     ["vss.core"] = {
       sources = {
         "csrc/error.c",
+        "csrc/fileio.c",
         "csrc/lua/binding.c",
         "csrc/lua/core.c",
         "csrc/lua/filespec.c",
         "csrc/lua/ranges.c",
+        "csrc/ranges.c",
+        "csrc/ranges_file.c",
+        "csrc/ranges_ops.c",
       },
       defines = { "_GNU_SOURCE", "_FILE_OFFSET_BITS=64" },
       incdirs = { "$(LIBXML2_INCDIR)/libxml2", "$(LIBVHDI_INCDIR)", "$(LIBXXHASH_INCDIR)" },

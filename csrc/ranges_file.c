@@ -1,0 +1,136 @@
+/* The ranges-file form of a partial file (vss-reference.md §6.1): a string
+ * that names a binary file of little-endian u64 values, the count first,
+ * then offset/length pairs. No magic, no header: the size is the check. */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "ranges_impl.h"
+
+/* load reads the pairs straight into the items array. */
+_Static_assert(sizeof(vss_range) == 16, "vss_range is two packed u64");
+
+bool vss_ranges_file_reference(const char *s, const char **path)
+{
+    if (strncasecmp(s, "File=", 5) == 0) {
+        if (s[5] == '\0')
+            return false; /* "File=" and nothing: no path to name */
+        *path = s + 5;
+        return true;
+    }
+    if (vss_ranges_is_inline(s, strlen(s)))
+        return false;
+    *path = s;
+    return true;
+}
+
+/* Read the pairs into r (count entries reserved); entries checked for
+ * offset+length overflow. */
+static int load_pairs(int fd, const char *path, uint64_t count, vss_ranges *r, vss_error *e)
+{
+    size_t bytes = (size_t)count * sizeof(vss_range);
+    ssize_t got = vss_read_full(fd, r->items, bytes);
+    if (got < 0)
+        return vss_error_sys(e, errno, "ranges file '%s': read", path);
+    if ((size_t)got != bytes)
+        return vss_error_set(e, "EINVAL",
+                             "ranges file '%s': truncated: %zu of %zu bytes of ranges read", path,
+                             (size_t)got, bytes);
+    for (size_t i = 0; i < count; i++) {
+        uint64_t off = le64toh(r->items[i].offset), len = le64toh(r->items[i].length);
+        if (off > UINT64_MAX - len)
+            return vss_error_set(e, "EINVAL",
+                                 "ranges file '%s': entry %zu: offset %" PRIu64 " + length %" PRIu64
+                                 " exceeds 2^64-1",
+                                 path, i + 1, off, len);
+        r->items[i].offset = off;
+        r->items[i].length = len;
+    }
+    r->count = (size_t)count;
+    return VSS_OK;
+}
+
+static int load_fd(int fd, const char *path, vss_ranges *r, vss_error *e)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return vss_error_sys(e, errno, "ranges file '%s': stat", path);
+    if (!S_ISREG(st.st_mode))
+        return vss_error_set(e, "EINVAL", "ranges file '%s': not a regular file", path);
+    uint64_t size = (uint64_t)st.st_size, count;
+    unsigned char head[8];
+    ssize_t got = vss_read_full(fd, head, sizeof head);
+    if (got < 0)
+        return vss_error_sys(e, errno, "ranges file '%s': read", path);
+    if (got != (ssize_t)sizeof head)
+        return vss_error_set(e, "EINVAL",
+                             "ranges file '%s': truncated: %zd bytes, at least 8 expected (the count)",
+                             path, got);
+    memcpy(&count, head, sizeof count);
+    count = le64toh(count);
+    if (size < 8 || count > (size - 8) / 16 || 8 + 16 * count != size)
+        return vss_error_set(e, "EINVAL",
+                             "ranges file '%s': count %" PRIu64 " disagrees with the size %" PRIu64
+                             " (8 + 16 * count bytes expected)",
+                             path, count, size);
+    if (count > SIZE_MAX / sizeof(vss_range) || !vss_ranges_reserve_(r, (size_t)count))
+        return vss_error_set(e, "ENOMEM", "ranges file '%s': out of memory for %" PRIu64 " ranges",
+                             path, count);
+    return load_pairs(fd, path, count, r, e);
+}
+
+int vss_ranges_load(const char *path, vss_ranges **out, vss_error *e)
+{
+    *out = NULL;
+    /* O_NONBLOCK: a FIFO in the way must not hang the open; it is then
+     * refused as not a regular file. Reads of regular files ignore it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return vss_error_sys(e, errno, "ranges file '%s': open", path);
+    vss_ranges *r = vss_ranges_new();
+    int rc = r != NULL ? load_fd(fd, path, r, e)
+                       : vss_error_set(e, "ENOMEM", "ranges file '%s': out of memory", path);
+    close(fd);
+    if (rc != VSS_OK) {
+        vss_ranges_free(r);
+        return VSS_FAIL;
+    }
+    *out = r;
+    return VSS_OK;
+}
+
+/* ---- saving --------------------------------------------------------- */
+
+/* Write the count and the pairs, little-endian, a bounded chunk at a time. */
+static int write_ranges(int fd, const void *ctx)
+{
+    enum { CHUNK = 4096 };
+    const vss_ranges *r = ctx;
+    uint64_t buf[2 * CHUNK];
+    uint64_t count = htole64((uint64_t)r->count);
+    if (vss_write_full(fd, &count, sizeof count) != 0)
+        return -1;
+    for (size_t i = 0; i < r->count; i += CHUNK) {
+        size_t n = r->count - i < CHUNK ? r->count - i : CHUNK;
+        for (size_t k = 0; k < n; k++) {
+            buf[2 * k] = htole64(r->items[i + k].offset);
+            buf[2 * k + 1] = htole64(r->items[i + k].length);
+        }
+        if (vss_write_full(fd, buf, n * 2 * sizeof(uint64_t)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int vss_ranges_save(const vss_ranges *r, const char *path, vss_error *e)
+{
+    return vss_file_replace(path, write_ranges, r, "ranges file", e);
+}
