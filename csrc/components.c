@@ -6,11 +6,7 @@
 #include <strings.h>
 
 #include "docxml.h"
-/* The first ranges.h has a comment opener inside a comment. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wcomment"
 #include "ranges.h"
-#pragma GCC diagnostic pop
 
 struct vss_backup_components {
     char *version;

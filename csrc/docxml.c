@@ -1,9 +1,10 @@
 #include "docxml.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -141,23 +142,18 @@ int vss_xml_read_file(const char *path, char **buf, size_t *len, vss_error *e)
         return vss_error_set(e, "EINVAL", "'%s': not a regular file of at most %u bytes", path,
                              VSS_XML_MAX_FILE);
     }
-    size_t size = (size_t)st.st_size, got = 0;
+    size_t size = (size_t)st.st_size;
     char *p = malloc(size + 1);
     if (p == NULL) {
         close(fd);
         return vss_error_set(e, "ENOMEM", "out of memory reading '%s'", path);
     }
-    while (got < size) {
-        ssize_t r = read(fd, p + got, size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int err = r < 0 ? errno : EIO;
-            free(p);
-            close(fd);
-            return vss_error_sys(e, err, "read '%s'", path);
-        }
-        got += (size_t)r;
+    ssize_t r = vss_read_full(fd, p, size);
+    if (r < 0 || (size_t)r != size) {
+        int err = r < 0 ? errno : EIO;
+        free(p);
+        close(fd);
+        return vss_error_sys(e, err, "read '%s'", path);
     }
     close(fd);
     p[size] = '\0';
@@ -432,61 +428,21 @@ char *vss_xml_dump(xmlDocPtr doc, size_t *len, vss_error *e)
     return out;
 }
 
+typedef struct write_ctx {
+    const char *buf;
+    size_t len;
+} write_ctx;
+
+static int write_buf(int fd, const void *ctx)
+{
+    const write_ctx *w = ctx;
+    return vss_write_full(fd, w->buf, w->len);
+}
+
 int vss_xml_write_file(const char *path, const char *buf, size_t len, vss_error *e)
 {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16), *dcopy = strdup(path);
-    if (tmp == NULL || dcopy == NULL) {
-        free(tmp);
-        free(dcopy);
-        return vss_error_set(e, "ENOMEM", "out of memory");
-    }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int rc = VSS_FAIL;
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        vss_error_sys(e, errno, "create '%s'", tmp);
-        goto out;
-    }
-    for (size_t done = 0; done < len;) {
-        ssize_t w = write(fd, buf + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            vss_error_sys(e, errno, "write '%s'", tmp);
-            goto fail;
-        }
-        done += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        vss_error_sys(e, errno, "fsync '%s'", tmp);
-        goto fail;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        vss_error_sys(e, errno, "close '%s'", tmp);
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        vss_error_sys(e, errno, "rename to '%s'", path);
-        goto fail;
-    }
-    int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    rc = VSS_OK;
-    goto out;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-out:
-    free(tmp);
-    free(dcopy);
-    return rc;
+    write_ctx w = {buf, len};
+    return vss_file_replace(path, write_buf, &w, "document", e);
 }
 
 void vss_xml_prefix_error(vss_error *e, const char *path)
