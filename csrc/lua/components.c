@@ -748,7 +748,13 @@ int vss_lua_open_components(lua_State *L)
         add_closure(L, enum_fields[i].get, cs_get_enum, i);
         add_closure(L, enum_fields[i].set, cs_set_enum, i);
     }
-    lua_pop(L, 2);
+    lua_pop(L, 1);
     luaL_newlib(L, funcs);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "ComponentState"); /* method tables for lua/vss/ */
+    luaL_getmetatable(L, VSS_LUA_BC_T);
+    lua_getfield(L, -1, "__index");
+    lua_setfield(L, -3, "BackupComponents");
+    lua_pop(L, 1);
     return 1;
 }

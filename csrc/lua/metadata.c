@@ -267,6 +267,12 @@ static int wm_get_alternate_location_mapping(lua_State *L)
     return push_file_at(L, vss_wm_alternate_location_mappings(check_wm(L, 1)));
 }
 
+static int wm_get_alternate_location_mapping_count(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)vss_wm_alternate_location_mappings(check_wm(L, 1))->count);
+    return 1;
+}
+
 static int wm_get_component(lua_State *L)
 {
     const vss_writer_metadata *wm = check_wm(L, 1);
@@ -597,6 +603,7 @@ int vss_lua_open_metadata(lua_State *L)
         {"get_exclude_from_snapshot_count", wm_get_exclude_from_snapshot_count},
         {"get_exclude_from_snapshot_file", wm_get_exclude_from_snapshot_file},
         {"get_alternate_location_mapping", wm_get_alternate_location_mapping},
+        {"get_alternate_location_mapping_count", wm_get_alternate_location_mapping_count},
         {"get_component", wm_get_component},
         {"find_component", wm_find_component},
         {"add_component", wm_add_component},
@@ -627,5 +634,13 @@ int vss_lua_open_metadata(lua_State *L)
     vss_lua_newclass(L, VSS_LUA_WM_T, wm_meta, wm_methods);
     vss_lua_newclass(L, VSS_LUA_COMPONENT_T, comp_meta, comp_methods);
     luaL_newlib(L, funcs);
+    /* The method tables, for the pure-Lua conveniences of lua/vss/. */
+    luaL_getmetatable(L, VSS_LUA_WM_T);
+    lua_getfield(L, -1, "__index");
+    lua_setfield(L, -3, "WriterMetadata");
+    luaL_getmetatable(L, VSS_LUA_COMPONENT_T);
+    lua_getfield(L, -1, "__index");
+    lua_setfield(L, -4, "Component");
+    lua_pop(L, 2);
     return 1;
 }
