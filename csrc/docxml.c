@@ -93,6 +93,9 @@ int vss_xextra_put_nodes(const vss_xextra *x, xmlNodePtr node, vss_error *e)
             xmlFreeNode(copy);
             return vss_error_set(e, "ENOMEM", "out of memory");
         }
+        /* The copy declares the namespaces it uses; drop the ones its new
+         * ancestors already declare. */
+        xmlDOMWrapReconcileNamespaces(NULL, copy, 1 /* XML_DOM_RECONNS_REMOVEREDUND */);
     }
     return VSS_OK;
 }
@@ -369,11 +372,18 @@ int vss_xml_set_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, const vo
             return vss_error_set(e, "ENOMEM", "out of memory");
     }
     for (size_t i = 0; extra != NULL && i < extra->nattrs; i++) {
-        xmlAttrPtr copy = xmlCopyProp(node, extra->attrs[i]);
-        if (copy == NULL || xmlAddChild(node, (xmlNodePtr)copy) == NULL) {
-            xmlFreeProp(copy);
-            return vss_error_set(e, "ENOMEM", "out of memory");
+        xmlAttrPtr a = extra->attrs[i];
+        xmlNsPtr ns = NULL;
+        if (a->ns != NULL) {
+            ns = xmlSearchNsByHref(node->doc, node, a->ns->href);
+            if (ns == NULL)
+                ns = xmlNewNs(node, a->ns->href, a->ns->prefix);
         }
+        xmlChar *v = xmlNodeListGetString(a->doc, a->children, 1);
+        xmlAttrPtr copy = xmlNewNsProp(node, ns, a->name, v ? v : (const xmlChar *)"");
+        xmlFree(v);
+        if (copy == NULL)
+            return vss_error_set(e, "ENOMEM", "out of memory");
     }
     return VSS_OK;
 }
