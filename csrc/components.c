@@ -737,6 +737,29 @@ static int check_ranges(const char *what, const char *s, vss_ranges **out, vss_e
     return VSS_OK;
 }
 
+/* §6.1: an inline list, or a ranges file ("File=" optional). Since any
+ * string that fails the grammar could be read as a path, a bare path must
+ * look like one (absolute, a drive, or an environment variable), and a
+ * string that starts like a list must be a valid list. */
+static int check_partial_ranges(const char *ranges, vss_error *e)
+{
+    const char *ref = NULL;
+    if (ranges == NULL || *ranges == '\0')
+        return vss_error_set(e, "EINVAL", "ranges: a range list or a ranges file is required");
+    const char *p = ranges + strspn(ranges, " \t");
+    if (*p >= '0' && *p <= '9')
+        return check_ranges("ranges", ranges, NULL, e);
+    if (!vss_ranges_file_reference(ranges, &ref) || ref == NULL || *ref == '\0')
+        return vss_error_set(e, "EINVAL", "ranges '%s': names no ranges file", ranges);
+    bool drive = ((ref[0] | 0x20) >= 'a' && (ref[0] | 0x20) <= 'z') && ref[1] == ':';
+    if (!(is_sep(ref[0]) || ref[0] == '%' || drive))
+        return vss_error_set(e, "EINVAL",
+                             "ranges '%s': neither a range list nor the full path of a ranges "
+                             "file",
+                             ranges);
+    return VSS_OK;
+}
+
 int vss_bc_add_partial_file(vss_backup_components *bc, vss_bc_component *c, const char *path,
                             const char *filename, const char *ranges, const char *metadata,
                             vss_error *e)
@@ -746,13 +769,7 @@ int vss_bc_add_partial_file(vss_backup_components *bc, vss_bc_component *c, cons
                                           "partial file support");
     if (check_dir("path", path, e) != VSS_OK || check_name("filename", filename, e) != VSS_OK)
         return VSS_FAIL;
-    const char *ref = NULL;
-    if (ranges == NULL || *ranges == '\0')
-        return vss_error_set(e, "EINVAL", "ranges: a range list or a ranges file is required");
-    if (vss_ranges_file_reference(ranges, &ref)) {
-        if (ref == NULL || *ref == '\0')
-            return vss_error_set(e, "EINVAL", "ranges '%s': names no ranges file", ranges);
-    } else if (check_ranges("ranges", ranges, NULL, e) != VSS_OK)
+    if (check_partial_ranges(ranges, e) != VSS_OK)
         return VSS_FAIL;
     /* §6.4: a file is either partial or differenced, never both. */
     for (size_t i = 0; i < c->differenced_file_count; i++) {
