@@ -29,9 +29,14 @@ build = {
     ["vss.core"] = {
       sources = {
         "csrc/error.c",
+        "csrc/filespec.c",
+        "csrc/pathmap.c",
+        "csrc/walker.c",
         "csrc/lua/binding.c",
         "csrc/lua/core.c",
         "csrc/lua/filespec.c",
+        "csrc/lua/pathmap.c",
+        "csrc/lua/walker.c",
         "csrc/lua/ranges.c",
       },
       defines = { "_GNU_SOURCE", "_FILE_OFFSET_BITS=64" },
