@@ -1,5 +1,6 @@
 /* vss.filespec: file descriptors (vss.FileDesc), filespec matching, and the
  * constructors of path maps and walkers. */
+#include <stdio.h>
 #include <string.h>
 
 #include "filespec_types.h"
@@ -29,9 +30,11 @@ static uint32_t check_mask(lua_State *L, int idx, int arg)
 {
     if (lua_isinteger(L, idx)) {
         lua_Integer v = lua_tointeger(L, idx);
-        if (v < 0 || ((lua_Unsigned)v & ~(lua_Unsigned)KNOWN_BITS) != 0)
-            return (uint32_t)luaL_argerror(
-                L, arg, lua_pushfstring(L, "backup_type: unknown bits in 0x%x", (unsigned)v));
+        if (v < 0 || ((lua_Unsigned)v & ~(lua_Unsigned)KNOWN_BITS) != 0) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "backup_type: unknown bits in 0x%llx", (long long)v);
+            return (uint32_t)luaL_argerror(L, arg, msg);
+        }
         return (uint32_t)v;
     }
     if (!lua_istable(L, idx))
@@ -241,10 +244,10 @@ static int fd_tostring(lua_State *L)
         lua_pushfstring(L, " alternate_location=%s", d->alternate_location);
     else
         lua_pushliteral(L, "");
+    char mask[40] = ")";
     if (d->backup_type_mask != VSS_FSBT_DEFAULT)
-        lua_pushfstring(L, " backup_type=0x%x)", (unsigned)d->backup_type_mask);
-    else
-        lua_pushliteral(L, ")");
+        snprintf(mask, sizeof mask, " backup_type=0x%x)", (unsigned)d->backup_type_mask);
+    lua_pushstring(L, mask);
     lua_concat(L, 3);
     return 1;
 }
