@@ -29,48 +29,70 @@ static lwalker *check_walker(lua_State *L, int idx)
     return p;
 }
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
+/* The iterator is a closure whose upvalues are the entry's keys and kind
+ * names, made once: setting a field then costs no string lookup, which is
+ * a good part of the per-entry time on a big tree. */
+enum {
+    K_PATH = 1, K_ORIGINAL, K_RELPATH, K_NAME, K_KIND, K_MODE, K_SIZE, K_MTIME, K_MTIME_NSEC,
+    K_UID, K_GID, K_INO, K_DEV, K_NLINK, K_ERROR, K_CODE, K_ERRNO,
+    K_KIND0, /* vss_entry_kind names follow, in enum order */
+    N_UPVALUES = K_KIND0 + VSS_ENTRY_ERROR
+};
+static const char *const keys[] = {"path", "original", "relpath", "name", "kind", "mode", "size",
+                                   "mtime", "mtime_nsec", "uid", "gid", "ino", "dev", "nlink",
+                                   "error", "code", "errno"};
+
+#define KEY(k) lua_pushvalue(L, lua_upvalueindex(k))
+
+static void set_int(lua_State *L, int k, lua_Integer v)
 {
+    KEY(k);
     lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
+    lua_rawset(L, -3);
+}
+
+static void set_str(lua_State *L, int k, const char *v)
+{
+    KEY(k);
+    lua_pushstring(L, v);
+    lua_rawset(L, -3);
 }
 
 static void push_entry(lua_State *L, const vss_walk_entry *en)
 {
     lua_createtable(L, 0, 16);
+    KEY(K_PATH);
     lua_pushstring(L, en->path);
-    if (en->original != en->path) {
-        lua_setfield(L, -2, "path");
-        lua_pushstring(L, en->original);
+    if (en->original == en->path) {
+        KEY(K_ORIGINAL);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -5);
+        lua_rawset(L, -3);
     } else {
-        lua_pushvalue(L, -1);
-        lua_setfield(L, -3, "path");
+        lua_rawset(L, -3);
+        set_str(L, K_ORIGINAL, en->original);
     }
-    lua_setfield(L, -2, "original");
-    lua_pushstring(L, en->relpath);
-    lua_setfield(L, -2, "relpath");
-    lua_pushstring(L, en->name);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, vss_entry_kind_name(en->kind));
-    lua_setfield(L, -2, "kind");
+    set_str(L, K_RELPATH, en->relpath);
+    set_str(L, K_NAME, en->name);
+    KEY(K_KIND);
+    KEY(K_KIND0 + (int)en->kind);
+    lua_rawset(L, -3);
     if (en->has_stat) {
         const struct stat *st = &en->st;
-        set_int(L, "mode", (lua_Integer)st->st_mode);
-        set_int(L, "size", (lua_Integer)st->st_size);
-        set_int(L, "mtime", (lua_Integer)st->st_mtim.tv_sec);
-        set_int(L, "mtime_nsec", (lua_Integer)st->st_mtim.tv_nsec);
-        set_int(L, "uid", (lua_Integer)st->st_uid);
-        set_int(L, "gid", (lua_Integer)st->st_gid);
-        set_int(L, "ino", (lua_Integer)st->st_ino);
-        set_int(L, "dev", (lua_Integer)st->st_dev);
-        set_int(L, "nlink", (lua_Integer)st->st_nlink);
+        set_int(L, K_MODE, (lua_Integer)st->st_mode);
+        set_int(L, K_SIZE, (lua_Integer)st->st_size);
+        set_int(L, K_MTIME, (lua_Integer)st->st_mtim.tv_sec);
+        set_int(L, K_MTIME_NSEC, (lua_Integer)st->st_mtim.tv_nsec);
+        set_int(L, K_UID, (lua_Integer)st->st_uid);
+        set_int(L, K_GID, (lua_Integer)st->st_gid);
+        set_int(L, K_INO, (lua_Integer)st->st_ino);
+        set_int(L, K_DEV, (lua_Integer)st->st_dev);
+        set_int(L, K_NLINK, (lua_Integer)st->st_nlink);
     }
     if (en->kind == VSS_ENTRY_ERROR) {
-        lua_pushstring(L, en->message);
-        lua_setfield(L, -2, "error");
-        lua_pushstring(L, en->code);
-        lua_setfield(L, -2, "code");
-        set_int(L, "errno", en->sys_errno);
+        set_str(L, K_ERROR, en->message);
+        set_str(L, K_CODE, en->code);
+        set_int(L, K_ERRNO, en->sys_errno);
     }
 }
 
@@ -201,11 +223,22 @@ int vss_lua_walk(lua_State *L)
     if (vss_walker_open(&p->w, d, &o, &e) != VSS_OK)
         return vss_lua_fail(L, &e);
     p->state = W_OPEN;
-    lua_pushcfunction(L, w_next);
+    luaL_getmetafield(L, -1, "__index");
+    lua_getfield(L, -1, "next");
+    lua_remove(L, -2);
     lua_pushvalue(L, -2);
     lua_pushnil(L);
     lua_pushvalue(L, -4);
     return 4;
+}
+
+static void push_next(lua_State *L)
+{
+    for (int k = K_PATH; k < K_KIND0; k++)
+        lua_pushstring(L, keys[k - 1]);
+    for (int k = 0; k <= VSS_ENTRY_ERROR; k++)
+        lua_pushstring(L, vss_entry_kind_name((vss_entry_kind)k));
+    lua_pushcclosure(L, w_next, N_UPVALUES);
 }
 
 void vss_lua_register_walker(lua_State *L)
@@ -214,6 +247,11 @@ void vss_lua_register_walker(lua_State *L)
                                     {"__close", w_close},
                                     {"__tostring", w_tostring},
                                     {NULL, NULL}};
-    static const luaL_Reg methods[] = {{"next", w_next}, {"close", w_close}, {NULL, NULL}};
+    static const luaL_Reg methods[] = {{"close", w_close}, {NULL, NULL}};
     vss_lua_newclass(L, VSS_WALKER_T, meta, methods);
+    luaL_getmetatable(L, VSS_WALKER_T);
+    lua_getfield(L, -1, "__index");
+    push_next(L);
+    lua_setfield(L, -2, "next");
+    lua_pop(L, 2);
 }
