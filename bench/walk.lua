@@ -57,7 +57,8 @@ local t_walk, n_walk = best_of(3, function()
 end)
 
 -- find counts the marker file too.
-assert(n_find == N + 1 and n_findstat == N + 1 and n_walk == N + 1, ("counts differ: find %d, walk %d"):format(n_find, n_walk))
+assert(n_find == N + 1 and n_findstat == N + 1 and n_walk == N + 1,
+  ("counts differ: find %d, walk %d"):format(n_find, n_walk))
 print(("find -type f | wc -l : %7.3f s  (%d files)"):format(t_find, n_find))
 print(("find -type f -printf : %7.3f s  (%d files, lstat each)"):format(t_findstat, n_findstat))
 print(("vss.filespec walk    : %7.3f s  (%d files, lstat + entry table each)"):format(t_walk, n_walk))
