@@ -317,6 +317,23 @@ static int report(vss_walker *w, size_t len, const struct stat *st)
     return 1;
 }
 
+/* Make the directory fd the top of the stack (it is consumed). Returns 0,
+ * or 1 with an error entry ready. */
+static int push_fd(vss_walker *w, int fd, size_t len, size_t nex, bool has_stat)
+{
+    DIR *dir = fdopendir(fd);
+    if (dir == NULL) {
+        int err = errno;
+        close(fd);
+        return report_error(w, len, err, "open directory", has_stat);
+    }
+    if (push(w, dir, len, nex) != 0) {
+        closedir(dir);
+        return report_error(w, len, ENOMEM, "open directory", has_stat);
+    }
+    return 0;
+}
+
 static int open_root(vss_walker *w)
 {
     size_t len = w->root_len;
@@ -329,17 +346,7 @@ static int open_root(vss_walker *w)
     int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return report_error(w, len, errno, "open directory", false);
-    DIR *dir = fdopendir(fd);
-    if (dir == NULL) {
-        int err = errno;
-        close(fd);
-        return report_error(w, len, err, "open directory", false);
-    }
-    if (push(w, dir, len, nex) != 0) {
-        closedir(dir);
-        return report_error(w, len, ENOMEM, "open directory", false);
-    }
-    return 0;
+    return push_fd(w, fd, len, nex, false);
 }
 
 /* A directory entry at the current path (length len) in frame f. st is its
@@ -386,16 +393,8 @@ static int enter_directory(vss_walker *w, size_t fi, size_t len, const char *nam
         w->entry.st = *known;
         return report_error(w, len, 0, "directory changed during the walk:", true);
     }
-    DIR *dir = fdopendir(fd);
-    if (dir == NULL) {
-        int err = errno;
-        close(fd);
-        return report_error(w, len, err, "open directory", true);
-    }
-    if (push(w, dir, len, nex) != 0) {
-        closedir(dir);
-        return report_error(w, len, ENOMEM, "open directory", true);
-    }
+    if (push_fd(w, fd, len, nex, true))
+        return 1;
     return hidden ? 0 : report(w, len, &st);
 }
 

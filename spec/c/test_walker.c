@@ -26,6 +26,16 @@ static void mk(const char *rel)
     }
 }
 
+/* Files prefix000 .. prefix<n-1>. */
+static void mk_numbered(const char *prefix, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s%03d", prefix, i);
+        mk(name);
+    }
+}
+
 static void fresh_root(void)
 {
     if (root[0] != '\0') {
@@ -260,11 +270,7 @@ TEST(directory_swapped_for_symlink_mid_walk_is_not_followed)
     /* Created first, so on most filesystems read after the files below. */
     mk("tree/d/inner/");
     mk("tree/d/inner/x");
-    for (int i = 0; i < 40; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "tree/d/f%02d", i);
-        mk(name);
-    }
+    mk_numbered("tree/d/f", 40);
     vss_filedesc d;
     CHECK(vss_filedesc_init(&d, sub("tree"), "*", true, NULL, 0, NULL) == VSS_OK);
     vss_walker *w;
@@ -337,11 +343,7 @@ TEST(open_directories_bounded_by_depth_and_closed_on_free)
         strcat(rel, "d/");
         mk(rel);
     }
-    for (int i = 0; i < 300; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "deep/w%03d", i);
-        mk(name);
-    }
+    mk_numbered("deep/w", 300);
     vss_filedesc d;
     CHECK(vss_filedesc_init(&d, sub("deep"), "*", true, NULL, 0, NULL) == VSS_OK);
     int before = count_fds();
