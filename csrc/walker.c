@@ -21,6 +21,7 @@ struct vss_walker {
     vss_filedesc *ex; /* paths normalized */
     size_t nex;
     unsigned flags;
+    bool skip_stat;
     bool started;
 
     /* disk = root + "/" + relpath of the current entry; orig likewise under
@@ -101,6 +102,7 @@ int vss_walker_open(vss_walker **out, const vss_filedesc *d, const vss_walk_opti
         return VSS_FAIL;
     }
     w->flags = o->flags;
+    w->skip_stat = o->skip_stat;
     w->alternate = d->alternate_location != NULL;
     const char *root = o->root ? o->root : w->alternate ? d->alternate_location : d->path;
     const char *orig = o->original_root ? o->original_root : d->path;
@@ -317,6 +319,20 @@ static int report(vss_walker *w, size_t len, const struct stat *st)
     return 1;
 }
 
+/* An entry known by its d_type alone (skip_stat). */
+static int report_type(vss_walker *w, size_t len, unsigned char type)
+{
+    vss_walk_entry *en = &w->entry;
+    if (set_paths(w, len) != 0)
+        return report_error(w, len, ENOMEM, "walk", false);
+    en->kind = type == DT_REG ? VSS_ENTRY_FILE : type == DT_LNK ? VSS_ENTRY_SYMLINK : VSS_ENTRY_OTHER;
+    en->has_stat = false;
+    en->sys_errno = 0;
+    en->code = NULL;
+    en->message = NULL;
+    return 1;
+}
+
 /* Make the directory fd the top of the stack (it is consumed). Returns 0,
  * or 1 with an error entry ready. */
 static int push_fd(vss_walker *w, int fd, size_t len, size_t nex, bool has_stat)
@@ -447,6 +463,8 @@ int vss_walker_next(vss_walker *w, const vss_walk_entry **entry)
         if (type != DT_UNKNOWN &&
             (!vss_filespec_match(w->d.filespec, name, w->flags) || excluded(w, f, name)))
             continue;
+        if (type != DT_UNKNOWN && w->skip_stat)
+            return report_type(w, len, type);
         struct stat st;
         if (fstatat(dirfd(f->dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             return report_error(w, len, errno, "lstat", false);

@@ -172,6 +172,18 @@ describe("FileDesc:walk", function()
     assert.equals("directory", by.Directory3.kind)
   end)
 
+  it("skips the lstat of files with stat = false, keeping kinds and paths", function()
+    local d1 = doc_tree(root)
+    assert(os.execute("ln -s File1.txt " .. q(d1 .. "/link")))
+    local with = walk(fs.new(d1, "*", true))
+    local without, by = walk(fs.new(d1, "*", true), { stat = false })
+    assert.equals(with, without)
+    assert.is_nil(by["File1.txt"].size)
+    assert.is_nil(by["link"].mode)
+    assert.equals("symlink", by["link"].kind)
+    assert.is_number(by["Directory2"].ino) -- directories are opened, their data comes free
+  end)
+
   it("subtracts excludes given as descriptors or tables", function()
     local d1 = doc_tree(root)
     mkdirs(root, { "Directory1/Directory2/Deep/", "Directory1/Directory2/Deep/File1.txt" })

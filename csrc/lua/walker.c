@@ -51,10 +51,18 @@ static void set_int(lua_State *L, int k, lua_Integer v)
     lua_rawset(L, -3);
 }
 
+/* lua_pushstring goes through Lua's string cache keyed by the pointer;
+ * the walker's buffers sit at one address, so every lookup would strcmp
+ * against the previous path. With the length given, none is made. */
+static void push_str(lua_State *L, const char *v)
+{
+    lua_pushlstring(L, v, strlen(v));
+}
+
 static void set_str(lua_State *L, int k, const char *v)
 {
     KEY(k);
-    lua_pushstring(L, v);
+    push_str(L, v);
     lua_rawset(L, -3);
 }
 
@@ -62,7 +70,7 @@ static void push_entry(lua_State *L, const vss_walk_entry *en)
 {
     lua_createtable(L, 0, 16);
     KEY(K_PATH);
-    lua_pushstring(L, en->path);
+    push_str(L, en->path);
     if (en->original == en->path) {
         KEY(K_ORIGINAL);
         lua_pushvalue(L, -2);
@@ -147,7 +155,7 @@ static const char *resolve(lua_State *L, int keep, vss_pathmap *map, const char 
     return s;
 }
 
-/* d:walk{ excludes = {...}, root = path_map, caseless = bool }
+/* d:walk{ excludes = {...}, root = path_map, caseless = bool, stat = bool }
  * -> iterator, walker, nil, walker | nil, message, code */
 int vss_lua_walk(lua_State *L)
 {
@@ -163,13 +171,16 @@ int vss_lua_walk(lua_State *L)
     while (lua_next(L, 2) != 0) {
         lua_pop(L, 1);
         const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        if (k == NULL || (strcmp(k, "excludes") && strcmp(k, "root") && strcmp(k, "caseless")))
+        if (k == NULL || (strcmp(k, "excludes") && strcmp(k, "root") && strcmp(k, "caseless") &&
+                          strcmp(k, "stat")))
             luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'",
                                                 k ? k : luaL_typename(L, -1)));
     }
     vss_walk_options o = {0};
     lua_getfield(L, 2, "caseless"); /* 3 */
     o.flags = lua_toboolean(L, 3) ? VSS_MATCH_CASELESS : 0;
+    o.skip_stat = lua_getfield(L, 2, "stat") != LUA_TNIL && !lua_toboolean(L, -1);
+    lua_pop(L, 1);
     lua_getfield(L, 2, "root"); /* 4 */
     vss_pathmap *map = NULL;
     if (!lua_isnil(L, 4)) {

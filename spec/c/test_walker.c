@@ -152,6 +152,30 @@ TEST(entries_carry_lstat_data_and_both_paths)
     vss_filedesc_clear(&d);
 }
 
+TEST(skip_stat_keeps_kinds_without_lstat_data)
+{
+    doc_tree();
+    CHECK(symlink("File1.txt", sub("Directory1/link")) == 0);
+    vss_walk_options o = {.skip_stat = true};
+    char *d1 = strdup(sub("Directory1"));
+    char *with = walk(d1, "*", true, NULL), *without = walk(d1, "*", true, &o);
+    CHECK_STR(with, without);
+    CHECK_CONTAINS(without, "symlink link\n");
+    free(with);
+    free(without);
+    vss_filedesc d;
+    CHECK(vss_filedesc_init(&d, d1, "File1.txt", false, NULL, 0, NULL) == VSS_OK);
+    vss_walker *w;
+    CHECK(vss_walker_open(&w, &d, &o, NULL) == VSS_OK);
+    const vss_walk_entry *en;
+    CHECK(vss_walker_next(w, &en) == 1);
+    CHECK(en->kind == VSS_ENTRY_FILE && !en->has_stat && en->code == NULL);
+    CHECK(vss_walker_next(w, &en) == 0);
+    vss_walker_free(w);
+    vss_filedesc_clear(&d);
+    free(d1);
+}
+
 TEST(excludes_subtract_directly_or_recursively)
 {
     doc_tree();
@@ -392,6 +416,7 @@ TEST(cleanup)
 }
 
 RUN_TESTS("test_walker", T(doc_example_directory1), T(entries_carry_lstat_data_and_both_paths),
+          T(skip_stat_keeps_kinds_without_lstat_data),
           T(excludes_subtract_directly_or_recursively),
           T(alternate_location_is_read_and_stands_for_path),
           T(symlinks_are_reported_never_followed),
