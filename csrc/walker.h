@@ -51,7 +51,8 @@ typedef struct vss_walk_entry {
     vss_entry_kind kind;
     const char *path;     /* the path read on disk */
     const char *original; /* the path it stands for; == path without an alternate location */
-    const char *relpath;  /* below the walked directory, '/'-separated, never "" */
+    const char *relpath;  /* below the walked directory, '/'-separated; "" only for
+                           * an error entry about the walked directory itself */
     const char *name;     /* last component of relpath */
     bool has_stat;        /* st is lstat data (false for some errors) */
     struct stat st;
