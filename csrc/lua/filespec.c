@@ -1,8 +1,292 @@
-/* Placeholder until the filespec binding lands. */
-#include "binding.h"
+/* vss.filespec: file descriptors (vss.FileDesc), filespec matching, and the
+ * constructors of path maps and walkers. */
+#include <stdio.h>
+#include <string.h>
+
+#include "filespec_types.h"
+
+static const struct {
+    const char *name;
+    uint32_t bit;
+} backup_types[] = {
+    {"full_backup_required", VSS_FSBT_FULL_BACKUP_REQUIRED},
+    {"differential_backup_required", VSS_FSBT_DIFFERENTIAL_BACKUP_REQUIRED},
+    {"incremental_backup_required", VSS_FSBT_INCREMENTAL_BACKUP_REQUIRED},
+    {"log_backup_required", VSS_FSBT_LOG_BACKUP_REQUIRED},
+    {"full_snapshot_required", VSS_FSBT_FULL_SNAPSHOT_REQUIRED},
+    {"differential_snapshot_required", VSS_FSBT_DIFFERENTIAL_SNAPSHOT_REQUIRED},
+    {"incremental_snapshot_required", VSS_FSBT_INCREMENTAL_SNAPSHOT_REQUIRED},
+    {"log_snapshot_required", VSS_FSBT_LOG_SNAPSHOT_REQUIRED},
+    {"created_during_backup", VSS_FSBT_CREATED_DURING_BACKUP},
+    /* Aliases for groups, accepted on input only. */
+    {"all_backup_required", VSS_FSBT_ALL_BACKUP_REQUIRED},
+    {"all_snapshot_required", VSS_FSBT_ALL_SNAPSHOT_REQUIRED},
+};
+enum { N_SINGLE_BITS = 9, N_TYPES = sizeof backup_types / sizeof backup_types[0] };
+#define KNOWN_BITS 0x10F0Fu
+
+/* A backup-type mask at idx: a list of names or a number. */
+static uint32_t check_mask(lua_State *L, int idx, int arg)
+{
+    if (lua_isinteger(L, idx)) {
+        lua_Integer v = lua_tointeger(L, idx);
+        if (v < 0 || ((lua_Unsigned)v & ~(lua_Unsigned)KNOWN_BITS) != 0) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "backup_type: unknown bits in 0x%llx", (long long)v);
+            return (uint32_t)luaL_argerror(L, arg, msg);
+        }
+        return (uint32_t)v;
+    }
+    if (!lua_istable(L, idx))
+        return (uint32_t)luaL_argerror(
+            L, arg,
+            lua_pushfstring(L, "backup_type: list of names or integer expected, got %s",
+                            luaL_typename(L, idx)));
+    uint32_t mask = 0;
+    lua_Integer n = luaL_len(L, idx);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, idx, i);
+        const char *s = lua_tostring(L, -1);
+        size_t k = 0;
+        while (s != NULL && lua_type(L, -1) == LUA_TSTRING && k < N_TYPES &&
+               strcmp(backup_types[k].name, s) != 0)
+            k++;
+        if (s == NULL || lua_type(L, -1) != LUA_TSTRING || k == N_TYPES)
+            return (uint32_t)luaL_argerror(
+                L, arg,
+                lua_pushfstring(L, "backup_type: unknown name '%s' at entry %d",
+                                s ? s : luaL_typename(L, -1), (int)i));
+        mask |= backup_types[k].bit;
+        lua_pop(L, 1);
+    }
+    return mask;
+}
+
+static const char *opt_string(lua_State *L, int idx, int arg, const char *what, const char *name)
+{
+    if (lua_isnoneornil(L, idx))
+        return NULL;
+    if (lua_type(L, idx) != LUA_TSTRING) {
+        luaL_argerror(L, arg,
+                      lua_pushfstring(L, "%s%s%s: string expected, got %s", what ? what : "",
+                                      what ? "." : "", name, luaL_typename(L, idx)));
+    }
+    return lua_tostring(L, idx);
+}
+
+/* Fill out from the five values at base..base+4 (path, filespec,
+ * recursive, alternate_location, backup_type). */
+static void from_values(lua_State *L, int base, int arg, const char *what, vss_filedesc *out)
+{
+    const char *path = opt_string(L, base, arg, what, "path");
+    const char *filespec = opt_string(L, base + 1, arg, what, "filespec");
+    if (path == NULL || filespec == NULL)
+        luaL_argerror(L, arg,
+                      lua_pushfstring(L, "%s%s%s: string expected, got nil", what ? what : "",
+                                      what ? "." : "", path == NULL ? "path" : "filespec"));
+    if (!lua_isnoneornil(L, base + 2) && !lua_isboolean(L, base + 2))
+        luaL_argerror(L, arg,
+                      lua_pushfstring(L, "%s%srecursive: boolean expected, got %s",
+                                      what ? what : "", what ? "." : "",
+                                      luaL_typename(L, base + 2)));
+    bool recursive = lua_toboolean(L, base + 2);
+    const char *alt = opt_string(L, base + 3, arg, what, "alternate_location");
+    uint32_t mask = lua_isnoneornil(L, base + 4) ? VSS_FSBT_DEFAULT : check_mask(L, base + 4, arg);
+    vss_error e;
+    if (vss_filedesc_init(out, path, filespec, recursive, alt, mask, &e) != VSS_OK) {
+        if (what != NULL)
+            lua_pushfstring(L, "%s: %s", what, e.message);
+        else
+            lua_pushstring(L, e.message);
+        luaL_argerror(L, arg, lua_tostring(L, -1));
+    }
+}
+
+static const char *const fields[] = {"path", "filespec", "recursive", "alternate_location",
+                                     "backup_type", NULL};
+
+void vss_lua_tofiledesc(lua_State *L, int idx, int arg, const char *what, vss_filedesc *out)
+{
+    idx = lua_absindex(L, idx);
+    /* Reject unknown keys so a typo ("recursve") is not silently ignored. */
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TNUMBER)
+            continue;
+        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        int i = 0;
+        while (k != NULL && fields[i] != NULL && strcmp(fields[i], k) != 0)
+            i++;
+        if (k == NULL || fields[i] == NULL)
+            luaL_argerror(L, arg,
+                          lua_pushfstring(L, "%s%sunknown field '%s'", what ? what : "",
+                                          what ? ": " : "", k ? k : luaL_typename(L, -1)));
+    }
+    int top = lua_gettop(L);
+    for (int i = 0; fields[i] != NULL; i++) {
+        if (lua_getfield(L, idx, fields[i]) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_geti(L, idx, i + 1);
+        }
+    }
+    from_values(L, top + 1, arg, what, out);
+    lua_settop(L, top);
+}
+
+vss_filedesc *vss_lua_checkfiledesc(lua_State *L, int idx)
+{
+    return luaL_checkudata(L, idx, VSS_FILEDESC_T);
+}
+
+vss_filedesc *vss_lua_newfiledesc(lua_State *L)
+{
+    vss_filedesc *d = lua_newuserdatauv(L, sizeof *d, 0);
+    memset(d, 0, sizeof *d);
+    luaL_setmetatable(L, VSS_FILEDESC_T);
+    return d;
+}
+
+/* vss.filespec.new{ path=, filespec=, recursive=, alternate_location=,
+ * backup_type= } or new(path, filespec [, recursive [, alt [, type]]]) */
+static int fs_new(lua_State *L)
+{
+    /* The userdata comes first, empty, so its __gc owns the strings from
+     * the moment they exist. */
+    if (lua_istable(L, 1)) {
+        vss_lua_checknargs(L, 1);
+        vss_lua_tofiledesc(L, 1, 1, NULL, vss_lua_newfiledesc(L));
+        return 1;
+    }
+    vss_lua_checknargs(L, 5);
+    luaL_checkstring(L, 1);
+    luaL_checkstring(L, 2);
+    lua_settop(L, 5);
+    from_values(L, 1, 1, NULL, vss_lua_newfiledesc(L));
+    return 1;
+}
+
+static unsigned opt_flags(lua_State *L, int idx, int arg)
+{
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    luaL_argexpected(L, lua_istable(L, idx), arg, "table of options");
+    lua_getfield(L, idx, "caseless");
+    unsigned flags = lua_toboolean(L, -1) ? VSS_MATCH_CASELESS : 0;
+    lua_pop(L, 1);
+    return flags;
+}
+
+/* vss.filespec.match(filespec, name [, {caseless=true}]) */
+static int fs_match(lua_State *L)
+{
+    vss_lua_checknargs(L, 3);
+    const char *spec = luaL_checkstring(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    luaL_argcheck(L, strpbrk(spec, "/\\") == NULL, 1, "filespec: directory separator");
+    lua_pushboolean(L, vss_filespec_match(spec, name, opt_flags(L, 3, 3)));
+    return 1;
+}
+
+static int fd_same_set(lua_State *L)
+{
+    vss_lua_checknargs(L, 3);
+    vss_filedesc *a = vss_lua_checkfiledesc(L, 1);
+    vss_filedesc *b = vss_lua_checkfiledesc(L, 2);
+    lua_pushboolean(L, vss_filedesc_same_set(a, b, opt_flags(L, 3, 3)));
+    return 1;
+}
+
+static int fd_backup_types(lua_State *L)
+{
+    vss_lua_checknargs(L, 1);
+    vss_filedesc *d = vss_lua_checkfiledesc(L, 1);
+    lua_newtable(L);
+    int n = 0;
+    for (int k = 0; k < N_SINGLE_BITS; k++) {
+        if (d->backup_type_mask & backup_types[k].bit) {
+            lua_pushstring(L, backup_types[k].name);
+            lua_rawseti(L, -2, ++n);
+        }
+    }
+    return 1;
+}
+
+static int fd_index(lua_State *L)
+{
+    vss_filedesc *d = vss_lua_checkfiledesc(L, 1);
+    const char *k = lua_tostring(L, 2);
+    if (k != NULL && lua_type(L, 2) == LUA_TSTRING) {
+        if (strcmp(k, "path") == 0)
+            lua_pushstring(L, d->path);
+        else if (strcmp(k, "filespec") == 0)
+            lua_pushstring(L, d->filespec);
+        else if (strcmp(k, "recursive") == 0)
+            lua_pushboolean(L, d->recursive);
+        else if (strcmp(k, "alternate_location") == 0)
+            lua_pushstring(L, d->alternate_location); /* nil when NULL */
+        else if (strcmp(k, "backup_type") == 0)
+            lua_pushinteger(L, (lua_Integer)d->backup_type_mask);
+        else
+            lua_getfield(L, lua_upvalueindex(1), k);
+        return 1;
+    }
+    lua_pushnil(L);
+    return 1;
+}
+
+static int fd_tostring(lua_State *L)
+{
+    vss_filedesc *d = vss_lua_checkfiledesc(L, 1);
+    lua_pushfstring(L, VSS_FILEDESC_T "(%s [%s]%s", d->path, d->filespec,
+                    d->recursive ? " recursive" : "");
+    if (d->alternate_location != NULL)
+        lua_pushfstring(L, " alternate_location=%s", d->alternate_location);
+    else
+        lua_pushliteral(L, "");
+    char mask[40] = ")";
+    if (d->backup_type_mask != VSS_FSBT_DEFAULT)
+        snprintf(mask, sizeof mask, " backup_type=0x%x)", (unsigned)d->backup_type_mask);
+    lua_pushstring(L, mask);
+    lua_concat(L, 3);
+    return 1;
+}
+
+static int fd_gc(lua_State *L)
+{
+    vss_filedesc_clear(vss_lua_checkfiledesc(L, 1));
+    return 0;
+}
 
 int vss_lua_open_filespec(lua_State *L)
 {
+    static const luaL_Reg methods[] = {{"same_set", fd_same_set},
+                                       {"backup_types", fd_backup_types},
+                                       {"walk", vss_lua_walk},
+                                       {NULL, NULL}};
+    luaL_newmetatable(L, VSS_FILEDESC_T);
+    lua_pushcfunction(L, fd_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, fd_tostring);
+    lua_setfield(L, -2, "__tostring");
     lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_pushcclosure(L, fd_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    vss_lua_register_pathmap(L);
+    vss_lua_register_walker(L);
+
+    static const luaL_Reg funcs[] = {{"new", fs_new},
+                                     {"match", fs_match},
+                                     {"path_map", vss_lua_path_map},
+                                     {NULL, NULL}};
+    luaL_newlib(L, funcs);
+    lua_createtable(L, 0, N_TYPES);
+    for (int k = 0; k < N_TYPES; k++) {
+        lua_pushinteger(L, backup_types[k].bit);
+        lua_setfield(L, -2, backup_types[k].name);
+    }
+    lua_setfield(L, -2, "backup_types");
     return 1;
 }

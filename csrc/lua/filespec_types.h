@@ -1,0 +1,31 @@
+/* Private to the filespec binding: the three Lua types of vss.filespec
+ * (vss.FileDesc, vss.PathMap, vss.Walker) live in three files and reach
+ * each other through these. */
+#ifndef VSS_LUA_FILESPEC_TYPES_H
+#define VSS_LUA_FILESPEC_TYPES_H
+
+#include "../filespec.h"
+#include "../pathmap.h"
+#include "binding.h"
+
+#define VSS_FILEDESC_T "vss.FileDesc"
+#define VSS_PATHMAP_T "vss.PathMap"
+#define VSS_WALKER_T "vss.Walker"
+
+vss_filedesc *vss_lua_checkfiledesc(lua_State *L, int idx);
+/* Push an empty vss.FileDesc (its __gc frees whatever is put in it). */
+vss_filedesc *vss_lua_newfiledesc(lua_State *L);
+/* A vss.PathMap at idx, or NULL when it is something else. */
+vss_pathmap *vss_lua_topathmap(lua_State *L, int idx);
+
+/* Read a file descriptor from a table at idx ({path=, filespec=, ...} or a
+ * list {path, filespec, ...}); raises naming argument arg and, when what is
+ * not NULL, the place (e.g. "excludes[2]"). */
+void vss_lua_tofiledesc(lua_State *L, int idx, int arg, const char *what, vss_filedesc *out);
+
+void vss_lua_register_pathmap(lua_State *L);
+void vss_lua_register_walker(lua_State *L);
+int vss_lua_path_map(lua_State *L); /* vss.filespec.path_map{...} */
+int vss_lua_walk(lua_State *L);     /* d:walk{...} */
+
+#endif
