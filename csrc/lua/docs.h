@@ -27,7 +27,8 @@ uint32_t vss_lua_optmask(lua_State *L, int arg, const vss_enum *en, uint32_t def
 void vss_lua_pushenum(lua_State *L, const vss_enum *en, int64_t value);
 /* A mask as a list of single-bit names (unknown bits as one number). */
 void vss_lua_pushmask(lua_State *L, const vss_enum *en, uint64_t mask);
-/* {path=, filespec=, recursive=, alternate_location=, backup_type_mask=} */
+/* A vss.FileDesc with a copy of d (path, filespec, recursive,
+ * alternate_location, backup_type). */
 void vss_lua_pushfiledesc(lua_State *L, const vss_filedesc *d);
 /* A string or nil (absent -> NULL); raises when something else. */
 const char *vss_lua_optstr(lua_State *L, int arg);

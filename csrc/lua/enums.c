@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "docs.h"
+#include "filespec_types.h"
 
 static int enum_argerror(lua_State *L, int arg, const vss_enum *en, const char *got)
 {
@@ -97,19 +98,20 @@ void vss_lua_pushstr(lua_State *L, const char *s)
         lua_pushnil(L);
 }
 
+/* A vss.FileDesc (the filespec binding's type) holding copies of d's
+ * fields. Copied as they are, not re-validated: documents from Windows
+ * hold paths such as "\\?\Volume{...}\Boot" that a writer could not add. */
 void vss_lua_pushfiledesc(lua_State *L, const vss_filedesc *d)
 {
-    lua_createtable(L, 0, 5);
-    vss_lua_pushstr(L, d->path);
-    lua_setfield(L, -2, "path");
-    vss_lua_pushstr(L, d->filespec);
-    lua_setfield(L, -2, "filespec");
-    lua_pushboolean(L, d->recursive);
-    lua_setfield(L, -2, "recursive");
-    vss_lua_pushstr(L, d->alternate_location);
-    lua_setfield(L, -2, "alternate_location");
-    vss_lua_pushmask(L, &vss_enum_file_spec_backup_type, d->backup_type_mask);
-    lua_setfield(L, -2, "backup_type_mask");
+    vss_filedesc *n = vss_lua_newfiledesc(L);
+    n->recursive = d->recursive;
+    n->backup_type_mask = d->backup_type_mask;
+    n->path = d->path ? strdup(d->path) : NULL;
+    n->filespec = d->filespec ? strdup(d->filespec) : NULL;
+    n->alternate_location = d->alternate_location ? strdup(d->alternate_location) : NULL;
+    if ((d->path && !n->path) || (d->filespec && !n->filespec) ||
+        (d->alternate_location && !n->alternate_location))
+        luaL_error(L, "out of memory");
 }
 
 const char *vss_lua_optstr(lua_State *L, int arg)
