@@ -748,13 +748,16 @@ int vss_lua_open_components(lua_State *L)
         add_closure(L, enum_fields[i].get, cs_get_enum, i);
         add_closure(L, enum_fields[i].set, cs_set_enum, i);
     }
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     luaL_newlib(L, funcs);
-    lua_insert(L, -2);
-    lua_setfield(L, -2, "ComponentState"); /* method tables for lua/vss/ */
-    luaL_getmetatable(L, VSS_LUA_BC_T);
-    lua_getfield(L, -1, "__index");
-    lua_setfield(L, -3, "BackupComponents");
-    lua_pop(L, 1);
+    /* The method tables, for the pure-Lua conveniences of lua/vss/. */
+    static const char *const classes[][2] = {{VSS_LUA_BC_T, "BackupComponents"},
+                                             {VSS_LUA_CSTATE_T, "ComponentState"}};
+    for (size_t i = 0; i < 2; i++) {
+        luaL_getmetatable(L, classes[i][0]);
+        lua_getfield(L, -1, "__index");
+        lua_setfield(L, -3, classes[i][1]);
+        lua_pop(L, 1);
+    }
     return 1;
 }
