@@ -578,6 +578,7 @@ static int load_file(xmlNodePtr n, const vss_xattr *spec, size_t nspec, vss_wm_f
         return VSS_FAIL;
     vss_xml_defaults(spec, nspec, f);
     f->d.backup_type_mask = VSS_FSBT_DEFAULT;
+    f->recursive_written = xmlHasProp(n, (const xmlChar *)"recursive") != NULL;
     return vss_xml_get_attrs(n, spec, nspec, f, &f->extra, e);
 }
 
@@ -769,10 +770,14 @@ static int save_files(xmlNodePtr parent, const char *name, const vss_xattr *spec
                       const vss_wm_files *list, vss_error *e)
 {
     for (size_t i = 0; i < list->count; i++) {
+        const vss_wm_file *f = &list->items[i];
         xmlNodePtr n = add_el(parent, name, e);
-        if (n == NULL ||
-            vss_xml_set_attrs(n, spec, nspec, &list->items[i], list->items[i].extra, e) != VSS_OK ||
-            vss_xextra_put_nodes(list->items[i].extra, n, e) != VSS_OK)
+        if (n == NULL || vss_xml_set_attrs(n, spec, nspec, f, f->extra, e) != VSS_OK)
+            return VSS_FAIL;
+        if (spec == file_list_attrs && f->recursive_written && !f->d.recursive &&
+            xmlNewProp(n, (const xmlChar *)"recursive", (const xmlChar *)"no") == NULL)
+            return vss_error_set(e, "ENOMEM", "out of memory");
+        if (vss_xextra_put_nodes(f->extra, n, e) != VSS_OK)
             return VSS_FAIL;
     }
     return VSS_OK;
