@@ -32,7 +32,8 @@ describe("vss.components", function()
     assert.equal("by_copy", bc:get_backup_state().restore_type)
     assert.error_matches(function() vss.components.new { backup_type = "weekly" } end,
       "backup_type: a backup_type name expected")
-    assert.error_matches(function() bc:set_snapshot_set_id("x") end, "bad argument #1 to 'set_snapshot_set_id'")
+    assert.error_matches(function() bc:set_snapshot_set_id("x") end,
+      "bad argument #1 to 'set_snapshot_set_id'")
   end)
 
   it("adds components of a writer and finds them again", function()
@@ -96,20 +97,23 @@ describe("vss.components", function()
   it("accepts directed targets only with restore target directed and matching ranges", function()
     local bc = vss.components.new { backup_type = "full" }
     local c = bc:add_component(writer(), "database", "Inst", "db")
-    assert.error_matches(function() c:add_directed_target("/data", "db.mdf", "0:100", "/n", "db.mdf", "0:100") end,
+    assert.error_matches(
+      function() c:add_directed_target("/data", "db.mdf", "0:100", "/n", "db.mdf", "0:100") end,
       "set it to directed first")
     assert.error_matches(function() c:set_restore_target("sideways") end, "restore_target")
     c:set_restore_target("directed")
-    assert.error_matches(function() c:add_directed_target("/data", "db.mdf", "0:100", "/n", "db.mdf", "0:99") end,
+    assert.error_matches(
+      function() c:add_directed_target("/data", "db.mdf", "0:100", "/n", "db.mdf", "0:99") end,
       "add_directed_target")
-    assert.error_matches(function() c:add_directed_target("/data", "zz.mdf", "0:100", "/n", "zz", "0:100") end,
+    assert.error_matches(
+      function() c:add_directed_target("/data", "zz.mdf", "0:100", "/n", "zz", "0:100") end,
       "not in a file set")
     c:add_directed_target("/data", "db.mdf", "0:100,100:20", "/new", "db.mdf", "4096:100,0:20")
     assert.same({ src_path = "/data", src_filename = "db.mdf", src_ranges = "0:100,100:20", dst_path = "/new",
       dst_filename = "db.mdf", dst_ranges = "4096:100,0:20" }, c:directed_targets()[1])
   end)
 
-  it("checks differenced files, new targets, mappings and restore subcomponents against the writer", function()
+  it("checks differenced files, new targets, mappings, subcomponents against the writer", function()
     local bc = vss.components.new { backup_type = "incremental" }
     local c = bc:add_component(writer { "incremental", "last_modify", "writer_supports_new_target" },
       "database", "Inst", "db")
@@ -120,7 +124,8 @@ describe("vss.components", function()
     local t = vss.components.filetime(1577059200)
     assert.equal(1577059200, vss.components.unix_time(t))
     c:add_differenced_files_by_last_modify_time("/data/ft", "*", true, t)
-    assert.error_matches(function() c:add_differenced_files_by_last_modify_time("/data", "*.mdf", false, t) end,
+    assert.error_matches(
+      function() c:add_differenced_files_by_last_modify_time("/data", "*.mdf", false, t) end,
       "partially overlap file set /data\\db.mdf of component 'db'")
     assert.same({ path = "/data/ft", filespec = "*", recursive = true, last_modify_time = t },
       c:differenced_files()[1])
@@ -131,7 +136,8 @@ describe("vss.components", function()
     c:add_alternative_location_mapping("/data/ft", "*", true, "/alt")
     assert.equal("/alt", c:get_alternate_location_mapping(1).alternate_location)
     c:add_restore_subcomponent("Inst\\db", "fulltext", true)
-    assert.same({ { logical_path = "Inst\\db", name = "fulltext", repair = true } }, c:restore_subcomponents())
+    assert.same({ { logical_path = "Inst\\db", name = "fulltext", repair = true } },
+      c:restore_subcomponents())
     assert.error_matches(function() c:set_file_restore_status("undefined") end, "none, all or failed")
 
     local full = vss.components.new { backup_type = "full" }
@@ -151,7 +157,8 @@ describe("vss.components", function()
     local dir = support.tmpdir()
     local bc = vss.components.new { backup_type = "incremental", partial_file_support = true,
       select_components = true }
-    local c = bc:add_component(writer { "incremental", "last_modify", "timestamped" }, "database", "Inst", "db")
+    local wm = writer { "incremental", "last_modify", "timestamped" }
+    local c = bc:add_component(wm, "database", "Inst", "db")
     c:set_previous_backup_stamp("prev")
     c:set_backup_stamp("CAAAAMQv3+t4udUB")
     c:set_backup_succeeded(true)
@@ -190,6 +197,7 @@ describe("vss.components", function()
     assert.equal("EINVAL", code)
     r, msg, code = vss.components.load("/nonexistent.xml")
     assert.is_nil(r)
+    assert.matches("/nonexistent.xml", msg)
     assert.equal("ENOENT", code)
   end)
 
@@ -204,6 +212,7 @@ describe("vss.components", function()
       .. '<BACKUP_COMPONENTS xmlns="x-schema:#VssComponentMetadata"/>')
     assert.is_nil(r)
     assert.matches("DOCTYPE not allowed", msg)
+    assert.equal("EINVAL", code)
     local lol = '<!DOCTYPE x [<!ENTITY a "' .. ("a"):rep(100) .. '">'
     local prev = "a"
     for i = 1, 8 do
@@ -214,10 +223,13 @@ describe("vss.components", function()
     lol = lol .. ']><BACKUP_COMPONENTS backupType="&' .. prev .. ';"/>'
     r, msg, code = vss.components.parse(lol)
     assert.is_nil(r)
+    assert.matches("line", msg)
     assert.equal("EINVAL", code)
-    local huge = '<BACKUP_COMPONENTS xmlns="x-schema:#VssComponentMetadata" x="' .. ("A"):rep(11 * 2 ^ 20) .. '"/>'
+    local huge = '<BACKUP_COMPONENTS xmlns="x-schema:#VssComponentMetadata" x="'
+      .. ("A"):rep(11 * 2 ^ 20) .. '"/>'
     r, msg, code = vss.components.parse(huge)
     assert.is_nil(r)
+    assert.matches("line", msg)
     assert.equal("EINVAL", code)
     -- under the limit a big unknown attribute is data, kept as it is
     local big = ("B"):rep(2 ^ 20)

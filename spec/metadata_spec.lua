@@ -35,12 +35,14 @@ describe("vss.metadata", function()
     assert.error_matches(function() writer { name = 7 } end, "name: string expected")
     local wm = writer()
     assert.error_matches(function() wm:add_component("table", nil, "x") end,
-      "bad argument #1 to 'add_component' %(component_type: 'table' is not one of undefined, database, filegroup%)")
+      "bad argument #1 to 'add_component' %(component_type: 'table' is not one of "
+        .. "undefined, database, filegroup%)")
     assert.error_matches(function() wm:set_backup_schema { "differential", "weekly" } end,
       "backup_schema: entry 2 is not a name of it")
     assert.error_matches(function() wm:set_backup_schema(0x800) end, "unknown bits")
     assert.error_matches(function() wm:get_component(1) end, "index 1 out of range")
-    assert.error_matches(function() wm:xml(1) end, "bad argument #1 to 'xml' %(no more than 1 argument expected")
+    assert.error_matches(function() wm:xml(1) end,
+      "bad argument #1 to 'xml' %(no more than 1 argument expected")
   end)
 
   it("builds components, file lists and the rest as a writer does in OnIdentify", function()
@@ -49,7 +51,8 @@ describe("vss.metadata", function()
       selectable_for_restore = true, component_flags = { "backup_recovery", "not_system_state" } })
     assert.matches("^vss%.Component%(database Inst\\sales, 0 file sets%)$", tostring(db))
     wm:add_database_files("Inst", "sales", "/data", "sales.db")
-    wm:add_database_log_files("Inst", "sales", "/wal", "*.log", { "log_backup_required", "log_snapshot_required" })
+    wm:add_database_log_files("Inst", "sales", "/wal", "*.log",
+      { "log_backup_required", "log_snapshot_required" })
     wm:add_component("filegroup", nil, "conf")
     wm:add_files_to_file_group(nil, "conf", "/etc/app", "*.conf", true, "/srv/alt")
     wm:add_exclude_files("/data", "*.tmp", false)
@@ -79,7 +82,8 @@ describe("vss.metadata", function()
     assert.equal("/srv/alt", conf:files()[1].alternate_location)
     assert.is_true(conf:files()[1].recursive)
     local method, service, proc, wre, reboot, nmap = wm:get_restore_method()
-    assert.same({ "stop_restore_start", "appd", "if_replace_fails", true, 1 }, { method, service, wre, reboot, nmap })
+    assert.same({ "stop_restore_start", "appd", "if_replace_fails", true, 1 },
+      { method, service, wre, reboot, nmap })
     assert.is_nil(proc)
     local names, mask = wm:get_backup_schema()
     assert.same({ "differential", "log" }, names)
@@ -103,12 +107,14 @@ describe("vss.metadata", function()
     assert.error_matches(function() wm:add_files_to_file_group("A", "nope", "/d", "*") end,
       "no component 'nope'")
     wm:add_files_to_file_group("A", "x", "/d", "*")
-    assert.error_matches(function() wm:add_files_to_file_group("A", "x", "/d/", "*") end, "already in component")
+    assert.error_matches(function() wm:add_files_to_file_group("A", "x", "/d/", "*") end,
+      "already in component")
     assert.error_matches(function() wm:add_files_to_file_group("A", "x", "/d*", "*") end, "wildcard")
     assert.error_matches(function() wm:add_alternate_location_mapping("/d", "*", true, "/x") end,
       "no component has this file set")
     assert.error_matches(function() wm:set_restore_method("custom") end, "user procedure")
-    assert.error_matches(function() wm:set_backup_schema { "timestamped" } end, "needs differential or incremental")
+    assert.error_matches(function() wm:set_backup_schema { "timestamped" } end,
+      "needs differential or incremental")
     local ok, msg, code = wm:validate()
     assert.is_nil(ok)
     assert.matches("restore method", msg)
@@ -125,7 +131,8 @@ describe("vss.metadata", function()
     local path = dir .. "/wm.xml"
     assert.is_true(wm:save(path))
     local text = support.read(path)
-    assert.matches('<WRITER_METADATA xmlns="x%-schema:#VssWriterMetadataInfo" version="1.2" backupSchema="881">', text)
+    assert.matches('<WRITER_METADATA xmlns="x%-schema:#VssWriterMetadataInfo" version="1.2" '
+      .. 'backupSchema="881">', text)
     assert.matches('usage="BOOTABLE_SYSTEM_STATE"', text)
     assert.matches('method="REPLACE_AT_REBOOT_IF_CANNOT_REPLACE"', text)
     assert.matches('filespecBackupType="257"', text)
@@ -147,7 +154,8 @@ describe("vss.metadata", function()
     assert.is_nil(r)
     assert.matches("root element <BACKUP_COMPONENTS> at line 1: expected <WRITER_METADATA>", msg)
     assert.equal("EINVAL", code)
-    r, msg = vss.metadata.parse('<WRITER_METADATA>\n<IDENTIFICATION writerId="' .. WID .. '" instanceId="' .. IID
+    r, msg = vss.metadata.parse('<WRITER_METADATA>\n<IDENTIFICATION writerId="' .. WID
+      .. '" instanceId="' .. IID
       .. '" friendlyName="x" dataSource="SOMETIMES"/></WRITER_METADATA>')
     assert.is_nil(r)
     assert.matches('<IDENTIFICATION dataSource="SOMETIMES"> at line 2: expected a value of source_type', msg)
@@ -173,8 +181,8 @@ describe("vss.metadata", function()
   it("exposes every VSS enumeration with its numbers", function()
     assert.equal(2, vss.enums.backup_type.incremental)
     assert.equal(3, vss.enums.restore_target.directed)
-    assert.equal(0xF0F, vss.enums.file_spec_backup_type.full_backup_required
-      | vss.enums.file_spec_backup_type.all_backup_required | vss.enums.file_spec_backup_type.all_snapshot_required)
+    local fsbt = vss.enums.file_spec_backup_type
+    assert.equal(0xF0F, fsbt.full_backup_required | fsbt.all_backup_required | fsbt.all_snapshot_required)
     assert.equal(-1, vss.enums.application_level.auto)
     assert.equal(16, vss.enums.writer_state.count)
   end)
