@@ -100,27 +100,6 @@ static int m_load(lua_State *L)
     return 1;
 }
 
-static bool field_bool(lua_State *L, const char *name)
-{
-    lua_getfield(L, 1, name);
-    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
-        luaL_argerror(L, 1, lua_pushfstring(L, "%s: boolean expected", name));
-    bool v = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
-
-static int field_enum(lua_State *L, const char *name, const vss_enum *en, int def)
-{
-    lua_getfield(L, 1, name);
-    int64_t v = def;
-    if (!lua_isnil(L, -1) &&
-        (lua_type(L, -1) != LUA_TSTRING || !vss_enum_value(en, lua_tostring(L, -1), &v)))
-        luaL_argerror(L, 1, lua_pushfstring(L, "%s: a %s name expected", name, en->name));
-    lua_pop(L, 1);
-    return (int)v;
-}
-
 /* new{backup_type=, select_components=, bootable_system_state=,
  *     partial_file_support=, restore_type=, snapshot_set_id=} */
 static int m_new(lua_State *L)
@@ -130,11 +109,11 @@ static int m_new(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
     vss_bc_state st = {
-        .backup_type = field_enum(L, "backup_type", &vss_enum_backup_type, VSS_BT_FULL),
-        .select_components = field_bool(L, "select_components"),
-        .bootable_system_state = field_bool(L, "bootable_system_state"),
-        .partial_file_support = field_bool(L, "partial_file_support"),
-        .restore_type = field_enum(L, "restore_type", &vss_enum_restore_type, VSS_RTYPE_UNDEFINED),
+        .backup_type = vss_lua_fieldenum(L, 1, "backup_type", &vss_enum_backup_type, VSS_BT_FULL),
+        .select_components = vss_lua_fieldbool(L, 1, "select_components"),
+        .bootable_system_state = vss_lua_fieldbool(L, 1, "bootable_system_state"),
+        .partial_file_support = vss_lua_fieldbool(L, 1, "partial_file_support"),
+        .restore_type = vss_lua_fieldenum(L, 1, "restore_type", &vss_enum_restore_type, VSS_RTYPE_UNDEFINED),
     };
     lua_getfield(L, 1, "snapshot_set_id");
     if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
@@ -321,13 +300,9 @@ static int bc_xml(lua_State *L)
     const vss_backup_components *bc = check_bc(L, 1);
     vss_lua_checknargs(L, 1);
     vss_error e;
-    size_t len;
+    size_t len = 0;
     char *s = vss_bc_xml(bc, &len, &e);
-    if (s == NULL)
-        return vss_lua_fail(L, &e);
-    lua_pushlstring(L, s, len);
-    free(s);
-    return 1;
+    return vss_lua_xmlresult(L, s, len, &e);
 }
 
 static int bc_save(lua_State *L)
@@ -336,10 +311,7 @@ static int bc_save(lua_State *L)
     const char *path = luaL_checkstring(L, 2);
     vss_lua_checknargs(L, 2);
     vss_error e;
-    if (vss_bc_save(bc, path, &e) != VSS_OK)
-        return vss_lua_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    return vss_lua_okresult(L, vss_bc_save(bc, path, &e), &e);
 }
 
 /* ---- ComponentState ---- */

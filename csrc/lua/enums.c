@@ -1,5 +1,6 @@
 /* vss.enums: every VSS enumeration as a table name -> value, and the
  * conversions the document bindings use. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "docs.h"
@@ -60,6 +61,29 @@ uint32_t vss_lua_checkmask(lua_State *L, int arg, const vss_enum *en)
 uint32_t vss_lua_optmask(lua_State *L, int arg, const vss_enum *en, uint32_t def)
 {
     return lua_isnoneornil(L, arg) ? def : vss_lua_checkmask(L, arg, en);
+}
+
+int vss_lua_fieldenum(lua_State *L, int t, const char *name, const vss_enum *en, int def)
+{
+    lua_getfield(L, t, name);
+    int64_t v = def;
+    if (!lua_isnil(L, -1) &&
+        (lua_type(L, -1) != LUA_TSTRING || !vss_enum_value(en, lua_tostring(L, -1), &v)))
+        luaL_argerror(L, t, lua_pushfstring(L, "%s: a %s name expected", name, en->name));
+    lua_pop(L, 1);
+    return (int)v;
+}
+
+bool vss_lua_fieldbool(lua_State *L, int t, const char *name)
+{
+    if (lua_isnoneornil(L, t))
+        return false;
+    lua_getfield(L, t, name);
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+        luaL_argerror(L, t, lua_pushfstring(L, "%s: boolean expected", name));
+    bool v = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
 }
 
 void vss_lua_pushenum(lua_State *L, const vss_enum *en, int64_t value)
@@ -128,6 +152,23 @@ int vss_lua_optbool(lua_State *L, int arg, int def)
         return def;
     luaL_argexpected(L, lua_isboolean(L, arg), arg, "boolean");
     return lua_toboolean(L, arg);
+}
+
+int vss_lua_xmlresult(lua_State *L, char *xml, size_t len, const vss_error *e)
+{
+    if (xml == NULL)
+        return vss_lua_fail(L, e);
+    lua_pushlstring(L, xml, len);
+    free(xml);
+    return 1;
+}
+
+int vss_lua_okresult(lua_State *L, int rc, const vss_error *e)
+{
+    if (rc != VSS_OK)
+        return vss_lua_fail(L, e);
+    lua_pushboolean(L, 1);
+    return 1;
 }
 
 int vss_lua_raise(lua_State *L, const char *method, const vss_error *e)

@@ -104,20 +104,6 @@ static const char *field_str(lua_State *L, const char *name, bool required)
     return s;
 }
 
-static int field_enum(lua_State *L, const char *name, const vss_enum *en, int def)
-{
-    lua_getfield(L, 1, name);
-    int v = def;
-    if (!lua_isnil(L, -1)) {
-        int64_t x;
-        if (lua_type(L, -1) != LUA_TSTRING || !vss_enum_value(en, lua_tostring(L, -1), &x))
-            luaL_argerror(L, 1, lua_pushfstring(L, "%s: a %s name expected", name, en->name));
-        v = (int)x;
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
 static uint32_t field_u32(lua_State *L, const char *name)
 {
     lua_getfield(L, 1, name);
@@ -141,8 +127,8 @@ static int m_new(lua_State *L)
         .instance_id = (char *)field_str(L, "instance_id", true),
         .name = (char *)field_str(L, "name", true),
         .instance_name = (char *)field_str(L, "instance_name", false),
-        .usage = field_enum(L, "usage", &vss_enum_usage_type, VSS_UT_USERDATA),
-        .source = field_enum(L, "source", &vss_enum_source_type, VSS_ST_OTHER),
+        .usage = vss_lua_fieldenum(L, 1, "usage", &vss_enum_usage_type, VSS_UT_USERDATA),
+        .source = vss_lua_fieldenum(L, 1, "source", &vss_enum_source_type, VSS_ST_OTHER),
         .major_version = field_u32(L, "major_version"),
         .minor_version = field_u32(L, "minor_version"),
     };
@@ -299,21 +285,6 @@ static int wm_find_component(lua_State *L)
 
 /* ---- writer side ---- */
 
-static int opt_field_bool(lua_State *L, int t, const char *name)
-{
-    if (lua_isnoneornil(L, t))
-        return 0;
-    lua_getfield(L, t, name);
-    int v = 0;
-    if (!lua_isnil(L, -1)) {
-        if (!lua_isboolean(L, -1))
-            luaL_argerror(L, t, lua_pushfstring(L, "%s: boolean expected", name));
-        v = lua_toboolean(L, -1);
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
 /* add_component(type, logical_path, name [, {caption=, restore_metadata=,
  * notify_on_backup_complete=, selectable=, selectable_for_restore=,
  * component_flags=}]) -> Component */
@@ -335,10 +306,10 @@ static int wm_add_component(lua_State *L)
         if (!lua_isnil(L, -1))
             info.component_flags = vss_lua_checkmask(L, lua_gettop(L), &vss_enum_component_flags);
         lua_pop(L, 1); /* caption stays on the stack until the call */
-        info.restore_metadata = opt_field_bool(L, 5, "restore_metadata");
-        info.notify_on_backup_complete = opt_field_bool(L, 5, "notify_on_backup_complete");
-        info.selectable = opt_field_bool(L, 5, "selectable");
-        info.selectable_for_restore = opt_field_bool(L, 5, "selectable_for_restore");
+        info.restore_metadata = vss_lua_fieldbool(L, 5, "restore_metadata");
+        info.notify_on_backup_complete = vss_lua_fieldbool(L, 5, "notify_on_backup_complete");
+        info.selectable = vss_lua_fieldbool(L, 5, "selectable");
+        info.selectable_for_restore = vss_lua_fieldbool(L, 5, "selectable_for_restore");
     }
     vss_error e;
     if (vss_wm_add_component(wm, &info, &e) != VSS_OK)
@@ -470,10 +441,7 @@ static int wm_validate(lua_State *L)
     const vss_writer_metadata *wm = check_wm(L, 1);
     vss_lua_checknargs(L, 1);
     vss_error e;
-    if (vss_wm_validate(wm, &e) != VSS_OK)
-        return vss_lua_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    return vss_lua_okresult(L, vss_wm_validate(wm, &e), &e);
 }
 
 static int wm_xml(lua_State *L)
@@ -481,13 +449,9 @@ static int wm_xml(lua_State *L)
     const vss_writer_metadata *wm = check_wm(L, 1);
     vss_lua_checknargs(L, 1);
     vss_error e;
-    size_t len;
+    size_t len = 0;
     char *s = vss_wm_xml(wm, &len, &e);
-    if (s == NULL)
-        return vss_lua_fail(L, &e);
-    lua_pushlstring(L, s, len);
-    free(s);
-    return 1;
+    return vss_lua_xmlresult(L, s, len, &e);
 }
 
 static int wm_save(lua_State *L)
@@ -496,10 +460,7 @@ static int wm_save(lua_State *L)
     const char *path = luaL_checkstring(L, 2);
     vss_lua_checknargs(L, 2);
     vss_error e;
-    if (vss_wm_save(wm, path, &e) != VSS_OK)
-        return vss_lua_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    return vss_lua_okresult(L, vss_wm_save(wm, path, &e), &e);
 }
 
 /* ---- vss.Component ---- */
