@@ -23,12 +23,14 @@ local function decode(s)
   end))
 end
 
--- The attributes of a document as a multiset of "ELEMENT@name=value"
--- (values as an XML parser sees them: entities decoded, whitespace
--- characters normalized to spaces); namespace declarations left out.
+-- The elements and attributes of a document as a multiset of "ELEMENT" and
+-- "ELEMENT@name=value" (values as an XML parser sees them: entities
+-- decoded, whitespace characters normalized to spaces); namespace
+-- declarations left out.
 local function attributes(text)
   local out = {}
   for tag, body in text:gmatch("<([%a_][%w_]*)([^<>]*)>") do
+    out[tag] = (out[tag] or 0) + 1
     for name, value in body:gmatch('([%w_:]+)="([^"]*)"') do
       if name ~= "xmlns" and not name:match("^xmlns:") then
         local key = tag .. "@" .. name .. "=" .. decode(value:gsub("\r\n?", "\n")):gsub("[\r\n\t]", " ")
