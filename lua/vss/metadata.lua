@@ -59,4 +59,28 @@ function Component:dependencies()
   return list(self, Component.get_dependency, self:get_component_info().dependencies)
 end
 
+-- The writer-side calls that name a component, made on the component.
+-- wm:<method>(logical_path, name, ...) for this component.
+local function on_writer(self, method, ...)
+  local info = self:get_component_info()
+  local wm = self:writer_metadata()
+  return wm[method](wm, info.logical_path, info.component_name, ...)
+end
+
+function Component:add_database_files(path, filespec, mask)
+  return on_writer(self, "add_database_files", path, filespec, mask)
+end
+
+function Component:add_database_log_files(path, filespec, mask)
+  return on_writer(self, "add_database_log_files", path, filespec, mask)
+end
+
+function Component:add_files_to_file_group(path, filespec, recursive, alternate_location, mask)
+  return on_writer(self, "add_files_to_file_group", path, filespec, recursive, alternate_location, mask)
+end
+
+function Component:add_component_dependency(on_writer_id, on_logical_path, on_name)
+  return on_writer(self, "add_component_dependency", on_writer_id, on_logical_path, on_name)
+end
+
 return M
