@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "docxml.h"
+#include "fileset.h"
 #include "ranges.h"
 
 struct vss_backup_components {
@@ -555,98 +556,6 @@ int vss_bc_set_post_restore_failure_msg(vss_backup_components *bc, vss_bc_compon
 
 static bool is_sep(char ch) { return ch == '\\' || ch == '/'; }
 
-static size_t trimmed_len(const char *p)
-{
-    size_t n = strlen(p);
-    while (n > 0 && is_sep(p[n - 1]))
-        n--;
-    return n;
-}
-
-/* child is parent or lies beneath it; '\' and '/' are the same separator. */
-static bool path_within(const char *child, const char *parent)
-{
-    size_t np = trimmed_len(parent), nc = trimmed_len(child);
-    if (nc < np)
-        return false;
-    for (size_t i = 0; i < np; i++)
-        if (!(child[i] == parent[i] || (is_sep(child[i]) && is_sep(parent[i]))))
-            return false;
-    return nc == np || is_sep(child[np]);
-}
-
-static bool path_eq(const char *a, const char *b)
-{
-    return path_within(a, b) && trimmed_len(a) == trimmed_len(b);
-}
-
-/* A file named `name` in directory `dir` belongs to the file set d. */
-static bool set_has_file(const vss_filedesc *d, const char *dir, const char *name)
-{
-    bool where = d->recursive ? path_within(dir, d->path) : path_eq(dir, d->path);
-    return where && vss_filespec_match(d->filespec, name, 0);
-}
-
-bool vss_filespecs_intersect(const char *a, const char *b)
-{
-    /* "*.*" also matches names without a dot, so it is "*" here. */
-    if (strcmp(a, "*.*") == 0)
-        a = "*";
-    if (strcmp(b, "*.*") == 0)
-        b = "*";
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 4096 || nb > 4096)
-        return true; /* absurd filespecs: assume the worst */
-    /* Reachability over pairs of positions in the two patterns: '*' may
-     * stay put while the other side consumes a character. */
-    size_t w = nb + 1;
-    unsigned char *seen = calloc((na + 1) * w, 1);
-    size_t *stack = malloc((na + 1) * w * sizeof *stack);
-    bool found = false;
-    if (seen == NULL || stack == NULL) {
-        free(seen);
-        free(stack);
-        return true;
-    }
-    size_t top = 0;
-    stack[top++] = 0;
-    seen[0] = 1;
-    while (top > 0 && !found) {
-        size_t s = stack[--top], i = s / w, j = s % w;
-        if (i == na && j == nb) {
-            found = true;
-            break;
-        }
-        size_t next[3];
-        int nn = 0;
-        if (i < na && a[i] == '*')
-            next[nn++] = (i + 1) * w + j;
-        if (j < nb && b[j] == '*')
-            next[nn++] = i * w + j + 1;
-        if (i < na && j < nb) {
-            bool wild = a[i] == '*' || a[i] == '?' || b[j] == '*' || b[j] == '?';
-            if (wild || a[i] == b[j])
-                next[nn++] = (a[i] == '*' ? i : i + 1) * w + (b[j] == '*' ? j : j + 1);
-        }
-        for (int k = 0; k < nn; k++) {
-            if (!seen[next[k]]) {
-                seen[next[k]] = 1;
-                stack[top++] = next[k];
-            }
-        }
-    }
-    free(seen);
-    free(stack);
-    return found;
-}
-
-static bool sets_overlap(const vss_filedesc *x, const vss_filedesc *y)
-{
-    bool dirs = path_eq(x->path, y->path) || (x->recursive && path_within(y->path, x->path)) ||
-                (y->recursive && path_within(x->path, y->path));
-    return dirs && vss_filespecs_intersect(x->filespec, y->filespec);
-}
-
 /* Visit the file sets of every component in m's set; stop when fn says so. */
 typedef bool (*set_visit)(const vss_wm_component *owner, const vss_filedesc *d, void *arg);
 
@@ -679,7 +588,7 @@ static bool visit_same(const vss_wm_component *o, const vss_filedesc *d, void *a
 static bool visit_overlap(const vss_wm_component *o, const vss_filedesc *d, void *arg)
 {
     (void)o;
-    return sets_overlap(d, arg);
+    return vss_filesets_overlap(d, arg);
 }
 
 typedef struct file_ref {
@@ -690,7 +599,7 @@ static bool visit_has_file(const vss_wm_component *o, const vss_filedesc *d, voi
 {
     (void)o;
     const file_ref *f = arg;
-    return set_has_file(d, f->dir, f->name);
+    return vss_fileset_has_file(d, f->dir, f->name);
 }
 
 /* ---- rules with file sets ---- */
@@ -775,7 +684,7 @@ int vss_bc_add_partial_file(vss_backup_components *bc, vss_bc_component *c, cons
     for (size_t i = 0; i < c->differenced_file_count; i++) {
         const vss_bc_differenced_file *df = &c->differenced_files[i];
         vss_filedesc d = {.path = df->path, .filespec = df->filespec, .recursive = df->recursive};
-        if (set_has_file(&d, path, filename))
+        if (vss_fileset_has_file(&d, path, filename))
             return vss_error_set(e, "EINVAL", "partial file %s\\%s is already a differenced file "
                                               "(%s\\%s)",
                                  path, filename, df->path, df->filespec);
@@ -841,7 +750,7 @@ int vss_bc_add_directed_target(vss_backup_components *bc, vss_bc_component *c,
     for (size_t i = 0; i < c->partial_file_count; i++) {
         const vss_bc_partial_file *p = &c->partial_files[i];
         const char *ref;
-        if (!path_eq(p->path, src_path) || strcmp(p->filename, src_filename) != 0 ||
+        if (!vss_path_equal(p->path, src_path, 0) || strcmp(p->filename, src_filename) != 0 ||
             vss_ranges_file_reference(p->ranges, &ref))
             continue;
         vss_ranges *pr = NULL;
@@ -917,7 +826,7 @@ int vss_bc_add_differenced_files_by_last_modify_time(vss_backup_components *bc,
         }
     }
     for (size_t i = 0; i < c->partial_file_count; i++) {
-        if (set_has_file(&d, c->partial_files[i].path, c->partial_files[i].filename)) {
+        if (vss_fileset_has_file(&d, c->partial_files[i].path, c->partial_files[i].filename)) {
             vss_error_set(e, "EINVAL", "differenced files %s\\%s include partial file %s\\%s",
                           path, filespec, c->partial_files[i].path, c->partial_files[i].filename);
             goto out;

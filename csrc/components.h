@@ -178,7 +178,5 @@ int vss_bc_add_differenced_files_by_last_modify_time(vss_backup_components *bc,
                                                      const char *filespec, bool recursive,
                                                      uint64_t last_modify_time, vss_error *e);
 
-/* True when some file name matches both filespecs ('*' and '?'). */
-bool vss_filespecs_intersect(const char *a, const char *b);
 
 #endif

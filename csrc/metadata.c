@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "docxml.h"
+#include "fileset.h"
 
 struct vss_writer_metadata {
     char *version;
@@ -327,20 +328,28 @@ static vss_wm_component *find_mut(vss_writer_metadata *wm, const char *lp, const
     return NULL;
 }
 
-/* The same file named by two file sets of one writer (§6.3 "each file is
- * specified once"): exact duplicates, which is all that can be told
- * without the disk. */
+/* §6.3: "file sets of one writer must not overlap; each file is specified
+ * once". Without the disk, overlap is what the triples say: directories
+ * that meet and filespecs that some name matches both. */
 static int check_not_listed(const vss_writer_metadata *wm, const vss_filedesc *d, vss_error *e)
 {
     for (size_t i = 0; i < wm->ncomponents; i++) {
         const vss_wm_component *c = wm->components[i];
         const vss_wm_files *lists[] = {&c->files, &c->database_files, &c->log_files};
-        for (size_t l = 0; l < 3; l++)
-            for (size_t j = 0; j < lists[l]->count; j++)
-                if (vss_filedesc_same_set(&lists[l]->items[j].d, d, 0))
+        for (size_t l = 0; l < 3; l++) {
+            for (size_t j = 0; j < lists[l]->count; j++) {
+                const vss_filedesc *o = &lists[l]->items[j].d;
+                if (vss_filedesc_same_set(o, d, 0))
                     return vss_error_set(e, "EEXIST",
                                          "file set %s\\%s is already in component '%s'",
                                          d->path, d->filespec, c->name);
+                if (vss_filesets_overlap(o, d))
+                    return vss_error_set(e, "EINVAL",
+                                         "file set %s\\%s overlaps file set %s\\%s of component "
+                                         "'%s'",
+                                         d->path, d->filespec, o->path, o->filespec, c->name);
+            }
+        }
     }
     return VSS_OK;
 }

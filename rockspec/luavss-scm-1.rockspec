@@ -33,6 +33,7 @@ build = {
         "csrc/enums.c",
         "csrc/error.c",
         "csrc/fileio.c",
+        "csrc/fileset.c",
         "csrc/filespec.c",
         "csrc/metadata.c",
         "csrc/pathmap.c",

@@ -26,6 +26,7 @@ describe("vss.components", function()
       partial_file_support = true, restore_type = "undefined",
       snapshot_set_id = "e109943b-232e-4b52-8dc4-62b7de94761b" }, bc:get_backup_state())
     assert.equal("vss.BackupComponents(differential, 0 writers, 0 components)", tostring(bc))
+    assert.equal("full", vss.components.new(nil):get_backup_state().backup_type)
     bc:set_backup_state(false, true, "log")
     assert.equal("log", bc:get_backup_state().backup_type)
     bc:set_restore_state("by_copy")

@@ -124,6 +124,8 @@ describe("vss.metadata", function()
     wm:add_files_to_file_group("A", "x", "/d", "*")
     assert.error_matches(function() wm:add_files_to_file_group("A", "x", "/d/", "*") end,
       "already in component")
+    assert.error_matches(function() wm:add_files_to_file_group("A", "x", "//d/", "a.txt") end,
+      "overlaps file set /d\\%* of component 'x'")
     assert.error_matches(function() wm:add_files_to_file_group("A", "x", "/d*", "*") end, "wildcard")
     assert.error_matches(function() wm:add_alternate_location_mapping("/d", "*", true, "/x") end,
       "no component has this file set")

@@ -104,10 +104,12 @@ static int m_load(lua_State *L)
  *     partial_file_support=, restore_type=, snapshot_set_id=} */
 static int m_new(lua_State *L)
 {
-    if (lua_isnoneornil(L, 1))
+    if (lua_isnoneornil(L, 1)) {
+        lua_settop(L, 0);
         lua_newtable(L);
+    }
     luaL_checktype(L, 1, LUA_TTABLE);
-    lua_settop(L, 1);
+    vss_lua_checknargs(L, 1);
     vss_bc_state st = {
         .backup_type = vss_lua_fieldenum(L, 1, "backup_type", &vss_enum_backup_type, VSS_BT_FULL),
         .select_components = vss_lua_fieldbool(L, 1, "select_components"),

@@ -253,20 +253,6 @@ TEST(stamps_and_states)
     vss_bc_free(bc);
 }
 
-TEST(filespec_intersection)
-{
-    CHECK(vss_filespecs_intersect("*", "db.mdf"));
-    CHECK(vss_filespecs_intersect("*.mdf", "db.*"));
-    CHECK(vss_filespecs_intersect("*.*", "SAM"));
-    CHECK(vss_filespecs_intersect("a?c", "*c"));
-    CHECK(vss_filespecs_intersect("ab*", "*cd"));
-    CHECK(!vss_filespecs_intersect("*.mdf", "*.ldf"));
-    CHECK(!vss_filespecs_intersect("db.mdf", "db.ldf"));
-    CHECK(!vss_filespecs_intersect("a?", "abc"));
-    CHECK(!vss_filespecs_intersect("a*b", "c*"));
-    CHECK(vss_filespecs_intersect("", ""));
-}
-
 TEST(xml_round_trip_and_unknowns)
 {
     vss_error e;
@@ -367,4 +353,4 @@ TEST(xml_round_trip_and_unknowns)
 
 RUN_TESTS("test_components", T(add_component_rules), T(partial_files), T(directed_targets),
           T(differenced_files), T(new_targets_mappings_subcomponents), T(stamps_and_states),
-          T(filespec_intersection), T(xml_round_trip_and_unknowns))
+          T(xml_round_trip_and_unknowns))

@@ -99,11 +99,18 @@ TEST(file_lists_follow_the_component_type)
     CHECK(vss_wm_add_files_to_file_group(wm, "fg", "conf", "/etc/app/", "*.conf", true, NULL,
                                          0xF0F, &e) == VSS_FAIL);
     CHECK_STR(e.code, "EEXIST");
+    CHECK(vss_wm_add_files_to_file_group(wm, "fg", "conf", "/etc/app/sub", "a.conf", false, NULL,
+                                         0xF0F, &e) == VSS_FAIL);
+    CHECK_CONTAINS(e.message, "overlaps file set /etc/app\\*.conf of component 'conf'");
+    CHECK(vss_wm_add_database_files(wm, "db", "sales", "/data/", "*.db", 0xF0F, &e) == VSS_FAIL);
+    CHECK_CONTAINS(e.message, "overlaps file set /data\\sales.db");
+    CHECK(vss_wm_add_files_to_file_group(wm, "fg", "conf", "/etc/app/sub", "a.ini", false, NULL,
+                                         0xF0F, &e) == VSS_OK);
     CHECK(vss_wm_add_files_to_file_group(wm, "fg", "conf", "/etc", "x", false, NULL, 0x20000,
                                          &e) == VSS_FAIL);
     CHECK_CONTAINS(e.message, "mask");
     const vss_wm_component *c = vss_wm_find_component(wm, "fg", "conf");
-    CHECK_EQ_U64(c->files.count, 1);
+    CHECK_EQ_U64(c->files.count, 2);
     CHECK_STR(c->files.items[0].d.alternate_location, "/alt");
     CHECK(c->files.items[0].d.recursive);
     c = vss_wm_find_component(wm, "db", "sales");
