@@ -436,6 +436,33 @@ int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
     return VSS_OK;
 }
 
+int vss_bc_validate(const vss_backup_components *bc, vss_error *e)
+{
+    for (size_t i = 0; i < bc->nwriters; i++) {
+        const vss_bc_writer *w = bc->writers[i];
+        const vss_writer_metadata *wm = vss_bc_writer_metadata(bc, w);
+        for (size_t k = 0; wm != NULL && k < vss_wm_component_count(wm); k++) {
+            const vss_wm_component *m = vss_wm_component_at(wm, k);
+            bool covered = m->selectable;
+            for (size_t j = 0; j < vss_wm_component_count(wm) && !covered; j++) {
+                const vss_wm_component *s = vss_wm_component_at(wm, j);
+                covered = s != m && s->selectable && vss_wm_in_set(s, m);
+            }
+            bool added = false;
+            for (size_t j = 0; j < w->component_count && !added; j++)
+                added = strcmp(w->components[j]->name, m->name) == 0 &&
+                        vss_wm_same_path(w->components[j]->logical_path, m->logical_path);
+            if (!covered && !added)
+                return vss_error_set(e, "EINVAL",
+                                     "writer '%s': nonselectable component '%s' at logical path "
+                                     "'%s' must be added with the others",
+                                     vss_wm_get_identity(wm)->name, m->name,
+                                     lp_show(m->logical_path));
+        }
+    }
+    return VSS_OK;
+}
+
 /* ---- simple setters ---- */
 
 static int set_str(char **field, const char *v, vss_error *e)

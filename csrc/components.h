@@ -121,6 +121,11 @@ const vss_writer_metadata *vss_bc_writer_metadata(const vss_backup_components *b
 int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
                          const char *instance_id, int type, const char *logical_path,
                          const char *name, vss_bc_component **out, vss_error *e);
+/* §5: a writer with components in the backup needs every nonselectable
+ * component that has no selectable ancestor added explicitly. Checked for
+ * the writers whose metadata is attached. */
+int vss_bc_validate(const vss_backup_components *bc, vss_error *e);
+
 /* By writer id (or instance id) and (logical path, name); NULL if none. */
 vss_bc_component *vss_bc_find_component(const vss_backup_components *bc, const char *writer_id,
                                         const char *logical_path, const char *name);

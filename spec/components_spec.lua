@@ -61,6 +61,7 @@ describe("vss.components", function()
     local other = bc:add_component({ writer_id = "542da469-d3e1-473c-9f4f-7847f01fc64f",
       instance_id = "096a689b-077b-44e3-a7ba-5831d480c95b" }, "filegroup", nil, "COM+ REGDB")
     assert.equal("COM+ REGDB", other:get_component_name())
+    assert.is_true(bc:validate())
     assert.equal(2, #bc:writers())
     assert.equal(2, #bc:components())
   end)

@@ -297,6 +297,15 @@ static int bc_get_writer_components(lua_State *L)
     return 1;
 }
 
+/* validate() -> true, or nil, message, "EINVAL" */
+static int bc_validate(lua_State *L)
+{
+    const vss_backup_components *bc = check_bc(L, 1);
+    vss_lua_checknargs(L, 1);
+    vss_error e;
+    return vss_lua_okresult(L, vss_bc_validate(bc, &e), &e);
+}
+
 static int bc_xml(lua_State *L)
 {
     const vss_backup_components *bc = check_bc(L, 1);
@@ -674,6 +683,7 @@ int vss_lua_open_components(lua_State *L)
         {"get_component", bc_get_component},
         {"get_writer_components_count", bc_get_writer_components_count},
         {"get_writer_components", bc_get_writer_components},
+        {"validate", bc_validate},
         {"xml", bc_xml},
         {"save", bc_save},
         {NULL, NULL}};

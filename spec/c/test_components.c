@@ -73,7 +73,10 @@ TEST(add_component_rules)
     CHECK(vss_bc_add_component(bc, WID, IID, VSS_CT_DATABASE, NULL, "conf", NULL, &e) == VSS_FAIL);
     CHECK_CONTAINS(e.message, "filegroup component");
     CHECK(vss_bc_add_component(bc, "x", IID, VSS_CT_DATABASE, NULL, "conf", NULL, &e) == VSS_FAIL);
+    CHECK(vss_bc_validate(bc, &e) == VSS_FAIL); /* conf: nonselectable, no selectable parent */
+    CHECK_CONTAINS(e.message, "nonselectable component 'conf'");
     CHECK(vss_bc_add_component(bc, WID, IID, VSS_CT_FILEGROUP, NULL, "conf", NULL, &e) == VSS_OK);
+    CHECK(vss_bc_validate(bc, &e) == VSS_OK); /* fulltext and x come with db */
     CHECK_EQ_U64(vss_bc_writer_count(bc), 1);
     CHECK_STR(vss_bc_writer_at(bc, 0)->instance_name, "inst1");
     CHECK(vss_bc_find_component(bc, "A65FAA63-5EA8-4EBC-9DBD-A0C4DB26912A", "Inst", "db") == c);
