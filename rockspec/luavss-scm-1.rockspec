@@ -28,17 +28,25 @@ build = {
     -- Every .c file under csrc/ belongs here (spec/rock_spec.lua checks it).
     ["vss.core"] = {
       sources = {
+        "csrc/components.c",
+        "csrc/docxml.c",
+        "csrc/enums.c",
         "csrc/error.c",
         "csrc/fileio.c",
+        "csrc/fileset.c",
         "csrc/filespec.c",
+        "csrc/metadata.c",
         "csrc/pathmap.c",
         "csrc/ranges.c",
         "csrc/ranges_file.c",
         "csrc/ranges_ops.c",
         "csrc/walker.c",
         "csrc/lua/binding.c",
+        "csrc/lua/components.c",
         "csrc/lua/core.c",
+        "csrc/lua/enums.c",
         "csrc/lua/filespec.c",
+        "csrc/lua/metadata.c",
         "csrc/lua/pathmap.c",
         "csrc/lua/ranges.c",
         "csrc/lua/walker.c",
@@ -51,6 +59,9 @@ build = {
     ["vss"] = "lua/vss/init.lua",
     ["vss.ranges"] = "lua/vss/ranges.lua",
     ["vss.filespec"] = "lua/vss/filespec.lua",
+    ["vss.enums"] = "lua/vss/enums.lua",
+    ["vss.metadata"] = "lua/vss/metadata.lua",
+    ["vss.components"] = "lua/vss/components.lua",
   },
 }
 test = {

@@ -11,6 +11,9 @@ static const struct {
 } submodules[] = {
     {"ranges", vss_lua_open_ranges},
     {"filespec", vss_lua_open_filespec},
+    {"enums", vss_lua_open_enums},
+    {"metadata", vss_lua_open_metadata},
+    {"components", vss_lua_open_components},
 };
 
 /* vss.core.clock(): seconds from a monotonic clock, for progress and benchmarks. */

@@ -7,6 +7,9 @@ local vss = {
   version = core.version,
   ranges = require "vss.ranges",
   filespec = require "vss.filespec",
+  enums = require "vss.enums",
+  metadata = require "vss.metadata",
+  components = require "vss.components",
 }
 
 return vss

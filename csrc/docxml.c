@@ -1,0 +1,465 @@
+#include "docxml.h"
+
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlsave.h>
+
+/* Documents are a few MB at most (WM3.xml, the System Writer, is 2 MB). */
+#define VSS_XML_MAX_FILE (256u << 20)
+
+struct vss_xextra {
+    xmlAttrPtr *attrs;
+    size_t nattrs, capattrs;
+    xmlNodePtr *nodes;
+    size_t nnodes, capnodes;
+};
+
+int vss_grow(void **items, size_t *cap, size_t n, size_t size, vss_error *e)
+{
+    if (n < *cap)
+        return VSS_OK;
+    size_t ncap = *cap ? *cap * 2 : 4;
+    if (ncap > SIZE_MAX / size)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    void *p = realloc(*items, ncap * size);
+    if (p == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    *items = p;
+    *cap = ncap;
+    return VSS_OK;
+}
+
+int vss_strdup_opt(char **dst, const char *src, vss_error *e)
+{
+    if (src == NULL) {
+        *dst = NULL;
+        return VSS_OK;
+    }
+    *dst = strdup(src);
+    return *dst ? VSS_OK : vss_error_set(e, "ENOMEM", "out of memory");
+}
+
+void vss_xextra_free(vss_xextra *x)
+{
+    if (x == NULL)
+        return;
+    free(x->attrs);
+    free(x->nodes);
+    free(x);
+}
+
+static vss_xextra *xextra_get(vss_xextra **x, vss_error *e)
+{
+    if (*x == NULL && (*x = calloc(1, sizeof **x)) == NULL)
+        vss_error_set(e, "ENOMEM", "out of memory");
+    return *x;
+}
+
+int vss_xextra_add_node(vss_xextra **x, xmlNodePtr child, vss_error *e)
+{
+    vss_xextra *xx = xextra_get(x, e);
+    if (xx == NULL ||
+        vss_grow((void **)&xx->nodes, &xx->capnodes, xx->nnodes, sizeof *xx->nodes, e) != VSS_OK)
+        return VSS_FAIL;
+    xx->nodes[xx->nnodes++] = child;
+    return VSS_OK;
+}
+
+static int xextra_add_attr(vss_xextra **x, xmlAttrPtr a, vss_error *e)
+{
+    vss_xextra *xx = xextra_get(x, e);
+    if (xx == NULL ||
+        vss_grow((void **)&xx->attrs, &xx->capattrs, xx->nattrs, sizeof *xx->attrs, e) != VSS_OK)
+        return VSS_FAIL;
+    xx->attrs[xx->nattrs++] = a;
+    return VSS_OK;
+}
+
+int vss_xextra_put_nodes(const vss_xextra *x, xmlNodePtr node, vss_error *e)
+{
+    for (size_t i = 0; x != NULL && i < x->nnodes; i++) {
+        xmlNodePtr copy = xmlDocCopyNode(x->nodes[i], node->doc, 1);
+        if (copy == NULL || xmlAddChild(node, copy) == NULL) {
+            xmlFreeNode(copy);
+            return vss_error_set(e, "ENOMEM", "out of memory");
+        }
+        /* The copy declares the namespaces it uses; drop the ones its new
+         * ancestors already declare. */
+        xmlDOMWrapReconcileNamespaces(NULL, copy, 1 /* XML_DOM_RECONNS_REMOVEREDUND */);
+    }
+    return VSS_OK;
+}
+
+bool vss_xml_is(xmlNodePtr node, const char *name)
+{
+    return node->type == XML_ELEMENT_NODE && strcmp((const char *)node->name, name) == 0;
+}
+
+bool vss_xml_ignorable(xmlNodePtr node)
+{
+    if (node->type != XML_TEXT_NODE)
+        return false;
+    for (const xmlChar *p = node->content; p && *p; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            return false;
+    return true;
+}
+
+bool vss_guid_valid(const char *s)
+{
+    static const int groups[] = {8, 4, 4, 4, 12};
+    for (int g = 0; g < 5; g++) {
+        for (int i = 0; i < groups[g]; i++, s++)
+            if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+                return false;
+        if (*s != (g == 4 ? '\0' : '-'))
+            return false;
+        s++;
+    }
+    return true;
+}
+
+int vss_xml_read_file(const char *path, char **buf, size_t *len, vss_error *e)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return vss_error_sys(e, errno, "open '%s'", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        return vss_error_sys(e, err, "stat '%s'", path);
+    }
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > VSS_XML_MAX_FILE) {
+        close(fd);
+        return vss_error_set(e, "EINVAL", "'%s': not a regular file of at most %u bytes", path,
+                             VSS_XML_MAX_FILE);
+    }
+    size_t size = (size_t)st.st_size;
+    char *p = malloc(size + 1);
+    if (p == NULL) {
+        close(fd);
+        return vss_error_set(e, "ENOMEM", "out of memory reading '%s'", path);
+    }
+    ssize_t r = vss_read_full(fd, p, size);
+    if (r < 0 || (size_t)r != size) {
+        int err = r < 0 ? errno : EIO;
+        free(p);
+        close(fd);
+        return vss_error_sys(e, err, "read '%s'", path);
+    }
+    close(fd);
+    p[size] = '\0';
+    *buf = p;
+    *len = size;
+    return VSS_OK;
+}
+
+int vss_xml_parse(const char *buf, size_t len, const char *root, const char *ns, xmlDocPtr *out,
+                  vss_error *e)
+{
+    *out = NULL;
+    if (len > INT32_MAX)
+        return vss_error_set(e, "EINVAL", "document too large");
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (ctxt == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    /* No network, no entity substitution, no DTD loading: documents are
+     * data from elsewhere, never a reason to fetch or expand anything. */
+    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES;
+    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, opts);
+    if (doc == NULL) {
+        xmlErrorPtr err = xmlCtxtGetLastError(ctxt);
+        char msg[256] = "not well-formed";
+        if (err != NULL && err->message != NULL) {
+            snprintf(msg, sizeof msg, "%s", err->message);
+            msg[strcspn(msg, "\n")] = '\0';
+        }
+        int line = err ? err->line : 0;
+        xmlFreeParserCtxt(ctxt);
+        return vss_error_set(e, "EINVAL", "XML error at line %d: %s", line, msg);
+    }
+    xmlFreeParserCtxt(ctxt);
+    if (doc->intSubset != NULL || doc->extSubset != NULL) {
+        xmlFreeDoc(doc);
+        return vss_error_set(e, "EINVAL", "DOCTYPE not allowed in a VSS document (line 1)");
+    }
+    xmlNodePtr r = xmlDocGetRootElement(doc);
+    if (r == NULL || !vss_xml_is(r, root)) {
+        int line = r ? xmlGetLineNo(r) : 1;
+        int rc = vss_error_set(e, "EINVAL", "root element <%s> at line %d: expected <%s>",
+                               r ? (const char *)r->name : "", line, root);
+        xmlFreeDoc(doc);
+        return rc;
+    }
+    if (r->ns != NULL && r->ns->href != NULL && strcmp((const char *)r->ns->href, ns) != 0) {
+        int rc = vss_error_set(e, "EINVAL", "<%s> at line %ld: namespace '%s', expected '%s'", root,
+                               xmlGetLineNo(r), (const char *)r->ns->href, ns);
+        xmlFreeDoc(doc);
+        return rc;
+    }
+    *out = doc;
+    return VSS_OK;
+}
+
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+void vss_xml_defaults(const vss_xattr *spec, size_t n, void *obj)
+{
+    char *base = obj;
+    for (size_t i = 0; i < n; i++) {
+        void *f = base + spec[i].offset;
+        switch (spec[i].kind) {
+        case VSS_XSTR:
+        case VSS_XGUID: *(char **)f = NULL; break;
+        case VSS_XBOOL: *(bool *)f = spec[i].def != 0; break;
+        case VSS_XU32: *(uint32_t *)f = (uint32_t)spec[i].def; break;
+        case VSS_XU64: *(uint64_t *)f = (uint64_t)spec[i].def; break;
+        case VSS_XENUM: *(int *)f = (int)spec[i].def; break;
+        }
+    }
+}
+
+void vss_xml_free_strings(const vss_xattr *spec, size_t n, void *obj)
+{
+    char *base = obj;
+    for (size_t i = 0; i < n; i++) {
+        if (spec[i].kind == VSS_XSTR || spec[i].kind == VSS_XGUID) {
+            char **f = (char **)(base + spec[i].offset);
+            free(*f);
+            *f = NULL;
+        }
+    }
+}
+
+static int set_field(const vss_xattr *s, void *f, const char *v, xmlNodePtr node, vss_error *e)
+{
+    uint64_t u;
+    int64_t ev;
+    switch (s->kind) {
+    case VSS_XGUID:
+        if (!vss_guid_valid(v))
+            break;
+        /* fall through */
+    case VSS_XSTR:
+        free(*(char **)f);
+        return vss_strdup_opt((char **)f, v, e);
+    case VSS_XBOOL:
+        if (strcasecmp(v, "yes") != 0 && strcasecmp(v, "no") != 0)
+            break;
+        *(bool *)f = strcasecmp(v, "yes") == 0;
+        return VSS_OK;
+    case VSS_XU32:
+        if (!parse_u64(v, UINT32_MAX, &u))
+            break;
+        *(uint32_t *)f = (uint32_t)u;
+        return VSS_OK;
+    case VSS_XU64:
+        if (!parse_u64(v, UINT64_MAX, &u))
+            break;
+        *(uint64_t *)f = u;
+        return VSS_OK;
+    case VSS_XENUM:
+        if (!vss_enum_from_xml(s->en, v, &ev))
+            break;
+        *(int *)f = (int)ev;
+        return VSS_OK;
+    }
+    static const char *const expected[] = {"a string", "a GUID", "yes or no", "a decimal 32-bit number",
+                                           "a decimal 64-bit number", "a value of "};
+    return vss_error_set(e, "EINVAL", "<%s %s=\"%.64s\"> at line %ld: expected %s%s",
+                         (const char *)node->name, s->name, v, xmlGetLineNo(node),
+                         expected[s->kind], s->kind == VSS_XENUM ? s->en->name : "");
+}
+
+int vss_xml_get_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, void *obj,
+                      vss_xextra **extra, vss_error *e)
+{
+    char *base = obj;
+    uint64_t seen = 0; /* tables are short: at most 64 attributes */
+    for (xmlAttrPtr a = node->properties; a != NULL; a = a->next) {
+        size_t i = 0;
+        while (i < n && (a->ns != NULL || strcmp((const char *)a->name, spec[i].name) != 0))
+            i++;
+        if (i == n) {
+            if (xextra_add_attr(extra, a, e) != VSS_OK)
+                return VSS_FAIL;
+            continue;
+        }
+        /* Single text child: the common case, read in place (WM3 has 19,000
+         * FILE_LIST elements). Otherwise let libxml2 join the pieces. */
+        const char *v;
+        xmlChar *joined = NULL;
+        if (a->children && a->children->type == XML_TEXT_NODE && a->children->next == NULL)
+            v = (const char *)a->children->content;
+        else
+            v = (const char *)(joined = xmlNodeListGetString(node->doc, a->children, 1));
+        int rc = set_field(&spec[i], base + spec[i].offset, v ? v : "", node, e);
+        xmlFree(joined);
+        if (rc != VSS_OK)
+            return VSS_FAIL;
+        seen |= UINT64_C(1) << i;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((spec[i].flags & VSS_XREQUIRED) && !(seen & (UINT64_C(1) << i)))
+            return vss_error_set(e, "EINVAL", "<%s> at line %ld: missing attribute %s",
+                                 (const char *)node->name, xmlGetLineNo(node), spec[i].name);
+    return VSS_OK;
+}
+
+int vss_xml_set_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, const void *obj,
+                      const vss_xextra *extra, vss_error *e)
+{
+    const char *base = obj;
+    for (size_t i = 0; i < n; i++) {
+        const void *f = base + spec[i].offset;
+        const char *v = NULL;
+        char num[24];
+        bool dflt = false;
+        switch (spec[i].kind) {
+        case VSS_XSTR:
+        case VSS_XGUID: v = *(char *const *)f; break;
+        case VSS_XBOOL:
+            v = *(const bool *)f ? "yes" : "no";
+            dflt = *(const bool *)f == (spec[i].def != 0);
+            break;
+        case VSS_XU32:
+            snprintf(num, sizeof num, "%" PRIu32, *(const uint32_t *)f);
+            v = num;
+            dflt = *(const uint32_t *)f == (uint32_t)spec[i].def;
+            break;
+        case VSS_XU64:
+            snprintf(num, sizeof num, "%" PRIu64, *(const uint64_t *)f);
+            v = num;
+            dflt = *(const uint64_t *)f == (uint64_t)spec[i].def;
+            break;
+        case VSS_XENUM:
+            v = vss_enum_xml(spec[i].en, *(const int *)f);
+            dflt = *(const int *)f == (int)spec[i].def;
+            if (v == NULL)
+                return vss_error_set(e, "EINVAL", "%s: value %d has no spelling", spec[i].name,
+                                     *(const int *)f);
+            break;
+        }
+        if (v == NULL || (dflt && (spec[i].flags & VSS_XOMIT_DEFAULT)))
+            continue;
+        if (xmlNewProp(node, (const xmlChar *)spec[i].name, (const xmlChar *)v) == NULL)
+            return vss_error_set(e, "ENOMEM", "out of memory");
+    }
+    for (size_t i = 0; extra != NULL && i < extra->nattrs; i++) {
+        xmlAttrPtr a = extra->attrs[i];
+        xmlNsPtr ns = NULL;
+        if (a->ns != NULL) {
+            ns = xmlSearchNsByHref(node->doc, node, a->ns->href);
+            if (ns == NULL)
+                ns = xmlNewNs(node, a->ns->href, a->ns->prefix);
+        }
+        xmlChar *v = xmlNodeListGetString(a->doc, a->children, 1);
+        xmlAttrPtr copy = xmlNewNsProp(node, ns, a->name, v ? v : (const xmlChar *)"");
+        xmlFree(v);
+        if (copy == NULL)
+            return vss_error_set(e, "ENOMEM", "out of memory");
+    }
+    return VSS_OK;
+}
+
+xmlDocPtr vss_xml_new_doc(const char *root, const char *ns)
+{
+    xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+    if (doc == NULL)
+        return NULL;
+    xmlNodePtr r = xmlNewDocNode(doc, NULL, (const xmlChar *)root, NULL);
+    if (r == NULL) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    xmlDocSetRootElement(doc, r);
+    xmlNsPtr n = xmlNewNs(r, (const xmlChar *)ns, NULL);
+    if (n == NULL) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    xmlSetNs(r, n);
+    return doc;
+}
+
+char *vss_xml_dump(xmlDocPtr doc, size_t *len, vss_error *e)
+{
+    xmlBufferPtr b = xmlBufferCreate();
+    if (b == NULL) {
+        vss_error_set(e, "ENOMEM", "out of memory");
+        return NULL;
+    }
+    xmlSaveCtxtPtr s = xmlSaveToBuffer(b, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
+    if (s == NULL || xmlSaveDoc(s, doc) < 0) {
+        if (s)
+            xmlSaveClose(s);
+        xmlBufferFree(b);
+        vss_error_set(e, "ENOMEM", "cannot serialize the document");
+        return NULL;
+    }
+    xmlSaveClose(s);
+    size_t n = (size_t)xmlBufferLength(b);
+    char *out = malloc(n + 1);
+    if (out == NULL) {
+        xmlBufferFree(b);
+        vss_error_set(e, "ENOMEM", "out of memory");
+        return NULL;
+    }
+    memcpy(out, xmlBufferContent(b), n);
+    out[n] = '\0';
+    xmlBufferFree(b);
+    *len = n;
+    return out;
+}
+
+typedef struct write_ctx {
+    const char *buf;
+    size_t len;
+} write_ctx;
+
+static int write_buf(int fd, const void *ctx)
+{
+    const write_ctx *w = ctx;
+    return vss_write_full(fd, w->buf, w->len);
+}
+
+int vss_xml_write_file(const char *path, const char *buf, size_t len, vss_error *e)
+{
+    write_ctx w = {buf, len};
+    return vss_file_replace(path, write_buf, &w, "document", e);
+}
+
+void vss_xml_prefix_error(vss_error *e, const char *path)
+{
+    if (e == NULL)
+        return;
+    char msg[sizeof e->message];
+    snprintf(msg, sizeof msg, "%.200s: %.300s", path, e->message);
+    memcpy(e->message, msg, sizeof msg);
+}

@@ -1,0 +1,90 @@
+/* What the two VSS documents share: reading and writing XML safely with
+ * libxml2 (no network, no DTD, so no entity expansion), a table-driven
+ * mapping between element attributes and C struct fields, and keeping the
+ * attributes and child elements a model does not know so that a save
+ * carries them on. Only the document layer (metadata.c, components.c)
+ * includes this header; libxml2 stays in this room. */
+#ifndef VSS_DOCXML_H
+#define VSS_DOCXML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libxml/tree.h>
+
+#include "enums.h"
+#include "error.h"
+
+/* Unknown attributes and child nodes of one element. They point into the
+ * parsed document, which the owning model keeps alive until it is freed. */
+typedef struct vss_xextra vss_xextra;
+void vss_xextra_free(vss_xextra *x);
+
+enum vss_xkind { VSS_XSTR, VSS_XGUID, VSS_XBOOL, VSS_XU32, VSS_XU64, VSS_XENUM };
+enum {
+    VSS_XREQUIRED = 1u << 0, /* load fails when absent */
+    VSS_XOMIT_DEFAULT = 1u << 1, /* save leaves it out when it holds def */
+};
+
+/* One attribute <-> one struct field. VSS_XSTR/VSS_XGUID: char * (NULL =
+ * absent); VSS_XBOOL: bool; VSS_XU32: uint32_t; VSS_XU64: uint64_t;
+ * VSS_XENUM: int, spelled through en. */
+typedef struct vss_xattr {
+    const char *name;
+    enum vss_xkind kind;
+    size_t offset;
+    const vss_enum *en;
+    unsigned flags;
+    int64_t def;
+} vss_xattr;
+
+/* Parse a document (file contents or a string). Rejects a root other than
+ * `root`, a namespace other than `ns` (an absent one is tolerated), and any
+ * DTD. Errors name the line. */
+int vss_xml_parse(const char *buf, size_t len, const char *root, const char *ns, xmlDocPtr *out,
+                  vss_error *e);
+int vss_xml_read_file(const char *path, char **buf, size_t *len, vss_error *e);
+
+/* Fill the fields of obj from node's attributes by the table; attributes
+ * not in it go to *extra. Errors name element, attribute and line. */
+int vss_xml_get_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, void *obj,
+                      vss_xextra **extra, vss_error *e);
+/* Set the table's fields as attributes, then the unknown ones. */
+int vss_xml_set_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, const void *obj,
+                      const vss_xextra *extra, vss_error *e);
+/* Fill fields with the table's defaults (strings NULL). */
+void vss_xml_defaults(const vss_xattr *spec, size_t n, void *obj);
+/* Free the string fields of the table. */
+void vss_xml_free_strings(const vss_xattr *spec, size_t n, void *obj);
+
+/* Remember an unknown child element (or comment) of the element. */
+int vss_xextra_add_node(vss_xextra **x, xmlNodePtr child, vss_error *e);
+/* Copy the remembered child nodes under node (after the known ones). */
+int vss_xextra_put_nodes(const vss_xextra *x, xmlNodePtr node, vss_error *e);
+
+/* Element name without namespace, and whether a node is an element named so. */
+bool vss_xml_is(xmlNodePtr node, const char *name);
+/* Text of a node that only whitespace separates from its siblings. */
+bool vss_xml_ignorable(xmlNodePtr node);
+
+/* A new document whose root element is `root` in the default namespace ns. */
+xmlDocPtr vss_xml_new_doc(const char *root, const char *ns);
+/* Serialize (indented, no XML declaration, UTF-8). malloc'd string. */
+char *vss_xml_dump(xmlDocPtr doc, size_t *len, vss_error *e);
+/* Write a buffer to path durably: temp file, fsync, rename, fsync dir. */
+int vss_xml_write_file(const char *path, const char *buf, size_t len, vss_error *e);
+
+/* Put "<path>: " in front of e's message. */
+void vss_xml_prefix_error(vss_error *e, const char *path);
+
+/* A GUID as the documents write it: 8-4-4-4-12 hex digits, no braces. */
+bool vss_guid_valid(const char *s);
+
+/* Grow an array so that it holds n+1 items of size bytes. */
+int vss_grow(void **items, size_t *cap, size_t n, size_t size, vss_error *e);
+
+/* strdup that accepts NULL; sets ENOMEM in e on failure. */
+int vss_strdup_opt(char **dst, const char *src, vss_error *e);
+
+#endif

@@ -1,0 +1,607 @@
+/* vss.metadata and the vss.WriterMetadata / vss.Component userdata: the
+ * writer metadata document (csrc/metadata.h) seen from Lua. A Component
+ * keeps its document alive through its uservalue. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../metadata.h"
+#include "docs.h"
+
+typedef struct lwm {
+    vss_writer_metadata *wm;
+} lwm;
+
+typedef struct lcomp {
+    const vss_wm_component *c;
+} lcomp;
+
+vss_writer_metadata *vss_lua_checkwm(lua_State *L, int idx)
+{
+    return ((lwm *)luaL_checkudata(L, idx, VSS_LUA_WM_T))->wm;
+}
+
+#define check_wm vss_lua_checkwm
+
+static const vss_wm_component *check_comp(lua_State *L, int idx)
+{
+    return ((lcomp *)luaL_checkudata(L, idx, VSS_LUA_COMPONENT_T))->c;
+}
+
+/* Userdata first, then the engine object: a raise in between leaks nothing. */
+static lwm *push_wm(lua_State *L)
+{
+    lwm *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->wm = NULL;
+    luaL_setmetatable(L, VSS_LUA_WM_T);
+    return u;
+}
+
+/* A Component of the document at index wmidx. */
+static void push_comp(lua_State *L, int wmidx, const vss_wm_component *c)
+{
+    wmidx = lua_absindex(L, wmidx);
+    lcomp *u = lua_newuserdatauv(L, sizeof *u, 1);
+    u->c = c;
+    luaL_setmetatable(L, VSS_LUA_COMPONENT_T);
+    lua_pushvalue(L, wmidx);
+    lua_setiuservalue(L, -2, 1);
+}
+
+static int wm_gc(lua_State *L)
+{
+    lwm *u = luaL_checkudata(L, 1, VSS_LUA_WM_T);
+    vss_wm_free(u->wm);
+    u->wm = NULL;
+    return 0;
+}
+
+static int wm_tostring(lua_State *L)
+{
+    const vss_writer_metadata *wm = check_wm(L, 1);
+    const vss_wm_identity *id = vss_wm_get_identity(wm);
+    lua_pushfstring(L, "vss.WriterMetadata(\"%s\" %s, %d components)", id->name ? id->name : "",
+                    id->writer_id ? id->writer_id : "", (int)vss_wm_component_count(wm));
+    return 1;
+}
+
+/* ---- module functions ---- */
+
+static int m_parse(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    vss_lua_checknargs(L, 1);
+    lwm *u = push_wm(L);
+    vss_error e;
+    if (vss_wm_parse(s, len, &u->wm, &e) != VSS_OK)
+        return vss_lua_fail(L, &e);
+    return 1;
+}
+
+static int m_load(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    vss_lua_checknargs(L, 1);
+    lwm *u = push_wm(L);
+    vss_error e;
+    if (vss_wm_load(path, &u->wm, &e) != VSS_OK)
+        return vss_lua_fail(L, &e);
+    return 1;
+}
+
+static const char *field_str(lua_State *L, const char *name, bool required)
+{
+    int t = lua_getfield(L, 1, name);
+    if (t == LUA_TNIL && !required) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    if (t != LUA_TSTRING)
+        luaL_argerror(L, 1, lua_pushfstring(L, "%s: string expected, got %s", name,
+                                            luaL_typename(L, -1)));
+    const char *s = lua_tostring(L, -1);
+    lua_pop(L, 1); /* the table still holds it */
+    return s;
+}
+
+static uint32_t field_u32(lua_State *L, const char *name)
+{
+    lua_getfield(L, 1, name);
+    lua_Integer v = 0;
+    if (!lua_isnil(L, -1)) {
+        int ok;
+        v = lua_tointegerx(L, -1, &ok);
+        if (!ok || v < 0 || v > (lua_Integer)UINT32_MAX)
+            luaL_argerror(L, 1, lua_pushfstring(L, "%s: integer 0..2^32-1 expected", name));
+    }
+    lua_pop(L, 1);
+    return (uint32_t)v;
+}
+
+static int m_new(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    vss_lua_checknargs(L, 1);
+    vss_wm_identity id = {
+        .writer_id = (char *)field_str(L, "writer_id", true),
+        .instance_id = (char *)field_str(L, "instance_id", true),
+        .name = (char *)field_str(L, "name", true),
+        .instance_name = (char *)field_str(L, "instance_name", false),
+        .usage = vss_lua_fieldenum(L, 1, "usage", &vss_enum_usage_type, VSS_UT_USERDATA),
+        .source = vss_lua_fieldenum(L, 1, "source", &vss_enum_source_type, VSS_ST_OTHER),
+        .major_version = field_u32(L, "major_version"),
+        .minor_version = field_u32(L, "minor_version"),
+    };
+    lwm *u = push_wm(L);
+    vss_error e;
+    if (vss_wm_new(&id, &u->wm, &e) != VSS_OK)
+        return luaL_argerror(L, 1, e.message);
+    return 1;
+}
+
+/* ---- examining ---- */
+
+static int wm_get_identity(lua_State *L)
+{
+    const vss_wm_identity *id = vss_wm_get_identity(check_wm(L, 1));
+    vss_lua_checknargs(L, 1);
+    lua_createtable(L, 0, 8);
+    vss_lua_pushstr(L, id->writer_id);
+    lua_setfield(L, -2, "writer_id");
+    vss_lua_pushstr(L, id->instance_id);
+    lua_setfield(L, -2, "instance_id");
+    vss_lua_pushstr(L, id->instance_name);
+    lua_setfield(L, -2, "instance_name");
+    vss_lua_pushstr(L, id->name);
+    lua_setfield(L, -2, "name");
+    vss_lua_pushenum(L, &vss_enum_usage_type, id->usage);
+    lua_setfield(L, -2, "usage");
+    vss_lua_pushenum(L, &vss_enum_source_type, id->source);
+    lua_setfield(L, -2, "source");
+    lua_pushinteger(L, id->major_version);
+    lua_setfield(L, -2, "major_version");
+    lua_pushinteger(L, id->minor_version);
+    lua_setfield(L, -2, "minor_version");
+    return 1;
+}
+
+static int wm_get_version(lua_State *L)
+{
+    const vss_wm_identity *id = vss_wm_get_identity(check_wm(L, 1));
+    vss_lua_checknargs(L, 1);
+    lua_pushinteger(L, id->major_version);
+    lua_pushinteger(L, id->minor_version);
+    return 2;
+}
+
+static int wm_document_version(lua_State *L)
+{
+    lua_pushstring(L, vss_wm_version(check_wm(L, 1)));
+    return 1;
+}
+
+static int wm_get_backup_schema(lua_State *L)
+{
+    uint32_t s = vss_wm_backup_schema(check_wm(L, 1));
+    vss_lua_checknargs(L, 1);
+    vss_lua_pushmask(L, &vss_enum_backup_schema, s);
+    lua_pushinteger(L, s);
+    return 2;
+}
+
+/* method, service, user_procedure, writer_restore, reboot_required,
+ * mapping_count, as GetRestoreMethod; nil when the writer has none. */
+static int wm_get_restore_method(lua_State *L)
+{
+    const vss_writer_metadata *wm = check_wm(L, 1);
+    vss_lua_checknargs(L, 1);
+    const vss_wm_restore_method *r = vss_wm_get_restore_method(wm);
+    if (!r->present) {
+        lua_pushnil(L);
+        return 1;
+    }
+    vss_lua_pushenum(L, &vss_enum_restore_method, r->method);
+    vss_lua_pushstr(L, r->service);
+    vss_lua_pushstr(L, r->user_procedure);
+    vss_lua_pushenum(L, &vss_enum_writer_restore, r->writer_restore);
+    lua_pushboolean(L, r->reboot_required);
+    lua_pushinteger(L, (lua_Integer)vss_wm_alternate_location_mappings(wm)->count);
+    return 6;
+}
+
+static int wm_get_file_counts(lua_State *L)
+{
+    const vss_writer_metadata *wm = check_wm(L, 1);
+    vss_lua_checknargs(L, 1);
+    lua_pushinteger(L, (lua_Integer)vss_wm_include_files(wm)->count);
+    lua_pushinteger(L, (lua_Integer)vss_wm_exclude_files(wm)->count);
+    lua_pushinteger(L, (lua_Integer)vss_wm_component_count(wm));
+    return 3;
+}
+
+static int push_file_at(lua_State *L, const vss_wm_files *f)
+{
+    size_t i = vss_lua_checkindex(L, 2, f->count);
+    vss_lua_checknargs(L, 2);
+    vss_lua_pushfiledesc(L, &f->items[i].d);
+    return 1;
+}
+
+static int wm_get_include_file(lua_State *L)
+{
+    return push_file_at(L, vss_wm_include_files(check_wm(L, 1)));
+}
+
+static int wm_get_exclude_file(lua_State *L)
+{
+    return push_file_at(L, vss_wm_exclude_files(check_wm(L, 1)));
+}
+
+static int wm_get_exclude_from_snapshot_count(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)vss_wm_exclude_files_from_snapshot(check_wm(L, 1))->count);
+    return 1;
+}
+
+static int wm_get_exclude_from_snapshot_file(lua_State *L)
+{
+    return push_file_at(L, vss_wm_exclude_files_from_snapshot(check_wm(L, 1)));
+}
+
+static int wm_get_alternate_location_mapping(lua_State *L)
+{
+    return push_file_at(L, vss_wm_alternate_location_mappings(check_wm(L, 1)));
+}
+
+static int wm_get_alternate_location_mapping_count(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)vss_wm_alternate_location_mappings(check_wm(L, 1))->count);
+    return 1;
+}
+
+static int wm_get_component(lua_State *L)
+{
+    const vss_writer_metadata *wm = check_wm(L, 1);
+    size_t i = vss_lua_checkindex(L, 2, vss_wm_component_count(wm));
+    vss_lua_checknargs(L, 2);
+    push_comp(L, 1, vss_wm_component_at(wm, i));
+    return 1;
+}
+
+/* find_component(logical_path or nil, name) -> Component or nil */
+static int wm_find_component(lua_State *L)
+{
+    const vss_writer_metadata *wm = check_wm(L, 1);
+    const char *lp = vss_lua_optstr(L, 2);
+    const char *name = luaL_checkstring(L, 3);
+    vss_lua_checknargs(L, 3);
+    const vss_wm_component *c = vss_wm_find_component(wm, lp, name);
+    if (c == NULL)
+        lua_pushnil(L);
+    else
+        push_comp(L, 1, c);
+    return 1;
+}
+
+/* ---- writer side ---- */
+
+/* add_component(type, logical_path, name [, {caption=, restore_metadata=,
+ * notify_on_backup_complete=, selectable=, selectable_for_restore=,
+ * component_flags=}]) -> Component */
+static int wm_add_component(lua_State *L)
+{
+    vss_writer_metadata *wm = check_wm(L, 1);
+    vss_wm_component info = {0};
+    info.type = vss_lua_checkenum(L, 2, &vss_enum_component_type);
+    info.logical_path = (char *)vss_lua_optstr(L, 3);
+    info.name = (char *)luaL_checkstring(L, 4);
+    vss_lua_checknargs(L, 5);
+    if (!lua_isnoneornil(L, 5)) {
+        luaL_checktype(L, 5, LUA_TTABLE);
+        lua_getfield(L, 5, "caption");
+        if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+            luaL_argerror(L, 5, "caption: string expected");
+        info.caption = (char *)lua_tostring(L, -1);
+        lua_getfield(L, 5, "component_flags");
+        if (!lua_isnil(L, -1))
+            info.component_flags = vss_lua_checkmask(L, lua_gettop(L), &vss_enum_component_flags);
+        lua_pop(L, 1); /* caption stays on the stack until the call */
+        info.restore_metadata = vss_lua_fieldbool(L, 5, "restore_metadata");
+        info.notify_on_backup_complete = vss_lua_fieldbool(L, 5, "notify_on_backup_complete");
+        info.selectable = vss_lua_fieldbool(L, 5, "selectable");
+        info.selectable_for_restore = vss_lua_fieldbool(L, 5, "selectable_for_restore");
+    }
+    vss_error e;
+    if (vss_wm_add_component(wm, &info, &e) != VSS_OK)
+        return vss_lua_raise(L, "add_component", &e);
+    push_comp(L, 1, vss_wm_find_component(wm, info.logical_path, info.name));
+    return 1;
+}
+
+/* add_database_files / add_database_log_files(logical_path, name, path,
+ * filespec [, backup_type_mask]) */
+static int add_db(lua_State *L, bool log)
+{
+    vss_writer_metadata *wm = check_wm(L, 1);
+    const char *lp = vss_lua_optstr(L, 2);
+    const char *name = luaL_checkstring(L, 3);
+    const char *path = luaL_checkstring(L, 4);
+    const char *spec = luaL_checkstring(L, 5);
+    uint32_t mask = vss_lua_optmask(L, 6, &vss_enum_file_spec_backup_type, VSS_FSBT_DEFAULT);
+    vss_lua_checknargs(L, 6);
+    vss_error e;
+    int rc = log ? vss_wm_add_database_log_files(wm, lp, name, path, spec, mask, &e)
+                 : vss_wm_add_database_files(wm, lp, name, path, spec, mask, &e);
+    if (rc != VSS_OK)
+        return vss_lua_raise(L, log ? "add_database_log_files" : "add_database_files", &e);
+    return 0;
+}
+
+static int wm_add_database_files(lua_State *L) { return add_db(L, false); }
+static int wm_add_database_log_files(lua_State *L) { return add_db(L, true); }
+
+/* add_files_to_file_group(logical_path, name, path, filespec, recursive
+ * [, alternate_location [, backup_type_mask]]) */
+static int wm_add_files_to_file_group(lua_State *L)
+{
+    vss_writer_metadata *wm = check_wm(L, 1);
+    const char *lp = vss_lua_optstr(L, 2);
+    const char *name = luaL_checkstring(L, 3);
+    const char *path = luaL_checkstring(L, 4);
+    const char *spec = luaL_checkstring(L, 5);
+    int rec = vss_lua_optbool(L, 6, 0);
+    const char *alt = vss_lua_optstr(L, 7);
+    uint32_t mask = vss_lua_optmask(L, 8, &vss_enum_file_spec_backup_type, VSS_FSBT_DEFAULT);
+    vss_lua_checknargs(L, 8);
+    vss_error e;
+    if (vss_wm_add_files_to_file_group(wm, lp, name, path, spec, rec, alt, mask, &e) != VSS_OK)
+        return vss_lua_raise(L, "add_files_to_file_group", &e);
+    return 0;
+}
+
+static int add_exclude(lua_State *L, bool snapshot)
+{
+    vss_writer_metadata *wm = check_wm(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    const char *spec = luaL_checkstring(L, 3);
+    int rec = vss_lua_optbool(L, 4, 0);
+    vss_lua_checknargs(L, 4);
+    vss_error e;
+    int rc = snapshot ? vss_wm_add_exclude_files_from_snapshot(wm, path, spec, rec, &e)
+                      : vss_wm_add_exclude_files(wm, path, spec, rec, &e);
+    if (rc != VSS_OK)
+        return vss_lua_raise(L, snapshot ? "add_exclude_files_from_snapshot" : "add_exclude_files",
+                             &e);
+    return 0;
+}
+
+static int wm_add_exclude_files(lua_State *L) { return add_exclude(L, false); }
+static int wm_add_exclude_files_from_snapshot(lua_State *L) { return add_exclude(L, true); }
+
+/* set_restore_method(method, service, user_procedure, writer_restore, reboot_required) */
+static int wm_set_restore_method(lua_State *L)
+{
+    vss_writer_metadata *wm = check_wm(L, 1);
+    int method = vss_lua_checkenum(L, 2, &vss_enum_restore_method);
+    const char *service = vss_lua_optstr(L, 3);
+    const char *proc = vss_lua_optstr(L, 4);
+    int wre = vss_lua_optenum(L, 5, &vss_enum_writer_restore, VSS_WRE_NEVER);
+    int reboot = vss_lua_optbool(L, 6, 0);
+    vss_lua_checknargs(L, 6);
+    vss_error e;
+    if (vss_wm_set_restore_method(wm, method, service, proc, wre, reboot, &e) != VSS_OK)
+        return vss_lua_raise(L, "set_restore_method", &e);
+    return 0;
+}
+
+static int wm_add_alternate_location_mapping(lua_State *L)
+{
+    vss_writer_metadata *wm = check_wm(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    const char *spec = luaL_checkstring(L, 3);
+    int rec = vss_lua_optbool(L, 4, 0);
+    const char *dest = luaL_checkstring(L, 5);
+    vss_lua_checknargs(L, 5);
+    vss_error e;
+    if (vss_wm_add_alternate_location_mapping(wm, path, spec, rec, dest, &e) != VSS_OK)
+        return vss_lua_raise(L, "add_alternate_location_mapping", &e);
+    return 0;
+}
+
+static int wm_add_component_dependency(lua_State *L)
+{
+    vss_writer_metadata *wm = check_wm(L, 1);
+    const char *for_lp = vss_lua_optstr(L, 2);
+    const char *for_name = luaL_checkstring(L, 3);
+    const char *on_writer = luaL_checkstring(L, 4);
+    const char *on_lp = vss_lua_optstr(L, 5);
+    const char *on_name = luaL_checkstring(L, 6);
+    vss_lua_checknargs(L, 6);
+    vss_error e;
+    if (vss_wm_add_component_dependency(wm, for_lp, for_name, on_writer, on_lp, on_name, &e) !=
+        VSS_OK)
+        return vss_lua_raise(L, "add_component_dependency", &e);
+    return 0;
+}
+
+static int wm_set_backup_schema(lua_State *L)
+{
+    vss_writer_metadata *wm = check_wm(L, 1);
+    uint32_t mask = vss_lua_checkmask(L, 2, &vss_enum_backup_schema);
+    vss_lua_checknargs(L, 2);
+    vss_error e;
+    if (vss_wm_set_backup_schema(wm, mask, &e) != VSS_OK)
+        return vss_lua_raise(L, "set_backup_schema", &e);
+    return 0;
+}
+
+/* validate() -> true, or nil, message, "EINVAL" */
+static int wm_validate(lua_State *L)
+{
+    const vss_writer_metadata *wm = check_wm(L, 1);
+    vss_lua_checknargs(L, 1);
+    vss_error e;
+    return vss_lua_okresult(L, vss_wm_validate(wm, &e), &e);
+}
+
+static int wm_xml(lua_State *L)
+{
+    const vss_writer_metadata *wm = check_wm(L, 1);
+    vss_lua_checknargs(L, 1);
+    vss_error e;
+    size_t len = 0;
+    char *s = vss_wm_xml(wm, &len, &e);
+    return vss_lua_xmlresult(L, s, len, &e);
+}
+
+static int wm_save(lua_State *L)
+{
+    const vss_writer_metadata *wm = check_wm(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    vss_lua_checknargs(L, 2);
+    vss_error e;
+    return vss_lua_okresult(L, vss_wm_save(wm, path, &e), &e);
+}
+
+/* ---- vss.Component ---- */
+
+static int comp_tostring(lua_State *L)
+{
+    const vss_wm_component *c = check_comp(L, 1);
+    size_t files = c->files.count + c->database_files.count + c->log_files.count;
+    lua_pushfstring(L, "vss.Component(%s %s%s%s, %d file sets)",
+                    vss_enum_name(&vss_enum_component_type, c->type),
+                    c->logical_path ? c->logical_path : "", c->logical_path ? "\\" : "", c->name,
+                    (int)files);
+    return 1;
+}
+
+static void setfield_bool(lua_State *L, const char *k, bool v)
+{
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void setfield_int(lua_State *L, const char *k, size_t v)
+{
+    lua_pushinteger(L, (lua_Integer)v);
+    lua_setfield(L, -2, k);
+}
+
+/* GetComponentInfo: the VSS_COMPONENTINFO fields as a table. */
+static int comp_get_component_info(lua_State *L)
+{
+    const vss_wm_component *c = check_comp(L, 1);
+    vss_lua_checknargs(L, 1);
+    lua_createtable(L, 0, 13);
+    vss_lua_pushenum(L, &vss_enum_component_type, c->type);
+    lua_setfield(L, -2, "type");
+    vss_lua_pushstr(L, c->logical_path);
+    lua_setfield(L, -2, "logical_path");
+    vss_lua_pushstr(L, c->name);
+    lua_setfield(L, -2, "component_name");
+    vss_lua_pushstr(L, c->caption);
+    lua_setfield(L, -2, "caption");
+    setfield_bool(L, "restore_metadata", c->restore_metadata);
+    setfield_bool(L, "notify_on_backup_complete", c->notify_on_backup_complete);
+    setfield_bool(L, "selectable", c->selectable);
+    setfield_bool(L, "selectable_for_restore", c->selectable_for_restore);
+    vss_lua_pushmask(L, &vss_enum_component_flags, c->component_flags);
+    lua_setfield(L, -2, "component_flags");
+    setfield_int(L, "file_count", c->files.count);
+    setfield_int(L, "databases", c->database_files.count);
+    setfield_int(L, "log_files", c->log_files.count);
+    setfield_int(L, "dependencies", c->dependency_count);
+    return 1;
+}
+
+static int comp_get_file(lua_State *L) { return push_file_at(L, &check_comp(L, 1)->files); }
+static int comp_get_database_file(lua_State *L)
+{
+    return push_file_at(L, &check_comp(L, 1)->database_files);
+}
+static int comp_get_database_log_file(lua_State *L)
+{
+    return push_file_at(L, &check_comp(L, 1)->log_files);
+}
+
+static int comp_get_dependency(lua_State *L)
+{
+    const vss_wm_component *c = check_comp(L, 1);
+    size_t i = vss_lua_checkindex(L, 2, c->dependency_count);
+    vss_lua_checknargs(L, 2);
+    const vss_wm_dependency *d = &c->dependencies[i];
+    lua_createtable(L, 0, 3);
+    vss_lua_pushstr(L, d->writer_id);
+    lua_setfield(L, -2, "writer_id");
+    vss_lua_pushstr(L, d->logical_path);
+    lua_setfield(L, -2, "logical_path");
+    vss_lua_pushstr(L, d->component_name);
+    lua_setfield(L, -2, "component_name");
+    return 1;
+}
+
+static int comp_writer_metadata(lua_State *L)
+{
+    check_comp(L, 1);
+    lua_getiuservalue(L, 1, 1);
+    return 1;
+}
+
+int vss_lua_open_metadata(lua_State *L)
+{
+    static const luaL_Reg wm_meta[] = {
+        {"__gc", wm_gc}, {"__tostring", wm_tostring}, {NULL, NULL}};
+    static const luaL_Reg wm_methods[] = {
+        {"get_identity", wm_get_identity},
+        {"get_version", wm_get_version},
+        {"document_version", wm_document_version},
+        {"get_backup_schema", wm_get_backup_schema},
+        {"get_restore_method", wm_get_restore_method},
+        {"get_file_counts", wm_get_file_counts},
+        {"get_include_file", wm_get_include_file},
+        {"get_exclude_file", wm_get_exclude_file},
+        {"get_exclude_from_snapshot_count", wm_get_exclude_from_snapshot_count},
+        {"get_exclude_from_snapshot_file", wm_get_exclude_from_snapshot_file},
+        {"get_alternate_location_mapping", wm_get_alternate_location_mapping},
+        {"get_alternate_location_mapping_count", wm_get_alternate_location_mapping_count},
+        {"get_component", wm_get_component},
+        {"find_component", wm_find_component},
+        {"add_component", wm_add_component},
+        {"add_database_files", wm_add_database_files},
+        {"add_database_log_files", wm_add_database_log_files},
+        {"add_files_to_file_group", wm_add_files_to_file_group},
+        {"add_exclude_files", wm_add_exclude_files},
+        {"add_exclude_files_from_snapshot", wm_add_exclude_files_from_snapshot},
+        {"set_restore_method", wm_set_restore_method},
+        {"add_alternate_location_mapping", wm_add_alternate_location_mapping},
+        {"add_component_dependency", wm_add_component_dependency},
+        {"set_backup_schema", wm_set_backup_schema},
+        {"validate", wm_validate},
+        {"xml", wm_xml},
+        {"save", wm_save},
+        {NULL, NULL}};
+    static const luaL_Reg comp_meta[] = {{"__tostring", comp_tostring}, {NULL, NULL}};
+    static const luaL_Reg comp_methods[] = {
+        {"get_component_info", comp_get_component_info},
+        {"get_file", comp_get_file},
+        {"get_database_file", comp_get_database_file},
+        {"get_database_log_file", comp_get_database_log_file},
+        {"get_dependency", comp_get_dependency},
+        {"writer_metadata", comp_writer_metadata},
+        {NULL, NULL}};
+    static const luaL_Reg funcs[] = {
+        {"parse", m_parse}, {"load", m_load}, {"new", m_new}, {NULL, NULL}};
+    vss_lua_newclass(L, VSS_LUA_WM_T, wm_meta, wm_methods);
+    vss_lua_newclass(L, VSS_LUA_COMPONENT_T, comp_meta, comp_methods);
+    luaL_newlib(L, funcs);
+    /* The method tables, for the pure-Lua conveniences of lua/vss/. */
+    luaL_getmetatable(L, VSS_LUA_WM_T);
+    lua_getfield(L, -1, "__index");
+    lua_setfield(L, -3, "WriterMetadata");
+    luaL_getmetatable(L, VSS_LUA_COMPONENT_T);
+    lua_getfield(L, -1, "__index");
+    lua_setfield(L, -4, "Component");
+    lua_pop(L, 2);
+    return 1;
+}
