@@ -1,6 +1,6 @@
-/* Private to the filespec binding: the three Lua types of vss.filespec
- * (vss.FileDesc, vss.PathMap, vss.Walker) live in three files and reach
- * each other through these. */
+/* The three Lua types of vss.filespec (vss.FileDesc, vss.PathMap,
+ * vss.Walker) live in three files and reach each other through these; the
+ * document bindings use them to hand out file sets as vss.FileDesc. */
 #ifndef VSS_LUA_FILESPEC_TYPES_H
 #define VSS_LUA_FILESPEC_TYPES_H
 
