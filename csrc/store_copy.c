@@ -312,7 +312,8 @@ int store_read_entry(store_copy *c, int obj_fd, const vss_store_entry *en, int d
         if (copy_span(c, obj_fd, 0, en->size, dst_fd, 0, 0, &got, en->object, e) != VSS_OK)
             return VSS_FAIL;
     } else if (en->kind == VSS_ENTRY_FILE) {
-        if (dst_fd >= 0 && ftruncate(dst_fd, (off_t)en->size) != 0)
+        /* Zero length first: old bytes where the backup has holes must go. */
+        if (dst_fd >= 0 && (ftruncate(dst_fd, 0) != 0 || ftruncate(dst_fd, (off_t)en->size) != 0))
             return vss_error_sys(e, errno, "size the destination");
         const vss_range *it = vss_ranges_items(en->ranges);
         uint64_t off = 0;

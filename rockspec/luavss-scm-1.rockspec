@@ -28,15 +28,22 @@ build = {
     -- Every .c file under csrc/ belongs here (spec/rock_spec.lua checks it).
     ["vss.core"] = {
       sources = {
+        "csrc/digest.c",
         "csrc/error.c",
         "csrc/fileio.c",
         "csrc/lua/binding.c",
         "csrc/lua/core.c",
         "csrc/lua/filespec.c",
         "csrc/lua/ranges.c",
+        "csrc/lua/store.c",
         "csrc/ranges.c",
         "csrc/ranges_file.c",
         "csrc/ranges_ops.c",
+        "csrc/store.c",
+        "csrc/store_copy.c",
+        "csrc/store_manifest.c",
+        "csrc/store_read.c",
+        "csrc/store_tx.c",
       },
       defines = { "_GNU_SOURCE", "_FILE_OFFSET_BITS=64" },
       incdirs = { "$(LIBXML2_INCDIR)/libxml2", "$(LIBVHDI_INCDIR)", "$(LIBXXHASH_INCDIR)" },
@@ -46,6 +53,7 @@ build = {
     ["vss"] = "lua/vss/init.lua",
     ["vss.ranges"] = "lua/vss/ranges.lua",
     ["vss.filespec"] = "lua/vss/filespec.lua",
+    ["vss.store"] = "lua/vss/store.lua",
   },
 }
 test = {

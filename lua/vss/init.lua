@@ -7,6 +7,7 @@ local vss = {
   version = core.version,
   ranges = require "vss.ranges",
   filespec = require "vss.filespec",
+  store = require "vss.store",
 }
 
 return vss
