@@ -336,7 +336,8 @@ static int list_locked(vss_store *s, vss_store_info **out, size_t *n, vss_error 
         count++;
     }
     closedir(d);
-    qsort(v, count, sizeof *v, cmp_info);
+    if (count > 1)
+        qsort(v, count, sizeof *v, cmp_info);
     *out = v;
     *n = count;
     return VSS_OK;
