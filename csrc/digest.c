@@ -84,7 +84,7 @@ void vss_digest_hex(const vss_digest *d, char out[VSS_DIGEST_HEX])
     out[2 * VSS_DIGEST_SIZE] = '\0';
 }
 
-static int hexval(char c)
+int vss_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -100,7 +100,7 @@ bool vss_digest_parse(const char *hex, size_t len, vss_digest *out)
     if (len != 2 * VSS_DIGEST_SIZE)
         return false;
     for (size_t i = 0; i < VSS_DIGEST_SIZE; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = vss_hex_value(hex[2 * i]), lo = vss_hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out->bytes[i] = (unsigned char)(hi << 4 | lo);

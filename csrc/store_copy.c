@@ -36,6 +36,8 @@ void store_copy_fini(store_copy *c)
     memset(c, 0, sizeof *c);
 }
 
+#define WRITEBACK_STEP (16ull << 20)
+
 static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
 {
     size_t got = 0;
@@ -105,8 +107,14 @@ static int copy_span(store_copy *c, int src_fd, uint64_t start, uint64_t end, in
         vss_hasher_update(c->whole, c->buf, (size_t)k);
         if (part)
             vss_hasher_update(c->part, c->buf, (size_t)k);
-        if (dst_fd >= 0 && pwrite_full(dst_fd, c->buf, (size_t)k, dst_off + (off - start)) != 0)
+        uint64_t at = dst_off + (off - start);
+        if (dst_fd >= 0 && pwrite_full(dst_fd, c->buf, (size_t)k, at) != 0)
             return vss_error_sys(e, errno, "%s: write to the store", what);
+        /* Start writeback of each finished 16 MiB now, so the fsync at the
+         * end of the object has little left to wait for. */
+        if (dst_fd >= 0 && (at + (uint64_t)k) / WRITEBACK_STEP != at / WRITEBACK_STEP)
+            sync_file_range(dst_fd, (off_t)((at + (uint64_t)k) / WRITEBACK_STEP - 1) * WRITEBACK_STEP,
+                            WRITEBACK_STEP, SYNC_FILE_RANGE_WRITE);
         off += (uint64_t)k;
         if ((size_t)k < want)
             break;

@@ -13,7 +13,10 @@
 #define STORE_TRASH "trash"
 #define STORE_MANIFEST "manifest"
 #define STORE_DATA "data"
-#define STORE_IO_BUF (1u << 20) /* large sequential I/O, bounded memory */
+/* Large sequential I/O, bounded memory. Measured on ext4 (bench/store.lua):
+ * 256 KiB copies a 2 GiB file 3-4x faster than 1 MiB, whose buffer no
+ * longer fits the CPU cache between the read and the write. */
+#define STORE_IO_BUF (256u << 10)
 
 struct vss_store {
     char *path;

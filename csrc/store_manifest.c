@@ -219,17 +219,6 @@ static int bad(parser *p, const char *fmt, ...)
                          what);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode %XX escapes; NUL bytes are refused (names are C strings). */
 static char *unescape(const char *v, size_t n)
 {
@@ -242,7 +231,7 @@ static char *unescape(const char *v, size_t n)
             out[k++] = v[i];
             continue;
         }
-        int hi = i + 2 < n ? hexval(v[i + 1]) : -1, lo = i + 2 < n ? hexval(v[i + 2]) : -1;
+        int hi = i + 2 < n ? vss_hex_value(v[i + 1]) : -1, lo = i + 2 < n ? vss_hex_value(v[i + 2]) : -1;
         if (hi < 0 || lo < 0 || (hi | lo) == 0) {
             free(out);
             return NULL;
@@ -321,7 +310,7 @@ static int parse_hexbytes(const char *v, size_t n, unsigned char **out, size_t *
     if (p == NULL)
         return -1;
     for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+        int hi = vss_hex_value(v[2 * i]), lo = vss_hex_value(v[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             free(p);
             return -1;

@@ -100,6 +100,15 @@ static unsigned wait_flag(lua_State *L, int arg)
     return opt_bool(L, arg, "wait", 1) ? 0 : VSS_STORE_NOWAIT;
 }
 
+/* true, or nil, message, code. */
+static int push_status(lua_State *L, int rc, const vss_error *e)
+{
+    if (rc != VSS_OK)
+        return vss_lua_fail(L, e);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static void store_release(lstore *u)
 {
     if (u->closed && u->ntx == 0 && u->s) {
@@ -387,10 +396,7 @@ static int l_extract(lua_State *L)
     int rc = vss_store_extract(s, id, name, fd, flags, &e);
     if (own && close(fd) != 0 && rc == VSS_OK)
         rc = vss_error_sys(&e, errno, "close destination");
-    if (rc != VSS_OK)
-        return vss_lua_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    return push_status(L, rc, &e);
 }
 
 /* store:read(id, name) -> the file's bytes (ranges of a partial file laid
@@ -594,10 +600,7 @@ static int l_add_file(lua_State *L)
     vss_error e;
     int rc = vss_store_tx_add_file(u->tx, name, src, r, ranges_file, flags, &e);
     vss_ranges_free(r);
-    if (rc != VSS_OK)
-        return vss_lua_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    return push_status(L, rc, &e);
 }
 
 /* tx:add_document(name, xml) -> true | nil, msg, code */
@@ -609,10 +612,8 @@ static int l_add_document(lua_State *L)
     size_t len;
     const char *xml = luaL_checklstring(L, 3, &len);
     vss_error e;
-    if (vss_store_tx_add_document(u->tx, name, xml, len, &e) != VSS_OK)
-        return vss_lua_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    int rc = vss_store_tx_add_document(u->tx, name, xml, len, &e);
+    return push_status(L, rc, &e);
 }
 
 /* tx:record_deleted(name) -> true | nil, msg, code */
@@ -622,10 +623,7 @@ static int l_record_deleted(lua_State *L)
     ltx *u = check_tx(L, 1);
     const char *name = check_cstring(L, 2, "name");
     vss_error e;
-    if (vss_store_tx_record_deleted(u->tx, name, &e) != VSS_OK)
-        return vss_lua_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    return push_status(L, vss_store_tx_record_deleted(u->tx, name, &e), &e);
 }
 
 /* tx:commit() -> id | nil, msg, code. The transaction is over either way. */
