@@ -511,9 +511,15 @@ static int l_begin(lua_State *L)
     luaL_checktype(L, 2, LUA_TTABLE);
     check_options(L, 2, keys);
     lua_getfield(L, 2, "type");
-    if (lua_isnil(L, -1))
-        luaL_argerror(L, 2, "type: one of full, incremental, differential, log, copy expected");
-    int type = luaL_checkoption(L, -1, NULL, types) + 1;
+    const char *tname = lua_tostring(L, -1);
+    int type = 0;
+    for (int i = 0; tname && types[i]; i++)
+        if (strcmp(types[i], tname) == 0)
+            type = i + 1;
+    if (type == 0)
+        luaL_argerror(L, 2, lua_pushfstring(L, "type: full, incremental, differential, log or copy "
+                                               "expected, got %s",
+                                            tname ? tname : luaL_typename(L, -1)));
     lua_getfield(L, 2, "base");
     const char *base = NULL;
     if (!lua_isnil(L, -1)) {
