@@ -120,7 +120,8 @@ describe("vss.store", function()
       assert.equal("ECHAIN", code)
       assert.matches("incremental", err)
       assert.error_matches(function() s:begin{ type = "weekly" } end,
-        "bad argument #1 to 'begin' %(type: full, incremental, differential, log or copy expected, got weekly%)")
+        "bad argument #1 to 'begin' %(type: full, incremental, differential, log or copy " ..
+        "expected, got weekly%)")
       assert.error_matches(function() s:begin{} end, "type: .* got nil")
     end)
 
