@@ -310,6 +310,18 @@ static int l_entries(lua_State *L)
     return 1;
 }
 
+/* Push a document's bytes; VSS_FAIL (nothing pushed) with e filled. */
+static int push_document(lua_State *L, vss_store *s, const char *id, const char *name, vss_error *e)
+{
+    char *doc;
+    size_t len;
+    if (vss_store_document(s, id, name, 0, &doc, &len, e) != VSS_OK)
+        return VSS_FAIL;
+    lua_pushlstring(L, doc, len);
+    free(doc);
+    return VSS_OK;
+}
+
 /* store:document(id, name) -> xml string | nil, msg, code */
 static int l_document(lua_State *L)
 {
@@ -317,13 +329,9 @@ static int l_document(lua_State *L)
     vss_store *s = check_store(L, 1);
     const char *id = check_cstring(L, 2, "id");
     const char *name = check_cstring(L, 3, "name");
-    char *doc;
-    size_t len;
     vss_error e;
-    if (vss_store_document(s, id, name, 0, &doc, &len, &e) != VSS_OK)
+    if (push_document(L, s, id, name, &e) != VSS_OK)
         return vss_lua_fail(L, &e);
-    lua_pushlstring(L, doc, len);
-    free(doc);
     return 1;
 }
 
@@ -354,12 +362,8 @@ static int l_show(lua_State *L)
     lua_setfield(L, -2, "writer_metadata");
     vss_store_manifest_free(m);
     if (has_bcd) {
-        char *doc;
-        size_t len;
-        if (vss_store_document(s, id, VSS_STORE_COMPONENTS, 0, &doc, &len, &e) != VSS_OK)
+        if (push_document(L, s, id, VSS_STORE_COMPONENTS, &e) != VSS_OK)
             return vss_lua_fail(L, &e);
-        lua_pushlstring(L, doc, len);
-        free(doc);
         lua_setfield(L, -2, "components");
     }
     return 1;

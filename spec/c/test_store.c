@@ -54,6 +54,18 @@ static unsigned char *pattern(size_t n, unsigned seed)
     return p;
 }
 
+/* A pattern file `name` of n bytes and a range list over it. */
+static unsigned char *source_with_ranges(const char *name, size_t n, unsigned seed,
+                                         const char *ranges, vss_ranges **r)
+{
+    unsigned char *p = pattern(n, seed);
+    write_file(tmp_path(name), p, n);
+    vss_error e;
+    *r = NULL;
+    CHECK(vss_ranges_parse(ranges, strlen(ranges), 0, r, &e) == VSS_OK);
+    return p;
+}
+
 static vss_store *new_store(const char *name)
 {
     vss_store *s = NULL;
@@ -210,12 +222,10 @@ TEST(partial_file_keeps_only_the_ranges)
     setup();
     vss_store *s = new_store("st");
     size_t n = 1 << 20;
-    unsigned char *p = pattern(n, 2);
-    write_file(tmp_path("db"), p, n);
-    vss_ranges *r = NULL;
+    vss_ranges *r;
     vss_error e;
     /* unsorted and past the end: kept sorted and clipped */
-    CHECK(vss_ranges_parse("8192:4096,100:10,1048000:4096", 29, 0, &r, &e) == VSS_OK);
+    unsigned char *p = source_with_ranges("db", n, 2, "8192:4096,100:10,1048000:4096", &r);
     vss_store_tx *tx;
     CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
     CHECK(vss_store_tx_add_file(tx, "db", tmp_path("db"), r, NULL, 0, &e) == VSS_OK);
@@ -297,12 +307,9 @@ TEST(verify_names_the_damage)
 {
     setup();
     vss_store *s = new_store("st");
-    size_t n = 64 * 1024;
-    unsigned char *p = pattern(n, 3);
-    write_file(tmp_path("db"), p, n);
-    vss_ranges *r = NULL;
+    vss_ranges *r;
     vss_error e;
-    CHECK(vss_ranges_parse("0:4096,16384:4096,32768:4096", 28, 0, &r, &e) == VSS_OK);
+    unsigned char *p = source_with_ranges("db", 64 * 1024, 3, "0:4096,16384:4096,32768:4096", &r);
     vss_store_tx *tx;
     CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
     CHECK(vss_store_tx_add_file(tx, "whole", tmp_path("db"), NULL, NULL, 0, &e) == VSS_OK);
