@@ -173,11 +173,10 @@ static void verify_ranges_file(verifier *v, vss_store *s, store_copy *c, const v
         problem(v, "ranges file object missing", NULL, NULL, e.message);
         return;
     }
-    verifier sub = *v;
     if (store_read_entry(c, fd, &doc, -1, NULL, NULL, &damaged, &e) != VSS_OK)
         problem(v, "ranges file unreadable", NULL, NULL, e.message);
     else if (damaged)
-        problem(&sub, "ranges file", NULL, NULL, "damaged (digest or size)");
+        problem(v, "ranges file", NULL, NULL, "damaged (digest or size)");
     close(fd);
 }
 

@@ -173,6 +173,7 @@ describe("vss.store", function()
       assert.equal(r:total(), e["/srv/db"].stored)
       assert.equal(dir .. "/db.ranges", e["/srv/db2"].ranges_file)
       assert.equal(r:format(), e["/srv/db2"].ranges:format())
+      assert.is_true(ok(s:verify(id)).ok) -- the kept ranges file included
       local _, found = sh("grep -rl " .. q(marker) .. " " .. q(path))
       assert.is_false(found, "marker bytes from outside the ranges are in the store")
       local _, inside = sh("grep -rlq INSIDE " .. q(path))
