@@ -29,6 +29,7 @@ build = {
     ["vss.core"] = {
       sources = {
         "csrc/components.c",
+        "csrc/digest.c",
         "csrc/docxml.c",
         "csrc/enums.c",
         "csrc/error.c",
@@ -40,6 +41,11 @@ build = {
         "csrc/ranges.c",
         "csrc/ranges_file.c",
         "csrc/ranges_ops.c",
+        "csrc/store.c",
+        "csrc/store_copy.c",
+        "csrc/store_manifest.c",
+        "csrc/store_read.c",
+        "csrc/store_tx.c",
         "csrc/walker.c",
         "csrc/lua/binding.c",
         "csrc/lua/components.c",
@@ -49,6 +55,7 @@ build = {
         "csrc/lua/metadata.c",
         "csrc/lua/pathmap.c",
         "csrc/lua/ranges.c",
+        "csrc/lua/store.c",
         "csrc/lua/walker.c",
       },
       defines = { "_GNU_SOURCE", "_FILE_OFFSET_BITS=64" },
@@ -62,6 +69,7 @@ build = {
     ["vss.enums"] = "lua/vss/enums.lua",
     ["vss.metadata"] = "lua/vss/metadata.lua",
     ["vss.components"] = "lua/vss/components.lua",
+    ["vss.store"] = "lua/vss/store.lua",
   },
 }
 test = {
