@@ -27,5 +27,6 @@ int luaopen_vss_core(lua_State *L);
 /* Submodule openers: each pushes its table (and registers its classes). */
 int vss_lua_open_ranges(lua_State *L);
 int vss_lua_open_filespec(lua_State *L);
+int vss_lua_open_snapshot(lua_State *L);
 
 #endif

@@ -11,6 +11,7 @@ static const struct {
 } submodules[] = {
     {"ranges", vss_lua_open_ranges},
     {"filespec", vss_lua_open_filespec},
+    {"snapshot", vss_lua_open_snapshot},
 };
 
 /* vss.core.clock(): seconds from a monotonic clock, for progress and benchmarks. */

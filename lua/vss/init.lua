@@ -7,6 +7,7 @@ local vss = {
   version = core.version,
   ranges = require "vss.ranges",
   filespec = require "vss.filespec",
+  snapshot = require "vss.snapshot", snapshot_set = require("vss.snapshot").set,
 }
 
 return vss
