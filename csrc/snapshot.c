@@ -148,7 +148,7 @@ int vss_snapshot_set_add(vss_snapshot_set *s, const char *path, const char *prov
         if (p == NULL)
             rc = vss_error_set(e, "EINVAL", "unknown snapshot provider '%s'", name);
         else if (p->probe(&v, canon, snapshot_required, &original, &reason, e) != VSS_OK)
-            rc = vss_error_set(e, "VOLUME_NOT_SUPPORTED_BY_PROVIDER", "add '%s': %s", path,
+            rc = vss_error_set(e, "VOLUME_NOT_SUPPORTED", "add '%s': %s", path,
                                reason ? reason : (e ? e->message : name));
     } else if (rc == VSS_OK) {
         rc = vss_provider_choose(&v, canon, snapshot_required, &p, &original, &reason, e);

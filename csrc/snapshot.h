@@ -102,7 +102,7 @@ int vss_snapshot_set_new(const vss_snapshot_options *opt, vss_snapshot_set **out
 /* AddToSnapshotSet: a volume, directory or file. provider NULL = the set's
  * default. snapshot_required false (no *_SNAPSHOT_REQUIRED file spec bit)
  * lets "auto" pick "none". Leftovers of dead owners on that volume are
- * cleaned up first. Fails with VOLUME_NOT_SUPPORTED_BY_PROVIDER when a
+ * cleaned up first. Fails with VOLUME_NOT_SUPPORTED when a
  * forced provider cannot serve the volume, BAD_STATE after take. */
 int vss_snapshot_set_add(vss_snapshot_set *s, const char *path, const char *provider,
                          bool snapshot_required, vss_error *e);

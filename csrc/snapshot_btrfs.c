@@ -42,7 +42,7 @@ static int subvolume_root(const vss_volume *v, const char *path, char **out, vss
         ino = up.st_ino;
     }
     if (ino != BTRFS_FIRST_FREE_OBJECTID) {
-        int r = vss_error_set(e, "VOLUME_NOT_SUPPORTED_BY_PROVIDER",
+        int r = vss_error_set(e, "VOLUME_NOT_SUPPORTED",
                               "btrfs: the subvolume root of '%s' is not visible under %s", path,
                               v->mountpoint);
         free(cur);
@@ -59,7 +59,7 @@ static int btrfs_probe(const vss_volume *v, const char *path, bool snapshot_requ
     *original = NULL;
     if (strcmp(v->fstype, "btrfs") != 0) {
         *reason = vss_strdup_printf("btrfs: %s at %s is not btrfs", v->fstype, v->mountpoint);
-        return vss_error_set(e, "VOLUME_NOT_SUPPORTED_BY_PROVIDER", "%s", *reason ? *reason : "btrfs");
+        return vss_error_set(e, "VOLUME_NOT_SUPPORTED", "%s", *reason ? *reason : "btrfs");
     }
     if (subvolume_root(v, path, original, e) != VSS_OK) {
         *reason = strdup(e ? e->message : "btrfs: no subvolume root");
@@ -89,6 +89,9 @@ static int btrfs_take(vss_snapshot *snap, const vss_take_ctx *ctx, vss_error *e)
     if (pfd < 0 || sfd < 0) {
         rc = vss_error_sys(e, errno, "opening '%s'", pfd < 0 ? parent : snap->original);
     } else {
+        /* Write back what is dirty first: the ioctl flushes again, but the
+         * less is in flight, the less a not-yet-fsync'ed write is missed. */
+        syncfs(sfd);
         struct btrfs_ioctl_vol_args_v2 args;
         memset(&args, 0, sizeof args);
         args.fd = sfd;

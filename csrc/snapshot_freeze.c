@@ -10,14 +10,18 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+/* One socket pair joins parent and child: the parent sends 'T' to ask
+ * for the thaw (EOF, when it dies, thaws too); the child answers 'F'
+ * frozen, 'E'+errno, then 'T' thawed or 'A' thawed by its timeout. A
+ * socket, not a pipe, so a late 'T' to a gone child is EPIPE, not SIGPIPE. */
 struct vss_freezer {
     pid_t pid;
-    int ctl;    /* parent -> child: 'T' asks for the thaw; EOF thaws too */
-    int status; /* child -> parent: 'F' frozen / 'E'+errno / 'T' thawed / 'A' timed out */
+    int sock;
     char *mountpoint;
 };
 
@@ -37,12 +41,12 @@ static void child_signal(int sig)
 static void child_report(int fd, char c, int err)
 {
     unsigned char msg[2] = {(unsigned char)c, (unsigned char)err};
-    while (write(fd, msg, 2) < 0 && errno == EINTR)
+    while (send(fd, msg, 2, MSG_NOSIGNAL) < 0 && errno == EINTR)
         ;
 }
 
 /* The freezer child: only async-signal-safe calls from here on. */
-static void child_main(const char *mountpoint, int ctl, int status, pid_t parent, unsigned timeout_ms)
+static void child_main(const char *mountpoint, int sock, pid_t parent, unsigned timeout_ms)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -64,14 +68,14 @@ static void child_main(const char *mountpoint, int ctl, int status, pid_t parent
         _exit(4);
     int fd = open(mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        child_report(status, 'E', errno);
+        child_report(sock, 'E', errno);
         _exit(1);
     }
     child_fd = fd;
     /* The timer covers a FIFREEZE that itself takes long (it syncs). */
     alarm(timeout_ms / 1000 + 2);
     if (ioctl(fd, FIFREEZE, 0) != 0) {
-        child_report(status, 'E', errno);
+        child_report(sock, 'E', errno);
         _exit(1);
     }
     child_frozen = 1;
@@ -79,7 +83,7 @@ static void child_main(const char *mountpoint, int ctl, int status, pid_t parent
         ioctl(fd, FITHAW, 0);
         _exit(3);
     }
-    child_report(status, 'F', 0);
+    child_report(sock, 'F', 0);
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     char why = 'A';
@@ -88,13 +92,13 @@ static void child_main(const char *mountpoint, int ctl, int status, pid_t parent
         long long spent = (now.tv_sec - t0.tv_sec) * 1000LL + (now.tv_nsec - t0.tv_nsec) / 1000000;
         if (spent >= (long long)timeout_ms)
             break;
-        struct pollfd p = {ctl, POLLIN, 0};
+        struct pollfd p = {sock, POLLIN, 0};
         int r = poll(&p, 1, (int)((long long)timeout_ms - spent));
         if (r < 0 && errno == EINTR)
             continue;
         if (r > 0) {
             char c = 0;
-            ssize_t n = read(ctl, &c, 1);
+            ssize_t n = read(sock, &c, 1);
             if ((n < 0 && errno == EINTR) || (n == 1 && c != 'T'))
                 continue;
             why = n == 1 ? 'T' : 'P'; /* EOF: the parent is gone */
@@ -105,7 +109,7 @@ static void child_main(const char *mountpoint, int ctl, int status, pid_t parent
     }
     int err = ioctl(fd, FITHAW, 0) == 0 ? 0 : errno;
     child_frozen = 0;
-    child_report(status, why, err);
+    child_report(sock, why, err);
     _exit(0);
 }
 
@@ -141,21 +145,16 @@ int vss_freeze(const char *mountpoint, unsigned timeout_ms, vss_freezer **out, v
     *out = NULL;
     if (timeout_ms == 0)
         timeout_ms = 10000;
-    int ctl[2], status[2];
-    if (pipe2(ctl, O_CLOEXEC) != 0)
-        return vss_error_sys(e, errno, "freeze '%s': pipe", mountpoint);
-    if (pipe2(status, O_CLOEXEC) != 0) {
-        int err = errno;
-        close(ctl[0]);
-        close(ctl[1]);
-        return vss_error_sys(e, err, "freeze '%s': pipe", mountpoint);
-    }
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return vss_error_sys(e, errno, "freeze '%s': socketpair", mountpoint);
     vss_freezer *f = calloc(1, sizeof *f);
     char *mp = strdup(mountpoint);
     if (f == NULL || mp == NULL) {
         free(f);
         free(mp);
-        close(ctl[0]), close(ctl[1]), close(status[0]), close(status[1]);
+        close(sv[0]);
+        close(sv[1]);
         return vss_error_set(e, "ENOMEM", "out of memory freezing '%s'", mountpoint);
     }
     pid_t parent = getpid();
@@ -164,26 +163,31 @@ int vss_freeze(const char *mountpoint, unsigned timeout_ms, vss_freezer **out, v
         int err = errno;
         free(f);
         free(mp);
-        close(ctl[0]), close(ctl[1]), close(status[0]), close(status[1]);
+        close(sv[0]);
+        close(sv[1]);
         return vss_error_sys(e, err, "freeze '%s': fork", mountpoint);
     }
     if (pid == 0) {
-        close(ctl[1]);
-        close(status[0]);
-        child_main(mp, ctl[0], status[1], parent, timeout_ms);
+        /* keep only the socket: an inherited descriptor (another freezer's
+         * socket, a pipe someone reads to EOF) must not outlive the parent */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0)
+            for (int fd = 0; fd < 3; fd++)
+                dup2(null, fd);
+        if (dup2(sv[1], 3) != 3)
+            _exit(6);
+        close_range(4, ~0U, 0);
+        child_main(mp, 3, parent, timeout_ms);
         _exit(5);
     }
-    close(ctl[0]);
-    close(status[1]);
+    close(sv[1]);
     f->pid = pid;
-    f->ctl = ctl[1];
-    f->status = status[0];
+    f->sock = sv[0];
     f->mountpoint = mp;
     unsigned char msg[2];
-    int err = read_status(f->status, msg, (int)timeout_ms + 1000);
+    int err = read_status(f->sock, msg, (int)timeout_ms + 1000);
     if (err != 0 || msg[0] != 'F') {
-        close(f->ctl); /* a frozen child thaws on EOF */
-        close(f->status);
+        close(f->sock); /* a frozen child thaws on EOF */
         if (err == ETIMEDOUT)
             kill(pid, SIGTERM);
         reap(pid);
@@ -201,12 +205,11 @@ int vss_thaw(vss_freezer *f, vss_error *e)
 {
     if (f == NULL)
         return VSS_OK;
-    while (write(f->ctl, "T", 1) < 0 && errno == EINTR)
+    while (send(f->sock, "T", 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
         ;
     unsigned char msg[2] = {0, 0};
-    int err = read_status(f->status, msg, 10000);
-    close(f->ctl);
-    close(f->status);
+    int err = read_status(f->sock, msg, 10000);
+    close(f->sock);
     if (err == ETIMEDOUT)
         kill(f->pid, SIGTERM);
     reap(f->pid);

@@ -53,7 +53,7 @@ int vss_manifest_read(const char *file, vss_snapshot_set_info *info, vss_error *
 char *vss_manifest_name(const char *area, const vss_id *set_id);
 /* This process as a manifest owner. */
 int vss_owner_self(pid_t *pid, uint64_t *start, char boot_id[40], vss_error *e);
-/* Start time of pid (0 when it does not exist). */
+/* Start time of pid (0 when it does not exist or is a zombie). */
 uint64_t vss_owner_start(pid_t pid);
 /* Delete the artefacts a manifest describes, then the manifest; the area
  * directory goes too when it is left empty. */

@@ -376,6 +376,8 @@ uint64_t vss_owner_start(pid_t pid)
     char *p = strrchr(buf, ')');
     if (p == NULL)
         return 0;
+    if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+        return 0; /* a zombie has ended: its sets are leftovers */
     unsigned long long start = 0;
     int field = 2;
     for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " ")) {

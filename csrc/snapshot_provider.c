@@ -99,7 +99,7 @@ static int reflink_probe(const vss_volume *v, const char *path, bool snapshot_re
                     vss_strdup_printf("reflink: %s at %s cannot clone files (FICLONE: %s)", v->fstype,
                                       v->mountpoint, strerror(err)),
                     e);
-        return vss_error_set(e, "VOLUME_NOT_SUPPORTED_BY_PROVIDER", "%s", *reason ? *reason : "reflink");
+        return vss_error_set(e, "VOLUME_NOT_SUPPORTED", "%s", *reason ? *reason : "reflink");
     }
     return set_strings(original, v->mountpoint, reason,
                        vss_strdup_printf("reflink: %s at %s clones files (FICLONE), O(metadata) per "

@@ -34,6 +34,17 @@ static const struct {
     {"exposed_locally", VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY},
 };
 
+/* An option of a table argument: "bad argument #arg to 'f' (field: invalid option 'x')". */
+static int check_field_option(lua_State *L, int arg, const char *field, const char *const names[])
+{
+    const char *v = lua_tostring(L, -1);
+    for (int i = 0; v && names[i]; i++)
+        if (strcmp(names[i], v) == 0)
+            return i;
+    lua_pushfstring(L, "%s: invalid option '%s'", field, v ? v : luaL_typename(L, -1));
+    return luaL_argerror(L, arg, lua_tostring(L, -1));
+}
+
 static lset *check_set(lua_State *L, int idx)
 {
     lset *s = luaL_checkudata(L, idx, SET_T);
@@ -78,12 +89,11 @@ static int set_new(lua_State *L)
         luaL_checktype(L, 1, LUA_TTABLE);
         lua_getfield(L, 1, "provider");
         if (!lua_isnil(L, -1)) {
-            int p = luaL_checkoption(L, -1, NULL, provider_names);
-            opt.provider = provider_names[p];
+            opt.provider = provider_names[check_field_option(L, 1, "provider", provider_names)];
         }
         lua_getfield(L, 1, "context");
         if (!lua_isnil(L, -1))
-            opt.attributes = context_values[luaL_checkoption(L, -1, NULL, context_names)];
+            opt.attributes = context_values[check_field_option(L, 1, "context", context_names)];
         lua_getfield(L, 1, "attributes");
         if (!lua_isnil(L, -1))
             opt.attributes |= check_attributes(L, lua_gettop(L), "attributes");
@@ -123,7 +133,7 @@ static int set_add(lua_State *L)
         luaL_checktype(L, 3, LUA_TTABLE);
         lua_getfield(L, 3, "provider");
         if (!lua_isnil(L, -1))
-            provider = provider_names[luaL_checkoption(L, -1, NULL, provider_names)];
+            provider = provider_names[check_field_option(L, 3, "provider", provider_names)];
         lua_getfield(L, 3, "snapshot_required");
         if (!lua_isnil(L, -1)) {
             if (!lua_isboolean(L, -1))
