@@ -380,7 +380,8 @@ uint64_t vss_owner_start(pid_t pid)
         return 0; /* a zombie has ended: its sets are leftovers */
     unsigned long long start = 0;
     int field = 2;
-    for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " ")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         if (++field == 22) {
             start = strtoull(tok, NULL, 10);
             break;
