@@ -41,7 +41,7 @@ void vss_id_format(const vss_id *id, char out[VSS_ID_STRLEN + 1])
     *p = '\0';
 }
 
-static int hexval(char c)
+int vss_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -65,7 +65,7 @@ int vss_id_parse(const char *s, vss_id *id, vss_error *e)
                                      (int)(p - s));
             d++;
         }
-        int hi = hexval(p[0]), lo = hexval(p[1]);
+        int hi = vss_hex_value(p[0]), lo = vss_hex_value(p[1]);
         if (hi < 0 || lo < 0)
             return vss_error_set(e, "EINVAL", "snapshot id '%s': hex digit expected at position %d", s,
                                  (int)(p - s + 1));

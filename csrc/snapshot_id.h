@@ -20,5 +20,7 @@ void vss_id_format(const vss_id *id, char out[VSS_ID_STRLEN + 1]);
 /* Accepts upper or lower case, with braces. */
 int vss_id_parse(const char *s, vss_id *id, vss_error *e);
 bool vss_id_equal(const vss_id *a, const vss_id *b);
+/* 0..15 for a hex digit of either case, else -1. */
+int vss_hex_value(char c);
 
 #endif

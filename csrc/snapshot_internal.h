@@ -34,6 +34,8 @@ typedef struct vss_volume {
 
 /* The mounted filesystem holding path (canonical, absolute). */
 int vss_volume_of(const char *path, vss_volume *v, vss_error *e);
+/* realpath(path) into *canon (malloc'ed) and its volume into v. */
+int vss_volume_resolve(const char *path, char **canon, vss_volume *v, vss_error *e);
 /* Every mounted filesystem that may hold an area (pseudo filesystems left out). */
 int vss_volume_list(vss_volume **out, size_t *n, vss_error *e);
 void vss_volume_clear(vss_volume *v);

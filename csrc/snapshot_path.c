@@ -109,17 +109,6 @@ char *vss_path_escape(const char *s)
     return out;
 }
 
-static int hexdigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 int vss_path_unescape(const char *s, char **out, vss_error *e)
 {
     *out = NULL;
@@ -131,7 +120,7 @@ int vss_path_unescape(const char *s, char **out, vss_error *e)
             *q++ = *p;
             continue;
         }
-        int hi = hexdigit(p[1]), lo = hi < 0 ? -1 : hexdigit(p[2]);
+        int hi = vss_hex_value(p[1]), lo = hi < 0 ? -1 : vss_hex_value(p[2]);
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
             free(buf);
             return vss_error_set(e, "EINVAL", "bad escape at position %d of '%s'", (int)(p - s) + 1, s);

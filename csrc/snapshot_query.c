@@ -72,11 +72,9 @@ static int each_area(const char *path, manifest_visit visit, void *ud, vss_error
         vss_volume_list_free(vols, n);
         return rc;
     }
-    char *canon = realpath(path, NULL);
-    if (canon == NULL)
-        return vss_error_sys(e, errno, "'%s'", path);
+    char *canon;
     vss_volume v;
-    int rc = vss_volume_of(canon, &v, e);
+    int rc = vss_volume_resolve(path, &canon, &v, e);
     if (rc == VSS_OK) {
         size_t start = strcmp(v.mountpoint, "/") == 0 ? 1 : strlen(v.mountpoint);
         /* the mount point, then each directory below it on the way to path */
@@ -233,11 +231,9 @@ int vss_snapshot_is_volume_supported(const char *path, const char *provider, boo
 {
     *supported = false;
     *reason = NULL;
-    char *canon = realpath(path, NULL);
-    if (canon == NULL)
-        return vss_error_sys(e, errno, "'%s'", path);
+    char *canon;
     vss_volume v;
-    int rc = vss_volume_of(canon, &v, e);
+    int rc = vss_volume_resolve(path, &canon, &v, e);
     if (rc == VSS_OK) {
         char *original = NULL;
         vss_error why;

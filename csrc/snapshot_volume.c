@@ -119,6 +119,21 @@ int vss_volume_of(const char *path, vss_volume *v, vss_error *e)
     return VSS_OK;
 }
 
+int vss_volume_resolve(const char *path, char **canon, vss_volume *v, vss_error *e)
+{
+    v->mountpoint = NULL;
+    v->fstype[0] = '\0';
+    *canon = realpath(path, NULL);
+    if (*canon == NULL)
+        return vss_error_sys(e, errno, "'%s'", path);
+    if (vss_volume_of(*canon, v, e) != VSS_OK) {
+        free(*canon);
+        *canon = NULL;
+        return VSS_FAIL;
+    }
+    return VSS_OK;
+}
+
 /* Filesystems that never hold files of ours. */
 static bool pseudo_fs(const char *t)
 {
