@@ -61,6 +61,12 @@ static int btrfs_probe(const vss_volume *v, const char *path, bool snapshot_requ
         *reason = vss_strdup_printf("btrfs: %s at %s is not btrfs", v->fstype, v->mountpoint);
         return vss_error_set(e, "VOLUME_NOT_SUPPORTED", "%s", *reason ? *reason : "btrfs");
     }
+    if (geteuid() != 0) {
+        /* a user may create a snapshot but not destroy it (without the
+         * user_subvol_rm_allowed mount option): never leave one behind */
+        *reason = vss_strdup_printf("btrfs: deleting a snapshot needs root");
+        return vss_error_set(e, "VOLUME_NOT_SUPPORTED", "%s", *reason ? *reason : "btrfs");
+    }
     if (subvolume_root(v, path, original, e) != VSS_OK) {
         *reason = strdup(e ? e->message : "btrfs: no subvolume root");
         return VSS_FAIL;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "snapshot_internal.h"
@@ -206,13 +207,14 @@ static int mirror_take(vss_snapshot *snap, const vss_take_ctx *ctx, enum vss_tre
 static int none_probe(const vss_volume *v, const char *path, bool snapshot_required, char **original,
                       char **reason, vss_error *e)
 {
-    (void)path;
-    return set_strings(original, v->mountpoint, reason,
-                       vss_strdup_printf(snapshot_required
-                                             ? "none: forced; reads the live files (no shadow copy)"
-                                             : "none: no file spec requires a snapshot; reads the live "
-                                               "files (backup without a shadow copy)"),
-                       e);
+    struct statvfs sv;
+    const char *why = !snapshot_required
+                          ? "none: no file spec requires a snapshot; reads the live files (backup "
+                            "without a shadow copy)"
+                      : (statvfs(path, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+                          ? "none: mounted read-only, the live files are already a point in time"
+                          : "none: forced; reads the live files (no shadow copy)";
+    return set_strings(original, v->mountpoint, reason, strdup(why), e);
 }
 
 static int none_take(vss_snapshot *snap, const vss_take_ctx *ctx, vss_error *e)
@@ -250,9 +252,10 @@ const vss_snapshot_provider *vss_provider_find(const char *name)
 int vss_provider_choose(const vss_volume *v, const char *path, bool snapshot_required,
                         const vss_snapshot_provider **p, char **original, char **reason, vss_error *e)
 {
-    if (!snapshot_required) {
+    struct statvfs sv;
+    if (!snapshot_required || (statvfs(path, &sv) == 0 && (sv.f_flag & ST_RDONLY))) {
         *p = &vss_provider_none;
-        return vss_provider_none.probe(v, path, false, original, reason, e);
+        return vss_provider_none.probe(v, path, snapshot_required, original, reason, e);
     }
     /* cheapest first; each refusal explains the choice that follows */
     char *refused = NULL;
