@@ -153,8 +153,13 @@ int vss_snapshot_set_add(vss_snapshot_set *s, const char *path, const char *prov
     } else if (rc == VSS_OK) {
         rc = vss_provider_choose(&v, canon, snapshot_required, &p, &original, &reason, e);
     }
-    if (rc == VSS_OK)
-        rc = vss_volume_area_dir(&v, canon, &area, e);
+    if (rc == VSS_OK && vss_volume_area_dir(&v, canon, &area, e) != VSS_OK) {
+        rc = VSS_FAIL;
+        if (p == &vss_provider_none) /* it writes nothing: any name will do */
+            rc = (area = vss_path_join(v.mountpoint, VSS_SNAPSHOT_AREA)) != NULL
+                     ? VSS_OK
+                     : vss_error_set(e, "ENOMEM", "out of memory");
+    }
     vss_snapshot *snap = NULL;
     if (rc == VSS_OK) {
         rc = member_for(s, &v, p, original, reason, area, &snap, e);
@@ -185,13 +190,20 @@ static int area_view(const vss_snapshot_set *s, const char *area, vss_snapshot_s
     return VSS_OK;
 }
 
-/* Is members[i] the first with its area? (each area is handled once) */
+/* Is members[i] the first with its area, and does the area hold anything
+ * but "none" snapshots? Each such area is written and removed once; an
+ * area of "none" snapshots only would have nothing to record (and may be
+ * on a read-only filesystem). */
 static bool first_of_area(const vss_snapshot_set *s, size_t i)
 {
     for (size_t k = 0; k < i; k++)
         if (strcmp(s->members[k].area, s->members[i].area) == 0)
             return false;
-    return true;
+    for (size_t k = i; k < s->info.nsnapshots; k++)
+        if (strcmp(s->members[k].area, s->members[i].area) == 0 &&
+            s->members[k].provider != &vss_provider_none)
+            return true;
+    return false;
 }
 
 static int write_manifests(vss_snapshot_set *s, vss_error *e)
@@ -202,7 +214,8 @@ static int write_manifests(vss_snapshot_set *s, vss_error *e)
         vss_snapshot_set_info view;
         if (area_view(s, s->members[i].area, &view, e) != VSS_OK)
             return VSS_FAIL;
-        int rc = vss_manifest_write(s->members[i].area, &view, e);
+        bool durable = (s->info.attributes & VSS_VOLSNAP_ATTR_PERSISTENT) != 0;
+        int rc = vss_manifest_write(s->members[i].area, &view, durable, e);
         free(view.snapshots);
         if (rc != VSS_OK)
             return rc;

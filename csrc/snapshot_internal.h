@@ -48,9 +48,14 @@ int vss_volume_area_dir(const vss_volume *v, const char *path, char **out, vss_e
 
 int vss_manifest_format(const vss_snapshot_set_info *info, char **out, vss_error *e);
 int vss_manifest_parse(const char *text, vss_snapshot_set_info *info, vss_error *e);
-/* <area>/<set-id>.manifest, via a temporary name, fsync'ed, renamed, and
- * the directory fsync'ed. Creates the area directory when missing. */
-int vss_manifest_write(const char *area, const vss_snapshot_set_info *info, vss_error *e);
+/* <area>/<set-id>.manifest, via a temporary name and a rename, so no
+ * process crash leaves half a manifest. durable: fsync the file before the
+ * rename and the directory after, for sets that must outlive a machine
+ * crash (persistent ones); the others, if a power cut loses their
+ * manifest, leave a set directory older than the boot, which cleanup
+ * removes. Creates the area directory when missing. */
+int vss_manifest_write(const char *area, const vss_snapshot_set_info *info, bool durable,
+                       vss_error *e);
 int vss_manifest_read(const char *file, vss_snapshot_set_info *info, vss_error *e);
 char *vss_manifest_name(const char *area, const vss_id *set_id);
 /* This process as a manifest owner. */

@@ -275,7 +275,7 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-int vss_manifest_write(const char *area, const vss_snapshot_set_info *info, vss_error *e)
+int vss_manifest_write(const char *area, const vss_snapshot_set_info *info, bool durable, vss_error *e)
 {
     char *text = NULL;
     if (vss_manifest_format(info, &text, e) != VSS_OK)
@@ -289,16 +289,22 @@ int vss_manifest_write(const char *area, const vss_snapshot_set_info *info, vss_
         vss_error_set(e, "ENOMEM", "out of memory writing a manifest");
         goto out;
     }
-    if (mkdir(area, 0755) != 0 && errno != EEXIST) {
-        vss_error_sys(e, errno, "creating the snapshot area '%s'", area);
-        goto out;
+    /* A cleanup elsewhere may remove the area the moment it is empty:
+     * create it again then. */
+    for (int attempt = 0; fd < 0 && attempt < 3; attempt++) {
+        if (mkdir(area, 0755) != 0 && errno != EEXIST) {
+            vss_error_sys(e, errno, "creating the snapshot area '%s'", area);
+            goto out;
+        }
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0 && errno != ENOENT)
+            break;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
         vss_error_sys(e, errno, "creating '%s'", tmp);
         goto out;
     }
-    if (write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
+    if (write_all(fd, text, strlen(text)) != 0 || (durable && fsync(fd) != 0)) {
         vss_error_sys(e, errno, "writing '%s'", tmp);
         unlink(tmp);
         goto out;
@@ -306,6 +312,10 @@ int vss_manifest_write(const char *area, const vss_snapshot_set_info *info, vss_
     if (rename(tmp, final) != 0) {
         vss_error_sys(e, errno, "renaming '%s'", tmp);
         unlink(tmp);
+        goto out;
+    }
+    if (!durable) {
+        rc = VSS_OK;
         goto out;
     }
     dfd = open(area, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

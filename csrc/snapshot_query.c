@@ -2,6 +2,7 @@
  * by id, IsVolumeSupported. They read the manifests in the areas. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,7 +34,37 @@ static void drop_stale_tmp(const char *area, const char *n)
     free(f);
 }
 
-static int visit_area(const char *area, manifest_visit visit, void *ud, vss_error *e)
+/* Seconds since the epoch at this boot (0 when unknown). */
+static time_t boot_time(void)
+{
+    FILE *f = fopen("/proc/stat", "re");
+    if (f == NULL)
+        return 0;
+    char line[256];
+    long long t = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "btime %lld", &t) == 1)
+            break;
+    fclose(f);
+    return (time_t)t;
+}
+
+/* A set directory without its manifest: a non-durable manifest lost to a
+ * machine crash. Removed only when older than this boot, so it cannot be
+ * a live set whose manifest is being written. */
+static void drop_orphan(const char *area, const char *n)
+{
+    char *dir = vss_path_join(area, n), *man = dir ? vss_strdup_printf("%s.manifest", dir) : NULL;
+    struct stat st;
+    time_t boot = boot_time();
+    if (man && access(man, F_OK) != 0 && errno == ENOENT && lstat(dir, &st) == 0 &&
+        S_ISDIR(st.st_mode) && boot > 0 && st.st_mtime < boot)
+        vss_tree_remove(dir, NULL);
+    free(dir);
+    free(man);
+}
+
+static int visit_area(const char *area, manifest_visit visit, void *ud, bool orphans, vss_error *e)
 {
     DIR *d = opendir(area);
     if (d == NULL)
@@ -46,17 +77,21 @@ static int visit_area(const char *area, manifest_visit visit, void *ud, vss_erro
             char *f = vss_path_join(area, de->d_name);
             rc = f ? visit(ud, area, f, e) : vss_error_set(e, "ENOMEM", "out of memory");
             free(f);
-        } else if (de->d_name[0] == '.' && de->d_name[1] == '{') {
+        } else if (orphans && de->d_name[0] == '.' && de->d_name[1] == '{') {
             drop_stale_tmp(area, de->d_name);
+        } else if (orphans && de->d_name[0] == '{' && strlen(de->d_name) == VSS_ID_STRLEN) {
+            drop_orphan(area, de->d_name);
         }
     }
     closedir(d);
+    if (orphans)
+        rmdir(area); /* when the orphans were all it held */
     return rc;
 }
 
 /* Every area that may hold sets: the one at each mount point (or at the
  * mount point of path), and for path those on the way down to it. */
-static int each_area(const char *path, manifest_visit visit, void *ud, vss_error *e)
+static int each_area(const char *path, manifest_visit visit, void *ud, bool orphans, vss_error *e)
 {
     if (path == NULL) {
         vss_volume *vols = NULL;
@@ -66,7 +101,7 @@ static int each_area(const char *path, manifest_visit visit, void *ud, vss_error
         int rc = VSS_OK;
         for (size_t i = 0; rc == VSS_OK && i < n; i++) {
             char *area = vss_path_join(vols[i].mountpoint, VSS_SNAPSHOT_AREA);
-            rc = area ? visit_area(area, visit, ud, e) : vss_error_set(e, "ENOMEM", "out of memory");
+            rc = area ? visit_area(area, visit, ud, orphans, e) : vss_error_set(e, "ENOMEM", "out of memory");
             free(area);
         }
         vss_volume_list_free(vols, n);
@@ -83,7 +118,7 @@ static int each_area(const char *path, manifest_visit visit, void *ud, vss_error
             canon[cut] = '\0';
             char *area = vss_path_join(cut <= 1 && start == 1 ? "/" : canon, VSS_SNAPSHOT_AREA);
             canon[cut] = saved;
-            rc = area ? visit_area(area, visit, ud, e) : vss_error_set(e, "ENOMEM", "out of memory");
+            rc = area ? visit_area(area, visit, ud, orphans, e) : vss_error_set(e, "ENOMEM", "out of memory");
             free(area);
             if (saved == '\0')
                 break;
@@ -156,7 +191,7 @@ void vss_snapshot_query_free(vss_snapshot_set_info *list, size_t n)
 int vss_snapshot_query(const char *path, vss_snapshot_set_info **out, size_t *n, vss_error *e)
 {
     query_ud q = {NULL, 0};
-    if (each_area(path, query_visit, &q, e) != VSS_OK) {
+    if (each_area(path, query_visit, &q, false, e) != VSS_OK) {
         vss_snapshot_query_free(q.list, q.n);
         return VSS_FAIL;
     }
@@ -207,7 +242,7 @@ static int cleanup_visit(void *ud, const char *area, const char *file, vss_error
 int vss_snapshot_cleanup(const char *path, unsigned *removed, vss_error *e)
 {
     cleanup_ud c = {0, NULL, false};
-    int rc = each_area(path, cleanup_visit, &c, e);
+    int rc = each_area(path, cleanup_visit, &c, true, e);
     if (removed)
         *removed = c.removed;
     return rc;
@@ -216,7 +251,7 @@ int vss_snapshot_cleanup(const char *path, unsigned *removed, vss_error *e)
 int vss_snapshot_delete_id(const vss_id *set_id, vss_error *e)
 {
     cleanup_ud c = {0, set_id, false};
-    if (each_area(NULL, cleanup_visit, &c, e) != VSS_OK)
+    if (each_area(NULL, cleanup_visit, &c, false, e) != VSS_OK)
         return VSS_FAIL;
     if (!c.found) {
         char id[VSS_ID_STRLEN + 1];

@@ -109,6 +109,22 @@ describe("vss.snapshot_set", function()
     for _, s in ipairs(vss.snapshot.query(dir)) do assert.not_equals(set:id(), s.id) end
   end)
 
+  it("cleans up a set directory whose manifest a machine crash lost, if older than the boot", function()
+    local dir = support.tmpdir()
+    finally(function() support.rm_rf(dir) end)
+    local area = dir .. "/.luavss-snapshots"
+    local old = area .. "/{00000000-0000-4000-8000-000000000001}"
+    local recent = area .. "/{00000000-0000-4000-8000-000000000002}"
+    sh(("mkdir -p %s %s && touch %s && touch -d 2000-01-01 %s"):format(
+      q(old .. "/{snap}"), q(recent), q(old .. "/{snap}/f"), q(old)))
+    assert.equals(0, vss.snapshot.cleanup(dir))
+    assert.is_false(support.exists(old .. "/{snap}/f"))
+    assert.is_true(support.exists(recent))
+    sh("rmdir " .. q(recent))
+    vss.snapshot.cleanup(dir)
+    assert.is_false(support.exists(area))
+  end)
+
   it("chooses reflink on XFS and keeps the point in time", with_fs("xfs", 512, function(fs)
     populate(fs.mnt)
     local set <close> = vss.snapshot_set{ provider = "auto" }
@@ -398,6 +414,19 @@ describe("vss.snapshot_set", function()
       assert.equals("alpha", support.read(set:path(fs.mnt .. "/data/a.txt")))
       assert.equals(fs.mnt .. "/data/sub/b.txt", set:path(fs.mnt .. "/data/sub/b.txt"))
     end
+    assert.is_true(area_gone(fs.mnt))
+  end))
+
+  it("needs no snapshot of a filesystem mounted read-only", with_fs("xfs", 320, function(fs)
+    populate(fs.mnt)
+    local _, ok = sh("mount -o remount,ro " .. q(fs.mnt))
+    assert.is_true(ok)
+    local set <close> = vss.snapshot_set{}
+    assert(set:add(fs.mnt .. "/data"))
+    assert.equals("none", set:providers()[1].provider)
+    assert.matches("read%-only", set:providers()[1].reason)
+    assert(set:take())
+    assert.equals(fs.mnt .. "/data/a.txt", set:path(fs.mnt .. "/data/a.txt"))
     assert.is_true(area_gone(fs.mnt))
   end))
 

@@ -228,7 +228,7 @@ TEST(manifest_write_is_atomic_and_readable)
     char *area = vss_path_join(dir, VSS_SNAPSHOT_AREA);
     vss_snapshot_set_info info, back;
     sample_info(&info);
-    CHECK(vss_manifest_write(area, &info, NULL) == VSS_OK);
+    CHECK(vss_manifest_write(area, &info, true, NULL) == VSS_OK);
     char *name = vss_manifest_name(area, &info.id);
     CHECK(vss_manifest_read(name, &back, NULL) == VSS_OK);
     CHECK_STR(back.snapshots[0].reason, "reflink: xfs clones");
