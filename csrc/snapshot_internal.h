@@ -78,7 +78,15 @@ typedef struct vss_tree_ctx {
     void *ud;
     char *buf;
     size_t bufsize;
+    /* What a new file gets by itself, to spare the calls that would set it
+     * again (each one an inode update): */
+    uid_t euid;
+    gid_t egid;
+    int umask_bits;  /* -1 when unknown */
+    bool dst_sgid;   /* the directory files are created in is set-group-ID */
 } vss_tree_ctx;
+
+void vss_tree_ctx_init(vss_tree_ctx *c, enum vss_tree_mode mode);
 
 /* Mirror the tree at src (a file, directory, symlink...) to dst, creating
  * dst's missing parents as copies of src's parents below src_top/dst_top.

@@ -171,7 +171,7 @@ static int mirror_take(vss_snapshot *snap, const vss_take_ctx *ctx, enum vss_tre
                        vss_error *e)
 {
     mirror_ud m = {{0}, ctx, snap};
-    m.tree.mode = mode;
+    vss_tree_ctx_init(&m.tree, mode);
     m.tree.ud = &m;
     m.tree.tick = ctx->progress ? mirror_tick : NULL;
     if (ctx->progress && mode == VSS_TREE_COPY) {

@@ -44,6 +44,46 @@ static int copy_meta(int fd, int dirfd, const char *name, const struct stat *st,
     return VSS_OK;
 }
 
+static int read_umask(void)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    if (f == NULL)
+        return -1;
+    char line[256];
+    unsigned m;
+    int found = -1;
+    while (found < 0 && fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &m) == 1)
+            found = (int)(m & 0777);
+    fclose(f);
+    return found;
+}
+
+void vss_tree_ctx_init(vss_tree_ctx *c, enum vss_tree_mode mode)
+{
+    memset(c, 0, sizeof *c);
+    c->mode = mode;
+    c->euid = geteuid();
+    c->egid = getegid();
+    c->umask_bits = read_umask();
+}
+
+/* A new regular file's owner, mode and times, with only the calls it needs. */
+static int file_meta(const vss_tree_ctx *c, int fd, const struct stat *st, const char *path, vss_error *e)
+{
+    bool owned = st->st_uid == c->euid && st->st_gid == c->egid && !c->dst_sgid;
+    if (!owned && fchown(fd, st->st_uid, st->st_gid) != 0 && errno != EPERM)
+        return vss_error_sys(e, errno, "chown '%s'", path);
+    mode_t want = st->st_mode & 07777;
+    bool moded = c->umask_bits >= 0 && want == ((st->st_mode & 0777) & ~(mode_t)c->umask_bits) && owned;
+    if (!moded && fchmod(fd, want) != 0)
+        return vss_error_sys(e, errno, "chmod '%s'", path);
+    struct timespec ts[2] = {st->st_atim, st->st_mtim};
+    if (futimens(fd, ts) != 0)
+        return vss_error_sys(e, errno, "setting times of '%s'", path);
+    return VSS_OK;
+}
+
 static int tick(vss_tree_ctx *c, vss_error *e)
 {
     if (c->tick == NULL || (c->files < c->next_tick_files && c->bytes < c->next_tick_bytes))
@@ -114,17 +154,21 @@ static int mirror_file(vss_tree_ctx *c, int sdir, int ddir, const char *name, co
     if (in < 0)
         return errno == ENOENT ? VSS_OK /* deleted during the take */
                                : vss_error_sys(e, errno, "opening '%s'", path);
-    int out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    struct stat now;
+    if (fstat(in, &now) != 0) {
+        int err = errno;
+        close(in);
+        return vss_error_sys(e, err, "stat '%s'", path);
+    }
+    /* created with its final permissions: the umask aside, no chmod later */
+    int out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, now.st_mode & 0777);
     if (out < 0) {
         int err = errno;
         close(in);
         return vss_error_sys(e, err, "creating the snapshot of '%s'", path);
     }
     int rc = VSS_OK;
-    struct stat now;
-    if (fstat(in, &now) != 0) {
-        rc = vss_error_sys(e, errno, "stat '%s'", path);
-    } else if (c->mode == VSS_TREE_CLONE) {
+    if (c->mode == VSS_TREE_CLONE) {
         if (ioctl(out, FICLONE, in) != 0)
             rc = vss_error_sys(e, errno, "cloning '%s' (FICLONE)", path);
         else
@@ -133,7 +177,7 @@ static int mirror_file(vss_tree_ctx *c, int sdir, int ddir, const char *name, co
         rc = copy_data(c, in, out, &now, path, e);
     }
     if (rc == VSS_OK)
-        rc = copy_meta(out, -1, NULL, &now, path, e);
+        rc = file_meta(c, out, &now, path, e);
     close(in);
     if (close(out) != 0 && rc == VSS_OK)
         rc = vss_error_sys(e, errno, "closing the snapshot of '%s'", path);
@@ -157,6 +201,9 @@ static int mirror_children(vss_tree_ctx *c, int sfd, int dfd, char *path, size_t
             close(lfd);
         return vss_error_sys(e, err, "listing '%s'", path);
     }
+    struct stat dst;
+    bool saved_sgid = c->dst_sgid;
+    c->dst_sgid = fstat(dfd, &dst) != 0 || (dst.st_mode & S_ISGID);
     int rc = VSS_OK;
     while (rc == VSS_OK) {
         errno = 0;
@@ -180,6 +227,7 @@ static int mirror_children(vss_tree_ctx *c, int sfd, int dfd, char *path, size_t
         path[plen] = '\0';
     }
     closedir(d);
+    c->dst_sgid = saved_sgid;
     return rc;
 }
 
@@ -319,6 +367,7 @@ int vss_tree_mirror(vss_tree_ctx *c, const char *src_top, const char *dst_top, c
     struct stat st;
     if (fstatat(ddir, dname, &st, AT_SYMLINK_NOFOLLOW) == 0)
         goto out; /* already mirrored, as part of an earlier selection */
+    c->dst_sgid = fstat(ddir, &st) != 0 || (st.st_mode & S_ISGID);
     rc = mirror_entry(c, sdir, ddir, sname, path, strlen(path), pcap, e);
 out:
     if (sdir >= 0)

@@ -127,6 +127,19 @@ describe("vss.snapshot_set", function()
 
   it("chooses reflink on XFS and keeps the point in time", with_fs("xfs", 512, function(fs)
     populate(fs.mnt)
+    -- owners, modes, a set-group-ID directory and times come along too
+    sh(("cd %s && chown 65534:65534 sub/b.txt && chgrp 65534 sub && chmod 2750 sub && echo c > sub/c.txt "
+      .. "&& chmod 4755 sub/c.txt && touch -h -d 2001-02-03 link sub/c.txt sub"):format(q(fs.mnt .. "/data")))
+    local function meta(dir)
+      return (sh("cd " .. q(dir) .. " && find . -printf '%p %y %s %m %U:%G %T@\\n' | sort"))
+    end
+    local original = meta(fs.mnt .. "/data")
+    do
+      local first <close> = vss.snapshot_set{ provider = "auto" }
+      assert(first:add(fs.mnt .. "/data"))
+      assert(first:take())
+      assert.equals(original, meta(first:path(fs.mnt .. "/data")))
+    end
     local set <close> = vss.snapshot_set{ provider = "auto" }
     assert(set:add(fs.mnt .. "/data"))
     local p = set:providers()
