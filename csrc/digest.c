@@ -1,4 +1,5 @@
 #include "digest.h"
+#include "hex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,23 +77,7 @@ bool vss_digest_equal(const vss_digest *a, const vss_digest *b)
 
 void vss_digest_hex(const vss_digest *d, char out[VSS_DIGEST_HEX])
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < VSS_DIGEST_SIZE; i++) {
-        out[2 * i] = digits[d->bytes[i] >> 4];
-        out[2 * i + 1] = digits[d->bytes[i] & 15];
-    }
-    out[2 * VSS_DIGEST_SIZE] = '\0';
-}
-
-int vss_hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    vss_hex_encode(d->bytes, VSS_DIGEST_SIZE, out);
 }
 
 bool vss_digest_parse(const char *hex, size_t len, vss_digest *out)

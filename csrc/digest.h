@@ -28,8 +28,6 @@ vss_digest vss_hasher_digest(const vss_hasher *h);
 vss_digest vss_digest_of(const void *data, size_t n);
 bool vss_digest_equal(const vss_digest *a, const vss_digest *b);
 void vss_digest_hex(const vss_digest *d, char out[VSS_DIGEST_HEX]);
-/* The value of one hex digit (either case), or -1. */
-int vss_hex_value(char c);
 /* Exactly 32 hex digits (either case); false otherwise. */
 bool vss_digest_parse(const char *hex, size_t len, vss_digest *out);
 

@@ -1,6 +1,7 @@
 /* The manifest of a backup: one line of text per entry, fields as
  * key=value, names escaped (docs/store-format.md). Its last line carries
  * the XXH3-128 of every byte before it, so truncation and damage show. */
+#include "hex.h"
 #include "store_impl.h"
 
 #include <errno.h>
@@ -101,15 +102,11 @@ void store_buf_free(store_buf *b)
 
 static void buf_hex(store_buf *b, const unsigned char *v, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
     buf_reserve(b, 2 * n);
     if (b->oom)
         return;
-    for (size_t i = 0; i < n; i++) {
-        b->p[b->len++] = digits[v[i] >> 4];
-        b->p[b->len++] = digits[v[i] & 15];
-    }
-    b->p[b->len] = '\0';
+    vss_hex_encode(v, n, b->p + b->len);
+    b->len += 2 * n;
 }
 
 static void buf_digest(store_buf *b, const char *key, const vss_digest *d)

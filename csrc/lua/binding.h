@@ -31,5 +31,6 @@ int vss_lua_open_enums(lua_State *L);
 int vss_lua_open_metadata(lua_State *L);
 int vss_lua_open_components(lua_State *L);
 int vss_lua_open_store(lua_State *L);
+int vss_lua_open_snapshot(lua_State *L);
 
 #endif

@@ -15,6 +15,7 @@ static const struct {
     {"metadata", vss_lua_open_metadata},
     {"components", vss_lua_open_components},
     {"store", vss_lua_open_store},
+    {"snapshot", vss_lua_open_snapshot},
 };
 
 /* vss.core.clock(): seconds from a monotonic clock, for progress and benchmarks. */

@@ -11,6 +11,8 @@ local vss = {
   metadata = require "vss.metadata",
   components = require "vss.components",
   store = require "vss.store",
+  snapshot = require "vss.snapshot",
 }
+vss.snapshot_set = vss.snapshot.set
 
 return vss
