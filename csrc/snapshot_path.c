@@ -92,44 +92,23 @@ char *vss_path_join(const char *dir, const char *name)
 
 char *vss_path_escape(const char *s)
 {
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        n += (*p <= ' ' || *p == '%' || *p == 0x7f) ? 3 : 1;
-    char *out = malloc(n + 1), *q = out;
-    if (out == NULL)
-        return NULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p <= ' ' || *p == '%' || *p == 0x7f) {
-            sprintf(q, "%%%02X", *p);
-            q += 3;
-        } else {
-            *q++ = (char)*p;
-        }
-    }
-    *q = '\0';
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1);
+    if (out != NULL)
+        vss_percent_encode(s, n, "", out);
     return out;
 }
 
 int vss_path_unescape(const char *s, char **out, vss_error *e)
 {
-    *out = NULL;
-    char *buf = malloc(strlen(s) + 1), *q = buf;
-    if (buf == NULL)
+    size_t n = strlen(s), bad;
+    *out = malloc(n + 1);
+    if (*out == NULL)
         return vss_error_set(e, "ENOMEM", "out of memory reading a manifest");
-    for (const char *p = s; *p; p++) {
-        if (*p != '%') {
-            *q++ = *p;
-            continue;
-        }
-        int hi = vss_hex_value(p[1]), lo = hi < 0 ? -1 : vss_hex_value(p[2]);
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-            free(buf);
-            return vss_error_set(e, "EINVAL", "bad escape at position %d of '%s'", (int)(p - s) + 1, s);
-        }
-        *q++ = (char)(hi << 4 | lo);
-        p += 2;
+    if (!vss_percent_decode(s, n, *out, &bad)) {
+        free(*out);
+        *out = NULL;
+        return vss_error_set(e, "EINVAL", "bad escape at position %zu of '%s'", bad + 1, s);
     }
-    *q = '\0';
-    *out = buf;
     return VSS_OK;
 }

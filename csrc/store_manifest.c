@@ -69,29 +69,13 @@ void store_buf_printf(store_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-static int plain_byte(unsigned char c)
-{
-    return c > ' ' && c < 0x7f && strchr("%=;,", c) == NULL;
-}
-
 void store_buf_escaped(store_buf *b, const char *key, const void *value, size_t n)
 {
-    static const char digits[] = "0123456789ABCDEF";
-    const unsigned char *v = value;
     store_buf_printf(b, " %s=", key);
     buf_reserve(b, 3 * n);
     if (b->oom)
         return;
-    for (size_t i = 0; i < n; i++) {
-        if (plain_byte(v[i])) {
-            b->p[b->len++] = (char)v[i];
-        } else {
-            b->p[b->len++] = '%';
-            b->p[b->len++] = digits[v[i] >> 4];
-            b->p[b->len++] = digits[v[i] & 15];
-        }
-    }
-    b->p[b->len] = '\0';
+    b->len += vss_percent_encode(value, n, "=;,", b->p + b->len);
 }
 
 void store_buf_free(store_buf *b)
@@ -216,27 +200,15 @@ static int bad(parser *p, const char *fmt, ...)
                          what);
 }
 
-/* Decode %XX escapes; NUL bytes are refused (names are C strings). */
+/* Decode %XX escapes; NULL when out of memory or malformed. */
 static char *unescape(const char *v, size_t n)
 {
     char *out = malloc(n + 1);
-    if (out == NULL)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] != '%') {
-            out[k++] = v[i];
-            continue;
-        }
-        int hi = i + 2 < n ? vss_hex_value(v[i + 1]) : -1, lo = i + 2 < n ? vss_hex_value(v[i + 2]) : -1;
-        if (hi < 0 || lo < 0 || (hi | lo) == 0) {
-            free(out);
-            return NULL;
-        }
-        out[k++] = (char)(hi << 4 | lo);
-        i += 2;
+    size_t bad;
+    if (out != NULL && !vss_percent_decode(v, n, out, &bad)) {
+        free(out);
+        out = NULL;
     }
-    out[k] = '\0';
     return out;
 }
 
