@@ -29,6 +29,9 @@ build = {
     ["vss.core"] = {
       sources = {
         "csrc/components.c",
+        "csrc/components_files.c",
+        "csrc/components_select.c",
+        "csrc/components_xml.c",
         "csrc/docxml.c",
         "csrc/enums.c",
         "csrc/error.c",
