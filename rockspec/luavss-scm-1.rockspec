@@ -39,6 +39,8 @@ build = {
         "csrc/fileset.c",
         "csrc/filespec.c",
         "csrc/metadata.c",
+        "csrc/metadata_writer.c",
+        "csrc/metadata_xml.c",
         "csrc/pathmap.c",
         "csrc/ranges.c",
         "csrc/ranges_file.c",
