@@ -47,6 +47,7 @@ build = {
         "csrc/ranges_ops.c",
         "csrc/walker.c",
         "csrc/lua/binding.c",
+        "csrc/lua/component_state.c",
         "csrc/lua/components.c",
         "csrc/lua/core.c",
         "csrc/lua/enums.c",

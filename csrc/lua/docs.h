@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "../components.h"
 #include "../enums.h"
 #include "../filespec.h"
 #include "binding.h"
@@ -16,6 +17,12 @@
 
 /* The engine object of a vss.WriterMetadata argument (raises otherwise). */
 struct vss_writer_metadata *vss_lua_checkwm(lua_State *L, int idx);
+/* The engine object of a vss.BackupComponents (raises otherwise). */
+vss_backup_components *vss_lua_checkbc(lua_State *L, int idx);
+/* Register vss.ComponentState (component_state.c). */
+void vss_lua_newclass_cstate(lua_State *L);
+/* A vss.ComponentState for c of the BackupComponents at bcidx. */
+void vss_lua_pushcstate(lua_State *L, int bcidx, vss_bc_component *c);
 
 /* A Lua name of en ("incremental") -> its value; raises naming arg. */
 int vss_lua_checkenum(lua_State *L, int arg, const vss_enum *en);
