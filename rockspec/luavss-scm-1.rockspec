@@ -50,6 +50,7 @@ build = {
         "csrc/lua/component_state.c",
         "csrc/lua/components.c",
         "csrc/lua/core.c",
+        "csrc/lua/docs.c",
         "csrc/lua/enums.c",
         "csrc/lua/filespec.c",
         "csrc/lua/metadata.c",
