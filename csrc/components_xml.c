@@ -115,7 +115,8 @@ static int load_writer(vss_backup_components *bc, xmlNodePtr n, vss_error *e)
         return vss_error_set(e, "ENOMEM", "out of memory");
     }
     bc->writers[bc->nwriters++] = w;
-    if (vss_xml_get_attrs(n, vss_bc_writer_attrs_, vss_bc_writer_nattrs_, w, &w->extra, e) != VSS_OK)
+    if (vss_xml_get_attrs(n, vss_bc_writer_attrs_, vss_bc_writer_nattrs_, w, &w->extra, e) !=
+        VSS_OK)
         return VSS_FAIL;
     for (xmlNodePtr k = n->children; k != NULL; k = k->next) {
         int rc = VSS_OK;
@@ -233,8 +234,8 @@ char *vss_bc_xml(const vss_backup_components *bc, size_t *len, vss_error *e)
     int rc = vss_xml_set_attrs(root, root_attrs, ARRAY_LEN(root_attrs), bc, bc->root_extra, e);
     for (size_t i = 0; i < bc->nwriters && rc == VSS_OK; i++) {
         const vss_bc_writer *w = bc->writers[i];
-        xmlNodePtr wn = add_el(root, "WRITER_COMPONENTS", vss_bc_writer_attrs_, vss_bc_writer_nattrs_,
-                               w, w->extra, e);
+        xmlNodePtr wn = add_el(root, "WRITER_COMPONENTS", vss_bc_writer_attrs_,
+                               vss_bc_writer_nattrs_, w, w->extra, e);
         rc = wn ? VSS_OK : VSS_FAIL;
         for (size_t j = 0; j < w->component_count && rc == VSS_OK; j++)
             rc = save_component(wn, w->components[j], e);

@@ -108,7 +108,8 @@ void vss_wm_component_free_(vss_wm_component *c)
     files_clear(&c->database_files);
     files_clear(&c->log_files);
     for (size_t i = 0; i < c->dependency_count; i++) {
-        vss_xml_free_strings(vss_wm_dependency_attrs_, vss_wm_dependency_nattrs_, &c->dependencies[i]);
+        vss_xml_free_strings(vss_wm_dependency_attrs_, vss_wm_dependency_nattrs_,
+                             &c->dependencies[i]);
         vss_xextra_free(c->dependencies[i].extra);
     }
     free(c->dependencies);

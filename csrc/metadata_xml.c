@@ -284,8 +284,8 @@ static int save_doc(const vss_writer_metadata *wm, xmlNodePtr root, vss_error *e
         return VSS_FAIL;
     xmlNodePtr id = add_el(root, "IDENTIFICATION", e);
     if (id == NULL ||
-        vss_xml_set_attrs(id, vss_wm_identity_attrs_, vss_wm_identity_nattrs_, &wm->id, wm->id_extra,
-                          e) != VSS_OK ||
+        vss_xml_set_attrs(id, vss_wm_identity_attrs_, vss_wm_identity_nattrs_, &wm->id,
+                          wm->id_extra, e) != VSS_OK ||
         vss_xextra_put_nodes(wm->id_extra, id, e) != VSS_OK)
         return VSS_FAIL;
     if (wm->restore.present) {
