@@ -252,18 +252,13 @@ static int cs_get_differenced_file(lua_State *L)
     return 5;
 }
 
-static int push_target(lua_State *L, const vss_wm_files *f)
+static int cs_get_new_target(lua_State *L)
 {
-    size_t i = vss_lua_checkindex(L, 2, f->count);
-    vss_lua_checknargs(L, 2);
-    vss_lua_pushfiledesc(L, &f->items[i].d);
-    return 1;
+    return vss_lua_pushfileat(L, &check_cs(L, 1)->new_targets);
 }
-
-static int cs_get_new_target(lua_State *L) { return push_target(L, &check_cs(L, 1)->new_targets); }
 static int cs_get_alternate_location_mapping(lua_State *L)
 {
-    return push_target(L, &check_cs(L, 1)->alternate_location_mappings);
+    return vss_lua_pushfileat(L, &check_cs(L, 1)->alternate_location_mappings);
 }
 
 /* get_restore_subcomponent(i) -> logical_path, name, repair */

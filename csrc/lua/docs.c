@@ -88,3 +88,11 @@ size_t vss_lua_checkindex(lua_State *L, int arg, size_t count)
         luaL_argerror(L, arg, lua_pushfstring(L, "index %I out of range 1..%I", i, (lua_Integer)count));
     return (size_t)(i - 1);
 }
+
+int vss_lua_pushfileat(lua_State *L, const vss_wm_files *f)
+{
+    size_t i = vss_lua_checkindex(L, 2, f->count);
+    vss_lua_checknargs(L, 2);
+    vss_lua_pushfiledesc(L, &f->items[i].d);
+    return 1;
+}

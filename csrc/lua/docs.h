@@ -37,6 +37,8 @@ void vss_lua_pushmask(lua_State *L, const vss_enum *en, uint64_t mask);
 /* A vss.FileDesc with a copy of d (path, filespec, recursive,
  * alternate_location, backup_type). */
 void vss_lua_pushfiledesc(lua_State *L, const vss_filedesc *d);
+/* method(i): the i-th (argument 2) file set of f as a vss.FileDesc. */
+int vss_lua_pushfileat(lua_State *L, const vss_wm_files *f);
 /* Field name of the options table at t (absent: def / false); raises
  * naming argument t and the field. */
 int vss_lua_fieldenum(lua_State *L, int t, const char *name, const vss_enum *en, int def);

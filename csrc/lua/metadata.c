@@ -219,22 +219,14 @@ static int wm_get_file_counts(lua_State *L)
     return 3;
 }
 
-static int push_file_at(lua_State *L, const vss_wm_files *f)
-{
-    size_t i = vss_lua_checkindex(L, 2, f->count);
-    vss_lua_checknargs(L, 2);
-    vss_lua_pushfiledesc(L, &f->items[i].d);
-    return 1;
-}
-
 static int wm_get_include_file(lua_State *L)
 {
-    return push_file_at(L, vss_wm_include_files(check_wm(L, 1)));
+    return vss_lua_pushfileat(L, vss_wm_include_files(check_wm(L, 1)));
 }
 
 static int wm_get_exclude_file(lua_State *L)
 {
-    return push_file_at(L, vss_wm_exclude_files(check_wm(L, 1)));
+    return vss_lua_pushfileat(L, vss_wm_exclude_files(check_wm(L, 1)));
 }
 
 static int wm_get_exclude_from_snapshot_count(lua_State *L)
@@ -245,12 +237,12 @@ static int wm_get_exclude_from_snapshot_count(lua_State *L)
 
 static int wm_get_exclude_from_snapshot_file(lua_State *L)
 {
-    return push_file_at(L, vss_wm_exclude_files_from_snapshot(check_wm(L, 1)));
+    return vss_lua_pushfileat(L, vss_wm_exclude_files_from_snapshot(check_wm(L, 1)));
 }
 
 static int wm_get_alternate_location_mapping(lua_State *L)
 {
-    return push_file_at(L, vss_wm_alternate_location_mappings(check_wm(L, 1)));
+    return vss_lua_pushfileat(L, vss_wm_alternate_location_mappings(check_wm(L, 1)));
 }
 
 static int wm_get_alternate_location_mapping_count(lua_State *L)
@@ -515,14 +507,17 @@ static int comp_get_component_info(lua_State *L)
     return 1;
 }
 
-static int comp_get_file(lua_State *L) { return push_file_at(L, &check_comp(L, 1)->files); }
+static int comp_get_file(lua_State *L)
+{
+    return vss_lua_pushfileat(L, &check_comp(L, 1)->files);
+}
 static int comp_get_database_file(lua_State *L)
 {
-    return push_file_at(L, &check_comp(L, 1)->database_files);
+    return vss_lua_pushfileat(L, &check_comp(L, 1)->database_files);
 }
 static int comp_get_database_log_file(lua_State *L)
 {
-    return push_file_at(L, &check_comp(L, 1)->log_files);
+    return vss_lua_pushfileat(L, &check_comp(L, 1)->log_files);
 }
 
 static int comp_get_dependency(lua_State *L)
