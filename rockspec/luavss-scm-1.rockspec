@@ -54,6 +54,7 @@ build = {
         "csrc/lua/enums.c",
         "csrc/lua/filespec.c",
         "csrc/lua/metadata.c",
+        "csrc/lua/metadata_component.c",
         "csrc/lua/pathmap.c",
         "csrc/lua/ranges.c",
         "csrc/lua/walker.c",

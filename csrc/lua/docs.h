@@ -17,6 +17,10 @@
 
 /* The engine object of a vss.WriterMetadata argument (raises otherwise). */
 struct vss_writer_metadata *vss_lua_checkwm(lua_State *L, int idx);
+/* Register vss.Component (metadata_component.c). */
+void vss_lua_newclass_component(lua_State *L);
+/* A vss.Component for c of the WriterMetadata at wmidx. */
+void vss_lua_pushcomponent(lua_State *L, int wmidx, const vss_wm_component *c);
 /* The engine object of a vss.BackupComponents (raises otherwise). */
 vss_backup_components *vss_lua_checkbc(lua_State *L, int idx);
 /* Register vss.ComponentState (component_state.c). */
