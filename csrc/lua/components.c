@@ -105,23 +105,21 @@ static int m_new(lua_State *L)
 
 /* ---- BackupComponents ---- */
 
+#define ST_FIELD(name, kind, member, en) VSS_LUA_FIELD(vss_bc_state, name, kind, member, en)
+static const vss_lua_field backup_state_fields[] = {
+    ST_FIELD("backup_type", VSS_LUA_ENUM, backup_type, &vss_enum_backup_type),
+    ST_FIELD("select_components", VSS_LUA_BOOL, select_components, NULL),
+    ST_FIELD("bootable_system_state", VSS_LUA_BOOL, bootable_system_state, NULL),
+    ST_FIELD("partial_file_support", VSS_LUA_BOOL, partial_file_support, NULL),
+    ST_FIELD("restore_type", VSS_LUA_ENUM, restore_type, &vss_enum_restore_type),
+    ST_FIELD("snapshot_set_id", VSS_LUA_STR, snapshot_set_id, NULL),
+};
+
 static int bc_get_backup_state(lua_State *L)
 {
     const vss_bc_state *st = vss_bc_get_state(check_bc(L, 1));
     vss_lua_checknargs(L, 1);
-    lua_createtable(L, 0, 6);
-    vss_lua_pushenum(L, &vss_enum_backup_type, st->backup_type);
-    lua_setfield(L, -2, "backup_type");
-    lua_pushboolean(L, st->select_components);
-    lua_setfield(L, -2, "select_components");
-    lua_pushboolean(L, st->bootable_system_state);
-    lua_setfield(L, -2, "bootable_system_state");
-    lua_pushboolean(L, st->partial_file_support);
-    lua_setfield(L, -2, "partial_file_support");
-    vss_lua_pushenum(L, &vss_enum_restore_type, st->restore_type);
-    lua_setfield(L, -2, "restore_type");
-    vss_lua_pushstr(L, st->snapshot_set_id);
-    lua_setfield(L, -2, "snapshot_set_id");
+    VSS_LUA_PUSHFIELDS(L, st, backup_state_fields);
     return 1;
 }
 
@@ -246,6 +244,14 @@ static int bc_get_writer_components_count(lua_State *L)
     return 1;
 }
 
+#define W_FIELD(name, kind, member, en) VSS_LUA_FIELD(vss_bc_writer, name, kind, member, en)
+static const vss_lua_field writer_fields[] = {
+    W_FIELD("writer_id", VSS_LUA_STR, writer_id, NULL),
+    W_FIELD("instance_id", VSS_LUA_STR, instance_id, NULL),
+    W_FIELD("instance_name", VSS_LUA_STR, instance_name, NULL),
+    W_FIELD("backup_schema", VSS_LUA_MASK, backup_schema, &vss_enum_backup_schema),
+};
+
 /* get_writer_components(i) -> {writer_id=, instance_id=, instance_name=,
  * backup_schema=, components={ComponentState...}} */
 static int bc_get_writer_components(lua_State *L)
@@ -254,15 +260,7 @@ static int bc_get_writer_components(lua_State *L)
     size_t i = vss_lua_checkindex(L, 2, vss_bc_writer_count(bc));
     vss_lua_checknargs(L, 2);
     const vss_bc_writer *w = vss_bc_writer_at(bc, i);
-    lua_createtable(L, 0, 5);
-    vss_lua_pushstr(L, w->writer_id);
-    lua_setfield(L, -2, "writer_id");
-    vss_lua_pushstr(L, w->instance_id);
-    lua_setfield(L, -2, "instance_id");
-    vss_lua_pushstr(L, w->instance_name);
-    lua_setfield(L, -2, "instance_name");
-    vss_lua_pushmask(L, &vss_enum_backup_schema, w->backup_schema);
-    lua_setfield(L, -2, "backup_schema");
+    VSS_LUA_PUSHFIELDS(L, w, writer_fields);
     lua_createtable(L, (int)w->component_count, 0);
     for (size_t j = 0; j < w->component_count; j++) {
         vss_lua_pushcstate(L, 1, w->components[j]);

@@ -96,3 +96,37 @@ int vss_lua_pushfileat(lua_State *L, const vss_wm_files *f)
     vss_lua_pushfiledesc(L, &f->items[i].d);
     return 1;
 }
+
+void vss_lua_pushfield(lua_State *L, const void *obj, const vss_lua_field *f)
+{
+    const char *at = (const char *)obj + f->offset;
+    switch (f->kind) {
+    case VSS_LUA_STR:
+        vss_lua_pushstr(L, *(char *const *)at);
+        break;
+    case VSS_LUA_BOOL:
+        lua_pushboolean(L, *(const bool *)at);
+        break;
+    case VSS_LUA_ENUM:
+        vss_lua_pushenum(L, f->en, *(const int *)at);
+        break;
+    case VSS_LUA_MASK:
+        vss_lua_pushmask(L, f->en, *(const uint32_t *)at);
+        break;
+    case VSS_LUA_U32:
+        lua_pushinteger(L, *(const uint32_t *)at);
+        break;
+    case VSS_LUA_SIZE:
+        lua_pushinteger(L, (lua_Integer)*(const size_t *)at);
+        break;
+    }
+}
+
+void vss_lua_pushfields(lua_State *L, const void *obj, const vss_lua_field *f, size_t n)
+{
+    lua_createtable(L, 0, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        vss_lua_pushfield(L, obj, &f[i]);
+        lua_setfield(L, -2, f[i].name);
+    }
+}

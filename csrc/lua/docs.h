@@ -3,6 +3,7 @@
 #ifndef VSS_LUA_DOCS_H
 #define VSS_LUA_DOCS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../components.h"
@@ -43,6 +44,26 @@ void vss_lua_pushmask(lua_State *L, const vss_enum *en, uint64_t mask);
 void vss_lua_pushfiledesc(lua_State *L, const vss_filedesc *d);
 /* method(i): the i-th (argument 2) file set of f as a vss.FileDesc. */
 int vss_lua_pushfileat(lua_State *L, const vss_wm_files *f);
+/* One field of an engine struct as a Lua value, for table-driven
+ * getters: VSS_LUA_STR char * (NULL -> nil), VSS_LUA_BOOL bool,
+ * VSS_LUA_ENUM int (its name in en), VSS_LUA_MASK uint32_t (a list of en's
+ * names), VSS_LUA_U32 uint32_t, VSS_LUA_SIZE size_t (counts). */
+typedef enum {
+    VSS_LUA_STR, VSS_LUA_BOOL, VSS_LUA_ENUM, VSS_LUA_MASK, VSS_LUA_U32, VSS_LUA_SIZE
+} vss_lua_fkind;
+typedef struct vss_lua_field {
+    const char *name;
+    vss_lua_fkind kind;
+    size_t offset;
+    const vss_enum *en;
+} vss_lua_field;
+#define VSS_LUA_FIELD(T, name, kind, member, en) {name, kind, offsetof(T, member), en}
+/* Push the field f of obj. */
+void vss_lua_pushfield(lua_State *L, const void *obj, const vss_lua_field *f);
+/* Push a table {name = value} of the n fields of obj. */
+void vss_lua_pushfields(lua_State *L, const void *obj, const vss_lua_field *f, size_t n);
+#define VSS_LUA_PUSHFIELDS(L, obj, fields)                                                  \
+    vss_lua_pushfields(L, obj, fields, sizeof(fields) / sizeof((fields)[0]))
 /* Field name of the options table at t (absent: def / false); raises
  * naming argument t and the field. */
 int vss_lua_fieldenum(lua_State *L, int t, const char *name, const vss_enum *en, int def);

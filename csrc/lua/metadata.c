@@ -121,27 +121,23 @@ static int m_new(lua_State *L)
 
 /* ---- examining ---- */
 
+#define ID_FIELD(name, kind, member, en) VSS_LUA_FIELD(vss_wm_identity, name, kind, member, en)
+static const vss_lua_field identity_fields[] = {
+    ID_FIELD("writer_id", VSS_LUA_STR, writer_id, NULL),
+    ID_FIELD("instance_id", VSS_LUA_STR, instance_id, NULL),
+    ID_FIELD("instance_name", VSS_LUA_STR, instance_name, NULL),
+    ID_FIELD("name", VSS_LUA_STR, name, NULL),
+    ID_FIELD("usage", VSS_LUA_ENUM, usage, &vss_enum_usage_type),
+    ID_FIELD("source", VSS_LUA_ENUM, source, &vss_enum_source_type),
+    ID_FIELD("major_version", VSS_LUA_U32, major_version, NULL),
+    ID_FIELD("minor_version", VSS_LUA_U32, minor_version, NULL),
+};
+
 static int wm_get_identity(lua_State *L)
 {
     const vss_wm_identity *id = vss_wm_get_identity(check_wm(L, 1));
     vss_lua_checknargs(L, 1);
-    lua_createtable(L, 0, 8);
-    vss_lua_pushstr(L, id->writer_id);
-    lua_setfield(L, -2, "writer_id");
-    vss_lua_pushstr(L, id->instance_id);
-    lua_setfield(L, -2, "instance_id");
-    vss_lua_pushstr(L, id->instance_name);
-    lua_setfield(L, -2, "instance_name");
-    vss_lua_pushstr(L, id->name);
-    lua_setfield(L, -2, "name");
-    vss_lua_pushenum(L, &vss_enum_usage_type, id->usage);
-    lua_setfield(L, -2, "usage");
-    vss_lua_pushenum(L, &vss_enum_source_type, id->source);
-    lua_setfield(L, -2, "source");
-    lua_pushinteger(L, id->major_version);
-    lua_setfield(L, -2, "major_version");
-    lua_pushinteger(L, id->minor_version);
-    lua_setfield(L, -2, "minor_version");
+    VSS_LUA_PUSHFIELDS(L, id, identity_fields);
     return 1;
 }
 

@@ -33,42 +33,29 @@ static int comp_tostring(lua_State *L)
     return 1;
 }
 
-static void setfield_bool(lua_State *L, const char *k, bool v)
-{
-    lua_pushboolean(L, v);
-    lua_setfield(L, -2, k);
-}
-
-static void setfield_int(lua_State *L, const char *k, size_t v)
-{
-    lua_pushinteger(L, (lua_Integer)v);
-    lua_setfield(L, -2, k);
-}
-
 /* GetComponentInfo: the VSS_COMPONENTINFO fields as a table. */
+#define C_FIELD(name, kind, member, en) VSS_LUA_FIELD(vss_wm_component, name, kind, member, en)
+static const vss_lua_field component_info_fields[] = {
+    C_FIELD("type", VSS_LUA_ENUM, type, &vss_enum_component_type),
+    C_FIELD("logical_path", VSS_LUA_STR, logical_path, NULL),
+    C_FIELD("component_name", VSS_LUA_STR, name, NULL),
+    C_FIELD("caption", VSS_LUA_STR, caption, NULL),
+    C_FIELD("restore_metadata", VSS_LUA_BOOL, restore_metadata, NULL),
+    C_FIELD("notify_on_backup_complete", VSS_LUA_BOOL, notify_on_backup_complete, NULL),
+    C_FIELD("selectable", VSS_LUA_BOOL, selectable, NULL),
+    C_FIELD("selectable_for_restore", VSS_LUA_BOOL, selectable_for_restore, NULL),
+    C_FIELD("component_flags", VSS_LUA_MASK, component_flags, &vss_enum_component_flags),
+    C_FIELD("file_count", VSS_LUA_SIZE, files.count, NULL),
+    C_FIELD("databases", VSS_LUA_SIZE, database_files.count, NULL),
+    C_FIELD("log_files", VSS_LUA_SIZE, log_files.count, NULL),
+    C_FIELD("dependencies", VSS_LUA_SIZE, dependency_count, NULL),
+};
+
 static int comp_get_component_info(lua_State *L)
 {
     const vss_wm_component *c = check_comp(L, 1);
     vss_lua_checknargs(L, 1);
-    lua_createtable(L, 0, 13);
-    vss_lua_pushenum(L, &vss_enum_component_type, c->type);
-    lua_setfield(L, -2, "type");
-    vss_lua_pushstr(L, c->logical_path);
-    lua_setfield(L, -2, "logical_path");
-    vss_lua_pushstr(L, c->name);
-    lua_setfield(L, -2, "component_name");
-    vss_lua_pushstr(L, c->caption);
-    lua_setfield(L, -2, "caption");
-    setfield_bool(L, "restore_metadata", c->restore_metadata);
-    setfield_bool(L, "notify_on_backup_complete", c->notify_on_backup_complete);
-    setfield_bool(L, "selectable", c->selectable);
-    setfield_bool(L, "selectable_for_restore", c->selectable_for_restore);
-    vss_lua_pushmask(L, &vss_enum_component_flags, c->component_flags);
-    lua_setfield(L, -2, "component_flags");
-    setfield_int(L, "file_count", c->files.count);
-    setfield_int(L, "databases", c->database_files.count);
-    setfield_int(L, "log_files", c->log_files.count);
-    setfield_int(L, "dependencies", c->dependency_count);
+    VSS_LUA_PUSHFIELDS(L, c, component_info_fields);
     return 1;
 }
 
@@ -85,19 +72,19 @@ static int comp_get_database_log_file(lua_State *L)
     return vss_lua_pushfileat(L, &check_comp(L, 1)->log_files);
 }
 
+#define D_FIELD(name, member) VSS_LUA_FIELD(vss_wm_dependency, name, VSS_LUA_STR, member, NULL)
+static const vss_lua_field dependency_fields[] = {
+    D_FIELD("writer_id", writer_id),
+    D_FIELD("logical_path", logical_path),
+    D_FIELD("component_name", component_name),
+};
+
 static int comp_get_dependency(lua_State *L)
 {
     const vss_wm_component *c = check_comp(L, 1);
     size_t i = vss_lua_checkindex(L, 2, c->dependency_count);
     vss_lua_checknargs(L, 2);
-    const vss_wm_dependency *d = &c->dependencies[i];
-    lua_createtable(L, 0, 3);
-    vss_lua_pushstr(L, d->writer_id);
-    lua_setfield(L, -2, "writer_id");
-    vss_lua_pushstr(L, d->logical_path);
-    lua_setfield(L, -2, "logical_path");
-    vss_lua_pushstr(L, d->component_name);
-    lua_setfield(L, -2, "component_name");
+    VSS_LUA_PUSHFIELDS(L, &c->dependencies[i], dependency_fields);
     return 1;
 }
 
