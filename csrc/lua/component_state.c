@@ -49,115 +49,87 @@ typedef int (*str_setter)(vss_backup_components *, vss_bc_component *, const cha
 typedef int (*bool_setter)(vss_backup_components *, vss_bc_component *, bool, vss_error *);
 typedef int (*enum_setter)(vss_backup_components *, vss_bc_component *, int, vss_error *);
 
-static const struct {
-    const char *get, *set;
-    size_t off;
-    str_setter fn;
-} str_fields[] = {
-    {"get_backup_stamp", "set_backup_stamp", offsetof(vss_bc_component, backup_stamp),
-     vss_bc_set_backup_stamp},
-    {"get_previous_backup_stamp", "set_previous_backup_stamp",
-     offsetof(vss_bc_component, previous_backup_stamp), vss_bc_set_previous_backup_stamp},
-    {"get_backup_options", "set_backup_options", offsetof(vss_bc_component, backup_options),
-     vss_bc_set_backup_options},
-    {"get_restore_options", "set_restore_options", offsetof(vss_bc_component, restore_options),
-     vss_bc_set_restore_options},
-    {"get_backup_metadata", "set_backup_metadata", offsetof(vss_bc_component, backup_metadata),
-     vss_bc_set_backup_metadata},
-    {"get_restore_metadata", "set_restore_metadata",
-     offsetof(vss_bc_component, restore_metadata), vss_bc_set_restore_metadata},
-    {"get_pre_restore_failure_msg", "set_pre_restore_failure_msg",
-     offsetof(vss_bc_component, pre_restore_failure_msg), vss_bc_set_pre_restore_failure_msg},
-    {"get_post_restore_failure_msg", "set_post_restore_failure_msg",
-     offsetof(vss_bc_component, post_restore_failure_msg), vss_bc_set_post_restore_failure_msg},
+/* The component's settable fields: the get_ method (f.name) reads the
+ * field, the set_ method calls the engine's setter of the field's kind. */
+typedef struct cs_field {
+    vss_lua_field f;
+    const char *set;
+    union {
+        str_setter str;
+        bool_setter boolean;
+        enum_setter enumeration;
+    } fn;
+} cs_field;
+
+#define STR(get, set, member, fn)                                                           \
+    {VSS_LUA_FIELD(vss_bc_component, get, VSS_LUA_STR, member, NULL), set, {.str = fn}}
+#define BOOL(get, set, member, fn)                                                          \
+    {VSS_LUA_FIELD(vss_bc_component, get, VSS_LUA_BOOL, member, NULL), set, {.boolean = fn}}
+#define ENUM(get, set, member, en, fn)                                                      \
+    {VSS_LUA_FIELD(vss_bc_component, get, VSS_LUA_ENUM, member, en), set, {.enumeration = fn}}
+
+static const cs_field fields[] = {
+    STR("get_backup_stamp", "set_backup_stamp", backup_stamp, vss_bc_set_backup_stamp),
+    STR("get_previous_backup_stamp", "set_previous_backup_stamp", previous_backup_stamp,
+        vss_bc_set_previous_backup_stamp),
+    STR("get_backup_options", "set_backup_options", backup_options, vss_bc_set_backup_options),
+    STR("get_restore_options", "set_restore_options", restore_options,
+        vss_bc_set_restore_options),
+    STR("get_backup_metadata", "set_backup_metadata", backup_metadata,
+        vss_bc_set_backup_metadata),
+    STR("get_restore_metadata", "set_restore_metadata", restore_metadata,
+        vss_bc_set_restore_metadata),
+    STR("get_pre_restore_failure_msg", "set_pre_restore_failure_msg", pre_restore_failure_msg,
+        vss_bc_set_pre_restore_failure_msg),
+    STR("get_post_restore_failure_msg", "set_post_restore_failure_msg",
+        post_restore_failure_msg, vss_bc_set_post_restore_failure_msg),
+    BOOL("get_backup_succeeded", "set_backup_succeeded", backup_succeeded,
+         vss_bc_set_backup_succeeded),
+    BOOL("is_selected_for_restore", "set_selected_for_restore", selected_for_restore,
+         vss_bc_set_selected_for_restore),
+    BOOL("get_additional_restores", "set_additional_restores", additional_restores,
+         vss_bc_set_additional_restores),
+    ENUM("get_restore_target", "set_restore_target", restore_target, &vss_enum_restore_target,
+         vss_bc_set_restore_target),
+    ENUM("get_file_restore_status", "set_file_restore_status", file_restore_status,
+         &vss_enum_file_restore_status, vss_bc_set_file_restore_status),
 };
 
-static const struct {
-    const char *get, *set;
-    size_t off;
-    bool_setter fn;
-} bool_fields[] = {
-    {"get_backup_succeeded", "set_backup_succeeded", offsetof(vss_bc_component, backup_succeeded),
-     vss_bc_set_backup_succeeded},
-    {"is_selected_for_restore", "set_selected_for_restore",
-     offsetof(vss_bc_component, selected_for_restore), vss_bc_set_selected_for_restore},
-    {"get_additional_restores", "set_additional_restores",
-     offsetof(vss_bc_component, additional_restores), vss_bc_set_additional_restores},
-};
-
-static const struct {
-    const char *get, *set;
-    size_t off;
-    const vss_enum *en;
-    enum_setter fn;
-} enum_fields[] = {
-    {"get_restore_target", "set_restore_target", offsetof(vss_bc_component, restore_target),
-     &vss_enum_restore_target, vss_bc_set_restore_target},
-    {"get_file_restore_status", "set_file_restore_status",
-     offsetof(vss_bc_component, file_restore_status), &vss_enum_file_restore_status,
-     vss_bc_set_file_restore_status},
-};
-
-static int cs_get_str(lua_State *L)
+static int cs_get_field(lua_State *L)
 {
     const vss_bc_component *c = check_cs(L, 1);
     vss_lua_checknargs(L, 1);
-    size_t i = (size_t)lua_tointeger(L, lua_upvalueindex(1));
-    vss_lua_pushstr(L, *(char *const *)((const char *)c + str_fields[i].off));
+    vss_lua_pushfield(L, c, &fields[lua_tointeger(L, lua_upvalueindex(1))].f);
     return 1;
 }
 
-static int cs_set_str(lua_State *L)
+static int cs_set_field(lua_State *L)
 {
     vss_bc_component *c = check_cs(L, 1);
-    size_t i = (size_t)lua_tointeger(L, lua_upvalueindex(1));
-    const char *v = vss_lua_optstr(L, 2);
-    vss_lua_checknargs(L, 2);
+    const cs_field *f = &fields[lua_tointeger(L, lua_upvalueindex(1))];
     vss_error e;
-    if (str_fields[i].fn(cs_bc(L, 1), c, v, &e) != VSS_OK)
-        return vss_lua_raise(L, str_fields[i].set, &e);
-    return 0;
-}
-
-static int cs_get_bool(lua_State *L)
-{
-    const vss_bc_component *c = check_cs(L, 1);
-    vss_lua_checknargs(L, 1);
-    size_t i = (size_t)lua_tointeger(L, lua_upvalueindex(1));
-    lua_pushboolean(L, *(const bool *)((const char *)c + bool_fields[i].off));
-    return 1;
-}
-
-static int cs_set_bool(lua_State *L)
-{
-    vss_bc_component *c = check_cs(L, 1);
-    size_t i = (size_t)lua_tointeger(L, lua_upvalueindex(1));
-    luaL_checktype(L, 2, LUA_TBOOLEAN);
-    vss_lua_checknargs(L, 2);
-    vss_error e;
-    if (bool_fields[i].fn(cs_bc(L, 1), c, lua_toboolean(L, 2), &e) != VSS_OK)
-        return vss_lua_raise(L, bool_fields[i].set, &e);
-    return 0;
-}
-
-static int cs_get_enum(lua_State *L)
-{
-    const vss_bc_component *c = check_cs(L, 1);
-    vss_lua_checknargs(L, 1);
-    size_t i = (size_t)lua_tointeger(L, lua_upvalueindex(1));
-    vss_lua_pushenum(L, enum_fields[i].en, *(const int *)((const char *)c + enum_fields[i].off));
-    return 1;
-}
-
-static int cs_set_enum(lua_State *L)
-{
-    vss_bc_component *c = check_cs(L, 1);
-    size_t i = (size_t)lua_tointeger(L, lua_upvalueindex(1));
-    int v = vss_lua_checkenum(L, 2, enum_fields[i].en);
-    vss_lua_checknargs(L, 2);
-    vss_error e;
-    if (enum_fields[i].fn(cs_bc(L, 1), c, v, &e) != VSS_OK)
-        return vss_lua_raise(L, enum_fields[i].set, &e);
+    int rc;
+    switch (f->f.kind) {
+    case VSS_LUA_STR: {
+        const char *v = vss_lua_optstr(L, 2);
+        vss_lua_checknargs(L, 2);
+        rc = f->fn.str(cs_bc(L, 1), c, v, &e);
+        break;
+    }
+    case VSS_LUA_BOOL:
+        luaL_checktype(L, 2, LUA_TBOOLEAN);
+        vss_lua_checknargs(L, 2);
+        rc = f->fn.boolean(cs_bc(L, 1), c, lua_toboolean(L, 2), &e);
+        break;
+    default: {
+        int v = vss_lua_checkenum(L, 2, f->f.en);
+        vss_lua_checknargs(L, 2);
+        rc = f->fn.enumeration(cs_bc(L, 1), c, v, &e);
+        break;
+    }
+    }
+    if (rc != VSS_OK)
+        return vss_lua_raise(L, f->set, &e);
     return 0;
 }
 
@@ -404,17 +376,9 @@ void vss_lua_newclass_cstate(lua_State *L)
     vss_lua_newclass(L, VSS_LUA_CSTATE_T, cs_meta, cs_methods);
     luaL_getmetatable(L, VSS_LUA_CSTATE_T);
     lua_getfield(L, -1, "__index");
-    for (size_t i = 0; i < sizeof str_fields / sizeof str_fields[0]; i++) {
-        add_closure(L, str_fields[i].get, cs_get_str, i);
-        add_closure(L, str_fields[i].set, cs_set_str, i);
-    }
-    for (size_t i = 0; i < sizeof bool_fields / sizeof bool_fields[0]; i++) {
-        add_closure(L, bool_fields[i].get, cs_get_bool, i);
-        add_closure(L, bool_fields[i].set, cs_set_bool, i);
-    }
-    for (size_t i = 0; i < sizeof enum_fields / sizeof enum_fields[0]; i++) {
-        add_closure(L, enum_fields[i].get, cs_get_enum, i);
-        add_closure(L, enum_fields[i].set, cs_set_enum, i);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        add_closure(L, fields[i].f.name, cs_get_field, i);
+        add_closure(L, fields[i].set, cs_set_field, i);
     }
     lua_pop(L, 2);
 }
