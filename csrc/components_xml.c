@@ -130,15 +130,15 @@ static int load_writer(vss_backup_components *bc, xmlNodePtr n, vss_error *e)
     return VSS_OK;
 }
 
-int vss_bc_parse(const char *xml, size_t len, vss_backup_components **out, vss_error *e)
+/* The model of a parsed document, which it keeps (and frees on failure).
+ * Errors start with path when there is one. */
+static int from_doc(xmlDocPtr doc, const char *path, vss_backup_components **out, vss_error *e)
 {
-    *out = NULL;
-    xmlDocPtr doc;
-    if (vss_xml_parse(xml, len, "BACKUP_COMPONENTS", VSS_BCD_NAMESPACE, &doc, e) != VSS_OK)
-        return VSS_FAIL;
     vss_backup_components *bc = vss_bc_alloc_(e);
     if (bc == NULL) {
         xmlFreeDoc(doc);
+        if (path)
+            vss_xml_prefix_error(e, path);
         return VSS_FAIL;
     }
     bc->source = doc;
@@ -154,24 +154,30 @@ int vss_bc_parse(const char *xml, size_t len, vss_backup_components **out, vss_e
     }
     if (rc != VSS_OK) {
         vss_bc_free(bc);
+        if (path)
+            vss_xml_prefix_error(e, path);
         return VSS_FAIL;
     }
     *out = bc;
     return VSS_OK;
 }
 
+int vss_bc_parse(const char *xml, size_t len, vss_backup_components **out, vss_error *e)
+{
+    xmlDocPtr doc;
+    *out = NULL;
+    if (vss_xml_parse(xml, len, "BACKUP_COMPONENTS", VSS_BCD_NAMESPACE, &doc, e) != VSS_OK)
+        return VSS_FAIL;
+    return from_doc(doc, NULL, out, e);
+}
+
 int vss_bc_load(const char *path, vss_backup_components **out, vss_error *e)
 {
-    char *buf;
-    size_t len;
+    xmlDocPtr doc;
     *out = NULL;
-    if (vss_xml_read_file(path, &buf, &len, e) != VSS_OK)
+    if (vss_xml_load(path, "BACKUP_COMPONENTS", VSS_BCD_NAMESPACE, &doc, e) != VSS_OK)
         return VSS_FAIL;
-    int rc = vss_bc_parse(buf, len, out, e);
-    free(buf);
-    if (rc != VSS_OK)
-        vss_xml_prefix_error(e, path);
-    return rc;
+    return from_doc(doc, path, out, e);
 }
 
 /* ---- XML save ---- */

@@ -191,38 +191,44 @@ static int load_doc(vss_writer_metadata *wm, xmlNodePtr root, vss_error *e)
     return VSS_OK;
 }
 
-int vss_wm_parse(const char *xml, size_t len, vss_writer_metadata **out, vss_error *e)
+/* The model of a parsed document, which it keeps (and frees on failure).
+ * Errors start with path when there is one. */
+static int from_doc(xmlDocPtr doc, const char *path, vss_writer_metadata **out, vss_error *e)
 {
-    *out = NULL;
-    xmlDocPtr doc;
-    if (vss_xml_parse(xml, len, "WRITER_METADATA", VSS_WMD_NAMESPACE, &doc, e) != VSS_OK)
-        return VSS_FAIL;
     vss_writer_metadata *wm = vss_wm_alloc_(e);
     if (wm == NULL) {
         xmlFreeDoc(doc);
+        if (path)
+            vss_xml_prefix_error(e, path);
         return VSS_FAIL;
     }
     wm->source = doc;
     if (load_doc(wm, xmlDocGetRootElement(doc), e) != VSS_OK) {
         vss_wm_free(wm);
+        if (path)
+            vss_xml_prefix_error(e, path);
         return VSS_FAIL;
     }
     *out = wm;
     return VSS_OK;
 }
 
+int vss_wm_parse(const char *xml, size_t len, vss_writer_metadata **out, vss_error *e)
+{
+    xmlDocPtr doc;
+    *out = NULL;
+    if (vss_xml_parse(xml, len, "WRITER_METADATA", VSS_WMD_NAMESPACE, &doc, e) != VSS_OK)
+        return VSS_FAIL;
+    return from_doc(doc, NULL, out, e);
+}
+
 int vss_wm_load(const char *path, vss_writer_metadata **out, vss_error *e)
 {
-    char *buf;
-    size_t len;
+    xmlDocPtr doc;
     *out = NULL;
-    if (vss_xml_read_file(path, &buf, &len, e) != VSS_OK)
+    if (vss_xml_load(path, "WRITER_METADATA", VSS_WMD_NAMESPACE, &doc, e) != VSS_OK)
         return VSS_FAIL;
-    int rc = vss_wm_parse(buf, len, out, e);
-    free(buf);
-    if (rc != VSS_OK)
-        vss_xml_prefix_error(e, path);
-    return rc;
+    return from_doc(doc, path, out, e);
 }
 
 /* ---- XML save ---- */
