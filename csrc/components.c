@@ -192,6 +192,7 @@ int vss_bc_new(const vss_bc_state *state, vss_backup_components **out, vss_error
     *out = bc;
     return VSS_OK;
 }
+
 /* ---- state ---- */
 
 const vss_bc_state *vss_bc_get_state(const vss_backup_components *bc) { return &bc->state; }
@@ -235,6 +236,7 @@ int vss_bc_set_snapshot_set_id(vss_backup_components *bc, const char *id, vss_er
     bc->state.snapshot_set_id = s;
     return VSS_OK;
 }
+
 /* ---- simple setters ---- */
 
 int vss_bc_set_str_(char **field, const char *v, vss_error *e)

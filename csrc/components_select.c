@@ -37,6 +37,7 @@ const vss_writer_metadata *vss_bc_writer_metadata(const vss_backup_components *b
     }
     return NULL;
 }
+
 vss_bc_component *vss_bc_find_component(const vss_backup_components *bc, const char *writer_id,
                                         const char *logical_path, const char *name)
 {

@@ -29,7 +29,6 @@ static lbc *push_bc(lua_State *L)
     return u;
 }
 
-
 static int bc_gc(lua_State *L)
 {
     lbc *u = luaL_checkudata(L, 1, VSS_LUA_BC_T);
@@ -297,7 +296,6 @@ static int bc_save(lua_State *L)
     vss_error e;
     return vss_lua_okresult(L, vss_bc_save(bc, path, &e), &e);
 }
-
 
 int vss_lua_open_components(lua_State *L)
 {
