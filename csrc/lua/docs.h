@@ -1,5 +1,7 @@
 /* What the bindings of the two documents share: enumerations as strings,
- * masks as lists of names, file descriptors as tables. */
+ * masks as lists of names, file descriptors as tables, table-driven field
+ * getters, results, and the hooks between the files of one document's
+ * binding (enums.c and docs.c implement the helpers). */
 #ifndef VSS_LUA_DOCS_H
 #define VSS_LUA_DOCS_H
 
