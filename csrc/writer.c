@@ -147,6 +147,10 @@ int vss_writer_new(const vss_writer_info *info, const vss_writer_ops *ops, void 
                       id->name, info->level);
         goto out;
     }
+    vss_writer_metadata *probe; /* the document's rules on the identity (GUIDs...) */
+    if (vss_wm_new(id, &probe, e) != VSS_OK)
+        goto out;
+    vss_wm_free(probe);
     if ((w = calloc(1, sizeof *w)) == NULL) {
         vss_error_sys(e, ENOMEM, "writer '%s'", id->name);
         goto out;

@@ -21,6 +21,8 @@ static vss_backup_components *check_bc(lua_State *L, int idx)
     return ((lbc *)luaL_checkudata(L, idx, VSS_LUA_BC_T))->bc;
 }
 
+vss_backup_components *vss_lua_checkbc(lua_State *L, int idx) { return check_bc(L, idx); }
+
 static vss_bc_component *check_cs(lua_State *L, int idx)
 {
     return ((lcs *)luaL_checkudata(L, idx, VSS_LUA_CSTATE_T))->c;

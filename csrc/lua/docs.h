@@ -16,6 +16,8 @@
 
 /* The engine object of a vss.WriterMetadata argument (raises otherwise). */
 struct vss_writer_metadata *vss_lua_checkwm(lua_State *L, int idx);
+/* The engine object of a vss.BackupComponents argument (raises otherwise). */
+struct vss_backup_components *vss_lua_checkbc(lua_State *L, int idx);
 
 /* A Lua name of en ("incremental") -> its value; raises naming arg. */
 int vss_lua_checkenum(lua_State *L, int arg, const vss_enum *en);
