@@ -41,6 +41,8 @@ build = {
         "csrc/ranges_file.c",
         "csrc/ranges_ops.c",
         "csrc/walker.c",
+        "csrc/writer.c",
+        "csrc/writer_external.c",
         "csrc/lua/binding.c",
         "csrc/lua/components.c",
         "csrc/lua/core.c",
@@ -50,6 +52,7 @@ build = {
         "csrc/lua/pathmap.c",
         "csrc/lua/ranges.c",
         "csrc/lua/walker.c",
+        "csrc/lua/writer.c",
       },
       defines = { "_GNU_SOURCE", "_FILE_OFFSET_BITS=64" },
       incdirs = { "$(LIBXML2_INCDIR)/libxml2", "$(LIBVHDI_INCDIR)", "$(LIBXXHASH_INCDIR)" },
@@ -62,6 +65,7 @@ build = {
     ["vss.enums"] = "lua/vss/enums.lua",
     ["vss.metadata"] = "lua/vss/metadata.lua",
     ["vss.components"] = "lua/vss/components.lua",
+    ["vss.writer"] = "lua/vss/writer.lua",
   },
 }
 test = {

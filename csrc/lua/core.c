@@ -14,6 +14,7 @@ static const struct {
     {"enums", vss_lua_open_enums},
     {"metadata", vss_lua_open_metadata},
     {"components", vss_lua_open_components},
+    {"writer", vss_lua_open_writer},
 };
 
 /* vss.core.clock(): seconds from a monotonic clock, for progress and benchmarks. */

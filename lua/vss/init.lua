@@ -10,6 +10,7 @@ local vss = {
   enums = require "vss.enums",
   metadata = require "vss.metadata",
   components = require "vss.components",
+  writer = require "vss.writer",
 }
 
 return vss
