@@ -122,6 +122,9 @@ static void deadline_hook(lua_State *L, lua_Debug *ar)
     lua_Integer deadline = lua_tointeger(L, -1);
     lua_pop(L, 2);
     if (deadline > 0 && vss_writer_clock_ms() > (uint64_t)deadline) {
+        /* From now on at every instruction, so a handler that catches the
+         * error with pcall cannot take another 1000 steps of its own. */
+        lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);
         push_error(L, "WRITER_TIMEOUT", "the handler was stopped at its deadline");
         lua_error(L);
     }
