@@ -166,6 +166,10 @@ describe("vss.writer", function()
       assert.equal("failed_at_" .. (ev == "backup_shutdown" and "backupshutdown" or ev), w:state())
       assert.equal("stable", other:state())
       assert.truthy(log[#log]:match("backup_shutdown$"))
+      local before_data = ev ~= "backup_complete" and ev ~= "backup_shutdown"
+      assert.equal(before_data and "skip" or "keep", w:failed_policy())
+      assert.equal(before_data and "fail" or "keep", w:failed_policy(true))
+      assert.equal("keep", other:failed_policy(true))
     end
   end)
 

@@ -521,6 +521,19 @@ static int writer_metadata_xml(lua_State *L)
     return vss_lua_xmlresult(L, xml, len, &e);
 }
 
+/* failed_policy([required]) -> "keep" | "skip" | "fail": the requester's
+ * choice for this writer (vss_writers_failed_policy). */
+static int writer_failed_policy(lua_State *L)
+{
+    static const char *const names[] = {[VSS_WA_KEEP] = "keep", [VSS_WA_SKIP] = "skip",
+                                        [VSS_WA_FAIL] = "fail"};
+    vss_writer *w = live_writer(L, 1);
+    int required = vss_lua_optbool(L, 2, 0);
+    vss_lua_checknargs(L, 2);
+    lua_pushstring(L, names[vss_writers_failed_policy(w, required)]);
+    return 1;
+}
+
 /* ---- vss.WriterSession ---- */
 
 /* session{ w1, w2, ... } */
@@ -741,6 +754,7 @@ int vss_lua_open_writer(lua_State *L)
         {"failure", writer_failure},
         {"identity", writer_identity},
         {"metadata_xml", writer_metadata_xml},
+        {"failed_policy", writer_failed_policy},
         {NULL, NULL}};
     static const luaL_Reg session_meta[] = {
         {"__gc", s_close}, {"__close", s_close}, {"__tostring", s_tostring}, {NULL, NULL}};
