@@ -500,14 +500,21 @@ static void select_involved(vss_writers *ws, vss_backup_components *bc)
     }
 }
 
-int vss_writers_prepare_backup(vss_writers *ws, vss_backup_components *bc, vss_error *e)
+/* prepare_backup and pre_restore open an operation on a BCD. */
+static int open_operation(vss_writers *ws, int type, enum phase next,
+                          vss_backup_components *bc, vss_error *e)
 {
     if (ws->phase != P_IDENTIFIED)
-        return bad_state(e, VSS_EV_PREPARE_BACKUP, "comes once, after identify");
-    ws->phase = P_BACKUP_PREPARED;
-    int rc = broadcast(ws, VSS_EV_PREPARE_BACKUP, bc, VSS_WS_STABLE, e);
+        return bad_state(e, type, "comes once, after identify");
+    ws->phase = next;
+    int rc = broadcast(ws, type, bc, VSS_WS_STABLE, e);
     select_involved(ws, bc);
     return rc;
+}
+
+int vss_writers_prepare_backup(vss_writers *ws, vss_backup_components *bc, vss_error *e)
+{
+    return open_operation(ws, VSS_EV_PREPARE_BACKUP, P_BACKUP_PREPARED, bc, e);
 }
 
 int vss_writers_prepare_snapshot(vss_writers *ws, vss_error *e)
@@ -525,6 +532,17 @@ static void self_abort(vss_writer *w)
     w->frozen = false;
     w->aborted = true;
     deliver(w, VSS_EV_ABORT, NULL, NULL, deadline_of(w, VSS_EV_ABORT));
+}
+
+/* After freeze or thaw: on to the next state, or abort. */
+static void settle_hold(vss_writer *w, int rc, int next, bool frozen)
+{
+    if (rc == VSS_OK) {
+        w->state = next;
+        w->frozen = frozen;
+    } else {
+        self_abort(w);
+    }
 }
 
 static const int freeze_levels[] = {VSS_APP_FRONT_END, VSS_APP_BACK_END, VSS_APP_SYSTEM};
@@ -546,12 +564,7 @@ int vss_writers_freeze(vss_writers *ws, vss_error *e)
             uint64_t deadline = deadline_of(w, VSS_EV_FREEZE);
             int rc = deliver(w, VSS_EV_FREEZE, NULL, NULL,
                              deadline < window_end ? deadline : window_end);
-            if (rc == VSS_OK) {
-                w->state = VSS_WS_WAITING_FOR_THAW;
-                w->frozen = true;
-            } else {
-                self_abort(w);
-            }
+            settle_hold(w, rc, VSS_WS_WAITING_FOR_THAW, true);
             note(&o, w, rc);
         }
     }
@@ -581,12 +594,7 @@ int vss_writers_thaw(vss_writers *ws, vss_error *e)
             } else {
                 rc = deliver(w, VSS_EV_THAW, NULL, NULL, deadline_of(w, VSS_EV_THAW));
             }
-            if (rc == VSS_OK) {
-                w->state = VSS_WS_WAITING_FOR_POST_SNAPSHOT;
-                w->frozen = false;
-            } else {
-                self_abort(w);
-            }
+            settle_hold(w, rc, VSS_WS_WAITING_FOR_POST_SNAPSHOT, false);
             note(&o, w, rc);
         }
     }
@@ -652,12 +660,7 @@ int vss_writers_backup_shutdown(vss_writers *ws, const char *snapshot_set_id, vs
 
 int vss_writers_pre_restore(vss_writers *ws, vss_backup_components *bc, vss_error *e)
 {
-    if (ws->phase != P_IDENTIFIED)
-        return bad_state(e, VSS_EV_PRE_RESTORE, "comes once, after identify");
-    ws->phase = P_RESTORE_PREPARED;
-    int rc = broadcast(ws, VSS_EV_PRE_RESTORE, bc, VSS_WS_STABLE, e);
-    select_involved(ws, bc);
-    return rc;
+    return open_operation(ws, VSS_EV_PRE_RESTORE, P_RESTORE_PREPARED, bc, e);
 }
 
 int vss_writers_post_restore(vss_writers *ws, vss_backup_components *bc, vss_error *e)

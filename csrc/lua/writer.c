@@ -475,16 +475,23 @@ static int writer_failure(lua_State *L)
     return 2;
 }
 
-static void push_identity(lua_State *L, const vss_writer *w)
+/* name, writer_id, instance_id into the table on top */
+static void set_ids(lua_State *L, const vss_writer *w)
 {
     const vss_wm_identity *id = vss_writer_identity(w);
-    lua_createtable(L, 0, 8);
     lua_pushstring(L, id->name);
     lua_setfield(L, -2, "name");
     lua_pushstring(L, id->writer_id);
     lua_setfield(L, -2, "writer_id");
     lua_pushstring(L, id->instance_id);
     lua_setfield(L, -2, "instance_id");
+}
+
+static void push_identity(lua_State *L, const vss_writer *w)
+{
+    const vss_wm_identity *id = vss_writer_identity(w);
+    lua_createtable(L, 0, 8);
+    set_ids(L, w);
     vss_lua_pushstr(L, id->instance_name);
     lua_setfield(L, -2, "instance_name");
     vss_lua_pushenum(L, &vss_enum_usage_type, id->usage);
@@ -678,16 +685,10 @@ static int s_status(lua_State *L)
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         const vss_writer *w = vss_writers_at(s->ws, i);
-        const vss_wm_identity *id = vss_writer_identity(w);
         const char *msg;
         int kind = vss_writer_failure(w, &msg);
-        lua_createtable(L, 0, 7);
-        lua_pushstring(L, id->name);
-        lua_setfield(L, -2, "name");
-        lua_pushstring(L, id->writer_id);
-        lua_setfield(L, -2, "writer_id");
-        lua_pushstring(L, id->instance_id);
-        lua_setfield(L, -2, "instance_id");
+        lua_createtable(L, 0, 8);
+        set_ids(L, w);
         push_state(L, w);
         lua_setfield(L, -2, "state");
         lua_pushboolean(L, vss_writers_involved(s->ws, w));

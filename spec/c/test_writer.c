@@ -104,6 +104,15 @@ static vss_backup_components *bcd(vss_writers *ws)
     return bc;
 }
 
+/* identify, prepare_backup, prepare_snapshot: ready to freeze */
+static void up_to_freeze(vss_writers *ws, vss_backup_components *bc)
+{
+    vss_error e;
+    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
+    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_OK);
+    CHECK(vss_writers_prepare_snapshot(ws, &e) == VSS_OK);
+}
+
 static int run_backup(vss_writers *ws, vss_backup_components *bc)
 {
     int failures = 0;
@@ -308,9 +317,7 @@ TEST(freeze_order_follows_the_application_level)
     for (int i = 0; i < 4; i++)
         CHECK(vss_writers_add(ws, w[i], &e) == VSS_OK);
     vss_backup_components *bc = bcd(ws);
-    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
-    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_OK);
-    CHECK(vss_writers_prepare_snapshot(ws, &e) == VSS_OK);
+    up_to_freeze(ws, bc);
     log.text[0] = '\0';
     CHECK(vss_writers_freeze(ws, &e) == VSS_OK);
     CHECK_STR(log.text, "fe1:freeze fe2:freeze be:freeze sys:freeze ");
@@ -333,9 +340,7 @@ TEST(a_thaw_past_the_freeze_window_fails_the_frozen_writers)
     CHECK(vss_writers_new(&ws, &e) == VSS_OK);
     CHECK(vss_writers_add(ws, wa, &e) == VSS_OK && vss_writers_add(ws, wb, &e) == VSS_OK);
     vss_backup_components *bc = bcd(ws);
-    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
-    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_OK);
-    CHECK(vss_writers_prepare_snapshot(ws, &e) == VSS_OK);
+    up_to_freeze(ws, bc);
     CHECK(vss_writers_freeze(ws, &e) == VSS_OK);
     sleep_ms(80); /* the snapshot takes longer than a's window */
     log.text[0] = '\0';
@@ -369,9 +374,7 @@ TEST(a_handler_returning_late_times_out)
     CHECK(vss_writers_new(&ws, &e) == VSS_OK);
     CHECK(vss_writers_add(ws, wa, &e) == VSS_OK);
     vss_backup_components *bc = bcd(ws);
-    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
-    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_OK);
-    CHECK(vss_writers_prepare_snapshot(ws, &e) == VSS_OK);
+    up_to_freeze(ws, bc);
     CHECK(vss_writers_freeze(ws, &e) == VSS_FAIL);
     CHECK_STR(e.code, "WRITER_TIMEOUT");
     CHECK_EQ_U64(vss_writer_state(wa), VSS_WS_FAILED_AT_FREEZE);
@@ -400,6 +403,35 @@ TEST(writers_without_included_components_drop_out_after_prepare_backup)
                         "b:prepare_snapshot b:freeze b:thaw b:post_snapshot b:backup_complete "
                         "a:backup_shutdown b:backup_shutdown ");
     CHECK(!vss_writers_involved(ws, wa) && vss_writers_involved(ws, wb));
+    vss_writers_free(ws);
+    vss_bc_free(bc);
+    vss_writer_free(wa);
+    vss_writer_free(wb);
+}
+
+TEST(a_restore_delivers_pre_and_post_restore)
+{
+    tlog log = {""};
+    twriter a = tw("a", &log), b = tw("b", &log);
+    b.fail_at = VSS_EV_PRE_RESTORE;
+    b.fail_code = "WRITER_NONRETRYABLE";
+    vss_writer *wa = make(&a, 0, 0, 0), *wb = make(&b, 1, 0, 0);
+    vss_writers *ws;
+    vss_error e;
+    CHECK(vss_writers_new(&ws, &e) == VSS_OK);
+    CHECK(vss_writers_add(ws, wa, &e) == VSS_OK && vss_writers_add(ws, wb, &e) == VSS_OK);
+    vss_backup_components *bc = bcd(ws);
+    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
+    CHECK(vss_writers_post_restore(ws, bc, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "BAD_STATE");
+    CHECK(vss_writers_pre_restore(ws, bc, &e) == VSS_FAIL);
+    CHECK_CONTAINS(e.message, "writer 'b' failed at pre_restore");
+    CHECK_EQ_U64(vss_writer_state(wb), VSS_WS_FAILED_AT_PRE_RESTORE);
+    CHECK(vss_writers_post_restore(ws, bc, &e) == VSS_OK);
+    CHECK(vss_writers_backup_shutdown(ws, NULL, &e) == VSS_OK);
+    CHECK_STR(log.text, "a:identify b:identify a:pre_restore b:pre_restore a:post_restore "
+                        "a:backup_shutdown b:backup_shutdown ");
+    CHECK_EQ_U64(vss_writer_state(wa), VSS_WS_STABLE);
     vss_writers_free(ws);
     vss_bc_free(bc);
     vss_writer_free(wa);
@@ -458,4 +490,5 @@ RUN_TESTS("test_writer", T(a_backup_delivers_every_event_in_order),
           T(a_thaw_past_the_freeze_window_fails_the_frozen_writers),
           T(a_handler_returning_late_times_out),
           T(writers_without_included_components_drop_out_after_prepare_backup),
-          T(identify_must_give_a_whole_document), T(error_kinds))
+          T(a_restore_delivers_pre_and_post_restore), T(identify_must_give_a_whole_document),
+          T(error_kinds))
