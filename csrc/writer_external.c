@@ -140,7 +140,7 @@ static int build_env(envb *b, const ext *x, const vss_writer_event *ev, const ch
 typedef struct run {
     char out[VSS_EXTERNAL_OUTPUT_MAX + 1];
     size_t outlen;
-    bool timed_out;
+    bool timed_out, lost;
     int status;
 } run;
 
@@ -167,8 +167,13 @@ static void supervise(run *r, pid_t pid, int fd, uint64_t deadline_ms)
     bool open = true;
     for (;;) {
         pid_t got = waitpid(pid, &r->status, WNOHANG);
-        if (got == pid || (got < 0 && errno != EINTR))
+        if (got == pid)
             break;
+        if (got < 0 && errno != EINTR) {
+            /* ECHILD: someone set SIGCHLD to SIG_IGN; the status is lost */
+            r->lost = true;
+            break;
+        }
         uint64_t now = vss_writer_clock_ms();
         if (!r->timed_out && now >= deadline_ms) {
             r->timed_out = true;
@@ -263,7 +268,10 @@ static int run_command(char *const argv[], char *const envp[], uint64_t deadline
         r->out[--r->outlen] = '\0';
     const char *sep = r->outlen ? ": " : "";
     int rc = VSS_OK;
-    if (r->timed_out)
+    if (r->lost)
+        rc = vss_error_set(e, "WRITER_NONRETRYABLE", "'%s': its exit status was lost "
+                           "(SIGCHLD ignored?)", argv[0]);
+    else if (r->timed_out)
         rc = vss_error_set(e, "WRITER_TIMEOUT", "'%s' was stopped at its deadline%s%s",
                            argv[0], sep, r->out);
     else if (WIFSIGNALED(r->status))

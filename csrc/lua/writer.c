@@ -247,10 +247,7 @@ static void read_timeouts(lua_State *L, int t, vss_writer_info *info)
         if (strcmp(k, "freeze_to_thaw") == 0) {
             info->freeze_to_thaw_ms = seconds_to_ms(L, t, k);
         } else if (strcmp(k, "event") == 0) {
-            uint32_t ms = seconds_to_ms(L, t, k);
-            for (int i = 0; i < VSS_EV_COUNT; i++)
-                if (info->event_timeout_ms[i] == 0)
-                    info->event_timeout_ms[i] = ms;
+            seconds_to_ms(L, t, k); /* applied below, under the specific ones */
         } else {
             int i = 0;
             while (i < VSS_EV_COUNT && strcmp(k, vss_writer_event_name(i)) != 0)
@@ -567,11 +564,12 @@ static int m_session(lua_State *L)
         return vss_lua_fail(L, &e);
     lua_getiuservalue(L, -1, 1);
     for (lua_Integer i = 1; i <= n; i++) {
+        /* into the list first: what the dispatcher holds, the session keeps alive */
         lua_geti(L, 1, i);
         lwriter *u = lua_touserdata(L, -1);
+        lua_seti(L, -2, i);
         if (vss_writers_add(s->ws, u->w, &e) != VSS_OK)
             luaL_argerror(L, 1, lua_pushfstring(L, "entry %d: %s", (int)i, e.message));
-        lua_seti(L, -2, i);
     }
     lua_pop(L, 1);
     return 1;
