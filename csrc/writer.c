@@ -16,9 +16,9 @@ struct vss_writer {
     int failure; /* VSS_WE_* */
     char message[512];
     vss_writer_metadata *wm;
-    /* Documents replaced by a later identify: a BCD may still point at
-     * them (vss_bc_add_writer_metadata does not copy), so they live as
-     * long as the writer. */
+    /* Documents replaced by a later identify: a BCD of this operation may
+     * still point at them (vss_bc_add_writer_metadata does not copy), so
+     * they live until the writer's next operation. */
     vss_writer_metadata **retired;
     size_t nretired;
     /* The operation in progress. */
@@ -215,6 +215,9 @@ int vss_writer_failure(const vss_writer *w, const char **message)
 
 static void start_operation(vss_writer *w)
 {
+    for (size_t i = 0; i < w->nretired; i++)
+        vss_wm_free(w->retired[i]);
+    w->nretired = 0;
     w->state = VSS_WS_STABLE;
     w->failure = VSS_WE_NONE;
     w->message[0] = '\0';

@@ -438,6 +438,33 @@ TEST(a_restore_delivers_pre_and_post_restore)
     vss_writer_free(wb);
 }
 
+/* §1: identify may come again mid-operation; the document a BCD already
+ * points at stays valid (ASan checks this under make test SAN=1). */
+TEST(a_second_identify_keeps_the_first_document_alive)
+{
+    tlog log = {""};
+    twriter a = tw("a", &log);
+    vss_writer *wa = make(&a, 0, 0, 0);
+    vss_writers *ws;
+    vss_error e;
+    CHECK(vss_writers_new(&ws, &e) == VSS_OK);
+    CHECK(vss_writers_add(ws, wa, &e) == VSS_OK);
+    vss_backup_components *bc = bcd(ws);
+    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
+    const vss_writer_metadata *first = vss_writer_metadata_of(wa);
+    CHECK(vss_bc_add_writer_metadata(bc, first, &e) == VSS_OK);
+    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_OK);
+    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
+    CHECK(vss_writer_metadata_of(wa) != first);
+    CHECK_EQ_U64(vss_writer_state(wa), VSS_WS_STABLE);
+    CHECK(vss_bc_validate(bc, &e) == VSS_OK); /* reads the first document */
+    CHECK_EQ_U64(vss_wm_component_count(first), 1);
+    CHECK(vss_writers_prepare_snapshot(ws, &e) == VSS_OK);
+    vss_writers_free(ws);
+    vss_bc_free(bc);
+    vss_writer_free(wa);
+}
+
 static int bad_identify(void *ctx, vss_writer_event *ev, vss_error *e)
 {
     (void)ctx;
@@ -490,5 +517,6 @@ RUN_TESTS("test_writer", T(a_backup_delivers_every_event_in_order),
           T(a_thaw_past_the_freeze_window_fails_the_frozen_writers),
           T(a_handler_returning_late_times_out),
           T(writers_without_included_components_drop_out_after_prepare_backup),
-          T(a_restore_delivers_pre_and_post_restore), T(identify_must_give_a_whole_document),
+          T(a_restore_delivers_pre_and_post_restore),
+          T(a_second_identify_keeps_the_first_document_alive), T(identify_must_give_a_whole_document),
           T(error_kinds))
