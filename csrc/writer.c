@@ -37,6 +37,7 @@ struct vss_writers {
     vss_writer **items;
     size_t count, cap;
     enum phase phase;
+    bool delivering; /* a handler is running */
 };
 
 static const char *const event_names[VSS_EV_COUNT] = {
@@ -329,7 +330,9 @@ static int deliver(vss_writer *w, int type, vss_backup_components *bc,
         rc = VSS_FAIL;
     vss_writer_handler h = handler_of(w, type);
     if (rc == VSS_OK && h != NULL) {
+        w->session->delivering = true;
         rc = h(w->ctx, &ev, &he);
+        w->session->delivering = false;
         if (rc != VSS_OK && he.code[0] == '\0')
             vss_error_set(&he, "WRITER_NONRETRYABLE", "%s failed", event_names[type]);
     }
@@ -400,6 +403,8 @@ int vss_writers_add(vss_writers *ws, vss_writer *w, vss_error *e)
 size_t vss_writers_count(const vss_writers *ws) { return ws->count; }
 vss_writer *vss_writers_at(const vss_writers *ws, size_t i) { return ws->items[i]; }
 
+bool vss_writers_delivering(const vss_writers *ws) { return ws->delivering; }
+
 bool vss_writers_involved(const vss_writers *ws, const vss_writer *w)
 {
     (void)ws;
@@ -439,6 +444,18 @@ static int bad_state(vss_error *e, int type, const char *why)
     return vss_error_set(e, "BAD_STATE", "%s: %s", event_names[type], why);
 }
 
+/* An event is refused out of order, and from inside a handler: the
+ * dispatcher is in the middle of another event then. */
+static bool refused(const vss_writers *ws, int type, bool in_order, const char *why,
+                    vss_error *e)
+{
+    if (ws->delivering)
+        bad_state(e, type, "sent from inside a writer's handler");
+    else if (!in_order)
+        bad_state(e, type, why);
+    return ws->delivering || !in_order;
+}
+
 /* Taking part and not failed: the writers the ordinary events go to. */
 static bool active(const vss_writer *w)
 {
@@ -465,8 +482,8 @@ static int broadcast(vss_writers *ws, int type, vss_backup_components *bc, int n
 
 int vss_writers_identify(vss_writers *ws, vss_error *e)
 {
-    if (ws->phase == P_SHUTDOWN)
-        return bad_state(e, VSS_EV_IDENTIFY, "the session was shut down");
+    if (refused(ws, VSS_EV_IDENTIFY, ws->phase != P_SHUTDOWN, "the session was shut down", e))
+        return VSS_FAIL;
     outcome o = {.type = VSS_EV_IDENTIFY};
     for (size_t i = 0; i < ws->count; i++) {
         vss_writer *w = ws->items[i];
@@ -507,8 +524,8 @@ static void select_involved(vss_writers *ws, vss_backup_components *bc)
 static int open_operation(vss_writers *ws, int type, enum phase next,
                           vss_backup_components *bc, vss_error *e)
 {
-    if (ws->phase != P_IDENTIFIED)
-        return bad_state(e, type, "comes once, after identify");
+    if (refused(ws, type, ws->phase == P_IDENTIFIED, "comes once, after identify", e))
+        return VSS_FAIL;
     ws->phase = next;
     int rc = broadcast(ws, type, bc, VSS_WS_STABLE, e);
     select_involved(ws, bc);
@@ -522,8 +539,9 @@ int vss_writers_prepare_backup(vss_writers *ws, vss_backup_components *bc, vss_e
 
 int vss_writers_prepare_snapshot(vss_writers *ws, vss_error *e)
 {
-    if (ws->phase != P_BACKUP_PREPARED)
-        return bad_state(e, VSS_EV_PREPARE_SNAPSHOT, "comes once, after prepare_backup");
+    if (refused(ws, VSS_EV_PREPARE_SNAPSHOT, ws->phase == P_BACKUP_PREPARED,
+                "comes once, after prepare_backup", e))
+        return VSS_FAIL;
     ws->phase = P_SNAPSHOT_PREPARED;
     return broadcast(ws, VSS_EV_PREPARE_SNAPSHOT, NULL, VSS_WS_WAITING_FOR_FREEZE, e);
 }
@@ -553,8 +571,9 @@ static const int freeze_levels[] = {VSS_APP_FRONT_END, VSS_APP_BACK_END, VSS_APP
 
 int vss_writers_freeze(vss_writers *ws, vss_error *e)
 {
-    if (ws->phase != P_SNAPSHOT_PREPARED)
-        return bad_state(e, VSS_EV_FREEZE, "comes once, after prepare_snapshot");
+    if (refused(ws, VSS_EV_FREEZE, ws->phase == P_SNAPSHOT_PREPARED,
+                "comes once, after prepare_snapshot", e))
+        return VSS_FAIL;
     ws->phase = P_FROZEN;
     outcome o = {.type = VSS_EV_FREEZE};
     for (size_t l = 0; l < NLEVELS; l++) {
@@ -576,8 +595,8 @@ int vss_writers_freeze(vss_writers *ws, vss_error *e)
 
 int vss_writers_thaw(vss_writers *ws, vss_error *e)
 {
-    if (ws->phase != P_FROZEN)
-        return bad_state(e, VSS_EV_THAW, "comes once, after freeze");
+    if (refused(ws, VSS_EV_THAW, ws->phase == P_FROZEN, "comes once, after freeze", e))
+        return VSS_FAIL;
     ws->phase = P_THAWED;
     outcome o = {.type = VSS_EV_THAW};
     for (size_t l = NLEVELS; l-- > 0;) {
@@ -606,8 +625,8 @@ int vss_writers_thaw(vss_writers *ws, vss_error *e)
 
 int vss_writers_post_snapshot(vss_writers *ws, vss_backup_components *bc, vss_error *e)
 {
-    if (ws->phase != P_THAWED)
-        return bad_state(e, VSS_EV_POST_SNAPSHOT, "comes once, after thaw");
+    if (refused(ws, VSS_EV_POST_SNAPSHOT, ws->phase == P_THAWED, "comes once, after thaw", e))
+        return VSS_FAIL;
     ws->phase = P_POST_SNAPSHOT;
     for (size_t i = 0; i < ws->count; i++)
         if (active(ws->items[i]))
@@ -617,16 +636,18 @@ int vss_writers_post_snapshot(vss_writers *ws, vss_backup_components *bc, vss_er
 
 int vss_writers_backup_complete(vss_writers *ws, vss_backup_components *bc, vss_error *e)
 {
-    if (ws->phase != P_POST_SNAPSHOT)
-        return bad_state(e, VSS_EV_BACKUP_COMPLETE, "comes once, after post_snapshot");
+    if (refused(ws, VSS_EV_BACKUP_COMPLETE, ws->phase == P_POST_SNAPSHOT,
+                "comes once, after post_snapshot", e))
+        return VSS_FAIL;
     ws->phase = P_COMPLETE;
     return broadcast(ws, VSS_EV_BACKUP_COMPLETE, bc, VSS_WS_STABLE, e);
 }
 
 int vss_writers_abort(vss_writers *ws, vss_error *e)
 {
-    if (ws->phase < P_BACKUP_PREPARED || ws->phase > P_POST_SNAPSHOT)
-        return bad_state(e, VSS_EV_ABORT, "comes between prepare_backup and backup_complete");
+    if (refused(ws, VSS_EV_ABORT, ws->phase >= P_BACKUP_PREPARED && ws->phase <= P_POST_SNAPSHOT,
+                "comes between prepare_backup and backup_complete", e))
+        return VSS_FAIL;
     ws->phase = P_ABORTED;
     outcome o = {.type = VSS_EV_ABORT};
     for (size_t i = 0; i < ws->count; i++) {
@@ -646,8 +667,8 @@ int vss_writers_abort(vss_writers *ws, vss_error *e)
 
 int vss_writers_backup_shutdown(vss_writers *ws, const char *snapshot_set_id, vss_error *e)
 {
-    if (ws->phase == P_SHUTDOWN)
-        return bad_state(e, VSS_EV_BACKUP_SHUTDOWN, "was sent already");
+    if (refused(ws, VSS_EV_BACKUP_SHUTDOWN, ws->phase != P_SHUTDOWN, "was sent already", e))
+        return VSS_FAIL;
     ws->phase = P_SHUTDOWN;
     outcome o = {.type = VSS_EV_BACKUP_SHUTDOWN};
     for (size_t i = 0; i < ws->count; i++) {
@@ -668,8 +689,9 @@ int vss_writers_pre_restore(vss_writers *ws, vss_backup_components *bc, vss_erro
 
 int vss_writers_post_restore(vss_writers *ws, vss_backup_components *bc, vss_error *e)
 {
-    if (ws->phase != P_RESTORE_PREPARED)
-        return bad_state(e, VSS_EV_POST_RESTORE, "comes once, after pre_restore");
+    if (refused(ws, VSS_EV_POST_RESTORE, ws->phase == P_RESTORE_PREPARED,
+                "comes once, after pre_restore", e))
+        return VSS_FAIL;
     ws->phase = P_RESTORED;
     return broadcast(ws, VSS_EV_POST_RESTORE, bc, VSS_WS_STABLE, e);
 }

@@ -130,7 +130,7 @@ typedef struct vss_writers vss_writers;
 int vss_writers_new(vss_writers **out, vss_error *e);
 /* Delivers backup_shutdown to every writer that got identify and not yet
  * backup_shutdown (§1: BackupShutdown is always sent), then frees the list;
- * the writers stay their owner's. */
+ * the writers stay their owner's. Not from inside a handler. */
 void vss_writers_free(vss_writers *ws);
 /* A writer takes part in one session at a time (EBUSY otherwise); adding
  * it starts its operation afresh (stable, no failure). */
@@ -143,7 +143,8 @@ vss_writer *vss_writers_at(const vss_writers *ws, size_t i);
  * succeeded. When some failed, their states say so (failed_at_<event>),
  * and the call returns VSS_FAIL with the first failure's code
  * ("WRITER_RETRYABLE"...) and a message naming the writer. An event out of
- * order is refused with "BAD_STATE" and delivered to nobody.
+ * order, or sent from inside a handler, is refused with "BAD_STATE" and
+ * delivered to nobody.
  *
  * Who takes part: identify goes to every writer; a writer whose identify
  * failed gets nothing more but backup_shutdown (§3.1). After
@@ -176,6 +177,10 @@ int vss_writers_abort(vss_writers *ws, vss_error *e);
 int vss_writers_backup_shutdown(vss_writers *ws, const char *snapshot_set_id, vss_error *e);
 int vss_writers_pre_restore(vss_writers *ws, vss_backup_components *bc, vss_error *e);
 int vss_writers_post_restore(vss_writers *ws, vss_backup_components *bc, vss_error *e);
+
+/* A handler is running: events sent now are refused (BAD_STATE), and
+ * the list must not be freed. */
+bool vss_writers_delivering(const vss_writers *ws);
 
 /* Whether a writer takes part in the current operation (identify
  * succeeded, components included, not aborted). */

@@ -301,6 +301,35 @@ describe("vss.writer", function()
     assert.matches("attempt to use a closed vss.WriterSession", err, 1, true)
   end)
 
+  it("refuses events a handler sends to its own session", function()
+    local s
+    local w = db_writer({
+      freeze = function() s:thaw() end,
+      thaw = function() s:close() end,
+    }, {})
+    s = vss.writer.session { w }
+    assert.is_true(s:identify())
+    assert.is_true(s:prepare_backup(bcd { w }))
+    assert.is_true(s:prepare_snapshot())
+    local ok, msg, code = s:freeze()
+    assert.is_nil(ok)
+    assert.equal("WRITER_NONRETRYABLE", code)
+    assert.matches("thaw: sent from inside a writer's handler", msg, 1, true)
+    assert.equal("failed_at_freeze", w:state())
+    assert.is_true(s:thaw()) -- nobody is frozen any more
+    s:close()
+    w = db_writer({ name = "closer", thaw = function() s:close() end }, {})
+    s = vss.writer.session { w }
+    assert.is_true(s:identify())
+    assert.is_true(s:prepare_backup(bcd { w }))
+    assert.is_true(s:prepare_snapshot())
+    assert.is_true(s:freeze())
+    ok, msg = s:thaw()
+    assert.is_nil(ok)
+    assert.matches("a writer's handler is running", msg, 1, true)
+    s:close()
+  end)
+
   it("raises for events out of order and for bad definitions", function()
     local w = db_writer({}, {})
     local s = vss.writer.session { w }

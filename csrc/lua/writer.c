@@ -292,7 +292,8 @@ static void check_fields(lua_State *L, int t, const char *const *known)
                 ok = strcmp(k, vss_writer_event_name(i)) == 0;
         }
         if (!ok)
-            luaL_argerror(L, t, lua_pushfstring(L, "unknown field '%s'", luaL_tolstring(L, -1, NULL)));
+            luaL_argerror(L, t, lua_pushfstring(L, "unknown field '%s'",
+                                                luaL_tolstring(L, -1, NULL)));
     }
 }
 
@@ -726,6 +727,8 @@ static int s_close(lua_State *L)
     lsession *s = luaL_checkudata(L, 1, SESSION_T);
     if (s->ws == NULL)
         return 0;
+    if (vss_writers_delivering(s->ws))
+        return luaL_error(L, "close: a writer's handler is running");
     int top = lua_gettop(L);
     bind_writers(L, 1, 0);
     vss_writers_free(s->ws);

@@ -518,5 +518,5 @@ RUN_TESTS("test_writer", T(a_backup_delivers_every_event_in_order),
           T(a_handler_returning_late_times_out),
           T(writers_without_included_components_drop_out_after_prepare_backup),
           T(a_restore_delivers_pre_and_post_restore),
-          T(a_second_identify_keeps_the_first_document_alive), T(identify_must_give_a_whole_document),
-          T(error_kinds))
+          T(a_second_identify_keeps_the_first_document_alive),
+          T(identify_must_give_a_whole_document), T(error_kinds))
