@@ -38,6 +38,7 @@ struct vss_writers {
     size_t count, cap;
     enum phase phase;
     bool delivering; /* a handler is running */
+    int backup_type; /* of the BCD that opened the operation, for the events without one */
 };
 
 static const char *const event_names[VSS_EV_COUNT] = {
@@ -317,7 +318,8 @@ static int deliver(vss_writer *w, int type, vss_backup_components *bc,
         .type = type,
         .bc = bc,
         .components = entry_of(w, bc),
-        .backup_type = bc != NULL ? vss_bc_get_state(bc)->backup_type : VSS_BT_UNDEFINED,
+        .backup_type = bc != NULL ? vss_bc_get_state(bc)->backup_type
+                                  : w->session->backup_type,
         .snapshot_set_id = snapshot_set_id,
         .deadline_ms = deadline_ms,
     };
@@ -527,6 +529,7 @@ static int open_operation(vss_writers *ws, int type, enum phase next,
     if (refused(ws, type, ws->phase == P_IDENTIFIED, "comes once, after identify", e))
         return VSS_FAIL;
     ws->phase = next;
+    ws->backup_type = vss_bc_get_state(bc)->backup_type;
     int rc = broadcast(ws, type, bc, VSS_WS_STABLE, e);
     select_involved(ws, bc);
     return rc;

@@ -67,7 +67,8 @@ typedef struct vss_writer_event {
      * none of its components is included). NULL for the other events. */
     vss_backup_components *bc;
     vss_bc_writer *components;
-    int backup_type; /* VSS_BT_* of the BCD, VSS_BT_UNDEFINED without one */
+    int backup_type; /* VSS_BT_* of the BCD, or of the one prepare_backup had;
+                      * VSS_BT_UNDEFINED before */
     const char *snapshot_set_id; /* backup_shutdown, and whatever the BCD knows; may be NULL */
     /* Monotonic milliseconds (vss_writer_clock_ms) by which the handler must
      * return. A handler that can be interrupted stops there; one that

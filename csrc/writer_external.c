@@ -125,10 +125,9 @@ static int build_env(envb *b, const ext *x, const vss_writer_event *ev, const ch
     env_set(b, "VSS_TIMEOUT_MS", ms);
     if (ev->type == VSS_EV_IDENTIFY)
         env_set(b, "VSS_WMD", x->metadata);
-    if (bcd_path != NULL) {
-        env_set(b, "VSS_BCD", bcd_path);
+    env_set(b, "VSS_BCD", bcd_path);
+    if (ev->backup_type != VSS_BT_UNDEFINED)
         env_set(b, "VSS_BACKUP_TYPE", vss_enum_name(&vss_enum_backup_type, ev->backup_type));
-    }
     env_set(b, "VSS_SNAPSHOT_SET_ID", ev->snapshot_set_id);
     if (b->oom)
         return vss_error_set(e, "WRITER_OUTOFRESOURCES", "no memory for the environment");

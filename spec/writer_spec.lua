@@ -188,7 +188,8 @@ describe("vss.writer", function()
     assert.is_nil(ok)
     assert.equal("WRITER_TIMEOUT", code)
     assert.matches("deadline", msg)
-    assert.is_true(took >= 0.1 and took < 1, "took " .. took)
+    -- not before the deadline; and it did end (a loose bound: a loaded machine is slow)
+    assert.is_true(took >= 0.1 and took < 10, "took " .. took)
     assert.equal("failed_at_prepare_snapshot", w:state())
     -- the hook is gone: this state runs code as before
     local n = 0
@@ -384,6 +385,7 @@ describe("vss.writer.external", function()
         backup_shutdown = { rec } },
     })
     assert.equal("ext", w:identity().name)
+    assert.equal('vss.Writer(external "ext", stable)', tostring(w))
     local s = vss.writer.session { w }
     assert.equal("stable", w:state())
     assert.equal("stable", run_backup(s, bcd { w }) and w:state())
@@ -391,8 +393,8 @@ describe("vss.writer.external", function()
     assert.equal(table.concat({
       "identify ext wmd",
       "prepare_backup ext incremental bcd",
-      "freeze ext",
-      "backup_shutdown ext {set}",
+      "freeze ext incremental",
+      "backup_shutdown ext incremental {set}",
     }, "\n") .. "\n", (support.read(env):gsub(" +\n", "\n"):gsub(" +", " ")))
   end)
 
@@ -438,7 +440,8 @@ describe("vss.writer.external", function()
     assert.is_nil(ok)
     assert.equal("WRITER_TIMEOUT", code)
     assert.matches("stopped at its deadline: starting", msg, 1, true)
-    assert.is_true(took >= 0.2 and took < 1, "took " .. took)
+    -- killed, not waited for: the script sleeps 30 s
+    assert.is_true(took >= 0.2 and took < 10, "took " .. took)
     assert.equal("failed_at_prepare_snapshot", w:state())
     s:close()
     -- one that ignores SIGTERM gets SIGKILL after the grace
@@ -457,7 +460,7 @@ describe("vss.writer.external", function()
     assert.is_nil(ok)
     assert.equal("WRITER_TIMEOUT", code)
     assert.matches("stopped at its deadline", msg)
-    assert.is_true(took < 1.5, "took " .. took)
+    assert.is_true(took < 10, "took " .. took)
     assert.equal("failed_at_freeze", w:state())
   end)
 

@@ -439,7 +439,8 @@ static int writer_tostring(lua_State *L)
     vss_writer *w = live_writer(L, 1);
     const char *msg;
     int kind = vss_writer_failure(w, &msg);
-    lua_pushfstring(L, "vss.Writer(\"%s\", ", vss_writer_identity(w)->name);
+    lua_pushfstring(L, "vss.Writer(%s\"%s\", ",
+                    check_writer(L, 1)->external ? "external " : "", vss_writer_identity(w)->name);
     push_state(L, w);
     if (kind != VSS_WE_NONE)
         lua_pushfstring(L, ": %s)", vss_writer_error_code(kind));
