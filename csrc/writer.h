@@ -165,7 +165,9 @@ int vss_writers_prepare_snapshot(vss_writers *ws, vss_error *e);
  * freeze handler's deadline is the end of that window. A handler that
  * fails freeze or thaw, or a writer whose window has passed when thaw
  * comes, gets abort at once (§3.2: VSS calls OnAbort) instead of thaw;
- * the window's expiry is failed_at_freeze with WRITER_TIMEOUT. */
+ * the window's expiry is failed_at_freeze with WRITER_TIMEOUT. The
+ * dispatcher runs no timer of its own: a window that passes while the
+ * requester takes the snapshot is noticed when thaw comes. */
 int vss_writers_freeze(vss_writers *ws, vss_error *e);
 int vss_writers_thaw(vss_writers *ws, vss_error *e);
 int vss_writers_post_snapshot(vss_writers *ws, vss_backup_components *bc, vss_error *e);
