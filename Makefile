@@ -6,9 +6,9 @@ SAN      ?= 0
 
 # Debian packages the project needs to build and test (`make deps`).
 DEPS      = build-essential pkg-config lua5.4 liblua5.4-dev libxml2-dev libvhdi-dev \
-            libxxhash-dev lua-busted luarocks lua-check xfsprogs btrfs-progs
+            libxxhash-dev xxhash lua-busted luarocks lua-check xfsprogs btrfs-progs
 # Peer tools the benchmarks compare against (`make bench-deps`).
-BENCH_DEPS = findutils coreutils
+BENCH_DEPS = findutils coreutils rsync
 
 ifeq ($(SAN),1)
 BUILD    := build/san

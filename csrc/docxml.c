@@ -212,6 +212,20 @@ int vss_xml_parse(const char *buf, size_t len, const char *root, const char *ns,
     return VSS_OK;
 }
 
+int vss_xml_load(const char *path, const char *root, const char *ns, xmlDocPtr *out,
+                 vss_error *e)
+{
+    char *buf;
+    size_t len;
+    if (vss_xml_read_file(path, &buf, &len, e) != VSS_OK)
+        return VSS_FAIL;
+    int rc = vss_xml_parse(buf, len, root, ns, out, e);
+    free(buf);
+    if (rc != VSS_OK)
+        vss_xml_prefix_error(e, path);
+    return rc;
+}
+
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
     if (*s < '0' || *s > '9')

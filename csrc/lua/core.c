@@ -14,6 +14,8 @@ static const struct {
     {"enums", vss_lua_open_enums},
     {"metadata", vss_lua_open_metadata},
     {"components", vss_lua_open_components},
+    {"store", vss_lua_open_store},
+    {"snapshot", vss_lua_open_snapshot},
     {"writer", vss_lua_open_writer},
 };
 

@@ -1,10 +1,14 @@
 /* What the bindings of the two documents share: enumerations as strings,
- * masks as lists of names, file descriptors as tables. */
+ * masks as lists of names, file descriptors as tables, table-driven field
+ * getters, results, and the hooks between the files of one document's
+ * binding (enums.c and docs.c implement the helpers). */
 #ifndef VSS_LUA_DOCS_H
 #define VSS_LUA_DOCS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "../components.h"
 #include "../enums.h"
 #include "../filespec.h"
 #include "binding.h"
@@ -16,8 +20,16 @@
 
 /* The engine object of a vss.WriterMetadata argument (raises otherwise). */
 struct vss_writer_metadata *vss_lua_checkwm(lua_State *L, int idx);
-/* The engine object of a vss.BackupComponents argument (raises otherwise). */
-struct vss_backup_components *vss_lua_checkbc(lua_State *L, int idx);
+/* Register vss.Component (metadata_component.c). */
+void vss_lua_newclass_component(lua_State *L);
+/* A vss.Component for c of the WriterMetadata at wmidx. */
+void vss_lua_pushcomponent(lua_State *L, int wmidx, const vss_wm_component *c);
+/* The engine object of a vss.BackupComponents (raises otherwise). */
+vss_backup_components *vss_lua_checkbc(lua_State *L, int idx);
+/* Register vss.ComponentState (component_state.c). */
+void vss_lua_newclass_cstate(lua_State *L);
+/* A vss.ComponentState for c of the BackupComponents at bcidx. */
+void vss_lua_pushcstate(lua_State *L, int bcidx, vss_bc_component *c);
 
 /* A Lua name of en ("incremental") -> its value; raises naming arg. */
 int vss_lua_checkenum(lua_State *L, int arg, const vss_enum *en);
@@ -32,6 +44,28 @@ void vss_lua_pushmask(lua_State *L, const vss_enum *en, uint64_t mask);
 /* A vss.FileDesc with a copy of d (path, filespec, recursive,
  * alternate_location, backup_type). */
 void vss_lua_pushfiledesc(lua_State *L, const vss_filedesc *d);
+/* method(i): the i-th (argument 2) file set of f as a vss.FileDesc. */
+int vss_lua_pushfileat(lua_State *L, const vss_wm_files *f);
+/* One field of an engine struct as a Lua value, for table-driven
+ * getters: VSS_LUA_STR char * (NULL -> nil), VSS_LUA_BOOL bool,
+ * VSS_LUA_ENUM int (its name in en), VSS_LUA_MASK uint32_t (a list of en's
+ * names), VSS_LUA_U32 uint32_t, VSS_LUA_SIZE size_t (counts). */
+typedef enum {
+    VSS_LUA_STR, VSS_LUA_BOOL, VSS_LUA_ENUM, VSS_LUA_MASK, VSS_LUA_U32, VSS_LUA_SIZE
+} vss_lua_fkind;
+typedef struct vss_lua_field {
+    const char *name;
+    vss_lua_fkind kind;
+    size_t offset;
+    const vss_enum *en;
+} vss_lua_field;
+#define VSS_LUA_FIELD(T, name, kind, member, en) {name, kind, offsetof(T, member), en}
+/* Push the field f of obj. */
+void vss_lua_pushfield(lua_State *L, const void *obj, const vss_lua_field *f);
+/* Push a table {name = value} of the n fields of obj. */
+void vss_lua_pushfields(lua_State *L, const void *obj, const vss_lua_field *f, size_t n);
+#define VSS_LUA_PUSHFIELDS(L, obj, fields)                                                  \
+    vss_lua_pushfields(L, obj, fields, sizeof(fields) / sizeof((fields)[0]))
 /* Field name of the options table at t (absent: def / false); raises
  * naming argument t and the field. */
 int vss_lua_fieldenum(lua_State *L, int t, const char *name, const vss_enum *en, int def);

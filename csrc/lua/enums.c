@@ -1,10 +1,8 @@
 /* vss.enums: every VSS enumeration as a table name -> value, and the
  * conversions the document bindings use. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "docs.h"
-#include "filespec_types.h"
 
 static int enum_argerror(lua_State *L, int arg, const vss_enum *en, const char *got)
 {
@@ -74,18 +72,6 @@ int vss_lua_fieldenum(lua_State *L, int t, const char *name, const vss_enum *en,
     return (int)v;
 }
 
-bool vss_lua_fieldbool(lua_State *L, int t, const char *name)
-{
-    if (lua_isnoneornil(L, t))
-        return false;
-    lua_getfield(L, t, name);
-    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
-        luaL_argerror(L, t, lua_pushfstring(L, "%s: boolean expected", name));
-    bool v = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
-
 void vss_lua_pushenum(lua_State *L, const vss_enum *en, int64_t value)
 {
     const char *s = vss_enum_name(en, value);
@@ -112,76 +98,6 @@ void vss_lua_pushmask(lua_State *L, const vss_enum *en, uint64_t mask)
         lua_pushinteger(L, (lua_Integer)mask);
         lua_seti(L, -2, ++n);
     }
-}
-
-void vss_lua_pushstr(lua_State *L, const char *s)
-{
-    if (s)
-        lua_pushstring(L, s);
-    else
-        lua_pushnil(L);
-}
-
-/* A vss.FileDesc (the filespec binding's type) holding copies of d's
- * fields. Copied as they are, not re-validated: documents from Windows
- * hold paths such as "\\?\Volume{...}\Boot" that a writer could not add. */
-void vss_lua_pushfiledesc(lua_State *L, const vss_filedesc *d)
-{
-    vss_filedesc *n = vss_lua_newfiledesc(L);
-    n->recursive = d->recursive;
-    n->backup_type_mask = d->backup_type_mask;
-    n->path = d->path ? strdup(d->path) : NULL;
-    n->filespec = d->filespec ? strdup(d->filespec) : NULL;
-    n->alternate_location = d->alternate_location ? strdup(d->alternate_location) : NULL;
-    if ((d->path && !n->path) || (d->filespec && !n->filespec) ||
-        (d->alternate_location && !n->alternate_location))
-        luaL_error(L, "out of memory");
-}
-
-const char *vss_lua_optstr(lua_State *L, int arg)
-{
-    if (lua_isnoneornil(L, arg))
-        return NULL;
-    luaL_argexpected(L, lua_type(L, arg) == LUA_TSTRING, arg, "string or nil");
-    return lua_tostring(L, arg);
-}
-
-int vss_lua_optbool(lua_State *L, int arg, int def)
-{
-    if (lua_isnoneornil(L, arg))
-        return def;
-    luaL_argexpected(L, lua_isboolean(L, arg), arg, "boolean");
-    return lua_toboolean(L, arg);
-}
-
-int vss_lua_xmlresult(lua_State *L, char *xml, size_t len, const vss_error *e)
-{
-    if (xml == NULL)
-        return vss_lua_fail(L, e);
-    lua_pushlstring(L, xml, len);
-    free(xml);
-    return 1;
-}
-
-int vss_lua_okresult(lua_State *L, int rc, const vss_error *e)
-{
-    if (rc != VSS_OK)
-        return vss_lua_fail(L, e);
-    lua_pushboolean(L, 1);
-    return 1;
-}
-
-int vss_lua_raise(lua_State *L, const char *method, const vss_error *e)
-{
-    return luaL_error(L, "%s: %s", method, e->message);
-}
-
-size_t vss_lua_checkindex(lua_State *L, int arg, size_t count)
-{
-    lua_Integer i = luaL_checkinteger(L, arg);
-    if (i < 1 || (lua_Unsigned)i > count)
-        luaL_argerror(L, arg, lua_pushfstring(L, "index %I out of range 1..%I", i, (lua_Integer)count));
-    return (size_t)(i - 1);
 }
 
 int vss_lua_open_enums(lua_State *L)

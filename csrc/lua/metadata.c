@@ -1,6 +1,6 @@
-/* vss.metadata and the vss.WriterMetadata / vss.Component userdata: the
- * writer metadata document (csrc/metadata.h) seen from Lua. A Component
- * keeps its document alive through its uservalue. */
+/* vss.metadata and the vss.WriterMetadata userdata: the writer metadata
+ * document (csrc/metadata.h) seen from Lua. Its components are
+ * vss.Component (metadata_component.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,21 +11,12 @@ typedef struct lwm {
     vss_writer_metadata *wm;
 } lwm;
 
-typedef struct lcomp {
-    const vss_wm_component *c;
-} lcomp;
-
 vss_writer_metadata *vss_lua_checkwm(lua_State *L, int idx)
 {
     return ((lwm *)luaL_checkudata(L, idx, VSS_LUA_WM_T))->wm;
 }
 
 #define check_wm vss_lua_checkwm
-
-static const vss_wm_component *check_comp(lua_State *L, int idx)
-{
-    return ((lcomp *)luaL_checkudata(L, idx, VSS_LUA_COMPONENT_T))->c;
-}
 
 /* Userdata first, then the engine object: a raise in between leaks nothing. */
 static lwm *push_wm(lua_State *L)
@@ -34,17 +25,6 @@ static lwm *push_wm(lua_State *L)
     u->wm = NULL;
     luaL_setmetatable(L, VSS_LUA_WM_T);
     return u;
-}
-
-/* A Component of the document at index wmidx. */
-static void push_comp(lua_State *L, int wmidx, const vss_wm_component *c)
-{
-    wmidx = lua_absindex(L, wmidx);
-    lcomp *u = lua_newuserdatauv(L, sizeof *u, 1);
-    u->c = c;
-    luaL_setmetatable(L, VSS_LUA_COMPONENT_T);
-    lua_pushvalue(L, wmidx);
-    lua_setiuservalue(L, -2, 1);
 }
 
 static int wm_gc(lua_State *L)
@@ -141,27 +121,23 @@ static int m_new(lua_State *L)
 
 /* ---- examining ---- */
 
+#define ID_FIELD(name, kind, member, en) VSS_LUA_FIELD(vss_wm_identity, name, kind, member, en)
+static const vss_lua_field identity_fields[] = {
+    ID_FIELD("writer_id", VSS_LUA_STR, writer_id, NULL),
+    ID_FIELD("instance_id", VSS_LUA_STR, instance_id, NULL),
+    ID_FIELD("instance_name", VSS_LUA_STR, instance_name, NULL),
+    ID_FIELD("name", VSS_LUA_STR, name, NULL),
+    ID_FIELD("usage", VSS_LUA_ENUM, usage, &vss_enum_usage_type),
+    ID_FIELD("source", VSS_LUA_ENUM, source, &vss_enum_source_type),
+    ID_FIELD("major_version", VSS_LUA_U32, major_version, NULL),
+    ID_FIELD("minor_version", VSS_LUA_U32, minor_version, NULL),
+};
+
 static int wm_get_identity(lua_State *L)
 {
     const vss_wm_identity *id = vss_wm_get_identity(check_wm(L, 1));
     vss_lua_checknargs(L, 1);
-    lua_createtable(L, 0, 8);
-    vss_lua_pushstr(L, id->writer_id);
-    lua_setfield(L, -2, "writer_id");
-    vss_lua_pushstr(L, id->instance_id);
-    lua_setfield(L, -2, "instance_id");
-    vss_lua_pushstr(L, id->instance_name);
-    lua_setfield(L, -2, "instance_name");
-    vss_lua_pushstr(L, id->name);
-    lua_setfield(L, -2, "name");
-    vss_lua_pushenum(L, &vss_enum_usage_type, id->usage);
-    lua_setfield(L, -2, "usage");
-    vss_lua_pushenum(L, &vss_enum_source_type, id->source);
-    lua_setfield(L, -2, "source");
-    lua_pushinteger(L, id->major_version);
-    lua_setfield(L, -2, "major_version");
-    lua_pushinteger(L, id->minor_version);
-    lua_setfield(L, -2, "minor_version");
+    VSS_LUA_PUSHFIELDS(L, id, identity_fields);
     return 1;
 }
 
@@ -219,22 +195,14 @@ static int wm_get_file_counts(lua_State *L)
     return 3;
 }
 
-static int push_file_at(lua_State *L, const vss_wm_files *f)
-{
-    size_t i = vss_lua_checkindex(L, 2, f->count);
-    vss_lua_checknargs(L, 2);
-    vss_lua_pushfiledesc(L, &f->items[i].d);
-    return 1;
-}
-
 static int wm_get_include_file(lua_State *L)
 {
-    return push_file_at(L, vss_wm_include_files(check_wm(L, 1)));
+    return vss_lua_pushfileat(L, vss_wm_include_files(check_wm(L, 1)));
 }
 
 static int wm_get_exclude_file(lua_State *L)
 {
-    return push_file_at(L, vss_wm_exclude_files(check_wm(L, 1)));
+    return vss_lua_pushfileat(L, vss_wm_exclude_files(check_wm(L, 1)));
 }
 
 static int wm_get_exclude_from_snapshot_count(lua_State *L)
@@ -245,12 +213,12 @@ static int wm_get_exclude_from_snapshot_count(lua_State *L)
 
 static int wm_get_exclude_from_snapshot_file(lua_State *L)
 {
-    return push_file_at(L, vss_wm_exclude_files_from_snapshot(check_wm(L, 1)));
+    return vss_lua_pushfileat(L, vss_wm_exclude_files_from_snapshot(check_wm(L, 1)));
 }
 
 static int wm_get_alternate_location_mapping(lua_State *L)
 {
-    return push_file_at(L, vss_wm_alternate_location_mappings(check_wm(L, 1)));
+    return vss_lua_pushfileat(L, vss_wm_alternate_location_mappings(check_wm(L, 1)));
 }
 
 static int wm_get_alternate_location_mapping_count(lua_State *L)
@@ -264,7 +232,7 @@ static int wm_get_component(lua_State *L)
     const vss_writer_metadata *wm = check_wm(L, 1);
     size_t i = vss_lua_checkindex(L, 2, vss_wm_component_count(wm));
     vss_lua_checknargs(L, 2);
-    push_comp(L, 1, vss_wm_component_at(wm, i));
+    vss_lua_pushcomponent(L, 1, vss_wm_component_at(wm, i));
     return 1;
 }
 
@@ -279,7 +247,7 @@ static int wm_find_component(lua_State *L)
     if (c == NULL)
         lua_pushnil(L);
     else
-        push_comp(L, 1, c);
+        vss_lua_pushcomponent(L, 1, c);
     return 1;
 }
 
@@ -314,7 +282,7 @@ static int wm_add_component(lua_State *L)
     vss_error e;
     if (vss_wm_add_component(wm, &info, &e) != VSS_OK)
         return vss_lua_raise(L, "add_component", &e);
-    push_comp(L, 1, vss_wm_find_component(wm, info.logical_path, info.name));
+    vss_lua_pushcomponent(L, 1, vss_wm_find_component(wm, info.logical_path, info.name));
     return 1;
 }
 
@@ -463,91 +431,6 @@ static int wm_save(lua_State *L)
     return vss_lua_okresult(L, vss_wm_save(wm, path, &e), &e);
 }
 
-/* ---- vss.Component ---- */
-
-static int comp_tostring(lua_State *L)
-{
-    const vss_wm_component *c = check_comp(L, 1);
-    size_t files = c->files.count + c->database_files.count + c->log_files.count;
-    lua_pushfstring(L, "vss.Component(%s %s%s%s, %d file sets)",
-                    vss_enum_name(&vss_enum_component_type, c->type),
-                    c->logical_path ? c->logical_path : "", c->logical_path ? "\\" : "", c->name,
-                    (int)files);
-    return 1;
-}
-
-static void setfield_bool(lua_State *L, const char *k, bool v)
-{
-    lua_pushboolean(L, v);
-    lua_setfield(L, -2, k);
-}
-
-static void setfield_int(lua_State *L, const char *k, size_t v)
-{
-    lua_pushinteger(L, (lua_Integer)v);
-    lua_setfield(L, -2, k);
-}
-
-/* GetComponentInfo: the VSS_COMPONENTINFO fields as a table. */
-static int comp_get_component_info(lua_State *L)
-{
-    const vss_wm_component *c = check_comp(L, 1);
-    vss_lua_checknargs(L, 1);
-    lua_createtable(L, 0, 13);
-    vss_lua_pushenum(L, &vss_enum_component_type, c->type);
-    lua_setfield(L, -2, "type");
-    vss_lua_pushstr(L, c->logical_path);
-    lua_setfield(L, -2, "logical_path");
-    vss_lua_pushstr(L, c->name);
-    lua_setfield(L, -2, "component_name");
-    vss_lua_pushstr(L, c->caption);
-    lua_setfield(L, -2, "caption");
-    setfield_bool(L, "restore_metadata", c->restore_metadata);
-    setfield_bool(L, "notify_on_backup_complete", c->notify_on_backup_complete);
-    setfield_bool(L, "selectable", c->selectable);
-    setfield_bool(L, "selectable_for_restore", c->selectable_for_restore);
-    vss_lua_pushmask(L, &vss_enum_component_flags, c->component_flags);
-    lua_setfield(L, -2, "component_flags");
-    setfield_int(L, "file_count", c->files.count);
-    setfield_int(L, "databases", c->database_files.count);
-    setfield_int(L, "log_files", c->log_files.count);
-    setfield_int(L, "dependencies", c->dependency_count);
-    return 1;
-}
-
-static int comp_get_file(lua_State *L) { return push_file_at(L, &check_comp(L, 1)->files); }
-static int comp_get_database_file(lua_State *L)
-{
-    return push_file_at(L, &check_comp(L, 1)->database_files);
-}
-static int comp_get_database_log_file(lua_State *L)
-{
-    return push_file_at(L, &check_comp(L, 1)->log_files);
-}
-
-static int comp_get_dependency(lua_State *L)
-{
-    const vss_wm_component *c = check_comp(L, 1);
-    size_t i = vss_lua_checkindex(L, 2, c->dependency_count);
-    vss_lua_checknargs(L, 2);
-    const vss_wm_dependency *d = &c->dependencies[i];
-    lua_createtable(L, 0, 3);
-    vss_lua_pushstr(L, d->writer_id);
-    lua_setfield(L, -2, "writer_id");
-    vss_lua_pushstr(L, d->logical_path);
-    lua_setfield(L, -2, "logical_path");
-    vss_lua_pushstr(L, d->component_name);
-    lua_setfield(L, -2, "component_name");
-    return 1;
-}
-
-static int comp_writer_metadata(lua_State *L)
-{
-    check_comp(L, 1);
-    lua_getiuservalue(L, 1, 1);
-    return 1;
-}
-
 int vss_lua_open_metadata(lua_State *L)
 {
     static const luaL_Reg wm_meta[] = {
@@ -581,19 +464,10 @@ int vss_lua_open_metadata(lua_State *L)
         {"xml", wm_xml},
         {"save", wm_save},
         {NULL, NULL}};
-    static const luaL_Reg comp_meta[] = {{"__tostring", comp_tostring}, {NULL, NULL}};
-    static const luaL_Reg comp_methods[] = {
-        {"get_component_info", comp_get_component_info},
-        {"get_file", comp_get_file},
-        {"get_database_file", comp_get_database_file},
-        {"get_database_log_file", comp_get_database_log_file},
-        {"get_dependency", comp_get_dependency},
-        {"writer_metadata", comp_writer_metadata},
-        {NULL, NULL}};
     static const luaL_Reg funcs[] = {
         {"parse", m_parse}, {"load", m_load}, {"new", m_new}, {NULL, NULL}};
     vss_lua_newclass(L, VSS_LUA_WM_T, wm_meta, wm_methods);
-    vss_lua_newclass(L, VSS_LUA_COMPONENT_T, comp_meta, comp_methods);
+    vss_lua_newclass_component(L);
     luaL_newlib(L, funcs);
     /* The method tables, for the pure-Lua conveniences of lua/vss/. */
     luaL_getmetatable(L, VSS_LUA_WM_T);

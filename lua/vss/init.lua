@@ -10,7 +10,10 @@ local vss = {
   enums = require "vss.enums",
   metadata = require "vss.metadata",
   components = require "vss.components",
+  store = require "vss.store",
+  snapshot = require "vss.snapshot",
   writer = require "vss.writer",
 }
+vss.snapshot_set = vss.snapshot.set
 
 return vss

@@ -1,0 +1,178 @@
+/* Component selection (vss-reference.md §5): writers, their attached
+ * metadata, AddComponent and the whole-document check of what a backup
+ * must contain. */
+#include "components_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- writers and their metadata ---- */
+
+int vss_bc_add_writer_metadata(vss_backup_components *bc, const vss_writer_metadata *wm,
+                               vss_error *e)
+{
+    const vss_wm_identity *id = vss_wm_get_identity(wm);
+    for (size_t i = 0; i < bc->nwms; i++) {
+        const vss_wm_identity *o = vss_wm_get_identity(bc->wms[i]);
+        if (vss_wm_same_id(o->writer_id, id->writer_id) &&
+            vss_wm_same_id(o->instance_id, id->instance_id)) {
+            bc->wms[i] = wm; /* a newer Identify of the same instance */
+            return VSS_OK;
+        }
+    }
+    if (vss_grow((void **)&bc->wms, &bc->capwms, bc->nwms, sizeof *bc->wms, e) != VSS_OK)
+        return VSS_FAIL;
+    bc->wms[bc->nwms++] = wm;
+    return VSS_OK;
+}
+
+const vss_writer_metadata *vss_bc_writer_metadata(const vss_backup_components *bc,
+                                                  const vss_bc_writer *w)
+{
+    for (size_t i = 0; i < bc->nwms; i++) {
+        const vss_wm_identity *id = vss_wm_get_identity(bc->wms[i]);
+        if (vss_wm_same_id(id->writer_id, w->writer_id) &&
+            vss_wm_same_id(id->instance_id, w->instance_id))
+            return bc->wms[i];
+    }
+    return NULL;
+}
+
+vss_bc_component *vss_bc_find_component(const vss_backup_components *bc, const char *writer_id,
+                                        const char *logical_path, const char *name)
+{
+    for (size_t i = 0; i < bc->nwriters; i++) {
+        vss_bc_writer *w = bc->writers[i];
+        if (!vss_wm_same_id(w->writer_id, writer_id) && !vss_wm_same_id(w->instance_id, writer_id))
+            continue;
+        for (size_t j = 0; j < w->component_count; j++) {
+            vss_bc_component *c = w->components[j];
+            if (strcmp(c->name, name) == 0 && vss_wm_same_path(c->logical_path, logical_path))
+                return c;
+        }
+    }
+    return NULL;
+}
+
+static int check_wm_component(const vss_writer_metadata *wm, int type, const char *lp,
+                              const char *name, vss_error *e)
+{
+    const vss_wm_component *m = vss_wm_find_component(wm, lp, name);
+    if (m == NULL)
+        return vss_error_set(e, "ENOENT", "component '%s' at logical path '%s' is not in writer "
+                                          "'%s''s metadata",
+                             name, vss_bc_lp_show_(lp), vss_wm_get_identity(wm)->name);
+    if (m->type != type)
+        return vss_error_set(e, "EINVAL", "component '%s' is a %s component in its metadata",
+                             name, vss_enum_name(&vss_enum_component_type, m->type));
+    /* Subcomponents come with the selectable component that defines their
+     * set and are never added themselves (§5). */
+    for (size_t i = 0; i < vss_wm_component_count(wm); i++) {
+        const vss_wm_component *s = vss_wm_component_at(wm, i);
+        if (s != m && s->selectable && vss_wm_in_set(s, m))
+            return vss_error_set(e, "EINVAL",
+                                 "component '%s' is a subcomponent of selectable component "
+                                 "'%s'; add that one",
+                                 name, s->name);
+    }
+    return VSS_OK;
+}
+
+int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
+                         const char *instance_id, int type, const char *logical_path,
+                         const char *name, vss_bc_component **out, vss_error *e)
+{
+    const char *lp = logical_path && *logical_path ? logical_path : NULL;
+    if (out)
+        *out = NULL;
+    if (writer_id == NULL || !vss_guid_valid(writer_id))
+        return vss_error_set(e, "EINVAL", "writer id: expected a GUID, got '%s'",
+                             writer_id ? writer_id : "(none)");
+    if (instance_id == NULL || !vss_guid_valid(instance_id))
+        return vss_error_set(e, "EINVAL", "instance id: expected a GUID, got '%s'",
+                             instance_id ? instance_id : "(none)");
+    if (type != VSS_CT_DATABASE && type != VSS_CT_FILEGROUP)
+        return vss_error_set(e, "EINVAL", "component type: database or filegroup expected");
+    if (name == NULL || *name == '\0' || strchr(name, '\\') != NULL)
+        return vss_error_set(e, "EINVAL", "component name: required, without '\\'");
+    vss_bc_writer *w = NULL;
+    for (size_t i = 0; i < bc->nwriters && w == NULL; i++)
+        if (vss_wm_same_id(bc->writers[i]->writer_id, writer_id) &&
+            vss_wm_same_id(bc->writers[i]->instance_id, instance_id))
+            w = bc->writers[i];
+    for (size_t j = 0; w != NULL && j < w->component_count; j++)
+        if (strcmp(w->components[j]->name, name) == 0 &&
+            vss_wm_same_path(w->components[j]->logical_path, lp))
+            return vss_error_set(e, "EEXIST", "component '%s' at logical path '%s' is already "
+                                              "added for writer %s",
+                                 name, vss_bc_lp_show_(lp), writer_id);
+    const vss_writer_metadata *wm = NULL;
+    for (size_t i = 0; i < bc->nwms && wm == NULL; i++) {
+        const vss_wm_identity *id = vss_wm_get_identity(bc->wms[i]);
+        if (vss_wm_same_id(id->writer_id, writer_id) && vss_wm_same_id(id->instance_id, instance_id))
+            wm = bc->wms[i];
+    }
+    if (wm != NULL && check_wm_component(wm, type, lp, name, e) != VSS_OK)
+        return VSS_FAIL;
+    bool new_writer = w == NULL;
+    if (new_writer) {
+        if (vss_grow((void **)&bc->writers, &bc->capwriters, bc->nwriters, sizeof *bc->writers,
+                     e) != VSS_OK)
+            return VSS_FAIL;
+        w = calloc(1, sizeof *w);
+        if (w == NULL || vss_strdup_opt(&w->writer_id, writer_id, e) != VSS_OK ||
+            vss_strdup_opt(&w->instance_id, instance_id, e) != VSS_OK ||
+            (wm && vss_strdup_opt(&w->instance_name, vss_wm_get_identity(wm)->instance_name, e))) {
+            vss_bc_writer_free_(w);
+            return vss_error_set(e, "ENOMEM", "out of memory");
+        }
+        w->backup_schema = wm ? vss_wm_backup_schema(wm) : 0;
+    }
+    vss_bc_component *c = calloc(1, sizeof *c);
+    if (c == NULL ||
+        vss_grow((void **)&w->components, &w->component_cap, w->component_count,
+                 sizeof *w->components, e) != VSS_OK ||
+        vss_strdup_opt(&c->logical_path, lp, e) != VSS_OK ||
+        vss_strdup_opt(&c->name, name, e) != VSS_OK) {
+        vss_bc_component_free_(c);
+        if (new_writer)
+            vss_bc_writer_free_(w);
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    }
+    c->writer = w;
+    c->type = type;
+    c->restore_target = VSS_RT_ORIGINAL;
+    w->components[w->component_count++] = c;
+    if (new_writer)
+        bc->writers[bc->nwriters++] = w;
+    if (out)
+        *out = c;
+    return VSS_OK;
+}
+
+int vss_bc_validate(const vss_backup_components *bc, vss_error *e)
+{
+    for (size_t i = 0; i < bc->nwriters; i++) {
+        const vss_bc_writer *w = bc->writers[i];
+        const vss_writer_metadata *wm = vss_bc_writer_metadata(bc, w);
+        for (size_t k = 0; wm != NULL && k < vss_wm_component_count(wm); k++) {
+            const vss_wm_component *m = vss_wm_component_at(wm, k);
+            bool covered = m->selectable;
+            for (size_t j = 0; j < vss_wm_component_count(wm) && !covered; j++) {
+                const vss_wm_component *s = vss_wm_component_at(wm, j);
+                covered = s != m && s->selectable && vss_wm_in_set(s, m);
+            }
+            bool added = false;
+            for (size_t j = 0; j < w->component_count && !added; j++)
+                added = strcmp(w->components[j]->name, m->name) == 0 &&
+                        vss_wm_same_path(w->components[j]->logical_path, m->logical_path);
+            if (!covered && !added)
+                return vss_error_set(e, "EINVAL",
+                                     "writer '%s': nonselectable component '%s' at logical path "
+                                     "'%s' must be added with the others",
+                                     vss_wm_get_identity(wm)->name, m->name,
+                                     vss_bc_lp_show_(m->logical_path));
+        }
+    }
+    return VSS_OK;
+}

@@ -1,0 +1,494 @@
+/* The store as a whole: opening (the format marker), locks, listing,
+ * deleting with the chain in mind, and cleaning up after crashed writers. */
+#include "store_impl.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+
+static const char *const type_names[] = {NULL, "full", "incremental", "differential", "log", "copy"};
+
+const char *vss_store_type_name(int type)
+{
+    if (type < VSS_STORE_FULL || type > VSS_STORE_COPY)
+        return NULL;
+    return type_names[type];
+}
+
+int vss_store_type_parse(const char *name)
+{
+    for (int t = VSS_STORE_FULL; t <= VSS_STORE_COPY; t++)
+        if (strcmp(name, type_names[t]) == 0)
+            return t;
+    return 0;
+}
+
+const char *vss_store_path(const vss_store *s)
+{
+    return s->path;
+}
+
+/* Ids are store-generated ("20261122T202321Z-3"); one that names a path
+ * (a '/', a leading '.') is refused before it reaches openat. */
+int store_check_id(const char *id, vss_error *e)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n >= VSS_STORE_ID_MAX || id[0] == '.' || strchr(id, '/') != NULL)
+        return vss_error_set(e, "ENOENT", "no backup '%s' in the store", id);
+    return VSS_OK;
+}
+
+int store_lock(vss_store *s, const char *name, int op, unsigned flags, int *fd, vss_error *e)
+{
+    *fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0)
+        return vss_error_sys(e, errno, "store '%s': open %s", s->path, name);
+    if (flags & VSS_STORE_NOWAIT)
+        op |= LOCK_NB;
+    int rc;
+    while ((rc = flock(*fd, op)) != 0 && errno == EINTR)
+        ;
+    if (rc != 0) {
+        int err = errno;
+        close(*fd);
+        *fd = -1;
+        if (err == EWOULDBLOCK)
+            return vss_error_set(e, "ELOCKED", "store '%s': %s is held by another process", s->path,
+                                 name);
+        return vss_error_sys(e, err, "store '%s': lock %s", s->path, name);
+    }
+    return VSS_OK;
+}
+
+void store_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing the last descriptor drops the flock */
+}
+
+int store_remove_tree(int dirfd, const char *name)
+{
+    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EISDIR && errno != EPERM)
+        return -1;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (store_remove_tree(fd, de->d_name) != 0)
+            rc = -1;
+    }
+    closedir(d);
+    if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+        rc = -1;
+    return rc;
+}
+
+void store_clean_dir(vss_store *s, const char *name)
+{
+    int fd = openat(s->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            store_remove_tree(fd, de->d_name);
+    closedir(d);
+}
+
+int store_read_file(vss_store *s, const char *rel, char **out, size_t *len, vss_error *e)
+{
+    int fd = openat(s->dirfd, rel, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return vss_error_sys(e, errno, "store '%s': open %s", s->path, rel);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return vss_error_sys(e, errno, "store '%s': stat %s", s->path, rel);
+    }
+    size_t n = (size_t)st.st_size;
+    char *p = malloc(n + 1);
+    if (p == NULL) {
+        close(fd);
+        return vss_error_set(e, "ENOMEM", "store '%s': %s: out of memory", s->path, rel);
+    }
+    ssize_t got = vss_read_full(fd, p, n);
+    int err = errno;
+    close(fd);
+    if (got < 0) {
+        free(p);
+        return vss_error_sys(e, err, "store '%s': read %s", s->path, rel);
+    }
+    p[got] = '\0';
+    *out = p;
+    *len = (size_t)got;
+    return VSS_OK;
+}
+
+int store_open_object(vss_store *s, const char *id, const char *object, vss_error *e)
+{
+    char rel[VSS_STORE_ID_MAX + 64];
+    snprintf(rel, sizeof rel, STORE_BACKUPS "/%s/" STORE_DATA "/%s", id, object);
+    int fd = openat(s->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return vss_error_sys(e, errno, "backup '%s': object %s", id, object);
+    return fd;
+}
+
+static int write_marker(int fd, const void *ctx)
+{
+    (void)ctx;
+    char text[64];
+    int n = snprintf(text, sizeof text, STORE_MARKER "\nversion %d\n", VSS_STORE_VERSION);
+    return vss_write_full(fd, text, (size_t)n);
+}
+
+static int dir_is_empty(int fd)
+{
+    int dup_fd = dup(fd);
+    if (dup_fd < 0)
+        return 0;
+    DIR *d = fdopendir(dup_fd);
+    if (d == NULL) {
+        close(dup_fd);
+        return 0;
+    }
+    int empty = 1;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            empty = 0;
+    closedir(d);
+    return empty;
+}
+
+static int create_layout(vss_store *s, vss_error *e)
+{
+    static const char *const dirs[] = {STORE_BACKUPS, STORE_INCOMING, STORE_TRASH};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+        if (mkdirat(s->dirfd, dirs[i], 0700) != 0 && errno != EEXIST)
+            return vss_error_sys(e, errno, "store '%s': create %s", s->path, dirs[i]);
+    if (fsync(s->dirfd) != 0)
+        return vss_error_sys(e, errno, "store '%s': sync", s->path);
+    /* The marker last: a store whose creation was cut short has none and
+     * is created again on the next open with create. */
+    char *marker = malloc(strlen(s->path) + sizeof STORE_MARKER + 1);
+    if (marker == NULL)
+        return vss_error_set(e, "ENOMEM", "store '%s': out of memory", s->path);
+    sprintf(marker, "%s/" STORE_MARKER, s->path);
+    int rc = vss_file_replace(marker, write_marker, NULL, "store marker", e);
+    free(marker);
+    return rc;
+}
+
+static int check_marker(vss_store *s, unsigned flags, vss_error *e)
+{
+    char *text;
+    size_t len;
+    vss_error err;
+    if (store_read_file(s, STORE_MARKER, &text, &len, &err) != VSS_OK) {
+        if (err.sys_errno != ENOENT) {
+            if (e)
+                *e = err;
+            return VSS_FAIL;
+        }
+        if ((flags & VSS_STORE_CREATE) && dir_is_empty(s->dirfd))
+            return create_layout(s, e);
+        if ((flags & VSS_STORE_CREATE) && faccessat(s->dirfd, STORE_BACKUPS, F_OK, 0) == 0 &&
+            faccessat(s->dirfd, STORE_LOCK, F_OK, 0) == 0)
+            return create_layout(s, e); /* a creation cut short before its marker */
+        return vss_error_set(e, "EFORMAT", "'%s' is not a luavss store (no %s file)%s", s->path,
+                             STORE_MARKER,
+                             (flags & VSS_STORE_CREATE) ? " and not empty" : "");
+    }
+    int version = 0;
+    int ok = sscanf(text, STORE_MARKER "\nversion %d", &version) == 1;
+    free(text);
+    if (!ok || version < 1)
+        return vss_error_set(e, "EFORMAT", "store '%s': unreadable %s file", s->path,
+                             STORE_MARKER);
+    if (version > VSS_STORE_VERSION)
+        return vss_error_set(e, "EFORMAT",
+                             "store '%s' has format version %d; this luavss reads up to %d",
+                             s->path, version, VSS_STORE_VERSION);
+    return VSS_OK;
+}
+
+int vss_store_open(const char *path, unsigned flags, vss_store **out, vss_error *e)
+{
+    if ((flags & VSS_STORE_CREATE) && mkdir(path, 0700) != 0 && errno != EEXIST)
+        return vss_error_sys(e, errno, "store '%s': create", path);
+    vss_store *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->path = strdup(path)) == NULL) {
+        free(s);
+        return vss_error_set(e, "ENOMEM", "store '%s': out of memory", path);
+    }
+    s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->dirfd < 0) {
+        vss_error_sys(e, errno, "store '%s'", path);
+        vss_store_free(s);
+        return VSS_FAIL;
+    }
+    if (check_marker(s, flags, e) != VSS_OK) {
+        vss_store_free(s);
+        return VSS_FAIL;
+    }
+    *out = s;
+    return VSS_OK;
+}
+
+void vss_store_free(vss_store *s)
+{
+    if (s == NULL)
+        return;
+    if (s->dirfd >= 0)
+        close(s->dirfd);
+    free(s->path);
+    free(s);
+}
+
+static int read_info(vss_store *s, const char *id, vss_store_info *info)
+{
+    char rel[VSS_STORE_ID_MAX + 32];
+    snprintf(rel, sizeof rel, STORE_BACKUPS "/%s/" STORE_MANIFEST, id);
+    memset(info, 0, sizeof *info);
+    snprintf(info->id, sizeof info->id, "%s", id);
+    int fd = openat(s->dirfd, rel, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char head[4096];
+    ssize_t n = vss_read_full(fd, head, sizeof head - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    head[n] = '\0';
+    vss_store_manifest *m;
+    if (store_manifest_parse(head, (size_t)n, id, 1, &m, NULL) != VSS_OK)
+        return -1;
+    *info = m->info;
+    vss_store_manifest_free(m);
+    return 0;
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+    const vss_store_info *x = a, *y = b;
+    if (x->time.tv_sec != y->time.tv_sec)
+        return x->time.tv_sec < y->time.tv_sec ? -1 : 1;
+    if (x->time.tv_nsec != y->time.tv_nsec)
+        return x->time.tv_nsec < y->time.tv_nsec ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+/* Committed backups; the caller holds a lock. A backup whose manifest head
+ * cannot be read is listed with type 0 so that it is not silently lost. */
+static int list_locked(vss_store *s, vss_store_info **out, size_t *n, vss_error *e)
+{
+    int fd = openat(s->dirfd, STORE_BACKUPS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return vss_error_sys(e, errno, "store '%s': open %s", s->path, STORE_BACKUPS);
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return vss_error_sys(e, errno, "store '%s': read %s", s->path, STORE_BACKUPS);
+    }
+    vss_store_info *v = NULL;
+    size_t count = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || strlen(de->d_name) >= VSS_STORE_ID_MAX)
+            continue;
+        if (count == cap) {
+            cap = cap ? 2 * cap : 16;
+            vss_store_info *nv = realloc(v, cap * sizeof *nv);
+            if (nv == NULL) {
+                free(v);
+                closedir(d);
+                return vss_error_set(e, "ENOMEM", "store '%s': out of memory", s->path);
+            }
+            v = nv;
+        }
+        if (read_info(s, de->d_name, &v[count]) != 0)
+            v[count].type = 0;
+        count++;
+    }
+    closedir(d);
+    if (count > 1)
+        qsort(v, count, sizeof *v, cmp_info);
+    *out = v;
+    *n = count;
+    return VSS_OK;
+}
+
+int vss_store_list(vss_store *s, unsigned flags, vss_store_info **out, size_t *n, vss_error *e)
+{
+    int lock;
+    if (store_lock(s, STORE_READ_LOCK, LOCK_SH, flags, &lock, e) != VSS_OK)
+        return VSS_FAIL;
+    int rc = list_locked(s, out, n, e);
+    store_unlock(lock);
+    return rc;
+}
+
+int store_list_unlocked(vss_store *s, vss_store_info **out, size_t *n, vss_error *e)
+{
+    return list_locked(s, out, n, e);
+}
+
+void vss_store_strings_free(char **v, size_t n)
+{
+    if (v == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Every backup that builds on id, directly or through others. */
+static int dependents_of(const vss_store_info *v, size_t n, const char *id, char ***out,
+                         size_t *nout)
+{
+    char *mark = calloc(n ? n : 1, 1);
+    if (mark == NULL)
+        return -1;
+    int grew = 1;
+    while (grew) {
+        grew = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (mark[i] || v[i].base[0] == '\0')
+                continue;
+            int hit = strcmp(v[i].base, id) == 0;
+            for (size_t j = 0; j < n && !hit; j++)
+                hit = mark[j] && strcmp(v[i].base, v[j].id) == 0;
+            if (hit)
+                mark[i] = grew = 1;
+        }
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += mark[i];
+    char **r = calloc(k ? k : 1, sizeof *r);
+    if (r == NULL) {
+        free(mark);
+        return -1;
+    }
+    k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (mark[i] && (r[k++] = strdup(v[i].id)) == NULL) {
+            vss_store_strings_free(r, k);
+            free(mark);
+            return -1;
+        }
+    free(mark);
+    *out = r;
+    *nout = k;
+    return 0;
+}
+
+static int delete_locked(vss_store *s, const char *id, unsigned flags, char ***deps, size_t *ndeps,
+                         vss_error *e)
+{
+    vss_store_info *v;
+    size_t n;
+    if (list_locked(s, &v, &n, e) != VSS_OK)
+        return VSS_FAIL;
+    size_t i = 0;
+    while (i < n && strcmp(v[i].id, id) != 0)
+        i++;
+    if (i == n) {
+        free(v);
+        return vss_error_set(e, "ENOENT", "no backup '%s' in the store", id);
+    }
+    char **d;
+    size_t nd;
+    if (dependents_of(v, n, id, &d, &nd) != 0) {
+        free(v);
+        return vss_error_set(e, "ENOMEM", "store '%s': out of memory", s->path);
+    }
+    free(v);
+    if (nd > 0 && !(flags & VSS_STORE_FORCE)) {
+        store_buf b = {0};
+        for (size_t k = 0; k < nd; k++)
+            store_buf_printf(&b, "%s%s", k ? ", " : "", d[k]);
+        vss_error_set(e, "ECHAIN", "backup '%s' is the base of %s; delete %s first or force",
+                      id, b.oom ? "others" : b.p, nd > 1 ? "them" : "it");
+        store_buf_free(&b);
+        if (deps) {
+            *deps = d;
+            *ndeps = nd;
+        } else {
+            vss_store_strings_free(d, nd);
+        }
+        return VSS_FAIL;
+    }
+    if (deps) {
+        *deps = d;
+        *ndeps = nd;
+    } else {
+        vss_store_strings_free(d, nd);
+    }
+    /* Out of sight in one atomic step, then removed at leisure: a crash in
+     * between leaves only trash that the next writer clears. */
+    char from[VSS_STORE_ID_MAX + 16], to[VSS_STORE_ID_MAX + 16];
+    snprintf(from, sizeof from, STORE_BACKUPS "/%s", id);
+    snprintf(to, sizeof to, STORE_TRASH "/%s", id);
+    store_remove_tree(s->dirfd, to);
+    if (renameat(s->dirfd, from, s->dirfd, to) != 0)
+        return vss_error_sys(e, errno, "store '%s': delete backup '%s'", s->path, id);
+    int bfd = openat(s->dirfd, STORE_BACKUPS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (bfd < 0 || fsync(bfd) != 0) {
+        int err = errno;
+        if (bfd >= 0)
+            close(bfd);
+        return vss_error_sys(e, err, "store '%s': sync %s", s->path, STORE_BACKUPS);
+    }
+    close(bfd);
+    store_clean_dir(s, STORE_TRASH);
+    return VSS_OK;
+}
+
+int vss_store_delete(vss_store *s, const char *id, unsigned flags, char ***deps, size_t *ndeps,
+                     vss_error *e)
+{
+    if (deps) {
+        *deps = NULL;
+        *ndeps = 0;
+    }
+    if (store_check_id(id, e) != VSS_OK)
+        return VSS_FAIL;
+    int wlock, rlock;
+    if (store_lock(s, STORE_LOCK, LOCK_EX, flags, &wlock, e) != VSS_OK)
+        return VSS_FAIL;
+    if (store_lock(s, STORE_READ_LOCK, LOCK_EX, flags, &rlock, e) != VSS_OK) {
+        store_unlock(wlock);
+        return VSS_FAIL;
+    }
+    store_clean_dir(s, STORE_INCOMING);
+    int rc = delete_locked(s, id, flags, deps, ndeps, e);
+    store_unlock(rlock);
+    store_unlock(wlock);
+    return rc;
+}

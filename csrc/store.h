@@ -1,0 +1,184 @@
+/* The backup store: backup sets on disk (a directory), each immutable once
+ * committed, written under a temporary name and renamed into place, every
+ * stored byte covered by an XXH3-128 digest. The layout and the manifest
+ * are described in docs/store-format.md.
+ *
+ * Locking: writers (a transaction, a delete) hold an exclusive flock on
+ * <store>/lock for their whole run, so a crashed writer's lock goes with
+ * its process. Readers take a shared flock on <store>/read.lock for one
+ * call; only a delete takes it exclusively, so reading never waits for a
+ * long backup. The next writer to take the lock removes what a crashed
+ * one left behind (incoming/, trash/). */
+#ifndef VSS_STORE_H
+#define VSS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "digest.h"
+#include "error.h"
+#include "ranges.h"
+
+#define VSS_STORE_VERSION 1
+#define VSS_STORE_ID_MAX 48
+/* The reserved document name of the Backup Components Document; every
+ * other document of a backup is a writer metadata document. */
+#define VSS_STORE_COMPONENTS "backup_components"
+
+/* Backup types, numbered as VSS_BACKUP_TYPE (vss-reference.md §4). */
+enum {
+    VSS_STORE_FULL = 1,
+    VSS_STORE_INCREMENTAL = 2,
+    VSS_STORE_DIFFERENTIAL = 3,
+    VSS_STORE_LOG = 4,
+    VSS_STORE_COPY = 5,
+};
+
+enum {
+    VSS_STORE_CREATE = 1u << 0, /* open: make the store when path is absent or empty */
+    VSS_STORE_NOWAIT = 1u << 1, /* lock: fail with ELOCKED instead of waiting */
+    VSS_STORE_FORCE = 1u << 2,  /* delete: even when other backups depend on it */
+    VSS_STORE_ATTRS = 1u << 3,  /* add_file: record attributes; extract: apply them */
+};
+
+/* "full", "incremental"... ; NULL for a number that is none of them. */
+const char *vss_store_type_name(int type);
+int vss_store_type_parse(const char *name); /* 0 when unknown */
+
+typedef struct vss_store vss_store;
+typedef struct vss_store_tx vss_store_tx;
+
+typedef struct vss_store_info {
+    char id[VSS_STORE_ID_MAX];
+    int type;
+    struct timespec time; /* when the transaction began, UTC */
+    char base[VSS_STORE_ID_MAX]; /* "" when none */
+    uint64_t files;  /* entries other than documents */
+    uint64_t stored; /* data bytes held (file data, ranges, documents) */
+} vss_store_info;
+
+typedef enum vss_store_kind {
+    VSS_ENTRY_FILE,     /* a whole regular file */
+    VSS_ENTRY_PARTIAL,  /* only the listed ranges of a file */
+    VSS_ENTRY_DELETED,  /* gone since the base backup */
+    VSS_ENTRY_DOCUMENT, /* an XML document, opaque bytes */
+} vss_store_kind;
+
+typedef struct vss_store_xattr {
+    char *name;
+    unsigned char *value;
+    size_t size;
+} vss_store_xattr;
+
+typedef struct vss_store_attrs {
+    uint32_t mode, uid, gid;
+    struct timespec atime, mtime, ctime;
+    vss_store_xattr *xattrs;
+    size_t nxattrs;
+} vss_store_attrs;
+
+typedef struct vss_store_entry {
+    vss_store_kind kind;
+    char *name;         /* as given: any bytes but NUL */
+    char object[24];    /* store-generated file name; "" for deleted */
+    uint64_t size;      /* the file's size (documents: their size) */
+    uint64_t stored;    /* bytes of data in the object */
+    vss_ranges *ranges; /* partial: the ranges kept; file: its data extents
+                           (the rest are holes); NULL otherwise */
+    vss_digest digest;  /* file: the whole content, holes as zeros;
+                           partial: the range bytes in order; document: it */
+    vss_digest *parts;  /* partial: one digest per range */
+    vss_store_attrs *attrs; /* NULL when not recorded */
+    char *ranges_file;  /* partial: the ranges file named, kept as object */
+    char ranges_object[24];
+    uint64_t ranges_size;
+    vss_digest ranges_digest;
+} vss_store_entry;
+
+typedef struct vss_store_manifest {
+    vss_store_info info;
+    vss_store_entry *entries;
+    size_t n;
+} vss_store_manifest;
+
+int vss_store_open(const char *path, unsigned flags, vss_store **out, vss_error *e);
+void vss_store_free(vss_store *s);
+const char *vss_store_path(const vss_store *s);
+
+/* Committed backups, oldest first. *out is malloc'd. */
+int vss_store_list(vss_store *s, unsigned flags, vss_store_info **out, size_t *n, vss_error *e);
+
+/* A backup's manifest, parsed and checked (ECORRUPT naming the line). */
+int vss_store_manifest_load(vss_store *s, const char *id, unsigned flags, vss_store_manifest **out,
+                            vss_error *e);
+void vss_store_manifest_free(vss_store_manifest *m);
+const vss_store_entry *vss_store_manifest_find(const vss_store_manifest *m, vss_store_kind kind,
+                                               const char *name);
+
+/* A document's bytes, digest checked. *out is malloc'd (NUL-terminated). */
+int vss_store_document(vss_store *s, const char *id, const char *name, unsigned flags, char **out,
+                       size_t *len, vss_error *e);
+
+/* Write one stored file to dst_fd (a regular file, truncated to the
+ * file's size; holes and unstored bytes stay holes), checking the digest
+ * while reading: ECORRUPT on a mismatch. With VSS_STORE_ATTRS the recorded
+ * mode, times, xattrs (and owner, where permitted) are applied. */
+int vss_store_extract(vss_store *s, const char *id, const char *name, int dst_fd, unsigned flags,
+                      vss_error *e);
+
+/* Deletes a backup. When others have it as base (directly or through
+ * others) it is refused with ECHAIN naming them, unless VSS_STORE_FORCE;
+ * *dependents (malloc'd, may be NULL) lists them either way. */
+int vss_store_delete(vss_store *s, const char *id, unsigned flags, char ***dependents,
+                     size_t *ndependents, vss_error *e);
+void vss_store_strings_free(char **v, size_t n);
+
+/* One damaged thing found by verify. */
+typedef struct vss_store_problem {
+    char backup[VSS_STORE_ID_MAX];
+    char *name;       /* entry name, or NULL for the backup itself */
+    char *what;       /* "manifest", "data", "range 3 (4096:4096)", "missing object" ... */
+    char expected[VSS_DIGEST_HEX];
+    char actual[VSS_DIGEST_HEX]; /* "" when there is no digest to show */
+    char *message;
+} vss_store_problem;
+
+typedef struct vss_store_report {
+    uint64_t backups, files, bytes;
+    vss_store_problem *problems;
+    size_t nproblems;
+} vss_store_report;
+
+/* Re-read everything of one backup (id) or of all (id NULL). Damage is
+ * reported in *out, not as a failure; failure is for not being able to
+ * look (ENOENT backup, ELOCKED). */
+int vss_store_verify(vss_store *s, const char *id, unsigned flags, vss_store_report **out,
+                     vss_error *e);
+void vss_store_report_free(vss_store_report *r);
+
+/* Writing. begin takes the writer lock (flags: VSS_STORE_NOWAIT) and
+ * cleans leftovers; base "" or NULL means the latest backup the type can
+ * build on (differential: the latest full; incremental, log: the latest
+ * full, incremental or differential); full and copy have none. */
+int vss_store_begin(vss_store *s, int type, const char *base, unsigned flags, vss_store_tx **out,
+                    vss_error *e);
+/* Copy source_path (whole, or only ranges when not NULL) as name. A
+ * ranges_file, when given, is kept in the store too. */
+int vss_store_tx_add_file(vss_store_tx *tx, const char *name, const char *source_path,
+                          const vss_ranges *ranges, const char *ranges_file, unsigned flags,
+                          vss_error *e);
+int vss_store_tx_add_document(vss_store_tx *tx, const char *name, const void *data, size_t len,
+                              vss_error *e);
+int vss_store_tx_record_deleted(vss_store_tx *tx, const char *name, vss_error *e);
+/* Makes the backup durable and visible; id gets its id. The tx is done
+ * either way (commit, then free). */
+int vss_store_tx_commit(vss_store_tx *tx, char id[VSS_STORE_ID_MAX], vss_error *e);
+const char *vss_store_tx_id(const vss_store_tx *tx);
+const vss_store_info *vss_store_tx_info(const vss_store_tx *tx);
+/* Aborts when not committed: removes the temporary backup, drops the lock. */
+void vss_store_tx_free(vss_store_tx *tx);
+
+#endif

@@ -1,0 +1,639 @@
+/* The manifest of a backup: one line of text per entry, fields as
+ * key=value, names escaped (docs/store-format.md). Its last line carries
+ * the XXH3-128 of every byte before it, so truncation and damage show. */
+#include "hex.h"
+#include "store_impl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+
+static void buf_reserve(store_buf *b, size_t more)
+{
+    if (b->oom)
+        return;
+    if (b->len + more + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (p == NULL) {
+        b->oom = 1;
+        return;
+    }
+    b->p = p;
+    b->cap = cap;
+}
+
+void store_buf_add(store_buf *b, const void *data, size_t n)
+{
+    buf_reserve(b, n);
+    if (b->oom)
+        return;
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void store_buf_str(store_buf *b, const char *s)
+{
+    store_buf_add(b, s, strlen(s));
+}
+
+void store_buf_printf(store_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = 1;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        store_buf_add(b, small, (size_t)n);
+        return;
+    }
+    buf_reserve(b, (size_t)n);
+    if (b->oom)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void store_buf_escaped(store_buf *b, const char *key, const void *value, size_t n)
+{
+    store_buf_printf(b, " %s=", key);
+    buf_reserve(b, 3 * n);
+    if (b->oom)
+        return;
+    b->len += vss_percent_encode(value, n, "=;,", b->p + b->len);
+}
+
+void store_buf_free(store_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+static void buf_hex(store_buf *b, const unsigned char *v, size_t n)
+{
+    buf_reserve(b, 2 * n);
+    if (b->oom)
+        return;
+    vss_hex_encode(v, n, b->p + b->len);
+    b->len += 2 * n;
+}
+
+static void buf_digest(store_buf *b, const char *key, const vss_digest *d)
+{
+    store_buf_printf(b, " %s=", key);
+    buf_hex(b, d->bytes, VSS_DIGEST_SIZE);
+}
+
+static void buf_ranges(store_buf *b, const char *key, const vss_ranges *r)
+{
+    char *s = vss_ranges_format(r, NULL);
+    if (s == NULL) {
+        b->oom = 1;
+        return;
+    }
+    store_buf_printf(b, " %s=", key);
+    store_buf_str(b, s);
+    free(s);
+}
+
+static void buf_time(store_buf *b, const char *key, const struct timespec *t)
+{
+    store_buf_printf(b, " %s=%" PRId64 ".%09ld", key, (int64_t)t->tv_sec, t->tv_nsec);
+}
+
+void store_manifest_head(store_buf *b, const vss_store_info *info)
+{
+    store_buf_printf(b, "luavss-manifest %d\nbackup id=%s type=%s", VSS_STORE_VERSION, info->id,
+                     vss_store_type_name(info->type));
+    buf_time(b, "time", &info->time);
+    store_buf_printf(b, " base=%s files=%" PRIu64 " stored=%" PRIu64 "\n",
+                     info->base[0] ? info->base : "-", info->files, info->stored);
+}
+
+static const char *const kind_words[] = {"file", "partial", "deleted", "document"};
+
+void store_manifest_entry(store_buf *b, const vss_store_entry *en)
+{
+    store_buf_str(b, kind_words[en->kind]);
+    store_buf_escaped(b, "name", en->name, strlen(en->name));
+    if (en->kind != VSS_ENTRY_DELETED) {
+        store_buf_printf(b, " object=%s size=%" PRIu64 " stored=%" PRIu64, en->object, en->size,
+                         en->stored);
+        buf_digest(b, "digest", &en->digest);
+    }
+    if (en->kind == VSS_ENTRY_FILE)
+        buf_ranges(b, "extents", en->ranges);
+    if (en->kind == VSS_ENTRY_PARTIAL) {
+        buf_ranges(b, "ranges", en->ranges);
+        store_buf_str(b, " parts=");
+        size_t n = vss_ranges_count(en->ranges);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                store_buf_str(b, ",");
+            buf_hex(b, en->parts[i].bytes, VSS_DIGEST_SIZE);
+        }
+        if (en->ranges_file) {
+            store_buf_escaped(b, "ranges_file", en->ranges_file, strlen(en->ranges_file));
+            store_buf_printf(b, " ranges_object=%s ranges_size=%" PRIu64, en->ranges_object,
+                             en->ranges_size);
+            buf_digest(b, "ranges_digest", &en->ranges_digest);
+        }
+    }
+    const vss_store_attrs *a = en->attrs;
+    if (a) {
+        store_buf_printf(b, " mode=%" PRIo32 " uid=%" PRIu32 " gid=%" PRIu32, a->mode, a->uid,
+                         a->gid);
+        buf_time(b, "atime", &a->atime);
+        buf_time(b, "mtime", &a->mtime);
+        buf_time(b, "ctime", &a->ctime);
+        for (size_t i = 0; i < a->nxattrs; i++) {
+            store_buf_escaped(b, "xattr", a->xattrs[i].name, strlen(a->xattrs[i].name));
+            store_buf_str(b, ";");
+            buf_hex(b, a->xattrs[i].value, a->xattrs[i].size);
+        }
+    }
+    store_buf_str(b, "\n");
+}
+
+void store_manifest_end(store_buf *b, uint64_t entries)
+{
+    if (b->oom)
+        return;
+    vss_digest d = vss_digest_of(b->p, b->len);
+    store_buf_printf(b, "end entries=%" PRIu64, entries);
+    buf_digest(b, "digest", &d);
+    store_buf_str(b, "\n");
+}
+
+/* ---- parsing ---- */
+
+typedef struct parser {
+    const char *id;
+    size_t line;
+    vss_error *e;
+} parser;
+
+static int bad(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(parser *p, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return vss_error_set(p->e, "ECORRUPT", "backup '%s': manifest line %zu: %s", p->id, p->line,
+                         what);
+}
+
+/* Decode %XX escapes; NULL when out of memory or malformed. */
+static char *unescape(const char *v, size_t n)
+{
+    char *out = malloc(n + 1);
+    size_t bad;
+    if (out != NULL && !vss_percent_decode(v, n, out, &bad)) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+static int parse_u64(const char *v, size_t n, uint64_t *out, int base)
+{
+    if (n == 0 || n > 22)
+        return -1;
+    char tmp[24];
+    memcpy(tmp, v, n);
+    tmp[n] = '\0';
+    if (tmp[0] < '0' || tmp[0] > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(tmp, &end, base);
+    if (errno != 0 || *end != '\0')
+        return -1;
+    *out = x;
+    return 0;
+}
+
+static int parse_u32(const char *v, size_t n, uint32_t *out, int base)
+{
+    uint64_t x;
+    if (parse_u64(v, n, &x, base) != 0 || x > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)x;
+    return 0;
+}
+
+static int parse_time(const char *v, size_t n, struct timespec *t)
+{
+    const char *dot = memchr(v, '.', n);
+    uint64_t sec, nsec;
+    int neg = n > 0 && v[0] == '-';
+    const char *s = v + neg;
+    if (dot == NULL || parse_u64(s, (size_t)(dot - s), &sec, 10) != 0 ||
+        parse_u64(dot + 1, n - (size_t)(dot + 1 - v), &nsec, 10) != 0 || nsec > 999999999 ||
+        sec > INT64_MAX)
+        return -1;
+    t->tv_sec = neg ? -(time_t)sec : (time_t)sec;
+    t->tv_nsec = (long)nsec;
+    return 0;
+}
+
+static int parse_object(const char *v, size_t n, char out[24])
+{
+    if (n == 0 || n >= 24)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9')))
+            return -1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static int parse_ranges(const char *v, size_t n, vss_ranges **out)
+{
+    return vss_ranges_parse(v, n, VSS_RANGES_STRICT, out, NULL) == VSS_OK ? 0 : -1;
+}
+
+static int parse_hexbytes(const char *v, size_t n, unsigned char **out, size_t *size)
+{
+    if (n % 2)
+        return -1;
+    unsigned char *p = malloc(n / 2 + 1);
+    if (p == NULL)
+        return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = vss_hex_value(v[2 * i]), lo = vss_hex_value(v[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(p);
+            return -1;
+        }
+        p[i] = (unsigned char)(hi << 4 | lo);
+    }
+    *out = p;
+    *size = n / 2;
+    return 0;
+}
+
+static int add_xattr(vss_store_attrs *a, const char *v, size_t n)
+{
+    const char *semi = memchr(v, ';', n);
+    if (semi == NULL)
+        return -1;
+    vss_store_xattr x;
+    x.name = unescape(v, (size_t)(semi - v));
+    if (x.name == NULL)
+        return -1;
+    if (parse_hexbytes(semi + 1, n - (size_t)(semi + 1 - v), &x.value, &x.size) != 0) {
+        free(x.name);
+        return -1;
+    }
+    vss_store_xattr *nx = realloc(a->xattrs, (a->nxattrs + 1) * sizeof *nx);
+    if (nx == NULL) {
+        free(x.name);
+        free(x.value);
+        return -1;
+    }
+    a->xattrs = nx;
+    a->xattrs[a->nxattrs++] = x;
+    return 0;
+}
+
+static int parse_parts(const char *v, size_t n, vss_digest **out, size_t *count)
+{
+    size_t k = n == 0 ? 0 : (n + 1) / (2 * VSS_DIGEST_SIZE + 1);
+    if (n != 0 && k * (2 * VSS_DIGEST_SIZE + 1) != n + 1)
+        return -1;
+    vss_digest *d = malloc((k ? k : 1) * sizeof *d);
+    if (d == NULL)
+        return -1;
+    for (size_t i = 0; i < k; i++) {
+        const char *h = v + i * (2 * VSS_DIGEST_SIZE + 1);
+        if (!vss_digest_parse(h, 2 * VSS_DIGEST_SIZE, &d[i]) ||
+            (i + 1 < k && h[2 * VSS_DIGEST_SIZE] != ',')) {
+            free(d);
+            return -1;
+        }
+    }
+    *out = d;
+    *count = k;
+    return 0;
+}
+
+static vss_store_attrs *need_attrs(vss_store_entry *en)
+{
+    if (en->attrs == NULL)
+        en->attrs = calloc(1, sizeof *en->attrs);
+    return en->attrs;
+}
+
+/* One key=value of an entry line; -1 when the value is bad or unknown. */
+static int entry_field(vss_store_entry *en, const char *k, size_t kn, const char *v, size_t n,
+                       size_t *nparts, unsigned *seen)
+{
+#define KEY(s) (kn == sizeof s - 1 && memcmp(k, s, kn) == 0)
+    if (KEY("name")) {
+        *seen |= 1;
+        return en->name == NULL && (en->name = unescape(v, n)) != NULL ? 0 : -1;
+    }
+    if (KEY("object"))
+        return *seen |= 2, parse_object(v, n, en->object);
+    if (KEY("size"))
+        return parse_u64(v, n, &en->size, 10);
+    if (KEY("stored"))
+        return parse_u64(v, n, &en->stored, 10);
+    if (KEY("digest"))
+        return *seen |= 4, vss_digest_parse(v, n, &en->digest) ? 0 : -1;
+    if ((KEY("extents") && en->kind == VSS_ENTRY_FILE) ||
+        (KEY("ranges") && en->kind == VSS_ENTRY_PARTIAL))
+        return en->ranges == NULL ? (*seen |= 8, parse_ranges(v, n, &en->ranges)) : -1;
+    if (KEY("parts") && en->kind == VSS_ENTRY_PARTIAL)
+        return en->parts == NULL ? (*seen |= 16, parse_parts(v, n, &en->parts, nparts)) : -1;
+    if (KEY("ranges_file"))
+        return en->ranges_file == NULL && (en->ranges_file = unescape(v, n)) != NULL ? 0 : -1;
+    if (KEY("ranges_object"))
+        return parse_object(v, n, en->ranges_object);
+    if (KEY("ranges_size"))
+        return parse_u64(v, n, &en->ranges_size, 10);
+    if (KEY("ranges_digest"))
+        return vss_digest_parse(v, n, &en->ranges_digest) ? 0 : -1;
+    vss_store_attrs *a;
+    if (KEY("mode"))
+        return (a = need_attrs(en)) ? parse_u32(v, n, &a->mode, 8) : -1;
+    if (KEY("uid"))
+        return (a = need_attrs(en)) ? parse_u32(v, n, &a->uid, 10) : -1;
+    if (KEY("gid"))
+        return (a = need_attrs(en)) ? parse_u32(v, n, &a->gid, 10) : -1;
+    if (KEY("atime"))
+        return (a = need_attrs(en)) ? parse_time(v, n, &a->atime) : -1;
+    if (KEY("mtime"))
+        return (a = need_attrs(en)) ? parse_time(v, n, &a->mtime) : -1;
+    if (KEY("ctime"))
+        return (a = need_attrs(en)) ? parse_time(v, n, &a->ctime) : -1;
+    if (KEY("xattr"))
+        return (a = need_attrs(en)) ? add_xattr(a, v, n) : -1;
+#undef KEY
+    return -1;
+}
+
+static int parse_entry(parser *p, const char *line, size_t len, vss_store_entry *en)
+{
+    memset(en, 0, sizeof *en);
+    const char *sp = memchr(line, ' ', len);
+    size_t wn = sp ? (size_t)(sp - line) : len;
+    int kind = -1;
+    for (int k = 0; k < 4; k++)
+        if (strlen(kind_words[k]) == wn && memcmp(line, kind_words[k], wn) == 0)
+            kind = k;
+    if (kind < 0)
+        return bad(p, "unknown entry kind '%.20s'", line);
+    en->kind = (vss_store_kind)kind;
+    size_t nparts = 0;
+    unsigned seen = 0;
+    const char *pos = line + wn, *end = line + len;
+    while (pos < end) {
+        pos++; /* the blank */
+        const char *tok_end = memchr(pos, ' ', (size_t)(end - pos));
+        if (tok_end == NULL)
+            tok_end = end;
+        const char *eq = memchr(pos, '=', (size_t)(tok_end - pos));
+        if (eq == NULL)
+            return bad(p, "field without '=' (%.40s)", pos);
+        if (entry_field(en, pos, (size_t)(eq - pos), eq + 1, (size_t)(tok_end - eq - 1), &nparts,
+                        &seen) != 0) {
+            char key[40];
+            snprintf(key, sizeof key, "%.*s", (int)(eq - pos > 30 ? 30 : eq - pos), pos);
+            return bad(p, "bad field '%s'", key);
+        }
+        pos = tok_end;
+    }
+    unsigned need = 1;
+    if (kind == VSS_ENTRY_FILE || kind == VSS_ENTRY_PARTIAL)
+        need = 1 | 2 | 4 | 8;
+    if (kind == VSS_ENTRY_DOCUMENT)
+        need = 1 | 2 | 4;
+    if (kind == VSS_ENTRY_PARTIAL)
+        need |= 16;
+    if ((seen & need) != need)
+        return bad(p, "%s entry lacks a field", kind_words[kind]);
+    if (kind == VSS_ENTRY_PARTIAL && nparts != vss_ranges_count(en->ranges))
+        return bad(p, "%s", "parts do not match the ranges");
+    if (en->ranges_file && en->ranges_object[0] == '\0')
+        return bad(p, "%s", "ranges_file without ranges_object");
+    return VSS_OK;
+}
+
+static int parse_head(parser *p, const char *line, size_t len, vss_store_info *info)
+{
+    char buf[512];
+    if (len >= sizeof buf)
+        return bad(p, "%s", "backup line too long");
+    memcpy(buf, line, len);
+    buf[len] = '\0';
+    char id[VSS_STORE_ID_MAX], type[32], base[VSS_STORE_ID_MAX], time[48];
+    uint64_t files, stored;
+    if (sscanf(buf, "backup id=%47s type=%31s time=%47s base=%47s files=%" SCNu64
+                    " stored=%" SCNu64,
+               id, type, time, base, &files, &stored) != 6)
+        return bad(p, "%s", "malformed backup line");
+    memset(info, 0, sizeof *info);
+    snprintf(info->id, sizeof info->id, "%s", id);
+    info->type = vss_store_type_parse(type);
+    if (info->type == 0)
+        return bad(p, "unknown backup type '%s'", type);
+    if (parse_time(time, strlen(time), &info->time) != 0)
+        return bad(p, "bad time '%s'", time);
+    if (strcmp(base, "-") != 0)
+        snprintf(info->base, sizeof info->base, "%s", base);
+    info->files = files;
+    info->stored = stored;
+    return VSS_OK;
+}
+
+void store_attrs_free(vss_store_attrs *a)
+{
+    if (a == NULL)
+        return;
+    for (size_t i = 0; i < a->nxattrs; i++) {
+        free(a->xattrs[i].name);
+        free(a->xattrs[i].value);
+    }
+    free(a->xattrs);
+    free(a);
+}
+
+void store_entry_clear(vss_store_entry *en)
+{
+    free(en->name);
+    vss_ranges_free(en->ranges);
+    free(en->parts);
+    store_attrs_free(en->attrs);
+    free(en->ranges_file);
+    memset(en, 0, sizeof *en);
+}
+
+void vss_store_manifest_free(vss_store_manifest *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        store_entry_clear(&m->entries[i]);
+    free(m->entries);
+    free(m);
+}
+
+static int next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n)
+{
+    if (*pos >= len)
+        return 0;
+    const char *nl = memchr(text + *pos, '\n', len - *pos);
+    if (nl == NULL)
+        return -1; /* an unterminated line: the file was cut */
+    *line = text + *pos;
+    *n = (size_t)(nl - *line);
+    *pos = (size_t)(nl - text) + 1;
+    return 1;
+}
+
+static int parse_body(parser *p, const char *text, size_t len, size_t pos, vss_store_manifest *m)
+{
+    size_t cap = 0;
+    const char *line;
+    size_t n;
+    int r;
+    while ((r = next_line(text, len, &pos, &line, &n)) == 1) {
+        p->line++;
+        if (n >= 4 && memcmp(line, "end ", 4) == 0) {
+            size_t body = (size_t)(line - text);
+            vss_digest want, got = vss_digest_of(text, body);
+            uint64_t count;
+            char hex[VSS_DIGEST_HEX + 8];
+            char tail[128];
+            snprintf(tail, sizeof tail, "%.*s", (int)(n < 127 ? n : 127), line);
+            if (sscanf(tail, "end entries=%" SCNu64 " digest=%40s", &count, hex) != 2 ||
+                !vss_digest_parse(hex, strlen(hex), &want))
+                return bad(p, "%s", "malformed end line");
+            if (!vss_digest_equal(&want, &got)) {
+                char g[VSS_DIGEST_HEX];
+                vss_digest_hex(&got, g);
+                return vss_error_set(p->e, "ECORRUPT",
+                                     "backup '%s': manifest damaged: digest expected %s, actual %s",
+                                     p->id, hex, g);
+            }
+            if (count != m->n)
+                return bad(p, "%s", "entry count disagrees");
+            if (pos != len)
+                return bad(p, "%s", "data after the end line");
+            return VSS_OK;
+        }
+        if (m->n == cap) {
+            cap = cap ? 2 * cap : 64;
+            vss_store_entry *ne = realloc(m->entries, cap * sizeof *ne);
+            if (ne == NULL)
+                return vss_error_set(p->e, "ENOMEM", "backup '%s': out of memory", p->id);
+            m->entries = ne;
+        }
+        int rc = parse_entry(p, line, n, &m->entries[m->n]);
+        m->n++; /* even when bad: it is freed with the rest */
+        if (rc != VSS_OK)
+            return rc;
+    }
+    return vss_error_set(p->e, "ECORRUPT", "backup '%s': manifest truncated (no end line)", p->id);
+}
+
+int store_manifest_parse(const char *text, size_t len, const char *id, int head_only,
+                         vss_store_manifest **out, vss_error *e)
+{
+    parser p = {id, 0, e};
+    vss_store_manifest *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return vss_error_set(e, "ENOMEM", "backup '%s': out of memory", id);
+    size_t pos = 0, n = 0;
+    const char *line = NULL;
+    char magic[32];
+    int rc = VSS_OK;
+    p.line = 1;
+    if (next_line(text, len, &pos, &line, &n) != 1 || n >= sizeof magic) {
+        rc = bad(&p, "%s", "not a manifest");
+    } else {
+        int version = 0;
+        snprintf(magic, sizeof magic, "%.*s", (int)n, line);
+        if (sscanf(magic, "luavss-manifest %d", &version) != 1 || version < 1)
+            rc = bad(&p, "%s", "not a manifest");
+        else if (version > VSS_STORE_VERSION)
+            rc = vss_error_set(e, "EFORMAT", "backup '%s': manifest version %d is newer than %d",
+                               id, version, VSS_STORE_VERSION);
+    }
+    p.line = 2;
+    if (rc == VSS_OK && next_line(text, len, &pos, &line, &n) != 1)
+        rc = bad(&p, "%s", "no backup line");
+    if (rc == VSS_OK)
+        rc = parse_head(&p, line, n, &m->info);
+    if (rc == VSS_OK && strcmp(m->info.id, id) != 0)
+        rc = bad(&p, "id '%s' is not the directory's", m->info.id);
+    if (rc == VSS_OK && !head_only)
+        rc = parse_body(&p, text, len, pos, m);
+    if (rc != VSS_OK) {
+        vss_store_manifest_free(m);
+        return VSS_FAIL;
+    }
+    *out = m;
+    return VSS_OK;
+}
+
+int store_manifest_read(vss_store *s, const char *id, vss_store_manifest **out, vss_error *e)
+{
+    if (store_check_id(id, e) != VSS_OK)
+        return VSS_FAIL;
+    char rel[VSS_STORE_ID_MAX + 32];
+    snprintf(rel, sizeof rel, STORE_BACKUPS "/%s/" STORE_MANIFEST, id);
+    char *text;
+    size_t len;
+    vss_error err;
+    if (store_read_file(s, rel, &text, &len, &err) != VSS_OK) {
+        if (err.sys_errno == ENOENT)
+            return vss_error_set(e, "ENOENT", "no backup '%s' in the store", id);
+        if (e)
+            *e = err;
+        return VSS_FAIL;
+    }
+    int rc = store_manifest_parse(text, len, id, 0, out, e);
+    free(text);
+    return rc;
+}
+
+int vss_store_manifest_load(vss_store *s, const char *id, unsigned flags, vss_store_manifest **out,
+                            vss_error *e)
+{
+    int lock;
+    if (store_lock(s, STORE_READ_LOCK, LOCK_SH, flags, &lock, e) != VSS_OK)
+        return VSS_FAIL;
+    int rc = store_manifest_read(s, id, out, e);
+    store_unlock(lock);
+    return rc;
+}
+
+const vss_store_entry *vss_store_manifest_find(const vss_store_manifest *m, vss_store_kind kind,
+                                               const char *name)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->entries[i].kind == kind && strcmp(m->entries[i].name, name) == 0)
+            return &m->entries[i];
+    return NULL;
+}

@@ -1,0 +1,267 @@
+/* Reading a backup back: documents, extraction of one file (digests
+ * checked on the way), and verify, which re-reads everything and says
+ * exactly what is damaged. All hold the read lock for their duration, so
+ * only a delete waits for them. */
+#include "store_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fileio.h"
+
+typedef struct first_damage {
+    char what[128];
+    char expected[VSS_DIGEST_HEX], actual[VSS_DIGEST_HEX];
+} first_damage;
+
+static void keep_first(void *ctx, const char *what, const vss_digest *expected,
+                       const vss_digest *actual)
+{
+    first_damage *f = ctx;
+    if (f->what[0])
+        return;
+    snprintf(f->what, sizeof f->what, "%s", what);
+    if (expected)
+        vss_digest_hex(expected, f->expected);
+    if (actual)
+        vss_digest_hex(actual, f->actual);
+}
+
+static int corrupt(vss_error *e, const char *id, const char *name, const first_damage *f)
+{
+    if (f->expected[0])
+        return vss_error_set(e, "ECORRUPT", "backup '%s': '%s': %s damaged: digest expected %s, actual %s",
+                             id, name, f->what, f->expected, f->actual);
+    return vss_error_set(e, "ECORRUPT", "backup '%s': '%s': %s", id, name, f->what);
+}
+
+/* Read (and with dst_fd >= 0 lay down) one entry, under the read lock. */
+static int read_one(vss_store *s, const char *id, vss_store_kind kind, const char *name,
+                    int dst_fd, unsigned flags, char **doc, size_t *doclen, vss_error *e)
+{
+    int lock;
+    if (store_lock(s, STORE_READ_LOCK, LOCK_SH, flags, &lock, e) != VSS_OK)
+        return VSS_FAIL;
+    vss_store_manifest *m = NULL;
+    store_copy c = {0};
+    int obj = -1, rc = store_manifest_read(s, id, &m, e);
+    const vss_store_entry *en = NULL;
+    if (rc == VSS_OK) {
+        en = vss_store_manifest_find(m, kind, name);
+        if (en == NULL && kind == VSS_ENTRY_FILE)
+            en = vss_store_manifest_find(m, VSS_ENTRY_PARTIAL, name);
+        if (en == NULL || en->kind == VSS_ENTRY_DELETED)
+            rc = vss_error_set(e, "ENOENT", "backup '%s' has no %s '%s'", id,
+                               kind == VSS_ENTRY_DOCUMENT ? "document" : "file", name);
+    }
+    if (rc == VSS_OK && (obj = store_open_object(s, id, en->object, e)) < 0)
+        rc = VSS_FAIL;
+    if (rc == VSS_OK)
+        rc = store_copy_init(&c, e);
+    int tmp = -1;
+    if (rc == VSS_OK && doc) {
+        /* Documents are small; read them through a memory file. */
+        tmp = memfd_create("vss-doc", MFD_CLOEXEC);
+        if (tmp < 0)
+            rc = vss_error_sys(e, errno, "backup '%s': document '%s'", id, name);
+        dst_fd = tmp;
+    }
+    int damaged = 0;
+    first_damage f = {{0}, {0}, {0}};
+    if (rc == VSS_OK)
+        rc = store_read_entry(&c, obj, en, dst_fd, keep_first, &f, &damaged, e);
+    if (rc == VSS_OK && damaged)
+        rc = corrupt(e, id, name, &f);
+    if (rc == VSS_OK && dst_fd >= 0 && en->attrs && (flags & VSS_STORE_ATTRS))
+        rc = store_apply_attrs(dst_fd, en->attrs, name, e);
+    if (rc == VSS_OK && doc) {
+        char *p = malloc(en->size + 1);
+        ssize_t got = p ? pread(tmp, p, en->size, 0) : -1;
+        if (got != (ssize_t)en->size) {
+            free(p);
+            rc = vss_error_set(e, "ENOMEM", "backup '%s': document '%s': out of memory", id, name);
+        } else {
+            p[got] = '\0';
+            *doc = p;
+            *doclen = (size_t)got;
+        }
+    }
+    if (tmp >= 0)
+        close(tmp);
+    if (obj >= 0)
+        close(obj);
+    store_copy_fini(&c);
+    vss_store_manifest_free(m);
+    store_unlock(lock);
+    return rc;
+}
+
+int vss_store_document(vss_store *s, const char *id, const char *name, unsigned flags, char **out,
+                       size_t *len, vss_error *e)
+{
+    return read_one(s, id, VSS_ENTRY_DOCUMENT, name, -1, flags, out, len, e);
+}
+
+int vss_store_extract(vss_store *s, const char *id, const char *name, int dst_fd, unsigned flags,
+                      vss_error *e)
+{
+    return read_one(s, id, VSS_ENTRY_FILE, name, dst_fd, flags, NULL, NULL, e);
+}
+
+/* ---- verify ---- */
+
+typedef struct verifier {
+    vss_store_report *r;
+    const char *id;
+    const char *name;
+    int oom;
+} verifier;
+
+static void problem(verifier *v, const char *what, const vss_digest *expected,
+                    const vss_digest *actual, const char *message)
+{
+    vss_store_report *r = v->r;
+    vss_store_problem *np = realloc(r->problems, (r->nproblems + 1) * sizeof *np);
+    if (np == NULL) {
+        v->oom = 1;
+        return;
+    }
+    r->problems = np;
+    vss_store_problem *p = &np[r->nproblems++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->backup, sizeof p->backup, "%s", v->id);
+    p->name = v->name ? strdup(v->name) : NULL;
+    p->what = strdup(what);
+    if (expected)
+        vss_digest_hex(expected, p->expected);
+    if (actual)
+        vss_digest_hex(actual, p->actual);
+    char text[1024];
+    if (expected && actual)
+        snprintf(text, sizeof text, "backup '%s': %s%s%s%s: expected %s, actual %s", v->id,
+                 v->name ? "'" : "", v->name ? v->name : "", v->name ? "': " : "", what,
+                 p->expected, p->actual);
+    else
+        snprintf(text, sizeof text, "backup '%s': %s%s%s%s%s%s", v->id, v->name ? "'" : "",
+                 v->name ? v->name : "", v->name ? "': " : "", what, message ? ": " : "",
+                 message ? message : "");
+    p->message = strdup(text);
+}
+
+static void on_damage(void *ctx, const char *what, const vss_digest *expected,
+                      const vss_digest *actual)
+{
+    problem(ctx, what, expected, actual, NULL);
+}
+
+static void verify_ranges_file(verifier *v, vss_store *s, store_copy *c, const vss_store_entry *en)
+{
+    vss_store_entry doc = {0};
+    doc.kind = VSS_ENTRY_DOCUMENT;
+    memcpy(doc.object, en->ranges_object, sizeof doc.object);
+    doc.size = doc.stored = en->ranges_size;
+    doc.digest = en->ranges_digest;
+    vss_error e;
+    int damaged, fd = store_open_object(s, v->id, doc.object, &e);
+    if (fd < 0) {
+        problem(v, "ranges file object missing", NULL, NULL, e.message);
+        return;
+    }
+    if (store_read_entry(c, fd, &doc, -1, NULL, NULL, &damaged, &e) != VSS_OK)
+        problem(v, "ranges file unreadable", NULL, NULL, e.message);
+    else if (damaged)
+        problem(v, "ranges file", NULL, NULL, "damaged (digest or size)");
+    close(fd);
+}
+
+static void verify_backup(verifier *v, vss_store *s, store_copy *c)
+{
+    vss_store_manifest *m;
+    vss_error e;
+    v->name = NULL;
+    if (store_manifest_read(s, v->id, &m, &e) != VSS_OK) {
+        problem(v, "manifest", NULL, NULL, e.message);
+        return;
+    }
+    v->r->backups++;
+    for (size_t i = 0; i < m->n; i++) {
+        const vss_store_entry *en = &m->entries[i];
+        if (en->kind == VSS_ENTRY_DELETED)
+            continue;
+        v->name = en->name;
+        v->r->files++;
+        int fd = store_open_object(s, v->id, en->object, &e), damaged;
+        if (fd < 0) {
+            problem(v, "missing object", NULL, NULL, e.message);
+            continue;
+        }
+        if (store_read_entry(c, fd, en, -1, on_damage, v, &damaged, &e) != VSS_OK)
+            problem(v, "unreadable object", NULL, NULL, e.message);
+        v->r->bytes += en->stored;
+        close(fd);
+        if (en->ranges_file)
+            verify_ranges_file(v, s, c, en);
+    }
+    v->name = NULL;
+    vss_store_manifest_free(m);
+}
+
+int vss_store_verify(vss_store *s, const char *id, unsigned flags, vss_store_report **out,
+                     vss_error *e)
+{
+    if (id && store_check_id(id, e) != VSS_OK)
+        return VSS_FAIL;
+    int lock;
+    if (store_lock(s, STORE_READ_LOCK, LOCK_SH, flags, &lock, e) != VSS_OK)
+        return VSS_FAIL;
+    vss_store_info *list = NULL;
+    size_t n = 0;
+    store_copy c = {0};
+    vss_store_report *r = calloc(1, sizeof *r);
+    int rc = r ? VSS_OK : vss_error_set(e, "ENOMEM", "verify: out of memory");
+    if (rc == VSS_OK)
+        rc = store_list_unlocked(s, &list, &n, e);
+    if (rc == VSS_OK)
+        rc = store_copy_init(&c, e);
+    int found = id == NULL;
+    verifier v = {r, NULL, NULL, 0};
+    for (size_t i = 0; rc == VSS_OK && i < n; i++) {
+        if (id && strcmp(list[i].id, id) != 0)
+            continue;
+        found = 1;
+        v.id = list[i].id;
+        verify_backup(&v, s, &c);
+    }
+    if (rc == VSS_OK && !found)
+        rc = vss_error_set(e, "ENOENT", "no backup '%s' in the store", id);
+    if (rc == VSS_OK && v.oom)
+        rc = vss_error_set(e, "ENOMEM", "verify: out of memory");
+    store_copy_fini(&c);
+    free(list);
+    store_unlock(lock);
+    if (rc != VSS_OK) {
+        vss_store_report_free(r);
+        return VSS_FAIL;
+    }
+    *out = r;
+    return VSS_OK;
+}
+
+void vss_store_report_free(vss_store_report *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->nproblems; i++) {
+        free(r->problems[i].name);
+        free(r->problems[i].what);
+        free(r->problems[i].message);
+    }
+    free(r->problems);
+    free(r);
+}

@@ -1,0 +1,444 @@
+/* The backup store engine: opening and format versions, the chain of
+ * backups, whole / sparse / partial files, names that are not paths,
+ * verify naming the damage, delete with dependents, locks and leftovers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../csrc/fileio.h"
+#include "../../csrc/store.h"
+#include "check.h"
+
+static char root[64];
+
+static const char *tmp_path(const char *name)
+{
+    static char buf[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", root, name);
+    return buf[k];
+}
+
+static void remove_root(void)
+{
+    char cmd[128];
+    if (root[0] && snprintf(cmd, sizeof cmd, "rm -rf '%s'", root) < (int)sizeof cmd)
+        (void)!system(cmd);
+}
+
+static void setup(void)
+{
+    remove_root();
+    snprintf(root, sizeof root, "/tmp/luavss-ctest-store.XXXXXX");
+    if (mkdtemp(root) == NULL)
+        abort();
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    CHECK(fd >= 0 && vss_write_full(fd, data, n) == 0);
+    close(fd);
+}
+
+static unsigned char *pattern(size_t n, unsigned seed)
+{
+    unsigned char *p = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)((i * 131 + seed * 7 + (i >> 9)) & 255);
+    return p;
+}
+
+/* A pattern file `name` of n bytes and a range list over it. */
+static unsigned char *source_with_ranges(const char *name, size_t n, unsigned seed,
+                                         const char *ranges, vss_ranges **r)
+{
+    unsigned char *p = pattern(n, seed);
+    write_file(tmp_path(name), p, n);
+    vss_error e;
+    *r = NULL;
+    CHECK(vss_ranges_parse(ranges, strlen(ranges), 0, r, &e) == VSS_OK);
+    return p;
+}
+
+static vss_store *new_store(const char *name)
+{
+    vss_store *s = NULL;
+    vss_error e;
+    CHECK(vss_store_open(tmp_path(name), VSS_STORE_CREATE, &s, &e) == VSS_OK);
+    return s;
+}
+
+static void backup_one(vss_store *s, int type, const char *base, const char *name, const char *src,
+                       char id[VSS_STORE_ID_MAX])
+{
+    vss_store_tx *tx = NULL;
+    vss_error e;
+    CHECK(vss_store_begin(s, type, base, 0, &tx, &e) == VSS_OK);
+    if (tx == NULL)
+        return;
+    if (name)
+        CHECK(vss_store_tx_add_file(tx, name, src, NULL, NULL, VSS_STORE_ATTRS, &e) == VSS_OK);
+    CHECK(vss_store_tx_commit(tx, id, &e) == VSS_OK);
+    vss_store_tx_free(tx);
+}
+
+TEST(open_create_and_versions)
+{
+    setup();
+    vss_store *s = NULL;
+    vss_error e;
+    CHECK(vss_store_open(tmp_path("none"), 0, &s, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ENOENT");
+    s = new_store("st");
+    vss_store_free(s);
+    CHECK(vss_store_open(tmp_path("st"), 0, &s, &e) == VSS_OK);
+    vss_store_free(s);
+    /* a directory with other things in it is not taken over */
+    mkdir(tmp_path("other"), 0700);
+    write_file(tmp_path("other/x"), "x", 1);
+    CHECK(vss_store_open(tmp_path("other"), VSS_STORE_CREATE, &s, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "EFORMAT");
+    CHECK_CONTAINS(e.message, "not a luavss store");
+    /* a newer format fails clearly */
+    write_file(tmp_path("st/luavss-store"), "luavss-store\nversion 2\n", 23);
+    CHECK(vss_store_open(tmp_path("st"), 0, &s, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "EFORMAT");
+    CHECK_CONTAINS(e.message, "version 2");
+}
+
+TEST(chain_of_backups)
+{
+    setup();
+    vss_store *s = new_store("st");
+    write_file(tmp_path("f"), "hello", 5);
+    char full[VSS_STORE_ID_MAX], inc[VSS_STORE_ID_MAX], inc2[VSS_STORE_ID_MAX],
+        diff[VSS_STORE_ID_MAX];
+    vss_store_tx *tx;
+    vss_error e;
+    CHECK(vss_store_begin(s, VSS_STORE_INCREMENTAL, NULL, 0, &tx, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ECHAIN");
+    backup_one(s, VSS_STORE_FULL, NULL, "f", tmp_path("f"), full);
+    backup_one(s, VSS_STORE_INCREMENTAL, NULL, "f", tmp_path("f"), inc);
+    backup_one(s, VSS_STORE_INCREMENTAL, NULL, "f", tmp_path("f"), inc2);
+    backup_one(s, VSS_STORE_DIFFERENTIAL, NULL, "f", tmp_path("f"), diff);
+    CHECK(vss_store_begin(s, VSS_STORE_DIFFERENTIAL, inc, 0, &tx, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ECHAIN");
+    CHECK(vss_store_begin(s, VSS_STORE_FULL, full, 0, &tx, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "EINVAL");
+    CHECK(vss_store_begin(s, VSS_STORE_INCREMENTAL, "nope-9", 0, &tx, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ENOENT");
+    vss_store_info *v;
+    size_t n;
+    CHECK(vss_store_list(s, 0, &v, &n, &e) == VSS_OK);
+    CHECK_EQ_U64(n, 4);
+    if (n == 4) {
+        CHECK_STR(v[0].id, full);
+        CHECK(v[0].type == VSS_STORE_FULL && v[0].base[0] == '\0');
+        CHECK_STR(v[1].base, full); /* default base: the latest */
+        CHECK_STR(v[2].base, inc);
+        CHECK_STR(v[3].base, full); /* differential: the latest full */
+        CHECK(v[3].type == VSS_STORE_DIFFERENTIAL);
+        CHECK_EQ_U64(v[0].files, 1);
+        CHECK_EQ_U64(v[0].stored, 5);
+    }
+    free(v);
+    vss_store_free(s);
+}
+
+TEST(whole_file_round_trip_with_digest)
+{
+    setup();
+    vss_store *s = new_store("st");
+    size_t n = 3 * 1024 * 1024 + 17;
+    unsigned char *p = pattern(n, 1);
+    write_file(tmp_path("src"), p, n);
+    char id[VSS_STORE_ID_MAX];
+    backup_one(s, VSS_STORE_FULL, NULL, "/var/db/main.db", tmp_path("src"), id);
+    vss_store_manifest *m;
+    vss_error e;
+    CHECK(vss_store_manifest_load(s, id, 0, &m, &e) == VSS_OK);
+    const vss_store_entry *en = vss_store_manifest_find(m, VSS_ENTRY_FILE, "/var/db/main.db");
+    CHECK(en != NULL);
+    if (en) {
+        vss_digest d = vss_digest_of(p, n);
+        CHECK(vss_digest_equal(&d, &en->digest));
+        CHECK_EQ_U64(en->size, n);
+        CHECK(en->attrs != NULL && (en->attrs->mode & 0777) == 0644);
+    }
+    vss_store_manifest_free(m);
+    int fd = open(tmp_path("out"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    write_file(tmp_path("out"), "old content that must go away................", 46);
+    CHECK(vss_store_extract(s, id, "/var/db/main.db", fd, 0, &e) == VSS_OK);
+    unsigned char *back = malloc(n + 1);
+    CHECK(pread(fd, back, n + 1, 0) == (ssize_t)n);
+    CHECK(memcmp(back, p, n) == 0);
+    close(fd);
+    CHECK(vss_store_extract(s, id, "/missing", -1, 0, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ENOENT");
+    free(back);
+    free(p);
+    vss_store_free(s);
+}
+
+TEST(sparse_file_stays_sparse)
+{
+    setup();
+    vss_store *s = new_store("st");
+    int fd = open(tmp_path("sparse"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    uint64_t size = 256ull << 20;
+    CHECK(ftruncate(fd, (off_t)size) == 0);
+    CHECK(pwrite(fd, "head", 4, 0) == 4);
+    CHECK(pwrite(fd, "middle", 6, 128 << 20) == 6);
+    close(fd);
+    char id[VSS_STORE_ID_MAX];
+    backup_one(s, VSS_STORE_FULL, NULL, "sparse", tmp_path("sparse"), id);
+    vss_store_manifest *m;
+    vss_error e;
+    CHECK(vss_store_manifest_load(s, id, 0, &m, &e) == VSS_OK);
+    const vss_store_entry *en = vss_store_manifest_find(m, VSS_ENTRY_FILE, "sparse");
+    CHECK(en && vss_ranges_count(en->ranges) == 2 && en->stored < (1u << 20));
+    char obj[256];
+    snprintf(obj, sizeof obj, "%s/st/backups/%s/data/%s", root, id, en ? en->object : "");
+    struct stat st;
+    CHECK(stat(obj, &st) == 0 && (uint64_t)st.st_size == size && st.st_blocks * 512 < (4u << 20));
+    vss_store_manifest_free(m);
+    fd = open(tmp_path("out"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    CHECK(vss_store_extract(s, id, "sparse", fd, 0, &e) == VSS_OK);
+    CHECK(fstat(fd, &st) == 0 && (uint64_t)st.st_size == size && st.st_blocks * 512 < (4u << 20));
+    char buf[8] = {0};
+    CHECK(pread(fd, buf, 6, 128 << 20) == 6 && memcmp(buf, "middle", 6) == 0);
+    close(fd);
+    vss_store_free(s);
+}
+
+TEST(partial_file_keeps_only_the_ranges)
+{
+    setup();
+    vss_store *s = new_store("st");
+    size_t n = 1 << 20;
+    vss_ranges *r;
+    vss_error e;
+    /* unsorted and past the end: kept sorted and clipped */
+    unsigned char *p = source_with_ranges("db", n, 2, "8192:4096,100:10,1048000:4096", &r);
+    vss_store_tx *tx;
+    CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_file(tx, "db", tmp_path("db"), r, NULL, 0, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_file(tx, "db", tmp_path("db"), NULL, NULL, 0, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "EEXIST");
+    CHECK(vss_store_tx_record_deleted(tx, "db", &e) == VSS_FAIL);
+    CHECK(vss_store_tx_add_file(tx, "dir", root, NULL, NULL, 0, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "EINVAL");
+    CHECK(vss_store_tx_add_file(tx, "dir", root, NULL, NULL, 0, &e) == VSS_FAIL); /* name freed */
+    char id[VSS_STORE_ID_MAX];
+    CHECK(vss_store_tx_commit(tx, id, &e) == VSS_OK);
+    vss_store_tx_free(tx);
+    vss_store_manifest *m;
+    CHECK(vss_store_manifest_load(s, id, 0, &m, &e) == VSS_OK);
+    const vss_store_entry *en = vss_store_manifest_find(m, VSS_ENTRY_PARTIAL, "db");
+    CHECK(en != NULL);
+    if (en) {
+        CHECK_EQ_U64(en->stored, 10 + 4096 + (n - 1048000));
+        char *f = vss_ranges_format(en->ranges, NULL);
+        CHECK_STR(f, "100:10,8192:4096,1048000:576");
+        free(f);
+    }
+    vss_store_manifest_free(m);
+    int fd = open(tmp_path("out"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    CHECK(vss_store_extract(s, id, "db", fd, 0, &e) == VSS_OK);
+    unsigned char buf[4096];
+    CHECK(pread(fd, buf, 4096, 8192) == 4096 && memcmp(buf, p + 8192, 4096) == 0);
+    CHECK(pread(fd, buf, 10, 100) == 10 && memcmp(buf, p + 100, 10) == 0);
+    CHECK(pread(fd, buf, 10, 0) == 10 && buf[0] == 0); /* not stored: a hole */
+    close(fd);
+    vss_ranges_free(r);
+    free(p);
+    vss_store_free(s);
+}
+
+TEST(names_are_data_not_paths)
+{
+    setup();
+    vss_store *s = new_store("st");
+    write_file(tmp_path("f"), "x", 1);
+    static const char *const names[] = {"../../etc/passwd", "a b\nc", "100%=;,", "\xc3\xa9t\xc3\xa9",
+                                        "/", "\t\x01\x7f"};
+    vss_store_tx *tx;
+    vss_error e;
+    CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    for (size_t i = 0; i < 6; i++)
+        CHECK(vss_store_tx_add_file(tx, names[i], tmp_path("f"), NULL, NULL, 0, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_document(tx, "a b\nc", "<x/>", 4, &e) == VSS_OK);
+    char id[VSS_STORE_ID_MAX];
+    CHECK(vss_store_tx_commit(tx, id, &e) == VSS_OK);
+    vss_store_tx_free(tx);
+    vss_store_manifest *m;
+    CHECK(vss_store_manifest_load(s, id, 0, &m, &e) == VSS_OK);
+    CHECK_EQ_U64(m->n, 7);
+    for (size_t i = 0; i < 6 && i < m->n; i++)
+        CHECK_STR(m->entries[i].name, names[i]);
+    vss_store_manifest_free(m);
+    char *doc;
+    size_t len;
+    CHECK(vss_store_document(s, id, "a b\nc", 0, &doc, &len, &e) == VSS_OK);
+    CHECK(len == 4 && memcmp(doc, "<x/>", 4) == 0);
+    free(doc);
+    struct stat st;
+    CHECK(stat(tmp_path("etc"), &st) != 0); /* nothing written by name */
+    vss_store_free(s);
+}
+
+static void flip_byte(const char *path, off_t at)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    unsigned char c;
+    CHECK(pread(fd, &c, 1, at) == 1);
+    c ^= 0x40;
+    CHECK(pwrite(fd, &c, 1, at) == 1);
+    close(fd);
+}
+
+TEST(verify_names_the_damage)
+{
+    setup();
+    vss_store *s = new_store("st");
+    vss_ranges *r;
+    vss_error e;
+    unsigned char *p = source_with_ranges("db", 64 * 1024, 3, "0:4096,16384:4096,32768:4096", &r);
+    vss_store_tx *tx;
+    CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_file(tx, "whole", tmp_path("db"), NULL, NULL, 0, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_file(tx, "part", tmp_path("db"), r, NULL, 0, &e) == VSS_OK);
+    char id[VSS_STORE_ID_MAX], id2[VSS_STORE_ID_MAX];
+    CHECK(vss_store_tx_commit(tx, id, &e) == VSS_OK);
+    vss_store_tx_free(tx);
+    backup_one(s, VSS_STORE_INCREMENTAL, NULL, "whole", tmp_path("db"), id2);
+    vss_store_report *rep;
+    CHECK(vss_store_verify(s, NULL, 0, &rep, &e) == VSS_OK);
+    CHECK(rep->nproblems == 0 && rep->backups == 2 && rep->files == 3);
+    vss_store_report_free(rep);
+    /* objects: f1 = whole, f2 = part (second range at 4096 in the object) */
+    char obj[256];
+    snprintf(obj, sizeof obj, "%s/st/backups/%s/data/f2", root, id);
+    flip_byte(obj, 4096 + 100);
+    snprintf(obj, sizeof obj, "%s/st/backups/%s/data/f1", root, id);
+    flip_byte(obj, 5);
+    CHECK(vss_store_verify(s, id, 0, &rep, &e) == VSS_OK);
+    CHECK_EQ_U64(rep->nproblems, 3); /* whole: data; part: range 2 and data */
+    int saw_range = 0, saw_whole = 0;
+    for (size_t i = 0; i < rep->nproblems; i++) {
+        vss_store_problem *pr = &rep->problems[i];
+        CHECK_STR(pr->backup, id);
+        if (pr->name && strcmp(pr->name, "part") == 0 && strstr(pr->what, "range 2 (16384:4096)"))
+            saw_range = pr->expected[0] && pr->actual[0] && strcmp(pr->expected, pr->actual) != 0;
+        if (pr->name && strcmp(pr->name, "whole") == 0 && strcmp(pr->what, "data") == 0)
+            saw_whole = 1;
+    }
+    CHECK(saw_range && saw_whole);
+    vss_store_report_free(rep);
+    int fd = open(tmp_path("out"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    CHECK(vss_store_extract(s, id, "part", fd, 0, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ECORRUPT");
+    CHECK_CONTAINS(e.message, "range 2");
+    close(fd);
+    /* a truncated manifest */
+    snprintf(obj, sizeof obj, "%s/st/backups/%s/manifest", root, id2);
+    struct stat st;
+    CHECK(stat(obj, &st) == 0 && truncate(obj, st.st_size - 20) == 0);
+    CHECK(vss_store_verify(s, id2, 0, &rep, &e) == VSS_OK);
+    CHECK_EQ_U64(rep->nproblems, 1);
+    if (rep->nproblems == 1) {
+        CHECK_STR(rep->problems[0].what, "manifest");
+        CHECK_CONTAINS(rep->problems[0].message, "truncated");
+    }
+    vss_store_report_free(rep);
+    vss_store_manifest *m;
+    CHECK(vss_store_manifest_load(s, id2, 0, &m, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ECORRUPT");
+    vss_ranges_free(r);
+    free(p);
+    vss_store_free(s);
+}
+
+TEST(delete_respects_the_chain)
+{
+    setup();
+    vss_store *s = new_store("st");
+    write_file(tmp_path("f"), "abc", 3);
+    char full[VSS_STORE_ID_MAX], inc[VSS_STORE_ID_MAX], inc2[VSS_STORE_ID_MAX],
+        copy[VSS_STORE_ID_MAX];
+    backup_one(s, VSS_STORE_FULL, NULL, "f", tmp_path("f"), full);
+    backup_one(s, VSS_STORE_INCREMENTAL, NULL, "f", tmp_path("f"), inc);
+    backup_one(s, VSS_STORE_INCREMENTAL, NULL, "f", tmp_path("f"), inc2);
+    backup_one(s, VSS_STORE_COPY, NULL, "f", tmp_path("f"), copy);
+    char **deps;
+    size_t nd;
+    vss_error e;
+    CHECK(vss_store_delete(s, full, 0, &deps, &nd, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ECHAIN");
+    CHECK_CONTAINS(e.message, inc);
+    CHECK_CONTAINS(e.message, inc2);
+    CHECK_EQ_U64(nd, 2);
+    vss_store_strings_free(deps, nd);
+    CHECK(vss_store_delete(s, inc2, 0, NULL, NULL, &e) == VSS_OK);
+    CHECK(vss_store_delete(s, copy, 0, NULL, NULL, &e) == VSS_OK);
+    CHECK(vss_store_delete(s, full, VSS_STORE_FORCE, &deps, &nd, &e) == VSS_OK);
+    CHECK_EQ_U64(nd, 1);
+    vss_store_strings_free(deps, nd);
+    CHECK(vss_store_delete(s, full, 0, NULL, NULL, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ENOENT");
+    CHECK(vss_store_delete(s, "../st", 0, NULL, NULL, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ENOENT");
+    vss_store_info *v;
+    size_t n;
+    CHECK(vss_store_list(s, 0, &v, &n, &e) == VSS_OK);
+    CHECK(n == 1 && strcmp(v[0].id, inc) == 0);
+    free(v);
+    vss_store_free(s);
+}
+
+TEST(lock_and_leftovers)
+{
+    setup();
+    vss_store *s = new_store("st"), *s2 = NULL;
+    vss_error e;
+    CHECK(vss_store_open(tmp_path("st"), 0, &s2, &e) == VSS_OK);
+    vss_store_tx *tx, *tx2;
+    CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_begin(s2, VSS_STORE_FULL, NULL, VSS_STORE_NOWAIT, &tx2, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ELOCKED");
+    char **deps;
+    size_t nd;
+    CHECK(vss_store_delete(s2, "x-1", VSS_STORE_NOWAIT, &deps, &nd, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ELOCKED");
+    vss_store_info *v;
+    size_t n;
+    CHECK(vss_store_list(s2, VSS_STORE_NOWAIT, &v, &n, &e) == VSS_OK); /* readers don't wait */
+    CHECK_EQ_U64(n, 0);
+    free(v);
+    char inc[256];
+    snprintf(inc, sizeof inc, "%s/st/incoming/%s", root, vss_store_tx_id(tx));
+    struct stat st;
+    CHECK(stat(inc, &st) == 0);
+    vss_store_tx_free(tx); /* abort */
+    CHECK(stat(inc, &st) != 0);
+    /* litter of a crashed writer goes with the next transaction */
+    mkdir(tmp_path("st/incoming/20200101T000000Z-7"), 0700);
+    write_file(tmp_path("st/incoming/20200101T000000Z-7/junk"), "j", 1);
+    CHECK(vss_store_begin(s2, VSS_STORE_FULL, NULL, VSS_STORE_NOWAIT, &tx2, &e) == VSS_OK);
+    CHECK(stat(tmp_path("st/incoming/20200101T000000Z-7"), &st) != 0);
+    vss_store_tx_free(tx2);
+    vss_store_free(s);
+    vss_store_free(s2);
+    remove_root();
+}
+
+RUN_TESTS("test_store", T(open_create_and_versions), T(chain_of_backups),
+          T(whole_file_round_trip_with_digest), T(sparse_file_stays_sparse),
+          T(partial_file_keeps_only_the_ranges), T(names_are_data_not_paths),
+          T(verify_names_the_damage), T(delete_respects_the_chain), T(lock_and_leftovers))
