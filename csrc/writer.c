@@ -474,6 +474,8 @@ static int broadcast(vss_writers *ws, int type, vss_backup_components *bc, int n
         vss_writer *w = ws->items[i];
         if (!active(w))
             continue;
+        if (type == VSS_EV_POST_SNAPSHOT)
+            w->past_post_snapshot = true; /* no abort for it from here on */
         int rc = deliver(w, type, bc, NULL, deadline_of(w, type));
         if (rc == VSS_OK && next != 0)
             w->state = next;
@@ -522,15 +524,27 @@ static void select_involved(vss_writers *ws, vss_backup_components *bc)
     }
 }
 
+/* One event in its place in the order: refused unless the session is at
+ * `from`; then delivered to the active writers, who move to `next` when
+ * they succeed. */
+static int step(vss_writers *ws, int type, enum phase from, enum phase to, const char *why,
+                vss_backup_components *bc, int next, vss_error *e)
+{
+    if (refused(ws, type, ws->phase == from, why, e))
+        return VSS_FAIL;
+    ws->phase = to;
+    return broadcast(ws, type, bc, next, e);
+}
+
 /* prepare_backup and pre_restore open an operation on a BCD. */
 static int open_operation(vss_writers *ws, int type, enum phase next,
                           vss_backup_components *bc, vss_error *e)
 {
-    if (refused(ws, type, ws->phase == P_IDENTIFIED, "comes once, after identify", e))
+    static const char why[] = "comes once, after identify";
+    if (refused(ws, type, ws->phase == P_IDENTIFIED, why, e))
         return VSS_FAIL;
-    ws->phase = next;
     ws->backup_type = vss_bc_get_state(bc)->backup_type;
-    int rc = broadcast(ws, type, bc, VSS_WS_STABLE, e);
+    int rc = step(ws, type, P_IDENTIFIED, next, why, bc, VSS_WS_STABLE, e);
     select_involved(ws, bc);
     return rc;
 }
@@ -542,11 +556,8 @@ int vss_writers_prepare_backup(vss_writers *ws, vss_backup_components *bc, vss_e
 
 int vss_writers_prepare_snapshot(vss_writers *ws, vss_error *e)
 {
-    if (refused(ws, VSS_EV_PREPARE_SNAPSHOT, ws->phase == P_BACKUP_PREPARED,
-                "comes once, after prepare_backup", e))
-        return VSS_FAIL;
-    ws->phase = P_SNAPSHOT_PREPARED;
-    return broadcast(ws, VSS_EV_PREPARE_SNAPSHOT, NULL, VSS_WS_WAITING_FOR_FREEZE, e);
+    return step(ws, VSS_EV_PREPARE_SNAPSHOT, P_BACKUP_PREPARED, P_SNAPSHOT_PREPARED,
+                "comes once, after prepare_backup", NULL, VSS_WS_WAITING_FOR_FREEZE, e);
 }
 
 /* A writer that fails freeze or thaw, or whose window ran out, aborts at
@@ -628,22 +639,14 @@ int vss_writers_thaw(vss_writers *ws, vss_error *e)
 
 int vss_writers_post_snapshot(vss_writers *ws, vss_backup_components *bc, vss_error *e)
 {
-    if (refused(ws, VSS_EV_POST_SNAPSHOT, ws->phase == P_THAWED, "comes once, after thaw", e))
-        return VSS_FAIL;
-    ws->phase = P_POST_SNAPSHOT;
-    for (size_t i = 0; i < ws->count; i++)
-        if (active(ws->items[i]))
-            ws->items[i]->past_post_snapshot = true;
-    return broadcast(ws, VSS_EV_POST_SNAPSHOT, bc, VSS_WS_WAITING_FOR_BACKUP_COMPLETE, e);
+    return step(ws, VSS_EV_POST_SNAPSHOT, P_THAWED, P_POST_SNAPSHOT, "comes once, after thaw",
+                bc, VSS_WS_WAITING_FOR_BACKUP_COMPLETE, e);
 }
 
 int vss_writers_backup_complete(vss_writers *ws, vss_backup_components *bc, vss_error *e)
 {
-    if (refused(ws, VSS_EV_BACKUP_COMPLETE, ws->phase == P_POST_SNAPSHOT,
-                "comes once, after post_snapshot", e))
-        return VSS_FAIL;
-    ws->phase = P_COMPLETE;
-    return broadcast(ws, VSS_EV_BACKUP_COMPLETE, bc, VSS_WS_STABLE, e);
+    return step(ws, VSS_EV_BACKUP_COMPLETE, P_POST_SNAPSHOT, P_COMPLETE,
+                "comes once, after post_snapshot", bc, VSS_WS_STABLE, e);
 }
 
 int vss_writers_abort(vss_writers *ws, vss_error *e)
@@ -692,11 +695,8 @@ int vss_writers_pre_restore(vss_writers *ws, vss_backup_components *bc, vss_erro
 
 int vss_writers_post_restore(vss_writers *ws, vss_backup_components *bc, vss_error *e)
 {
-    if (refused(ws, VSS_EV_POST_RESTORE, ws->phase == P_RESTORE_PREPARED,
-                "comes once, after pre_restore", e))
-        return VSS_FAIL;
-    ws->phase = P_RESTORED;
-    return broadcast(ws, VSS_EV_POST_RESTORE, bc, VSS_WS_STABLE, e);
+    return step(ws, VSS_EV_POST_RESTORE, P_RESTORE_PREPARED, P_RESTORED,
+                "comes once, after pre_restore", bc, VSS_WS_STABLE, e);
 }
 
 int vss_writers_failed_policy(const vss_writer *w, bool required)

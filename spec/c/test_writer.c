@@ -187,15 +187,22 @@ TEST(events_out_of_order_are_refused)
     CHECK(vss_writers_identify(ws, &e) == VSS_OK);
     CHECK(vss_writers_thaw(ws, &e) == VSS_FAIL);
     CHECK_STR(e.code, "BAD_STATE");
+    vss_backup_components *bc = bcd(ws);
+    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_OK);
+    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_FAIL); /* once */
+    CHECK_STR(e.code, "BAD_STATE");
+    CHECK(vss_writers_pre_restore(ws, bc, &e) == VSS_FAIL); /* not in a backup */
+    CHECK_STR(e.code, "BAD_STATE");
     /* a writer is in one session at a time */
     vss_writers *other;
     CHECK(vss_writers_new(&other, &e) == VSS_OK);
     CHECK(vss_writers_add(other, w, &e) == VSS_FAIL);
     CHECK_STR(e.code, "EBUSY");
     vss_writers_free(other);
-    CHECK_STR(log.text, "a:identify ");
+    CHECK_STR(log.text, "a:identify a:prepare_backup ");
     vss_writers_free(ws); /* owes backup_shutdown */
-    CHECK_STR(log.text, "a:identify a:backup_shutdown ");
+    CHECK_STR(log.text, "a:identify a:prepare_backup a:backup_shutdown ");
+    vss_bc_free(bc);
     vss_writer_free(w);
 }
 
