@@ -351,6 +351,9 @@ static int deliver(vss_writer *w, int type, vss_backup_components *bc,
     vss_wm_free(ev.metadata);
     if (rc != VSS_OK)
         record_failure(w, type, vss_writer_error_kind_of(he.code), he.message);
+    /* §3.1: a writer whose identify failed is left out of the metadata */
+    if (rc != VSS_OK && type == VSS_EV_IDENTIFY && w->wm != NULL)
+        keep_metadata(w, NULL, NULL);
     return rc;
 }
 

@@ -116,7 +116,8 @@ int vss_writer_state(const vss_writer *w); /* VSS_WS_* */
 /* The failure of the current operation: its kind (VSS_WE_NONE when none)
  * and message ("" when none). */
 int vss_writer_failure(const vss_writer *w, const char **message);
-/* The document of the last successful identify, or NULL. A BCD may
+/* The document of the last successful identify, or NULL (also after an
+ * identify that failed: §3.1 leaves the writer out). A BCD may
  * point at it: it stays valid, even when a later identify replaces it,
  * until the writer joins another session or is freed. */
 const vss_writer_metadata *vss_writer_metadata_of(const vss_writer *w);

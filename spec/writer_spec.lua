@@ -75,6 +75,18 @@ describe("vss.writer", function()
     assert.equal("main", c:get_component_info().component_name)
     assert.equal("/srv/db", c:get_database_file(1).path)
     s:close()
+    -- GatherWriterMetadata leaves out a writer whose identify failed (§3.1)
+    local bad = db_writer({ name = "bad", instance_id = "33333333-3333-3333-3333-333333333333",
+      identify = function() error("no metadata today") end }, {})
+    s = vss.writer.session { w, bad }
+    local ok, msg = s:identify()
+    assert.is_nil(ok)
+    assert.matches("writer 'bad' failed at identify: .*no metadata today", msg)
+    local all = s:metadata()
+    assert.equal(1, #all)
+    assert.equal("db", all[1]:get_identity().name)
+    assert.equal("failed_at_identify", s:status()[2].state)
+    s:close()
   end)
 
   it("drives a backup: handlers get the BCD and their components, states follow §3.1", function()

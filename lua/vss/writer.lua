@@ -102,4 +102,19 @@ function M.Writer:metadata()
   return metadata.parse(xml)
 end
 
+--- GatherWriterMetadata: the documents of the writers whose identify
+-- succeeded, in session order (copies, as vss.WriterMetadata).
+function M.WriterSession:metadata()
+  local out = {}
+  for _, w in ipairs(self:writers()) do
+    local wm, msg, code = w:metadata()
+    if wm then
+      out[#out + 1] = wm
+    elseif msg then
+      return nil, msg, code
+    end
+  end
+  return out
+end
+
 return setmetatable(M, { __call = function(_, def) return M.new(def) end })
