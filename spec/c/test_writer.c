@@ -20,6 +20,8 @@ typedef struct twriter {
     const char *fail_code;
     int sleep_at; /* VSS_EV_* that takes sleep_ms, or -1 */
     unsigned sleep_ms;
+    int level; /* VSS_APP_*, 0 = front end */
+    uint32_t window_ms; /* freeze-to-thaw, 0 = default */
     int *released;
 } twriter;
 
@@ -68,14 +70,14 @@ static const char *const ids[] = {
     "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222",
     "33333333-3333-3333-3333-333333333333", "44444444-4444-4444-4444-444444444444"};
 
-static vss_writer *make(twriter *t, int idx, int level, uint32_t window_ms)
+static vss_writer *make(twriter *t, int idx)
 {
     vss_writer_info info = {
         .identity = {.writer_id = (char *)ids[idx], .instance_id = (char *)ids[idx],
                      .name = (char *)t->name, .usage = VSS_UT_USERDATA,
                      .source = VSS_ST_OTHER},
-        .level = level,
-        .freeze_to_thaw_ms = window_ms,
+        .level = t->level,
+        .freeze_to_thaw_ms = t->window_ms,
     };
     vss_writer *w = NULL;
     vss_error e;
@@ -104,6 +106,46 @@ static vss_backup_components *bcd(vss_writers *ws)
     return bc;
 }
 
+/* A session of up to four test writers, "a", "b", ... logging into one
+ * log, and a BCD selecting each one's "data" component. fx_init names
+ * them; the test adjusts f.t[i]; fx_open makes the writers and session. */
+typedef struct fixture {
+    tlog log;
+    twriter t[4];
+    vss_writer *w[4];
+    size_t n;
+    vss_writers *ws;
+    vss_backup_components *bc;
+} fixture;
+
+static void fx_init(fixture *f, size_t n)
+{
+    static const char *const names[] = {"a", "b", "c", "d"};
+    memset(f, 0, sizeof *f);
+    f->n = n;
+    for (size_t i = 0; i < n; i++)
+        f->t[i] = tw(names[i], &f->log);
+}
+
+static void fx_open(fixture *f)
+{
+    vss_error e;
+    CHECK(vss_writers_new(&f->ws, &e) == VSS_OK);
+    for (size_t i = 0; i < f->n; i++) {
+        f->w[i] = make(&f->t[i], (int)i);
+        CHECK(vss_writers_add(f->ws, f->w[i], &e) == VSS_OK);
+    }
+    f->bc = bcd(f->ws);
+}
+
+static void fx_close(fixture *f)
+{
+    vss_writers_free(f->ws);
+    vss_bc_free(f->bc);
+    for (size_t i = 0; i < f->n; i++)
+        vss_writer_free(f->w[i]);
+}
+
 /* identify, prepare_backup, prepare_snapshot: ready to freeze */
 static void up_to_freeze(vss_writers *ws, vss_backup_components *bc)
 {
@@ -130,80 +172,71 @@ static int run_backup(vss_writers *ws, vss_backup_components *bc)
 
 TEST(a_backup_delivers_every_event_in_order)
 {
-    tlog log = {""};
-    twriter a = tw("a", &log);
+    fixture f;
+    fx_init(&f, 1);
     int released = 0;
-    a.released = &released;
-    vss_writer *w = make(&a, 0, 0, 0);
-    vss_writers *ws;
+    f.t[0].released = &released;
+    fx_open(&f);
+    vss_writer *w = f.w[0];
     vss_error e;
-    CHECK(vss_writers_new(&ws, &e) == VSS_OK);
-    CHECK(vss_writers_add(ws, w, &e) == VSS_OK);
     CHECK_EQ_U64(vss_writer_state(w), VSS_WS_STABLE);
-    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
+    CHECK(vss_writers_identify(f.ws, &e) == VSS_OK);
     CHECK(vss_writer_metadata_of(w) != NULL);
     CHECK_EQ_U64(vss_wm_component_count(vss_writer_metadata_of(w)), 1);
-    vss_backup_components *bc = bcd(ws);
-    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_OK);
+    CHECK(vss_writers_prepare_backup(f.ws, f.bc, &e) == VSS_OK);
     CHECK_EQ_U64(vss_writer_state(w), VSS_WS_STABLE);
-    CHECK(vss_writers_prepare_snapshot(ws, &e) == VSS_OK);
+    CHECK(vss_writers_prepare_snapshot(f.ws, &e) == VSS_OK);
     CHECK_EQ_U64(vss_writer_state(w), VSS_WS_WAITING_FOR_FREEZE);
-    CHECK(vss_writers_freeze(ws, &e) == VSS_OK);
+    CHECK(vss_writers_freeze(f.ws, &e) == VSS_OK);
     CHECK_EQ_U64(vss_writer_state(w), VSS_WS_WAITING_FOR_THAW);
-    CHECK(vss_writers_thaw(ws, &e) == VSS_OK);
+    CHECK(vss_writers_thaw(f.ws, &e) == VSS_OK);
     CHECK_EQ_U64(vss_writer_state(w), VSS_WS_WAITING_FOR_POST_SNAPSHOT);
-    CHECK(vss_writers_post_snapshot(ws, bc, &e) == VSS_OK);
+    CHECK(vss_writers_post_snapshot(f.ws, f.bc, &e) == VSS_OK);
     CHECK_EQ_U64(vss_writer_state(w), VSS_WS_WAITING_FOR_BACKUP_COMPLETE);
     /* the writer changed the requester's document */
-    CHECK_STR(vss_bc_find_component(bc, ids[0], NULL, "data")->backup_stamp, "a");
-    CHECK(vss_writers_backup_complete(ws, bc, &e) == VSS_OK);
+    CHECK_STR(vss_bc_find_component(f.bc, ids[0], NULL, "data")->backup_stamp, "a");
+    CHECK(vss_writers_backup_complete(f.ws, f.bc, &e) == VSS_OK);
     CHECK_EQ_U64(vss_writer_state(w), VSS_WS_STABLE);
-    CHECK(vss_writers_backup_shutdown(ws, "{snap}", &e) == VSS_OK);
-    CHECK_STR(log.text, "a:identify a:prepare_backup a:prepare_snapshot a:freeze a:thaw "
-                        "a:post_snapshot a:backup_complete a:backup_shutdown ");
+    CHECK(vss_writers_backup_shutdown(f.ws, "{snap}", &e) == VSS_OK);
+    CHECK_STR(f.log.text, "a:identify a:prepare_backup a:prepare_snapshot a:freeze a:thaw "
+                          "a:post_snapshot a:backup_complete a:backup_shutdown ");
     CHECK(vss_writer_failure(w, NULL) == VSS_WE_NONE);
     CHECK(vss_writers_failed_policy(w, true) == VSS_WA_KEEP);
     /* one session per operation */
-    CHECK(vss_writers_identify(ws, &e) == VSS_FAIL);
+    CHECK(vss_writers_identify(f.ws, &e) == VSS_FAIL);
     CHECK_STR(e.code, "BAD_STATE");
-    vss_writers_free(ws);
-    vss_bc_free(bc);
-    vss_writer_free(w);
+    fx_close(&f);
     CHECK_EQ_U64(released, 1);
 }
 
 TEST(events_out_of_order_are_refused)
 {
-    tlog log = {""};
-    twriter a = tw("a", &log);
-    vss_writer *w = make(&a, 0, 0, 0);
-    vss_writers *ws;
+    fixture f;
+    fx_init(&f, 1);
+    fx_open(&f);
     vss_error e;
-    CHECK(vss_writers_new(&ws, &e) == VSS_OK);
-    CHECK(vss_writers_add(ws, w, &e) == VSS_OK);
-    CHECK(vss_writers_freeze(ws, &e) == VSS_FAIL);
+    CHECK(vss_writers_freeze(f.ws, &e) == VSS_FAIL);
     CHECK_STR(e.code, "BAD_STATE");
     CHECK_CONTAINS(e.message, "freeze");
-    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
-    CHECK(vss_writers_thaw(ws, &e) == VSS_FAIL);
+    CHECK(vss_writers_identify(f.ws, &e) == VSS_OK);
+    CHECK(vss_writers_thaw(f.ws, &e) == VSS_FAIL);
     CHECK_STR(e.code, "BAD_STATE");
-    vss_backup_components *bc = bcd(ws);
-    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_OK);
-    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_FAIL); /* once */
+    CHECK(vss_writers_prepare_backup(f.ws, f.bc, &e) == VSS_OK);
+    CHECK(vss_writers_prepare_backup(f.ws, f.bc, &e) == VSS_FAIL); /* once */
     CHECK_STR(e.code, "BAD_STATE");
-    CHECK(vss_writers_pre_restore(ws, bc, &e) == VSS_FAIL); /* not in a backup */
+    CHECK(vss_writers_pre_restore(f.ws, f.bc, &e) == VSS_FAIL); /* not in a backup */
     CHECK_STR(e.code, "BAD_STATE");
     /* a writer is in one session at a time */
     vss_writers *other;
     CHECK(vss_writers_new(&other, &e) == VSS_OK);
-    CHECK(vss_writers_add(other, w, &e) == VSS_FAIL);
+    CHECK(vss_writers_add(other, f.w[0], &e) == VSS_FAIL);
     CHECK_STR(e.code, "EBUSY");
     vss_writers_free(other);
-    CHECK_STR(log.text, "a:identify a:prepare_backup ");
-    vss_writers_free(ws); /* owes backup_shutdown */
-    CHECK_STR(log.text, "a:identify a:prepare_backup a:backup_shutdown ");
-    vss_bc_free(bc);
-    vss_writer_free(w);
+    CHECK_STR(f.log.text, "a:identify a:prepare_backup ");
+    vss_writers_free(f.ws); /* owes backup_shutdown */
+    CHECK_STR(f.log.text, "a:identify a:prepare_backup a:backup_shutdown ");
+    vss_bc_free(f.bc);
+    vss_writer_free(f.w[0]);
 }
 
 /* A writer failing at each event in turn: its state, its failure, who else
@@ -224,18 +257,13 @@ TEST(a_failure_at_every_event)
         {VSS_EV_BACKUP_SHUTDOWN, VSS_WS_FAILED_AT_BACKUPSHUTDOWN, "ENOMEM"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        tlog log = {""};
-        twriter a = tw("a", &log), b = tw("b", &log);
-        a.fail_at = cases[k].event;
-        a.fail_code = cases[k].code;
-        vss_writer *wa = make(&a, 0, 0, 0), *wb = make(&b, 1, 0, 0);
-        vss_writers *ws;
-        vss_error e;
-        CHECK(vss_writers_new(&ws, &e) == VSS_OK);
-        CHECK(vss_writers_add(ws, wa, &e) == VSS_OK);
-        CHECK(vss_writers_add(ws, wb, &e) == VSS_OK);
-        vss_backup_components *bc = bcd(ws);
-        CHECK_EQ_U64(run_backup(ws, bc), 1);
+        fixture f;
+        fx_init(&f, 2);
+        f.t[0].fail_at = cases[k].event;
+        f.t[0].fail_code = cases[k].code;
+        fx_open(&f);
+        vss_writer *wa = f.w[0], *wb = f.w[1];
+        CHECK_EQ_U64(run_backup(f.ws, f.bc), 1);
         CHECK_EQ_U64(vss_writer_state(wa), cases[k].state);
         const char *msg;
         int kind = vss_writer_failure(wa, &msg);
@@ -245,12 +273,12 @@ TEST(a_failure_at_every_event)
         CHECK_STR(msg, "a says no");
         /* the other writer went all the way */
         CHECK_EQ_U64(vss_writer_state(wb), VSS_WS_STABLE);
-        CHECK(strstr(log.text, "b:backup_complete") != NULL);
+        CHECK(strstr(f.log.text, "b:backup_complete") != NULL);
         /* the failed writer heard nothing more of the operation, except its
          * own abort after freeze/thaw, and backup_shutdown */
         char expect[64];
         snprintf(expect, sizeof expect, "a:%s ", vss_writer_event_name(cases[k].event));
-        const char *at = strstr(log.text, expect);
+        const char *at = strstr(f.log.text, expect);
         CHECK(at != NULL);
         if (at != NULL) {
             const char *next = strstr(at + 1, "a:");
@@ -265,211 +293,170 @@ TEST(a_failure_at_every_event)
         int before = cases[k].event <= VSS_EV_POST_SNAPSHOT;
         CHECK_EQ_U64(vss_writers_failed_policy(wa, false), before ? VSS_WA_SKIP : VSS_WA_KEEP);
         CHECK_EQ_U64(vss_writers_failed_policy(wa, true), before ? VSS_WA_FAIL : VSS_WA_KEEP);
-        vss_writers_free(ws);
-        vss_bc_free(bc);
-        vss_writer_free(wa);
-        vss_writer_free(wb);
+        fx_close(&f);
     }
 }
 
 TEST(the_failure_names_the_writer_and_counts_the_others)
 {
-    tlog log = {""};
-    twriter a = tw("a", &log), b = tw("b", &log), c = tw("c", &log);
-    a.fail_at = b.fail_at = VSS_EV_PREPARE_SNAPSHOT;
-    a.fail_code = "WRITER_RETRYABLE";
-    b.fail_code = "EINVAL";
-    vss_writer *wa = make(&a, 0, 0, 0), *wb = make(&b, 1, 0, 0), *wc = make(&c, 2, 0, 0);
-    vss_writers *ws;
+    fixture f;
+    fx_init(&f, 3);
+    f.t[0].fail_at = f.t[1].fail_at = VSS_EV_PREPARE_SNAPSHOT;
+    f.t[0].fail_code = "WRITER_RETRYABLE";
+    f.t[1].fail_code = "EINVAL";
+    fx_open(&f);
     vss_error e;
-    CHECK(vss_writers_new(&ws, &e) == VSS_OK);
-    CHECK(vss_writers_add(ws, wa, &e) == VSS_OK && vss_writers_add(ws, wb, &e) == VSS_OK &&
-          vss_writers_add(ws, wc, &e) == VSS_OK);
-    vss_backup_components *bc = bcd(ws);
-    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
-    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_OK);
-    CHECK(vss_writers_prepare_snapshot(ws, &e) == VSS_FAIL);
+    CHECK(vss_writers_identify(f.ws, &e) == VSS_OK);
+    CHECK(vss_writers_prepare_backup(f.ws, f.bc, &e) == VSS_OK);
+    CHECK(vss_writers_prepare_snapshot(f.ws, &e) == VSS_FAIL);
     CHECK_STR(e.code, "WRITER_RETRYABLE");
     CHECK_CONTAINS(e.message, "writer 'a' failed at prepare_snapshot: a says no");
     CHECK_CONTAINS(e.message, "1 more");
-    CHECK_EQ_U64(vss_writer_failure(wb, NULL), VSS_WE_NONRETRYABLE);
-    CHECK_EQ_U64(vss_writer_state(wc), VSS_WS_WAITING_FOR_FREEZE);
+    CHECK_EQ_U64(vss_writer_failure(f.w[1], NULL), VSS_WE_NONRETRYABLE);
+    CHECK_EQ_U64(vss_writer_state(f.w[2]), VSS_WS_WAITING_FOR_FREEZE);
     /* AbortBackup reaches all three, failed or not */
-    CHECK(vss_writers_abort(ws, &e) == VSS_OK);
-    CHECK(strstr(log.text, "a:abort") && strstr(log.text, "b:abort") &&
-          strstr(log.text, "c:abort"));
-    CHECK_EQ_U64(vss_writer_state(wc), VSS_WS_STABLE);
-    CHECK_EQ_U64(vss_writer_state(wa), VSS_WS_FAILED_AT_PREPARE_SNAPSHOT);
-    CHECK(vss_writers_freeze(ws, &e) == VSS_FAIL);
+    CHECK(vss_writers_abort(f.ws, &e) == VSS_OK);
+    CHECK(strstr(f.log.text, "a:abort") && strstr(f.log.text, "b:abort") &&
+          strstr(f.log.text, "c:abort"));
+    CHECK_EQ_U64(vss_writer_state(f.w[2]), VSS_WS_STABLE);
+    CHECK_EQ_U64(vss_writer_state(f.w[0]), VSS_WS_FAILED_AT_PREPARE_SNAPSHOT);
+    CHECK(vss_writers_freeze(f.ws, &e) == VSS_FAIL);
     CHECK_STR(e.code, "BAD_STATE");
-    vss_writers_free(ws);
-    CHECK(strstr(log.text, "c:backup_shutdown") != NULL);
-    vss_bc_free(bc);
-    vss_writer_free(wa);
-    vss_writer_free(wb);
-    vss_writer_free(wc);
+    fx_close(&f);
+    CHECK(strstr(f.log.text, "c:backup_shutdown") != NULL);
 }
 
 /* §3.2: front-end writers freeze first, then back-end, then system; thaw
  * undoes it in reverse. */
 TEST(freeze_order_follows_the_application_level)
 {
-    tlog log = {""};
-    twriter s = tw("sys", &log), f1 = tw("fe1", &log), b = tw("be", &log), f2 = tw("fe2", &log);
-    vss_writer *w[4] = {make(&s, 0, VSS_APP_SYSTEM, 0), make(&f1, 1, VSS_APP_FRONT_END, 0),
-                        make(&b, 2, VSS_APP_BACK_END, 0), make(&f2, 3, 0, 0)};
-    vss_writers *ws;
+    fixture f;
+    fx_init(&f, 4);
+    static const char *const names[] = {"sys", "fe1", "be", "fe2"};
+    static const int levels[] = {VSS_APP_SYSTEM, VSS_APP_FRONT_END, VSS_APP_BACK_END, 0};
+    for (int i = 0; i < 4; i++) {
+        f.t[i].name = names[i];
+        f.t[i].level = levels[i];
+    }
+    fx_open(&f);
+    up_to_freeze(f.ws, f.bc);
     vss_error e;
-    CHECK(vss_writers_new(&ws, &e) == VSS_OK);
-    for (int i = 0; i < 4; i++)
-        CHECK(vss_writers_add(ws, w[i], &e) == VSS_OK);
-    vss_backup_components *bc = bcd(ws);
-    up_to_freeze(ws, bc);
-    log.text[0] = '\0';
-    CHECK(vss_writers_freeze(ws, &e) == VSS_OK);
-    CHECK_STR(log.text, "fe1:freeze fe2:freeze be:freeze sys:freeze ");
-    log.text[0] = '\0';
-    CHECK(vss_writers_thaw(ws, &e) == VSS_OK);
-    CHECK_STR(log.text, "sys:thaw be:thaw fe2:thaw fe1:thaw ");
-    vss_writers_free(ws);
-    vss_bc_free(bc);
-    for (int i = 0; i < 4; i++)
-        vss_writer_free(w[i]);
+    f.log.text[0] = '\0';
+    CHECK(vss_writers_freeze(f.ws, &e) == VSS_OK);
+    CHECK_STR(f.log.text, "fe1:freeze fe2:freeze be:freeze sys:freeze ");
+    f.log.text[0] = '\0';
+    CHECK(vss_writers_thaw(f.ws, &e) == VSS_OK);
+    CHECK_STR(f.log.text, "sys:thaw be:thaw fe2:thaw fe1:thaw ");
+    fx_close(&f);
 }
 
 TEST(a_thaw_past_the_freeze_window_fails_the_frozen_writers)
 {
-    tlog log = {""};
-    twriter a = tw("a", &log), b = tw("b", &log);
-    vss_writer *wa = make(&a, 0, 0, 50), *wb = make(&b, 1, 0, 5000);
-    vss_writers *ws;
+    fixture f;
+    fx_init(&f, 2);
+    f.t[0].window_ms = 50;
+    f.t[1].window_ms = 5000;
+    fx_open(&f);
+    vss_writer *wa = f.w[0], *wb = f.w[1];
+    up_to_freeze(f.ws, f.bc);
     vss_error e;
-    CHECK(vss_writers_new(&ws, &e) == VSS_OK);
-    CHECK(vss_writers_add(ws, wa, &e) == VSS_OK && vss_writers_add(ws, wb, &e) == VSS_OK);
-    vss_backup_components *bc = bcd(ws);
-    up_to_freeze(ws, bc);
-    CHECK(vss_writers_freeze(ws, &e) == VSS_OK);
+    CHECK(vss_writers_freeze(f.ws, &e) == VSS_OK);
     sleep_ms(80); /* the snapshot takes longer than a's window */
-    log.text[0] = '\0';
-    CHECK(vss_writers_thaw(ws, &e) == VSS_FAIL);
+    f.log.text[0] = '\0';
+    CHECK(vss_writers_thaw(f.ws, &e) == VSS_FAIL);
     CHECK_STR(e.code, "WRITER_TIMEOUT");
     CHECK_EQ_U64(vss_writer_state(wa), VSS_WS_FAILED_AT_FREEZE);
     const char *msg;
     CHECK_EQ_U64(vss_writer_failure(wa, &msg), VSS_WE_TIMEOUT);
     CHECK_CONTAINS(msg, "50 ms freeze-to-thaw window");
-    CHECK_STR(log.text, "b:thaw a:abort ");
+    CHECK_STR(f.log.text, "b:thaw a:abort ");
     CHECK_EQ_U64(vss_writer_state(wb), VSS_WS_WAITING_FOR_POST_SNAPSHOT);
     CHECK(vss_writers_failed_policy(wa, false) == VSS_WA_SKIP);
-    vss_writers_free(ws);
-    CHECK_CONTAINS(log.text, "a:backup_shutdown");
-    vss_bc_free(bc);
-    vss_writer_free(wa);
-    vss_writer_free(wb);
+    fx_close(&f);
+    CHECK_CONTAINS(f.log.text, "a:backup_shutdown");
 }
 
 /* A C handler cannot be interrupted; one that returns past its deadline
  * (here, a freeze longer than the window) fails all the same. */
 TEST(a_handler_returning_late_times_out)
 {
-    tlog log = {""};
-    twriter a = tw("a", &log);
-    a.sleep_at = VSS_EV_FREEZE;
-    a.sleep_ms = 60;
-    vss_writer *wa = make(&a, 0, 0, 20);
-    vss_writers *ws;
+    fixture f;
+    fx_init(&f, 1);
+    f.t[0].sleep_at = VSS_EV_FREEZE;
+    f.t[0].sleep_ms = 60;
+    f.t[0].window_ms = 20;
+    fx_open(&f);
+    up_to_freeze(f.ws, f.bc);
     vss_error e;
-    CHECK(vss_writers_new(&ws, &e) == VSS_OK);
-    CHECK(vss_writers_add(ws, wa, &e) == VSS_OK);
-    vss_backup_components *bc = bcd(ws);
-    up_to_freeze(ws, bc);
-    CHECK(vss_writers_freeze(ws, &e) == VSS_FAIL);
+    CHECK(vss_writers_freeze(f.ws, &e) == VSS_FAIL);
     CHECK_STR(e.code, "WRITER_TIMEOUT");
-    CHECK_EQ_U64(vss_writer_state(wa), VSS_WS_FAILED_AT_FREEZE);
-    CHECK_CONTAINS(log.text, "a:freeze a:abort");
-    vss_writers_free(ws);
-    vss_bc_free(bc);
-    vss_writer_free(wa);
+    CHECK_EQ_U64(vss_writer_state(f.w[0]), VSS_WS_FAILED_AT_FREEZE);
+    CHECK_CONTAINS(f.log.text, "a:freeze a:abort");
+    fx_close(&f);
 }
 
 TEST(writers_without_included_components_drop_out_after_prepare_backup)
 {
-    tlog log = {""};
-    twriter a = tw("a", &log), b = tw("b", &log);
-    vss_writer *wa = make(&a, 0, 0, 0), *wb = make(&b, 1, 0, 0);
-    vss_writers *ws;
-    vss_error e;
-    CHECK(vss_writers_new(&ws, &e) == VSS_OK);
-    CHECK(vss_writers_add(ws, wa, &e) == VSS_OK && vss_writers_add(ws, wb, &e) == VSS_OK);
+    fixture f;
+    fx_init(&f, 2);
+    fx_open(&f);
+    /* a BCD with b's component only */
+    vss_bc_free(f.bc);
     vss_bc_state st = {.backup_type = VSS_BT_INCREMENTAL, .select_components = true};
-    vss_backup_components *bc;
-    CHECK(vss_bc_new(&st, &bc, &e) == VSS_OK);
-    CHECK(vss_bc_add_component(bc, ids[1], ids[1], VSS_CT_FILEGROUP, NULL, "data", NULL, &e) ==
-          VSS_OK);
-    CHECK_EQ_U64(run_backup(ws, bc), 0);
-    CHECK_STR(log.text, "a:identify b:identify a:prepare_backup b:prepare_backup "
-                        "b:prepare_snapshot b:freeze b:thaw b:post_snapshot b:backup_complete "
-                        "a:backup_shutdown b:backup_shutdown ");
-    CHECK(!vss_writers_involved(ws, wa) && vss_writers_involved(ws, wb));
-    vss_writers_free(ws);
-    vss_bc_free(bc);
-    vss_writer_free(wa);
-    vss_writer_free(wb);
+    vss_error e;
+    CHECK(vss_bc_new(&st, &f.bc, &e) == VSS_OK);
+    CHECK(vss_bc_add_component(f.bc, ids[1], ids[1], VSS_CT_FILEGROUP, NULL, "data", NULL,
+                               &e) == VSS_OK);
+    CHECK_EQ_U64(run_backup(f.ws, f.bc), 0);
+    CHECK_STR(f.log.text, "a:identify b:identify a:prepare_backup b:prepare_backup "
+                          "b:prepare_snapshot b:freeze b:thaw b:post_snapshot b:backup_complete "
+                          "a:backup_shutdown b:backup_shutdown ");
+    CHECK(!vss_writers_involved(f.ws, f.w[0]) && vss_writers_involved(f.ws, f.w[1]));
+    fx_close(&f);
 }
 
 TEST(a_restore_delivers_pre_and_post_restore)
 {
-    tlog log = {""};
-    twriter a = tw("a", &log), b = tw("b", &log);
-    b.fail_at = VSS_EV_PRE_RESTORE;
-    b.fail_code = "WRITER_NONRETRYABLE";
-    vss_writer *wa = make(&a, 0, 0, 0), *wb = make(&b, 1, 0, 0);
-    vss_writers *ws;
+    fixture f;
+    fx_init(&f, 2);
+    f.t[1].fail_at = VSS_EV_PRE_RESTORE;
+    f.t[1].fail_code = "WRITER_NONRETRYABLE";
+    fx_open(&f);
     vss_error e;
-    CHECK(vss_writers_new(&ws, &e) == VSS_OK);
-    CHECK(vss_writers_add(ws, wa, &e) == VSS_OK && vss_writers_add(ws, wb, &e) == VSS_OK);
-    vss_backup_components *bc = bcd(ws);
-    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
-    CHECK(vss_writers_post_restore(ws, bc, &e) == VSS_FAIL);
+    CHECK(vss_writers_identify(f.ws, &e) == VSS_OK);
+    CHECK(vss_writers_post_restore(f.ws, f.bc, &e) == VSS_FAIL);
     CHECK_STR(e.code, "BAD_STATE");
-    CHECK(vss_writers_pre_restore(ws, bc, &e) == VSS_FAIL);
+    CHECK(vss_writers_pre_restore(f.ws, f.bc, &e) == VSS_FAIL);
     CHECK_CONTAINS(e.message, "writer 'b' failed at pre_restore");
-    CHECK_EQ_U64(vss_writer_state(wb), VSS_WS_FAILED_AT_PRE_RESTORE);
-    CHECK(vss_writers_post_restore(ws, bc, &e) == VSS_OK);
-    CHECK(vss_writers_backup_shutdown(ws, NULL, &e) == VSS_OK);
-    CHECK_STR(log.text, "a:identify b:identify a:pre_restore b:pre_restore a:post_restore "
-                        "a:backup_shutdown b:backup_shutdown ");
-    CHECK_EQ_U64(vss_writer_state(wa), VSS_WS_STABLE);
-    vss_writers_free(ws);
-    vss_bc_free(bc);
-    vss_writer_free(wa);
-    vss_writer_free(wb);
+    CHECK_EQ_U64(vss_writer_state(f.w[1]), VSS_WS_FAILED_AT_PRE_RESTORE);
+    CHECK(vss_writers_post_restore(f.ws, f.bc, &e) == VSS_OK);
+    CHECK(vss_writers_backup_shutdown(f.ws, NULL, &e) == VSS_OK);
+    CHECK_STR(f.log.text, "a:identify b:identify a:pre_restore b:pre_restore a:post_restore "
+                          "a:backup_shutdown b:backup_shutdown ");
+    CHECK_EQ_U64(vss_writer_state(f.w[0]), VSS_WS_STABLE);
+    fx_close(&f);
 }
 
 /* §1: identify may come again mid-operation; the document a BCD already
  * points at stays valid (ASan checks this under make test SAN=1). */
 TEST(a_second_identify_keeps_the_first_document_alive)
 {
-    tlog log = {""};
-    twriter a = tw("a", &log);
-    vss_writer *wa = make(&a, 0, 0, 0);
-    vss_writers *ws;
+    fixture f;
+    fx_init(&f, 1);
+    fx_open(&f);
+    vss_writer *wa = f.w[0];
     vss_error e;
-    CHECK(vss_writers_new(&ws, &e) == VSS_OK);
-    CHECK(vss_writers_add(ws, wa, &e) == VSS_OK);
-    vss_backup_components *bc = bcd(ws);
-    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
+    CHECK(vss_writers_identify(f.ws, &e) == VSS_OK);
     const vss_writer_metadata *first = vss_writer_metadata_of(wa);
-    CHECK(vss_bc_add_writer_metadata(bc, first, &e) == VSS_OK);
-    CHECK(vss_writers_prepare_backup(ws, bc, &e) == VSS_OK);
-    CHECK(vss_writers_identify(ws, &e) == VSS_OK);
+    CHECK(vss_bc_add_writer_metadata(f.bc, first, &e) == VSS_OK);
+    CHECK(vss_writers_prepare_backup(f.ws, f.bc, &e) == VSS_OK);
+    CHECK(vss_writers_identify(f.ws, &e) == VSS_OK);
     CHECK(vss_writer_metadata_of(wa) != first);
     CHECK_EQ_U64(vss_writer_state(wa), VSS_WS_STABLE);
-    CHECK(vss_bc_validate(bc, &e) == VSS_OK); /* reads the first document */
+    CHECK(vss_bc_validate(f.bc, &e) == VSS_OK); /* reads the first document */
     CHECK_EQ_U64(vss_wm_component_count(first), 1);
-    CHECK(vss_writers_prepare_snapshot(ws, &e) == VSS_OK);
-    vss_writers_free(ws);
-    vss_bc_free(bc);
-    vss_writer_free(wa);
+    CHECK(vss_writers_prepare_snapshot(f.ws, &e) == VSS_OK);
+    fx_close(&f);
 }
 
 static int bad_identify(void *ctx, vss_writer_event *ev, vss_error *e)
