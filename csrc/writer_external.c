@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -158,12 +159,32 @@ static bool keep_output(run *r, int fd)
     return n != 0;
 }
 
+/* A descriptor that polls readable when pid exits (Linux 5.3), or -1:
+ * then the loop below looks in short slices. */
+static int exit_fd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec always */
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
+/* Milliseconds until `at` (0 when past), at most cap. */
+static int wait_ms(uint64_t now, uint64_t at, int cap)
+{
+    return at <= now ? 0 : at - now < (uint64_t)cap ? (int)(at - now) : cap;
+}
+
 /* Wait for pid, reading its output, until it exits; at the deadline the
- * group gets SIGTERM, and SIGKILL after the grace. */
+ * group gets SIGTERM, and SIGKILL after the grace. The exit is seen by
+ * waitpid, not by the pipe's end, which a grandchild may hold open. */
 static void supervise(run *r, pid_t pid, int fd, uint64_t deadline_ms)
 {
     uint64_t kill_at = 0;
     bool open = true;
+    int xfd = exit_fd(pid);
     for (;;) {
         pid_t got = waitpid(pid, &r->status, WNOHANG);
         if (got == pid)
@@ -182,20 +203,23 @@ static void supervise(run *r, pid_t pid, int fd, uint64_t deadline_ms)
             kill(-pid, SIGKILL);
             kill_at = 0;
         }
-        /* Short slices: the child's exit is noticed by waitpid, not by the
-         * pipe, which a grandchild may hold open. */
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int slice = 10;
-        if (open && poll(&p, 1, slice) > 0) {
-            if (p.revents & POLLIN)
+        int ms = wait_ms(now, r->timed_out ? (kill_at ? kill_at : now + 10) : deadline_ms,
+                         xfd >= 0 ? 1000 : open ? 10 : 2);
+        struct pollfd p[2];
+        nfds_t n = 0;
+        if (open)
+            p[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+        if (xfd >= 0)
+            p[n++] = (struct pollfd){.fd = xfd, .events = POLLIN};
+        if (poll(p, n, ms) > 0 && open) {
+            if (p[0].revents & POLLIN)
                 open = keep_output(r, fd);
-            else if (p.revents & (POLLHUP | POLLERR))
+            else if (p[0].revents & (POLLHUP | POLLERR))
                 open = false;
-        } else if (!open) {
-            struct timespec ts = {0, 2 * 1000000L};
-            nanosleep(&ts, NULL);
         }
     }
+    if (xfd >= 0)
+        close(xfd);
     keep_output(r, fd);
     if (r->timed_out)
         kill(-pid, SIGKILL); /* whatever the group left behind */
