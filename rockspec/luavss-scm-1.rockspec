@@ -63,6 +63,8 @@ build = {
         "csrc/store_read.c",
         "csrc/store_tx.c",
         "csrc/walker.c",
+        "csrc/writer.c",
+        "csrc/writer_external.c",
         "csrc/lua/binding.c",
         "csrc/lua/component_state.c",
         "csrc/lua/components.c",
@@ -77,6 +79,7 @@ build = {
         "csrc/lua/snapshot.c",
         "csrc/lua/store.c",
         "csrc/lua/walker.c",
+        "csrc/lua/writer.c",
       },
       defines = { "_GNU_SOURCE", "_FILE_OFFSET_BITS=64" },
       incdirs = { "$(LIBXML2_INCDIR)/libxml2", "$(LIBVHDI_INCDIR)", "$(LIBXXHASH_INCDIR)" },
@@ -91,6 +94,7 @@ build = {
     ["vss.components"] = "lua/vss/components.lua",
     ["vss.store"] = "lua/vss/store.lua",
     ["vss.snapshot"] = "lua/vss/snapshot.lua",
+    ["vss.writer"] = "lua/vss/writer.lua",
   },
 }
 test = {

@@ -16,6 +16,7 @@ static const struct {
     {"components", vss_lua_open_components},
     {"store", vss_lua_open_store},
     {"snapshot", vss_lua_open_snapshot},
+    {"writer", vss_lua_open_writer},
 };
 
 /* vss.core.clock(): seconds from a monotonic clock, for progress and benchmarks. */

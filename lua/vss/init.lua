@@ -12,6 +12,7 @@ local vss = {
   components = require "vss.components",
   store = require "vss.store",
   snapshot = require "vss.snapshot",
+  writer = require "vss.writer",
 }
 vss.snapshot_set = vss.snapshot.set
 
