@@ -111,7 +111,8 @@ if os.execute("command -v rsync >/dev/null 2>&1") then
   settle()
   -- --ignore-times: the change can land in the same second as the copy,
   -- and rsync's size+mtime quick check would then skip the file unread.
-  t_rsync = run("rsync --inplace --no-whole-file --ignore-times " .. q(SRC) .. " " .. q(WORK .. "/rsync.copy"))
+  t_rsync = run("rsync --inplace --no-whole-file --ignore-times " .. q(SRC) .. " "
+    .. q(WORK .. "/rsync.copy"))
 end
 
 local report = assert(store:verify())
