@@ -8,6 +8,14 @@ int vss_lua_fail(lua_State *L, const vss_error *e)
     return 3;
 }
 
+int vss_lua_okresult(lua_State *L, int rc, const vss_error *e)
+{
+    if (rc != VSS_OK)
+        return vss_lua_fail(L, e);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 void vss_lua_checknargs(lua_State *L, int maxargs)
 {
     int n = lua_gettop(L);

@@ -12,6 +12,10 @@
 /* Operational failure: push nil, message, code and return 3. */
 int vss_lua_fail(lua_State *L, const vss_error *e);
 
+/* The result of an engine call that returns only a status: true for
+ * VSS_OK, else nil, message, code. */
+int vss_lua_okresult(lua_State *L, int rc, const vss_error *e);
+
 /* Raise "bad argument #n to 'f' (no more than N arguments expected)" when
  * a call has extra arguments, so typos such as set:take(true) fail loudly. */
 void vss_lua_checknargs(lua_State *L, int maxargs);

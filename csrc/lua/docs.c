@@ -68,14 +68,6 @@ int vss_lua_xmlresult(lua_State *L, char *xml, size_t len, const vss_error *e)
     return 1;
 }
 
-int vss_lua_okresult(lua_State *L, int rc, const vss_error *e)
-{
-    if (rc != VSS_OK)
-        return vss_lua_fail(L, e);
-    lua_pushboolean(L, 1);
-    return 1;
-}
-
 int vss_lua_raise(lua_State *L, const char *method, const vss_error *e)
 {
     return luaL_error(L, "%s: %s", method, e->message);

@@ -79,8 +79,6 @@ void vss_lua_pushstr(lua_State *L, const char *s);
 /* A document's XML text (malloc'd, freed here) or, when NULL, nil,
  * message, code. */
 int vss_lua_xmlresult(lua_State *L, char *xml, size_t len, const vss_error *e);
-/* true for VSS_OK, else nil, message, code. */
-int vss_lua_okresult(lua_State *L, int rc, const vss_error *e);
 /* Raise the engine's message, prefixed with the method's name. */
 int vss_lua_raise(lua_State *L, const char *method, const vss_error *e);
 /* A 1-based index argument within [1, count] -> 0-based. */

@@ -324,10 +324,7 @@ static int m_save(lua_State *L)
     vss_ranges *r = check_ranges(L, 1);
     const char *path = luaL_checkstring(L, 2);
     vss_error e;
-    if (vss_ranges_save(r, path, &e) != VSS_OK)
-        return vss_lua_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    return vss_lua_okresult(L, vss_ranges_save(r, path, &e), &e);
 }
 
 /* r:check([opts]) -> true | nil, msg, "EINVAL" */
@@ -337,10 +334,7 @@ static int m_check(lua_State *L)
     vss_ranges *r = check_ranges(L, 1);
     unsigned flags = check_flags(L, 2);
     vss_error e;
-    if (vss_ranges_check(r, flags, &e) != VSS_OK)
-        return vss_lua_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    return vss_lua_okresult(L, vss_ranges_check(r, flags, &e), &e);
 }
 
 /* A copy of the list at idx as a new userdata on the stack. */

@@ -232,10 +232,7 @@ static int set_expose(lua_State *L)
     const char *original = luaL_checkstring(L, 2);
     const char *mountpoint = luaL_checkstring(L, 3);
     vss_error err;
-    if (vss_snapshot_set_expose(s->set, original, mountpoint, &err) != VSS_OK)
-        return vss_lua_fail(L, &err);
-    lua_pushboolean(L, 1);
-    return 1;
+    return vss_lua_okresult(L, vss_snapshot_set_expose(s->set, original, mountpoint, &err), &err);
 }
 
 static void push_id(lua_State *L, const vss_id *id)
@@ -332,10 +329,7 @@ static int set_delete(lua_State *L)
     vss_lua_checknargs(L, 1);
     lset *s = check_set(L, 1);
     vss_error err;
-    if (vss_snapshot_set_delete(s->set, &err) != VSS_OK)
-        return vss_lua_fail(L, &err);
-    lua_pushboolean(L, 1);
-    return 1;
+    return vss_lua_okresult(L, vss_snapshot_set_delete(s->set, &err), &err);
 }
 
 static int set_release(lua_State *L)
@@ -399,10 +393,7 @@ static int snap_delete(lua_State *L)
     vss_error err;
     if (vss_id_parse(s, &id, &err) != VSS_OK)
         return luaL_argerror(L, 1, err.message);
-    if (vss_snapshot_delete_id(&id, &err) != VSS_OK)
-        return vss_lua_fail(L, &err);
-    lua_pushboolean(L, 1);
-    return 1;
+    return vss_lua_okresult(L, vss_snapshot_delete_id(&id, &err), &err);
 }
 
 static int snap_supported(lua_State *L)
@@ -444,10 +435,7 @@ static int freeze_thaw(lua_State *L)
     vss_freezer *fz = f->f;
     f->f = NULL;
     vss_error err;
-    if (vss_thaw(fz, &err) != VSS_OK)
-        return vss_lua_fail(L, &err);
-    lua_pushboolean(L, 1);
-    return 1;
+    return vss_lua_okresult(L, vss_thaw(fz, &err), &err);
 }
 
 static int freeze_pid(lua_State *L)

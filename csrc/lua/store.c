@@ -101,14 +101,6 @@ static unsigned wait_flag(lua_State *L, int arg)
 }
 
 /* true, or nil, message, code. */
-static int push_status(lua_State *L, int rc, const vss_error *e)
-{
-    if (rc != VSS_OK)
-        return vss_lua_fail(L, e);
-    lua_pushboolean(L, 1);
-    return 1;
-}
-
 static void store_release(lstore *u)
 {
     if (u->closed && u->ntx == 0 && u->s) {
@@ -400,7 +392,7 @@ static int l_extract(lua_State *L)
     int rc = vss_store_extract(s, id, name, fd, flags, &e);
     if (own && close(fd) != 0 && rc == VSS_OK)
         rc = vss_error_sys(&e, errno, "close destination");
-    return push_status(L, rc, &e);
+    return vss_lua_okresult(L, rc, &e);
 }
 
 /* store:read(id, name) -> the file's bytes (ranges of a partial file laid
@@ -610,7 +602,7 @@ static int l_add_file(lua_State *L)
     vss_error e;
     int rc = vss_store_tx_add_file(u->tx, name, src, r, ranges_file, flags, &e);
     vss_ranges_free(r);
-    return push_status(L, rc, &e);
+    return vss_lua_okresult(L, rc, &e);
 }
 
 /* tx:add_document(name, xml) -> true | nil, msg, code */
@@ -623,7 +615,7 @@ static int l_add_document(lua_State *L)
     const char *xml = luaL_checklstring(L, 3, &len);
     vss_error e;
     int rc = vss_store_tx_add_document(u->tx, name, xml, len, &e);
-    return push_status(L, rc, &e);
+    return vss_lua_okresult(L, rc, &e);
 }
 
 /* tx:record_deleted(name) -> true | nil, msg, code */
@@ -633,7 +625,7 @@ static int l_record_deleted(lua_State *L)
     ltx *u = check_tx(L, 1);
     const char *name = check_cstring(L, 2, "name");
     vss_error e;
-    return push_status(L, vss_store_tx_record_deleted(u->tx, name, &e), &e);
+    return vss_lua_okresult(L, vss_store_tx_record_deleted(u->tx, name, &e), &e);
 }
 
 /* tx:commit() -> id | nil, msg, code. The transaction is over either way. */

@@ -617,13 +617,9 @@ typedef int (*bc_event)(vss_writers *, vss_backup_components *, vss_error *);
  * of order) raises. */
 static int event_result(lua_State *L, int rc, const vss_error *e)
 {
-    if (rc == VSS_OK) {
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    if (strcmp(e->code, "BAD_STATE") == 0)
+    if (rc != VSS_OK && strcmp(e->code, "BAD_STATE") == 0)
         return luaL_error(L, "%s", e->message);
-    return vss_lua_fail(L, e);
+    return vss_lua_okresult(L, rc, e);
 }
 
 static int run_plain(lua_State *L, plain_event fn)
