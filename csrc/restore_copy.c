@@ -1,0 +1,100 @@
+/* Directed-target copy plans laid from one file onto another. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "restore_target.h"
+
+#define SLOW_BUFFER (1u << 20)
+#define FAST_CHUNK ((uint64_t)1 << 30)
+
+static int source_ended(int src_fd, const vss_range_copy *c, size_t i, uint64_t at, vss_error *e)
+{
+    struct stat st;
+    long long size = fstat(src_fd, &st) == 0 ? (long long)st.st_size : -1;
+    return vss_error_set(e, "EINVAL",
+                         "copy plan entry %zu (%llu bytes from %llu to %llu): the source ends at %lld, "
+                         "before %llu",
+                         i + 1, (unsigned long long)c->length, (unsigned long long)c->src_offset,
+                         (unsigned long long)c->dst_offset, size, (unsigned long long)at);
+}
+
+static int pwrite_full(int fd, const char *buf, size_t n, off_t at)
+{
+    while (n > 0) {
+        ssize_t k = pwrite(fd, buf, n, at);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        buf += k;
+        n -= (size_t)k;
+        at += k;
+    }
+    return 0;
+}
+
+/* One step of entry c at done bytes in: copy_file_range while *fast, else
+ * pread/pwrite through *buf. Returns bytes copied, 0 at the source's end,
+ * -1 with errno. Switches *fast off where the kernel cannot copy. */
+static ssize_t copy_step(int src, int dst, const vss_range_copy *c, uint64_t done, int *fast, char **buf)
+{
+    uint64_t left = c->length - done;
+    for (;;) {
+        if (*fast) {
+            off_t so = (off_t)(c->src_offset + done), dof = (off_t)(c->dst_offset + done);
+            ssize_t k = copy_file_range(src, &so, dst, &dof, left < FAST_CHUNK ? left : FAST_CHUNK, 0);
+            if (k >= 0)
+                return k;
+            if (errno == EINTR)
+                continue;
+            if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+                return -1;
+            *fast = 0;
+        }
+        if (*buf == NULL && (*buf = malloc(SLOW_BUFFER)) == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+        size_t want = left < SLOW_BUFFER ? (size_t)left : SLOW_BUFFER;
+        ssize_t k = pread(src, *buf, want, (off_t)(c->src_offset + done));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k > 0 && pwrite_full(dst, *buf, (size_t)k, (off_t)(c->dst_offset + done)) != 0)
+            return -1;
+        return k;
+    }
+}
+
+int vss_apply_copy_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n, vss_error *e)
+{
+    int fast = 1, rc = VSS_OK;
+    char *buf = NULL;
+    for (size_t i = 0; i < n && rc == VSS_OK; i++) {
+        const vss_range_copy *c = &plan[i];
+        if (c->src_offset > INT64_MAX || c->length > INT64_MAX - c->src_offset ||
+            c->dst_offset > INT64_MAX || c->length > INT64_MAX - c->dst_offset) {
+            rc = vss_error_set(e, "EINVAL", "copy plan entry %zu: offset + length exceeds 2^63-1", i + 1);
+            break;
+        }
+        for (uint64_t done = 0; done < c->length;) {
+            ssize_t k = copy_step(src_fd, dst_fd, c, done, &fast, &buf);
+            if (k < 0) {
+                rc = vss_error_sys(e, errno, "copy plan entry %zu (%llu bytes from %llu to %llu)", i + 1,
+                                   (unsigned long long)c->length, (unsigned long long)c->src_offset,
+                                   (unsigned long long)c->dst_offset);
+                break;
+            }
+            if (k == 0) {
+                rc = source_ended(src_fd, c, i, c->src_offset + done, e);
+                break;
+            }
+            done += (uint64_t)k;
+        }
+    }
+    free(buf);
+    return rc;
+}
