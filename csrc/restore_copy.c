@@ -1,10 +1,16 @@
-/* Directed-target copy plans laid from one file onto another. */
+/* Copies onto a restore target: directed-target copy plans laid from one
+ * file onto another, whole-file copies, and the all-or-nothing writes. */
 #include <errno.h>
+#include <linux/fs.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "restore_target.h"
 
 #define SLOW_BUFFER (1u << 20)
@@ -97,4 +103,75 @@ int vss_apply_copy_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size
     }
     free(buf);
     return rc;
+}
+
+int vss_copy_whole(int src_fd, int dst_fd, vss_error *e)
+{
+    struct stat st;
+    if (fstat(src_fd, &st) != 0)
+        return vss_error_sys(e, errno, "copy: stat source");
+    if (!S_ISREG(st.st_mode))
+        return vss_error_set(e, "EINVAL", "copy: the source is not a regular file");
+    if (ioctl(dst_fd, FICLONE, src_fd) == 0)
+        return VSS_OK;
+    vss_range_copy all = {0, 0, (uint64_t)st.st_size};
+    if (vss_apply_copy_plan(src_fd, dst_fd, &all, st.st_size > 0, e) != VSS_OK)
+        return VSS_FAIL;
+    if (ftruncate(dst_fd, st.st_size) != 0)
+        return vss_error_sys(e, errno, "copy: truncate destination");
+    return VSS_OK;
+}
+
+int vss_restore_target_write(vss_restore_target *t, const char *relpath, const void *data, size_t len,
+                             vss_error *e)
+{
+    vss_restore_file *f;
+    if (vss_restore_target_begin_file(t, relpath, &f, e) != VSS_OK)
+        return VSS_FAIL;
+    if (vss_write_full(vss_restore_file_fd(f), data, len) != 0) {
+        vss_error_sys(e, errno, "'%s': write", relpath);
+        vss_restore_file_abort(f);
+        return VSS_FAIL;
+    }
+    return vss_restore_file_commit(f, e);
+}
+
+/* Prefix an error of a copy with the path it was for. */
+static int for_path(vss_error *e, const char *relpath)
+{
+    if (e != NULL) {
+        char m[sizeof e->message];
+        memcpy(m, e->message, sizeof m);
+        snprintf(e->message, sizeof e->message, "'%.200s': %.300s", relpath, m);
+    }
+    return VSS_FAIL;
+}
+
+int vss_restore_target_copy(vss_restore_target *t, const char *relpath, int src_fd, vss_error *e)
+{
+    vss_restore_file *f;
+    if (vss_restore_target_begin_file(t, relpath, &f, e) != VSS_OK)
+        return VSS_FAIL;
+    if (vss_copy_whole(src_fd, vss_restore_file_fd(f), e) != VSS_OK) {
+        vss_restore_file_abort(f);
+        return for_path(e, relpath);
+    }
+    return vss_restore_file_commit(f, e);
+}
+
+int vss_restore_target_apply_plan(vss_restore_target *t, const char *relpath, int src_fd,
+                                  const vss_range_copy *plan, size_t n, vss_error *e)
+{
+    vss_restore_file *f;
+    vss_error local;
+    if (e == NULL)
+        e = &local;
+    if (vss_restore_target_begin_update(t, relpath, &f, e) != VSS_OK &&
+        (strcmp(e->code, "ENOENT") != 0 || vss_restore_target_begin_file(t, relpath, &f, e) != VSS_OK))
+        return VSS_FAIL;
+    if (vss_apply_copy_plan(src_fd, vss_restore_file_fd(f), plan, n, e) != VSS_OK) {
+        vss_restore_file_abort(f);
+        return for_path(e, relpath);
+    }
+    return vss_restore_file_commit(f, e);
 }

@@ -3,14 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/fs.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -364,19 +362,6 @@ int vss_restore_target_begin_file(vss_restore_target *t, const char *relpath, vs
     return VSS_OK;
 }
 
-/* Make f->fd a copy of src: shared extents when the file system allows. */
-static int clone_into(vss_restore_file *f, int src, const struct stat *st, vss_error *e)
-{
-    if (ioctl(f->fd, FICLONE, src) == 0)
-        return VSS_OK;
-    vss_range_copy all = {0, 0, (uint64_t)st->st_size};
-    if (vss_apply_copy_plan(src, f->fd, &all, st->st_size > 0, e) != VSS_OK)
-        return VSS_FAIL;
-    if (ftruncate(f->fd, st->st_size) != 0)
-        return vss_error_sys(e, errno, "'%s': truncate temporary", f->relpath);
-    return VSS_OK;
-}
-
 int vss_restore_target_begin_update(vss_restore_target *t, const char *relpath, vss_restore_file **out,
                                     vss_error *e)
 {
@@ -392,7 +377,7 @@ int vss_restore_target_begin_update(vss_restore_target *t, const char *relpath, 
         rc = vss_error_sys(e, errno, "'%s': stat", relpath);
     else if (!S_ISREG(st.st_mode))
         rc = vss_error_set(e, "EINVAL", "'%s': not a regular file", relpath);
-    else if (make_temp(f, e) != VSS_OK || clone_into(f, src, &st, e) != VSS_OK)
+    else if (make_temp(f, e) != VSS_OK || vss_copy_whole(src, f->fd, e) != VSS_OK)
         rc = VSS_FAIL;
     else if ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(f->fd, st.st_uid, st.st_gid) != 0 &&
              errno != EPERM)

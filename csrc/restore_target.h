@@ -84,4 +84,18 @@ void vss_restore_file_abort(vss_restore_file *f);
 int vss_apply_copy_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n,
                         vss_error *e);
 
+/* dst_fd becomes a copy of the regular file src_fd: FICLONE (shared
+ * extents) where the file system allows, else copy_file_range. */
+int vss_copy_whole(int src_fd, int dst_fd, vss_error *e);
+
+/* Conveniences over begin/commit. write: relpath becomes data. copy:
+ * relpath becomes a copy of src_fd. apply_plan: the plan laid from src_fd
+ * onto a clone of relpath when it exists (an update), else onto a new
+ * file. Each is all or nothing. */
+int vss_restore_target_write(vss_restore_target *t, const char *relpath, const void *data, size_t len,
+                             vss_error *e);
+int vss_restore_target_copy(vss_restore_target *t, const char *relpath, int src_fd, vss_error *e);
+int vss_restore_target_apply_plan(vss_restore_target *t, const char *relpath, int src_fd,
+                                  const vss_range_copy *plan, size_t n, vss_error *e);
+
 #endif
