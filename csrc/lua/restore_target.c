@@ -257,6 +257,22 @@ static int l_file_fd(lua_State *L)
     return 1;
 }
 
+/* f:apply_plan(source_path, plan) -> true | nil, msg, code: one more
+ * source laid onto the pending file (a destination fed by several). */
+static int l_file_apply_plan(lua_State *L)
+{
+    vss_lua_checknargs(L, 3);
+    vss_restore_file *f = check_file(L);
+    size_t n;
+    vss_range_copy *plan = check_plan(L, 3, &n);
+    vss_error e;
+    int fd = open_source(L, 2, &e);
+    int rc = fd >= 0 ? vss_apply_copy_plan(fd, vss_restore_file_fd(f), plan, n, &e) : VSS_FAIL;
+    if (fd >= 0)
+        close(fd);
+    return vss_lua_okresult(L, rc, &e);
+}
+
 static int l_file_commit(lua_State *L)
 {
     vss_lua_checknargs(L, 1);
@@ -304,7 +320,8 @@ int vss_lua_open_restore_target(lua_State *L)
     static const luaL_Reg file_meta[] = {
         {"__gc", l_file_abort}, {"__close", l_file_abort}, {"__tostring", l_file_tostring}, {NULL, NULL}};
     static const luaL_Reg file_methods[] = {
-        {"fd", l_file_fd}, {"commit", l_file_commit}, {"abort", l_file_abort}, {NULL, NULL}};
+        {"fd", l_file_fd},       {"apply_plan", l_file_apply_plan}, {"commit", l_file_commit},
+        {"abort", l_file_abort}, {NULL, NULL}};
     vss_lua_newclass(L, TARGET_T, target_meta, target_methods);
     vss_lua_newclass(L, FILE_T, file_meta, file_methods);
     lua_newtable(L);
