@@ -11,10 +11,13 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "restore_impl.h"
 #include "restore_target.h"
 
 #define SLOW_BUFFER (1u << 20)
 #define FAST_CHUNK ((uint64_t)1 << 30)
+#define GATHER_MIN_ENTRIES 16
+#define GATHER_MAX_AVERAGE ((uint64_t)256 << 10)
 
 static int source_ended(int src_fd, const vss_range_copy *c, size_t i, uint64_t at, vss_error *e)
 {
@@ -75,17 +78,30 @@ static ssize_t copy_step(int src, int dst, const vss_range_copy *c, uint64_t don
     }
 }
 
-int vss_apply_copy_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n, vss_error *e)
+/* Every entry within 2^63-1 and, when the source is a regular file,
+ * within its size: errors before anything is written. */
+static int check_plan(int src_fd, const vss_range_copy *plan, size_t n, int *regular, vss_error *e)
+{
+    struct stat st;
+    *regular = fstat(src_fd, &st) == 0 && S_ISREG(st.st_mode);
+    for (size_t i = 0; i < n; i++) {
+        const vss_range_copy *c = &plan[i];
+        if (c->src_offset > INT64_MAX || c->length > INT64_MAX - c->src_offset ||
+            c->dst_offset > INT64_MAX || c->length > INT64_MAX - c->dst_offset)
+            return vss_error_set(e, "EINVAL", "copy plan entry %zu: offset + length exceeds 2^63-1", i + 1);
+        if (*regular && c->length > 0 && c->src_offset + c->length > (uint64_t)st.st_size)
+            return source_ended(src_fd, c, i, c->src_offset + c->length, e);
+    }
+    return VSS_OK;
+}
+
+/* Entry by entry, in plan order. */
+static int copy_each(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n, vss_error *e)
 {
     int fast = 1, rc = VSS_OK;
     char *buf = NULL;
     for (size_t i = 0; i < n && rc == VSS_OK; i++) {
         const vss_range_copy *c = &plan[i];
-        if (c->src_offset > INT64_MAX || c->length > INT64_MAX - c->src_offset ||
-            c->dst_offset > INT64_MAX || c->length > INT64_MAX - c->dst_offset) {
-            rc = vss_error_set(e, "EINVAL", "copy plan entry %zu: offset + length exceeds 2^63-1", i + 1);
-            break;
-        }
         for (uint64_t done = 0; done < c->length;) {
             ssize_t k = copy_step(src_fd, dst_fd, c, done, &fast, &buf);
             if (k < 0) {
@@ -103,6 +119,24 @@ int vss_apply_copy_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size
     }
     free(buf);
     return rc;
+}
+
+int vss_apply_copy_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n, vss_error *e)
+{
+    int regular;
+    if (check_plan(src_fd, plan, n, &regular, e) != VSS_OK)
+        return VSS_FAIL;
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += plan[i].length > GATHER_MAX_AVERAGE ? GATHER_MAX_AVERAGE : plan[i].length;
+    /* Many small ranges: gathered writes; large ones: copy_file_range,
+     * which may share extents and keeps the data out of user space. */
+    if (regular && n >= GATHER_MIN_ENTRIES && total / n < GATHER_MAX_AVERAGE) {
+        int rc = vss_restore_gather_plan(src_fd, dst_fd, plan, n, e);
+        if (rc != 1)
+            return rc;
+    }
+    return copy_each(src_fd, dst_fd, plan, n, e);
 }
 
 int vss_copy_whole(int src_fd, int dst_fd, vss_error *e)

@@ -78,9 +78,12 @@ void vss_restore_file_abort(vss_restore_file *f);
 
 /* Lay a directed-target copy plan: in plan order, length bytes from
  * src_offset of src_fd to dst_offset of dst_fd (which grows as needed).
- * copy_file_range, falling back to pread/pwrite where the kernel or file
- * systems refuse. src and dst must be different files. EINVAL when an
- * entry overflows or reads past the end of the source (naming it). */
+ * EINVAL, before anything is written, when an entry overflows or reads
+ * past the end of the source (naming it). Large ranges go by
+ * copy_file_range (pread/pwrite where the kernel or file systems refuse);
+ * many small ones with disjoint destinations are gathered from a mapping
+ * of the source into one pwritev per destination run, so the source must
+ * not shrink meanwhile. src and dst must be different files. */
 int vss_apply_copy_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n,
                         vss_error *e);
 

@@ -48,6 +48,7 @@ build = {
         "csrc/ranges_file.c",
         "csrc/ranges_ops.c",
         "csrc/restore_copy.c",
+        "csrc/restore_gather.c",
         "csrc/restore_target.c",
         "csrc/snapshot.c",
         "csrc/snapshot_btrfs.c",

@@ -383,6 +383,8 @@ static void fill(char *buf, size_t n, unsigned seed)
 static void model(const char *src, char *dst, size_t *dst_len, const vss_range_copy *plan, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if (plan[i].length == 0)
+            continue; /* copies nothing, grows nothing */
         size_t end = (size_t)(plan[i].dst_offset + plan[i].length);
         if (end > *dst_len) {
             memset(dst + *dst_len, 0, end - *dst_len);
@@ -456,6 +458,45 @@ TEST(random_plans_match_the_model)
     teardown();
 }
 
+/* Many small non-overlapping destinations (the gathered path): a shuffled
+ * packing of source pieces, with gaps. */
+TEST(permutation_plans_match_the_model)
+{
+    fixture();
+    srand(7);
+    enum { PIECES = 3000 };
+    static vss_range_copy plan[PIECES];
+    static size_t order[PIECES];
+    for (int round = 0; round < 4; round++) {
+        uint64_t off = 0;
+        for (size_t i = 0; i < PIECES; i++) {
+            plan[i].src_offset = off;
+            plan[i].length = (uint64_t)(rand() % (round == 3 ? 1 : 300));
+            off += plan[i].length + (uint64_t)(rand() % 3);
+            order[i] = i;
+        }
+        size_t src_len = (size_t)off + 1;
+        for (size_t i = PIECES - 1; i > 0; i--) {
+            size_t j = (size_t)rand() % (i + 1), x = order[i];
+            order[i] = order[j];
+            order[j] = x;
+        }
+        uint64_t at = (uint64_t)(rand() % 100);
+        for (size_t k = 0; k < PIECES; k++) {
+            plan[order[k]].dst_offset = at;
+            at += plan[order[k]].length + (uint64_t)(round % 2 ? rand() % 5 : 0);
+        }
+        CHECK(at < (1u << 20));
+        CHECK(plan_matches_model(plan, PIECES, src_len, (size_t)(rand() % 1000)));
+    }
+    /* overlapping destinations: plan order decides, the last copy wins */
+    vss_range_copy same[20];
+    for (size_t i = 0; i < 20; i++)
+        same[i] = (vss_range_copy){i * 10, 5, 10};
+    CHECK(plan_matches_model(same, 20, 400, 50));
+    teardown();
+}
+
 TEST(copy_plan_errors_name_the_entry)
 {
     fixture();
@@ -486,5 +527,5 @@ RUN_TESTS("test_restore_target", T(hostile_paths_are_refused), T(paths_are_canon
           T(symlink_in_a_middle_directory_is_not_followed), T(symlink_as_final_component_is_not_followed),
           T(existing_file_needs_replace), T(a_file_appearing_before_commit_is_not_replaced),
           T(commit_and_abort_leave_no_temporaries), T(update_keeps_untouched_bytes_and_mode),
-          T(copy_plan_moves_splits_and_merges), T(random_plans_match_the_model),
+          T(copy_plan_moves_splits_and_merges), T(random_plans_match_the_model), T(permutation_plans_match_the_model),
           T(copy_plan_errors_name_the_entry))
