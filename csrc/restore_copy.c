@@ -30,22 +30,6 @@ static int source_ended(int src_fd, const vss_range_copy *c, size_t i, uint64_t 
                          (unsigned long long)c->dst_offset, size, (unsigned long long)at);
 }
 
-static int pwrite_full(int fd, const char *buf, size_t n, off_t at)
-{
-    while (n > 0) {
-        ssize_t k = pwrite(fd, buf, n, at);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        buf += k;
-        n -= (size_t)k;
-        at += k;
-    }
-    return 0;
-}
-
 /* One step of entry c at done bytes in: copy_file_range while *fast, else
  * pread/pwrite through *buf. Returns bytes copied, 0 at the source's end,
  * -1 with errno. Switches *fast off where the kernel cannot copy. */
@@ -72,7 +56,8 @@ static ssize_t copy_step(int src, int dst, const vss_range_copy *c, uint64_t don
         ssize_t k = pread(src, *buf, want, (off_t)(c->src_offset + done));
         if (k < 0 && errno == EINTR)
             continue;
-        if (k > 0 && pwrite_full(dst, *buf, (size_t)k, (off_t)(c->dst_offset + done)) != 0)
+        struct iovec one = {*buf, (size_t)(k > 0 ? k : 0)};
+        if (k > 0 && vss_pwritev_full(dst, &one, 1, (off_t)(c->dst_offset + done)) != 0)
             return -1;
         return k;
     }

@@ -21,8 +21,7 @@ static int by_dst(const void *a, const void *b)
     return x->dst_offset < y->dst_offset ? -1 : x->dst_offset > y->dst_offset;
 }
 
-/* pwritev all of iov[0..cnt) at off, through short writes. */
-static int pwritev_full(int fd, struct iovec *iov, int cnt, off_t off)
+int vss_pwritev_full(int fd, struct iovec *iov, int cnt, off_t off)
 {
     while (cnt > 0) {
         ssize_t k = pwritev(fd, iov, cnt, off);
@@ -60,7 +59,7 @@ static int write_runs(int dst_fd, const vss_range_copy *s, size_t n, const char 
             cnt++;
             i++;
         }
-        if (pwritev_full(dst_fd, iov, cnt, (off_t)start) != 0)
+        if (vss_pwritev_full(dst_fd, iov, cnt, (off_t)start) != 0)
             return vss_error_sys(e, errno, "copy plan: write %llu bytes at %llu",
                                  (unsigned long long)(end - start), (unsigned long long)start);
     }

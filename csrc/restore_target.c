@@ -292,6 +292,17 @@ static void file_free(vss_restore_file *f)
     free(f);
 }
 
+/* The end of a begin: f handed out, or dropped with its temporary. */
+static int file_ready(vss_restore_file *f, int rc, vss_restore_file **out)
+{
+    if (rc != VSS_OK) {
+        vss_restore_file_abort(f);
+        return VSS_FAIL;
+    }
+    *out = f;
+    return VSS_OK;
+}
+
 /* Split relpath, open (and maybe create) its directory, allocate f. */
 static int file_start(vss_restore_target *t, const char *relpath, int create, vss_restore_file **out,
                       vss_error *e)
@@ -353,13 +364,8 @@ int vss_restore_target_begin_file(vss_restore_target *t, const char *relpath, vs
         rc = VSS_FAIL;
     else if (have && S_ISREG(st.st_mode) && fchmod(f->fd, st.st_mode & 07777) != 0)
         rc = vss_error_sys(e, errno, "'%s': chmod temporary", relpath);
-    if (rc != VSS_OK) {
-        vss_restore_file_abort(f);
-        return VSS_FAIL;
-    }
     f->noreplace = !(t->flags & VSS_RESTORE_REPLACE);
-    *out = f;
-    return VSS_OK;
+    return file_ready(f, rc, out);
 }
 
 int vss_restore_target_begin_update(vss_restore_target *t, const char *relpath, vss_restore_file **out,
@@ -386,12 +392,7 @@ int vss_restore_target_begin_update(vss_restore_target *t, const char *relpath, 
         rc = vss_error_sys(e, errno, "'%s': chmod temporary", relpath);
     if (src >= 0)
         close(src);
-    if (rc != VSS_OK) {
-        vss_restore_file_abort(f);
-        return VSS_FAIL;
-    }
-    *out = f;
-    return VSS_OK;
+    return file_ready(f, rc, out);
 }
 
 int vss_restore_file_fd(const vss_restore_file *f)

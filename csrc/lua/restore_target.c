@@ -159,17 +159,35 @@ static int open_source(lua_State *L, int arg, vss_error *e)
     return fd;
 }
 
+enum { COPY_WHOLE, TARGET_PLAN, FILE_PLAN };
+
+/* Open the source path at src_arg, make one engine copy from it onto t's
+ * rel or onto f, close it; push the status. */
+static int copy_from(lua_State *L, int kind, int src_arg, vss_restore_target *t, const char *rel,
+                     vss_restore_file *f, const vss_range_copy *plan, size_t n, vss_error *e)
+{
+    int fd = kind == FILE_PLAN || rel != NULL ? open_source(L, src_arg, e) : -1;
+    int rc = VSS_FAIL;
+    if (fd >= 0) {
+        if (kind == COPY_WHOLE)
+            rc = vss_restore_target_copy(t, rel, fd, e);
+        else if (kind == TARGET_PLAN)
+            rc = vss_restore_target_apply_plan(t, rel, fd, plan, n, e);
+        else
+            rc = vss_apply_copy_plan(fd, vss_restore_file_fd(f), plan, n, e);
+        close(fd);
+    }
+    return vss_lua_okresult(L, rc, e);
+}
+
+/* t:copy_file(relpath, source_path) -> true | nil, msg, code */
 static int l_copy_file(lua_State *L)
 {
     vss_lua_checknargs(L, 3);
     vss_restore_target *t = check_target(L);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
-    int fd = rel ? open_source(L, 3, &e) : -1;
-    int rc = fd >= 0 ? vss_restore_target_copy(t, rel, fd, &e) : VSS_FAIL;
-    if (fd >= 0)
-        close(fd);
-    return vss_lua_okresult(L, rc, &e);
+    return copy_from(L, COPY_WHOLE, 3, t, rel, NULL, NULL, 0, &e);
 }
 
 static uint64_t plan_field(lua_State *L, int arg, lua_Integer i, const char *key)
@@ -212,11 +230,7 @@ static int l_apply_plan(lua_State *L)
     vss_range_copy *plan = check_plan(L, 4, &n);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
-    int fd = rel ? open_source(L, 3, &e) : -1;
-    int rc = fd >= 0 ? vss_restore_target_apply_plan(t, rel, fd, plan, n, &e) : VSS_FAIL;
-    if (fd >= 0)
-        close(fd);
-    return vss_lua_okresult(L, rc, &e);
+    return copy_from(L, TARGET_PLAN, 3, t, rel, NULL, plan, n, &e);
 }
 
 typedef int (*begin_fn)(vss_restore_target *, const char *, vss_restore_file **, vss_error *);
@@ -266,11 +280,7 @@ static int l_file_apply_plan(lua_State *L)
     size_t n;
     vss_range_copy *plan = check_plan(L, 3, &n);
     vss_error e;
-    int fd = open_source(L, 2, &e);
-    int rc = fd >= 0 ? vss_apply_copy_plan(fd, vss_restore_file_fd(f), plan, n, &e) : VSS_FAIL;
-    if (fd >= 0)
-        close(fd);
-    return vss_lua_okresult(L, rc, &e);
+    return copy_from(L, FILE_PLAN, 2, NULL, NULL, f, plan, n, &e);
 }
 
 static int l_file_commit(lua_State *L)

@@ -497,6 +497,37 @@ TEST(permutation_plans_match_the_model)
     teardown();
 }
 
+/* Across file systems copy_file_range says EXDEV: pread/pwrite instead. */
+TEST(copy_plan_across_file_systems)
+{
+    fixture();
+    char shm[] = "/dev/shm/luavss-rt.XXXXXX";
+    int s = mkstemp(shm);
+    if (s < 0) {
+        fprintf(stderr, "  skipped: no /dev/shm\n");
+        teardown();
+        return;
+    }
+    unlink(shm);
+    enum { LEN = 3 << 20 };
+    char *data = malloc(LEN);
+    fill(data, LEN, 9);
+    CHECK(vss_write_full(s, data, LEN) == 0);
+    int d = open(at(root, "dst"), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    vss_range_copy plan[] = {{100, 5, LEN - 100}, {0, 0, 5}};
+    vss_error e;
+    CHECK(vss_apply_copy_plan(s, d, plan, 2, &e) == VSS_OK);
+    size_t n;
+    char *got = slurp(at(root, "dst"), &n);
+    CHECK_EQ_U64(n, LEN - 95);
+    CHECK(got != NULL && memcmp(got, data, 5) == 0 && memcmp(got + 5, data + 100, LEN - 100) == 0);
+    free(got);
+    free(data);
+    close(s);
+    close(d);
+    teardown();
+}
+
 TEST(copy_plan_errors_name_the_entry)
 {
     fixture();
@@ -527,5 +558,5 @@ RUN_TESTS("test_restore_target", T(hostile_paths_are_refused), T(paths_are_canon
           T(symlink_in_a_middle_directory_is_not_followed), T(symlink_as_final_component_is_not_followed),
           T(existing_file_needs_replace), T(a_file_appearing_before_commit_is_not_replaced),
           T(commit_and_abort_leave_no_temporaries), T(update_keeps_untouched_bytes_and_mode),
-          T(copy_plan_moves_splits_and_merges), T(random_plans_match_the_model), T(permutation_plans_match_the_model),
+          T(copy_plan_moves_splits_and_merges), T(random_plans_match_the_model), T(permutation_plans_match_the_model), T(copy_plan_across_file_systems),
           T(copy_plan_errors_name_the_entry))
