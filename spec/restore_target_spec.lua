@@ -107,6 +107,12 @@ describe("vss.restore.target", function()
           assert.is_string(err)
         end
       end
+      for _, rel in ipairs { "../x", "/etc/passwd", "a/../../b", "", "a\0b" } do
+        local v, err, code = t:path(rel)
+        assert.is_nil(v)
+        assert.is_string(err)
+        assert.is_string(code)
+      end
       -- a symlink as the final component: never written through
       local v, _, code = t:apply_plan("f", src, "0:7", "0:7")
       assert.is_nil(v)
