@@ -72,11 +72,12 @@ int vss_restore_gather_plan(int src_fd, int dst_fd, const vss_range_copy *plan, 
     if (s == NULL)
         return 1;
     size_t m = 0;
-    uint64_t lo = UINT64_MAX, hi = 0;
+    uint64_t lo = UINT64_MAX, hi = 0, total = 0;
     for (size_t i = 0; i < n; i++) {
         if (plan[i].length == 0)
             continue;
         s[m++] = plan[i];
+        total = total + plan[i].length < total ? UINT64_MAX : total + plan[i].length;
         lo = plan[i].src_offset < lo ? plan[i].src_offset : lo;
         hi = plan[i].src_offset + plan[i].length > hi ? plan[i].src_offset + plan[i].length : hi;
     }
@@ -93,7 +94,10 @@ int vss_restore_gather_plan(int src_fd, int dst_fd, const vss_range_copy *plan, 
     }
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
     lo -= lo % page;
-    void *map = mmap(NULL, (size_t)(hi - lo), PROT_READ, MAP_SHARED | MAP_POPULATE, src_fd, (off_t)lo);
+    /* Prefault the mapping when the plan reads most of it, not when it
+     * picks a few ranges out of a large sparse span. */
+    int populate = hi - lo <= 2 * total ? MAP_POPULATE : 0;
+    void *map = mmap(NULL, (size_t)(hi - lo), PROT_READ, MAP_SHARED | populate, src_fd, (off_t)lo);
     if (map == MAP_FAILED) {
         free(s);
         return 1;
