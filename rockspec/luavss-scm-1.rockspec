@@ -47,6 +47,9 @@ build = {
         "csrc/ranges.c",
         "csrc/ranges_file.c",
         "csrc/ranges_ops.c",
+        "csrc/restore_copy.c",
+        "csrc/restore_gather.c",
+        "csrc/restore_target.c",
         "csrc/snapshot.c",
         "csrc/snapshot_btrfs.c",
         "csrc/snapshot_freeze.c",
@@ -76,6 +79,7 @@ build = {
         "csrc/lua/metadata_component.c",
         "csrc/lua/pathmap.c",
         "csrc/lua/ranges.c",
+        "csrc/lua/restore_target.c",
         "csrc/lua/snapshot.c",
         "csrc/lua/store.c",
         "csrc/lua/walker.c",
@@ -95,6 +99,7 @@ build = {
     ["vss.store"] = "lua/vss/store.lua",
     ["vss.snapshot"] = "lua/vss/snapshot.lua",
     ["vss.writer"] = "lua/vss/writer.lua",
+    ["vss.restore"] = "lua/vss/restore.lua",
   },
 }
 test = {

@@ -13,6 +13,7 @@ local vss = {
   store = require "vss.store",
   snapshot = require "vss.snapshot",
   writer = require "vss.writer",
+  restore = require "vss.restore",
 }
 vss.snapshot_set = vss.snapshot.set
 

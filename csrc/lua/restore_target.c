@@ -1,0 +1,341 @@
+/* vss.RestoreTarget and vss.RestoreFile: the destination side of a
+ * restore (csrc/restore_target.h). Paths are data: a hostile one returns
+ * nil, message, "ESCAPE" like any other operational failure. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../restore_target.h"
+#include "binding.h"
+
+#define TARGET_T "vss.RestoreTarget"
+#define FILE_T "vss.RestoreFile"
+
+typedef struct {
+    vss_restore_target *t;
+} ltarget;
+
+typedef struct {
+    vss_restore_file *f;
+    char state[16]; /* "pending", "committed", "aborted" */
+} lfile;
+
+static vss_restore_target *check_target(lua_State *L)
+{
+    ltarget *u = luaL_checkudata(L, 1, TARGET_T);
+    if (u->t == NULL)
+        luaL_error(L, "attempt to use a closed " TARGET_T);
+    return u->t;
+}
+
+static vss_restore_file *check_file(lua_State *L)
+{
+    lfile *u = luaL_checkudata(L, 1, FILE_T);
+    if (u->f == NULL)
+        luaL_error(L, "attempt to use a " FILE_T " already %s", u->state);
+    return u->f;
+}
+
+/* A relative path argument; NULL (with e filled) when it holds a NUL,
+ * which no file name can. */
+static const char *relpath_arg(lua_State *L, int arg, vss_error *e)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, arg, &len);
+    if (strlen(s) != len) {
+        vss_error_set(e, "EINVAL", "restore path '%s...': contains a NUL byte", s);
+        return NULL;
+    }
+    return s;
+}
+
+static const char *cstring_arg(lua_State *L, int arg, const char *what)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, arg, &len);
+    if (strlen(s) != len)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s: contains a NUL byte", what));
+    return s;
+}
+
+/* vss.restore.target(root [, {replace = bool}]) -> RestoreTarget | nil, msg, code */
+static int l_target(lua_State *L)
+{
+    vss_lua_checknargs(L, 2);
+    const char *root = cstring_arg(L, 1, "root");
+    unsigned flags = 0;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 2) != 0) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "replace") != 0)
+                return luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'", luaL_tolstring(L, -1, NULL)));
+        }
+        lua_getfield(L, 2, "replace");
+        luaL_argexpected(L, lua_isnil(L, -1) || lua_isboolean(L, -1), 2, "boolean replace");
+        flags |= lua_toboolean(L, -1) ? VSS_RESTORE_REPLACE : 0;
+        lua_pop(L, 1);
+    }
+    ltarget *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->t = NULL;
+    luaL_setmetatable(L, TARGET_T);
+    vss_error e;
+    if (vss_restore_target_open(root, flags, &u->t, &e) != VSS_OK)
+        return vss_lua_fail(L, &e);
+    return 1;
+}
+
+static int l_target_close(lua_State *L)
+{
+    ltarget *u = luaL_checkudata(L, 1, TARGET_T);
+    vss_restore_target_free(u->t);
+    u->t = NULL;
+    return 0;
+}
+
+static int l_target_tostring(lua_State *L)
+{
+    ltarget *u = luaL_checkudata(L, 1, TARGET_T);
+    if (u->t == NULL)
+        lua_pushliteral(L, TARGET_T " (closed)");
+    else
+        lua_pushfstring(L, TARGET_T " (%s%s)", vss_restore_target_root(u->t),
+                        vss_restore_target_flags(u->t) & VSS_RESTORE_REPLACE ? ", replace" : "");
+    return 1;
+}
+
+static int l_root(lua_State *L)
+{
+    vss_lua_checknargs(L, 1);
+    lua_pushstring(L, vss_restore_target_root(check_target(L)));
+    return 1;
+}
+
+/* t:path(relpath) -> the checked absolute path | nil, msg, code */
+static int l_path(lua_State *L)
+{
+    vss_lua_checknargs(L, 2);
+    vss_restore_target *t = check_target(L);
+    vss_error e;
+    const char *rel = relpath_arg(L, 2, &e);
+    char *p = rel ? vss_restore_target_path(t, rel, &e) : NULL;
+    if (p == NULL)
+        return vss_lua_fail(L, &e);
+    lua_pushstring(L, p);
+    free(p);
+    return 1;
+}
+
+static int l_mkdir(lua_State *L)
+{
+    vss_lua_checknargs(L, 2);
+    vss_restore_target *t = check_target(L);
+    vss_error e;
+    const char *rel = relpath_arg(L, 2, &e);
+    return vss_lua_okresult(L, rel ? vss_restore_target_mkdir(t, rel, &e) : VSS_FAIL, &e);
+}
+
+static int l_write_file(lua_State *L)
+{
+    vss_lua_checknargs(L, 3);
+    vss_restore_target *t = check_target(L);
+    size_t len;
+    const char *data = luaL_checklstring(L, 3, &len);
+    vss_error e;
+    const char *rel = relpath_arg(L, 2, &e);
+    return vss_lua_okresult(L, rel ? vss_restore_target_write(t, rel, data, len, &e) : VSS_FAIL, &e);
+}
+
+/* The source file of a copy, opened read-only; -1 with e filled. */
+static int open_source(lua_State *L, int arg, vss_error *e)
+{
+    const char *path = cstring_arg(L, arg, "source");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        vss_error_sys(e, errno, "source '%s'", path);
+    return fd;
+}
+
+enum { COPY_WHOLE, TARGET_PLAN, FILE_PLAN };
+
+/* Open the source path at src_arg, make one engine copy from it onto t's
+ * rel or onto f, close it; push the status. */
+static int copy_from(lua_State *L, int kind, int src_arg, vss_restore_target *t, const char *rel,
+                     vss_restore_file *f, const vss_range_copy *plan, size_t n, vss_error *e)
+{
+    int fd = kind == FILE_PLAN || rel != NULL ? open_source(L, src_arg, e) : -1;
+    int rc = VSS_FAIL;
+    if (fd >= 0) {
+        if (kind == COPY_WHOLE)
+            rc = vss_restore_target_copy(t, rel, fd, e);
+        else if (kind == TARGET_PLAN)
+            rc = vss_restore_target_apply_plan(t, rel, fd, plan, n, e);
+        else
+            rc = vss_apply_copy_plan(fd, vss_restore_file_fd(f), plan, n, e);
+        close(fd);
+    }
+    return vss_lua_okresult(L, rc, e);
+}
+
+/* t:copy_file(relpath, source_path) -> true | nil, msg, code */
+static int l_copy_file(lua_State *L)
+{
+    vss_lua_checknargs(L, 3);
+    vss_restore_target *t = check_target(L);
+    vss_error e;
+    const char *rel = relpath_arg(L, 2, &e);
+    return copy_from(L, COPY_WHOLE, 3, t, rel, NULL, NULL, 0, &e);
+}
+
+static uint64_t plan_field(lua_State *L, int arg, lua_Integer i, const char *key)
+{
+    lua_getfield(L, -1, key);
+    int isnum;
+    lua_Integer v = lua_tointegerx(L, -1, &isnum);
+    if (!isnum || v < 0)
+        luaL_argerror(L, arg,
+                      lua_pushfstring(L, "plan: entry %I: %s must be a non-negative integer", i, key));
+    lua_pop(L, 1);
+    return (uint64_t)v;
+}
+
+/* A plan as vss.ranges.map returns it: { {src=, dst=, length=}, ... }. */
+static vss_range_copy *check_plan(lua_State *L, int arg, size_t *n)
+{
+    luaL_checktype(L, arg, LUA_TTABLE);
+    lua_Integer count = luaL_len(L, arg);
+    vss_range_copy *plan = lua_newuserdatauv(L, (size_t)count * sizeof *plan + 1, 0);
+    for (lua_Integer i = 1; i <= count; i++) {
+        if (lua_geti(L, arg, i) != LUA_TTABLE)
+            luaL_argerror(L, arg, lua_pushfstring(L, "plan: entry %I is not a table", i));
+        plan[i - 1].src_offset = plan_field(L, arg, i, "src");
+        plan[i - 1].dst_offset = plan_field(L, arg, i, "dst");
+        plan[i - 1].length = plan_field(L, arg, i, "length");
+        lua_pop(L, 1);
+    }
+    *n = (size_t)count;
+    return plan;
+}
+
+/* t:apply_plan(relpath, source_path, plan) -> true | nil, msg, code
+ * (vss.restore adds the form with two range lists). */
+static int l_apply_plan(lua_State *L)
+{
+    vss_lua_checknargs(L, 4);
+    vss_restore_target *t = check_target(L);
+    size_t n;
+    vss_range_copy *plan = check_plan(L, 4, &n);
+    vss_error e;
+    const char *rel = relpath_arg(L, 2, &e);
+    return copy_from(L, TARGET_PLAN, 3, t, rel, NULL, plan, n, &e);
+}
+
+typedef int (*begin_fn)(vss_restore_target *, const char *, vss_restore_file **, vss_error *);
+
+static int begin(lua_State *L, begin_fn fn)
+{
+    vss_lua_checknargs(L, 2);
+    vss_restore_target *t = check_target(L);
+    vss_error e;
+    const char *rel = relpath_arg(L, 2, &e);
+    if (rel == NULL)
+        return vss_lua_fail(L, &e);
+    lfile *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->f = NULL;
+    strcpy(u->state, "aborted");
+    luaL_setmetatable(L, FILE_T);
+    if (fn(t, rel, &u->f, &e) != VSS_OK)
+        return vss_lua_fail(L, &e);
+    strcpy(u->state, "pending");
+    return 1;
+}
+
+/* t:begin_file(relpath) / t:begin_update(relpath) -> RestoreFile | nil, msg, code */
+static int l_begin_file(lua_State *L)
+{
+    return begin(L, vss_restore_target_begin_file);
+}
+
+static int l_begin_update(lua_State *L)
+{
+    return begin(L, vss_restore_target_begin_update);
+}
+
+static int l_file_fd(lua_State *L)
+{
+    vss_lua_checknargs(L, 1);
+    lua_pushinteger(L, vss_restore_file_fd(check_file(L)));
+    return 1;
+}
+
+/* f:apply_plan(source_path, plan) -> true | nil, msg, code: one more
+ * source laid onto the pending file (a destination fed by several). */
+static int l_file_apply_plan(lua_State *L)
+{
+    vss_lua_checknargs(L, 3);
+    vss_restore_file *f = check_file(L);
+    size_t n;
+    vss_range_copy *plan = check_plan(L, 3, &n);
+    vss_error e;
+    return copy_from(L, FILE_PLAN, 2, NULL, NULL, f, plan, n, &e);
+}
+
+static int l_file_commit(lua_State *L)
+{
+    vss_lua_checknargs(L, 1);
+    vss_restore_file *f = check_file(L);
+    lfile *u = lua_touserdata(L, 1);
+    u->f = NULL;
+    vss_error e;
+    int rc = vss_restore_file_commit(f, &e);
+    strcpy(u->state, rc == VSS_OK ? "committed" : "aborted");
+    return vss_lua_okresult(L, rc, &e);
+}
+
+/* f:abort(), __close, __gc: drop the temporary unless committed; idempotent. */
+static int l_file_abort(lua_State *L)
+{
+    lfile *u = luaL_checkudata(L, 1, FILE_T);
+    if (u->f != NULL) {
+        vss_restore_file_abort(u->f);
+        u->f = NULL;
+        strcpy(u->state, "aborted");
+    }
+    return 0;
+}
+
+static int l_file_tostring(lua_State *L)
+{
+    lfile *u = luaL_checkudata(L, 1, FILE_T);
+    if (u->f == NULL)
+        lua_pushfstring(L, FILE_T " (%s)", u->state);
+    else
+        lua_pushfstring(L, FILE_T " (pending, fd %d)", vss_restore_file_fd(u->f));
+    return 1;
+}
+
+int vss_lua_open_restore_target(lua_State *L)
+{
+    static const luaL_Reg target_meta[] = {
+        {"__gc", l_target_close}, {"__close", l_target_close}, {"__tostring", l_target_tostring}, {NULL, NULL}};
+    static const luaL_Reg target_methods[] = {
+        {"root", l_root},           {"path", l_path},
+        {"mkdir", l_mkdir},         {"write_file", l_write_file},
+        {"copy_file", l_copy_file}, {"apply_plan", l_apply_plan},
+        {"begin_file", l_begin_file}, {"begin_update", l_begin_update},
+        {"close", l_target_close},  {NULL, NULL}};
+    static const luaL_Reg file_meta[] = {
+        {"__gc", l_file_abort}, {"__close", l_file_abort}, {"__tostring", l_file_tostring}, {NULL, NULL}};
+    static const luaL_Reg file_methods[] = {
+        {"fd", l_file_fd},       {"apply_plan", l_file_apply_plan}, {"commit", l_file_commit},
+        {"abort", l_file_abort}, {NULL, NULL}};
+    vss_lua_newclass(L, TARGET_T, target_meta, target_methods);
+    vss_lua_newclass(L, FILE_T, file_meta, file_methods);
+    lua_newtable(L);
+    lua_pushcfunction(L, l_target);
+    lua_setfield(L, -2, "target");
+    return 1;
+}

@@ -1,0 +1,104 @@
+/* Restore targets: the destination side of a restore, where safety lives.
+ * A target holds a directory fd of its root; every path given to it is
+ * relative data (from a document, a store, a script), never trusted:
+ * absolute paths and ".." are refused, and no symlink met on the way is
+ * followed (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or openat with
+ * O_NOFOLLOW one component at a time on kernels before 5.6). A file is
+ * never written in place: whole files go to a temporary name in their
+ * directory, range updates to a clone of the existing file, and commit
+ * fsyncs, renames and fsyncs the directory, so a crash leaves the old
+ * content or the new one. */
+#ifndef VSS_RESTORE_TARGET_H
+#define VSS_RESTORE_TARGET_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "ranges.h"
+
+typedef struct vss_restore_target vss_restore_target;
+typedef struct vss_restore_file vss_restore_file;
+
+enum {
+    /* Whole-file writes may replace an existing entry ("restore if can
+     * replace"); without it they fail with EEXIST ("restore if not
+     * there"), checked again atomically at the rename. */
+    VSS_RESTORE_REPLACE = 1u << 0,
+    /* Resolve one component at a time with O_NOFOLLOW, as on kernels
+     * without openat2 (chosen by itself on ENOSYS); for tests. */
+    VSS_RESTORE_WALK = 1u << 1,
+};
+
+/* Codes: "ESCAPE" for a path that is absolute, holds "..", or meets a
+ * symlink; "EINVAL" for an empty path or one naming no file; "EEXIST";
+ * errno names for the rest. Messages name the relative path. */
+
+/* root must be an existing directory (symlinks in root itself are the
+ * caller's choice and are followed, once, here). */
+int vss_restore_target_open(const char *root, unsigned flags, vss_restore_target **out,
+                            vss_error *e);
+void vss_restore_target_free(vss_restore_target *t);
+const char *vss_restore_target_root(const vss_restore_target *t); /* absolute, resolved */
+unsigned vss_restore_target_flags(const vss_restore_target *t);
+
+/* Check relpath's syntax only (no file system access). "." and empty
+ * components are skipped; a trailing '/' is refused when file is true. */
+int vss_restore_path_check(const char *relpath, int file, vss_error *e);
+
+/* root + "/" + relpath in canonical form, checked as above; malloc'd. */
+char *vss_restore_target_path(const vss_restore_target *t, const char *relpath, vss_error *e);
+
+/* Create relpath and its missing parents beneath the root (mode 0777 less
+ * the umask); existing directories are fine, a symlink on the way is not. */
+int vss_restore_target_mkdir(vss_restore_target *t, const char *relpath, vss_error *e);
+
+/* A new file for relpath: an empty temporary beside it (parents created),
+ * fd open for reading and writing. Fails with EEXIST when relpath exists
+ * and the target lacks VSS_RESTORE_REPLACE. A replaced file's mode is
+ * kept; a new one is 0666 less the umask. */
+int vss_restore_target_begin_file(vss_restore_target *t, const char *relpath,
+                                  vss_restore_file **out, vss_error *e);
+
+/* A temporary clone of the existing regular file relpath (FICLONE when
+ * the file system shares extents, else copy_file_range), with its mode
+ * and, where permitted, its owner, to lay ranges on. */
+int vss_restore_target_begin_update(vss_restore_target *t, const char *relpath,
+                                    vss_restore_file **out, vss_error *e);
+
+/* The temporary's fd: write to it (store extract, copy plans); don't close it. */
+int vss_restore_file_fd(const vss_restore_file *f);
+
+/* fsync, rename over relpath (RENAME_NOREPLACE without the replace flag
+ * for a new file), fsync the directory. f is freed either way; on failure
+ * the temporary is removed and relpath is untouched. */
+int vss_restore_file_commit(vss_restore_file *f, vss_error *e);
+
+/* Drop the temporary; relpath is untouched. f is freed. NULL is fine. */
+void vss_restore_file_abort(vss_restore_file *f);
+
+/* Lay a directed-target copy plan: in plan order, length bytes from
+ * src_offset of src_fd to dst_offset of dst_fd (which grows as needed).
+ * EINVAL, before anything is written, when an entry overflows or reads
+ * past the end of the source (naming it). Large ranges go by
+ * copy_file_range (pread/pwrite where the kernel or file systems refuse);
+ * many small ones with disjoint destinations are gathered from a mapping
+ * of the source into one pwritev per destination run, so the source must
+ * not shrink meanwhile. src and dst must be different files. */
+int vss_apply_copy_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n,
+                        vss_error *e);
+
+/* dst_fd becomes a copy of the regular file src_fd: FICLONE (shared
+ * extents) where the file system allows, else copy_file_range. */
+int vss_copy_whole(int src_fd, int dst_fd, vss_error *e);
+
+/* Conveniences over begin/commit. write: relpath becomes data. copy:
+ * relpath becomes a copy of src_fd. apply_plan: the plan laid from src_fd
+ * onto a clone of relpath when it exists (an update), else onto a new
+ * file. Each is all or nothing. */
+int vss_restore_target_write(vss_restore_target *t, const char *relpath, const void *data, size_t len,
+                             vss_error *e);
+int vss_restore_target_copy(vss_restore_target *t, const char *relpath, int src_fd, vss_error *e);
+int vss_restore_target_apply_plan(vss_restore_target *t, const char *relpath, int src_fd,
+                                  const vss_range_copy *plan, size_t n, vss_error *e);
+
+#endif
