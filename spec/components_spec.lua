@@ -242,7 +242,7 @@ describe("vss.components", function()
 
   it("runs examples/writer_metadata.lua", function()
     local dir = support.tmpdir()
-    local out, ok = support.sh("LUA_PATH_5_4='lua/?.lua;lua/?/init.lua;;' LUA_CPATH_5_4='./?.so;;' lua5.4 "
+    local out, ok = support.sh(support.lua_env .. " lua5.4 "
       .. "examples/writer_metadata.lua " .. support.q(dir))
     assert.is_true(ok, out)
     assert.matches("partial file\t/var/lib/exampledb/main/sales.db\t0:4096,1048576:65536", out)

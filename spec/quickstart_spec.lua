@@ -5,7 +5,7 @@ local support = require "support"
 describe("examples/quickstart.lua", function()
   it("runs, shows range lists and a file-spec expansion, and cleans up", function()
     local before = support.sh("ls -d /tmp/luavss-demo.* 2>/dev/null | wc -l")
-    local out, ok = support.sh("LUA_PATH_5_4='lua/?.lua;lua/?/init.lua;;' LUA_CPATH_5_4='./?.so;;' "
+    local out, ok = support.sh(support.lua_env .. " "
       .. "lua5.4 examples/quickstart.lua")
     assert.is_true(ok, out)
     assert.matches("normalized %(sorted, merged%):  0:4096,8192:4096,65536:4096", out)

@@ -102,7 +102,7 @@ describe("vss.ranges", function()
       assert.equal("vss.Ranges(100 ranges, 500 bytes: 10:5,20:5,30:5,40:5,50:5,60:5,70:5,80:5,…)", s)
       assert.equal("vss.Ranges", getmetatable(P("")).__name)
       local out = support.sh("printf '%s\\n' '=vss.ranges.parse(\"0:512, 1024:512\")' | "
-        .. "LUA_PATH_5_4='lua/?.lua;lua/?/init.lua;;' LUA_CPATH_5_4='./?.so;;' "
+        .. support.lua_env .. " "
         .. "lua5.4 -e 'vss = require \"vss\"' -i")
       assert.truthy(out:find("vss.Ranges(2 ranges, 1024 bytes: 0:512,1024:512)", 1, true), out)
     end)
@@ -307,7 +307,7 @@ describe("vss.ranges", function()
   it("runs examples/range_mapping.lua, which lays ranges out and verifies them", function()
     local dir = support.tmpdir()
     finally(function() support.rm_rf(dir) end)
-    local out, ok = support.sh("LUA_PATH_5_4='lua/?.lua;lua/?/init.lua;;' LUA_CPATH_5_4='./?.so;;' "
+    local out, ok = support.sh(support.lua_env .. " "
       .. "lua5.4 examples/range_mapping.lua " .. support.q(dir))
     assert.is_true(ok, out)
     assert.matches("copy plan: 3 copies, 16384 bytes", out)

@@ -4,12 +4,9 @@ local vss = require "vss"
 local support = require "support"
 
 local q, sh = support.q, support.sh
-local LUA_ENV = "LUA_PATH_5_4='lua/?.lua;lua/?/init.lua;;' LUA_CPATH_5_4='./?.so;;'"
+local LUA_ENV = support.lua_env
 
-local function ok(v, err, code)
-  assert(v, tostring(err) .. " (" .. tostring(code) .. ")")
-  return v
-end
+local ok = support.ok
 
 local function stat(fmt, path)
   local out = sh("stat -c " .. q(fmt) .. " " .. q(path))

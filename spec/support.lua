@@ -7,6 +7,15 @@ function M.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
+-- The environment that makes a child lua5.4 load the in-tree build.
+M.lua_env = "LUA_PATH_5_4='lua/?.lua;lua/?/init.lua;;' LUA_CPATH_5_4='./?.so;;'"
+
+-- assert for the nil, message, code convention: the code joins the message.
+function M.ok(v, err, code)
+  assert(v, tostring(err) .. " (" .. tostring(code) .. ")")
+  return v
+end
+
 -- Run a shell command; returns its stdout and whether it exited 0.
 function M.sh(cmd)
   local p = assert(io.popen(cmd .. " 2>&1"))
