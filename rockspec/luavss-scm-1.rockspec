@@ -28,6 +28,9 @@ build = {
     -- Every .c file under csrc/ belongs here (spec/rock_spec.lua checks it).
     ["vss.core"] = {
       sources = {
+        "csrc/backup.c",
+        "csrc/backup_files.c",
+        "csrc/backup_select.c",
         "csrc/components.c",
         "csrc/components_files.c",
         "csrc/components_select.c",
@@ -65,6 +68,7 @@ build = {
         "csrc/walker.c",
         "csrc/writer.c",
         "csrc/writer_external.c",
+        "csrc/lua/backup.c",
         "csrc/lua/binding.c",
         "csrc/lua/component_state.c",
         "csrc/lua/components.c",
@@ -95,6 +99,7 @@ build = {
     ["vss.store"] = "lua/vss/store.lua",
     ["vss.snapshot"] = "lua/vss/snapshot.lua",
     ["vss.writer"] = "lua/vss/writer.lua",
+    ["vss.backup"] = "lua/vss/backup.lua",
   },
 }
 test = {

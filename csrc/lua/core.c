@@ -17,6 +17,7 @@ static const struct {
     {"store", vss_lua_open_store},
     {"snapshot", vss_lua_open_snapshot},
     {"writer", vss_lua_open_writer},
+    {"backup", vss_lua_open_backup},
 };
 
 /* vss.core.clock(): seconds from a monotonic clock, for progress and benchmarks. */

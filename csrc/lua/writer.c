@@ -15,6 +15,7 @@
 #include "../writer.h"
 #include "../writer_external.h"
 #include "docs.h"
+#include "writer_bind.h"
 
 #define WRITER_T "vss.Writer"
 #define SESSION_T "vss.WriterSession"
@@ -746,6 +747,18 @@ static int s_tostring(lua_State *L)
     else
         lua_pushfstring(L, "vss.WriterSession(%d writers)", (int)vss_writers_count(s->ws));
     return 1;
+}
+
+vss_writers *vss_lua_session_bind(lua_State *L, int sidx, int bcidx)
+{
+    lsession *s = check_session(L, sidx);
+    bind_writers(L, sidx, bcidx);
+    return s->ws;
+}
+
+void vss_lua_session_unbind(lua_State *L, int sidx, int top)
+{
+    unbind_writers(L, sidx, top);
 }
 
 int vss_lua_open_writer(lua_State *L)

@@ -13,6 +13,7 @@ local vss = {
   store = require "vss.store",
   snapshot = require "vss.snapshot",
   writer = require "vss.writer",
+  backup = require "vss.backup",
 }
 vss.snapshot_set = vss.snapshot.set
 
