@@ -22,18 +22,24 @@ local function pattern(n, seed)
   return table.concat(t)
 end
 
--- A database writer: <dir>/db/*.db as database files, <dir>/log/*.log as
--- its log files. `over` replaces or adds handlers and fields.
+-- The database writer's identify: <dir>/db/*.db as database files (with
+-- db_mask, default 0xF0F), <dir>/log/*.log as its log files, then more(wm).
+local function db_identify(dir, schema, db_mask, more)
+  return function(wm)
+    if schema then wm:set_backup_schema(schema) end
+    wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+    wm:add_component("database", nil, "main", { selectable = false })
+    wm:add_database_files(nil, "main", dir .. "/db", "*.db", db_mask)
+    wm:add_database_log_files(nil, "main", dir .. "/log", "*.log")
+    if more then more(wm) end
+  end
+end
+
+-- A database writer over db_identify. `over` replaces or adds handlers and fields.
 local function db_writer(dir, over)
   local def = {
     name = "db", writer_id = WID, instance_id = IID,
-    identify = function(wm)
-      wm:set_backup_schema{ "incremental", "differential", "timestamped", "last_modify" }
-      wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
-      wm:add_component("database", nil, "main", { selectable = false })
-      wm:add_database_files(nil, "main", dir .. "/db", "*.db")
-      wm:add_database_log_files(nil, "main", dir .. "/log", "*.log")
-    end,
+    identify = db_identify(dir, { "incremental", "differential", "timestamped", "last_modify" }),
   }
   for k, v in pairs(over or {}) do def[k] = v end
   return vss.writer(def)
@@ -152,15 +158,8 @@ describe("vss.backup", function()
   end)
 
   it("falls back to full for a writer whose schema lacks the type", function()
-    local w = db_writer(dir, {
-      identify = function(wm)
-        wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
-        wm:add_component("database", nil, "main", { selectable = false })
-        -- incremental backups need only the logs, yet the writer cannot take one
-        wm:add_database_files(nil, "main", dir .. "/db", "*.db", { "full_backup_required" })
-        wm:add_database_log_files(nil, "main", dir .. "/log", "*.log")
-      end,
-    })
+    -- incremental backups need only the logs, yet the writer cannot take one
+    local w = db_writer(dir, { identify = db_identify(dir, nil, { "full_backup_required" }) })
     assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
     local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
                                  type = "incremental" })
@@ -169,15 +168,8 @@ describe("vss.backup", function()
   end)
 
   it("backs up only the files whose *_BACKUP_REQUIRED bit matches the type", function()
-    local w = db_writer(dir, {
-      identify = function(wm)
-        wm:set_backup_schema{ "incremental" }
-        wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
-        wm:add_component("database", nil, "main", { selectable = false })
-        wm:add_database_files(nil, "main", dir .. "/db", "*.db", { "full_backup_required" })
-        wm:add_database_log_files(nil, "main", dir .. "/log", "*.log")
-      end,
-    })
+    local w = db_writer(dir,
+      { identify = db_identify(dir, { "incremental" }, { "full_backup_required" }) })
     assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
     local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
                                  type = "incremental" })
@@ -189,15 +181,9 @@ describe("vss.backup", function()
 
   it("honours writer-level excludes", function()
     support.write(dir .. "/log/tmp.log", "scratch")
-    local w = db_writer(dir, {
-      identify = function(wm)
-        wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
-        wm:add_component("database", nil, "main", { selectable = false })
-        wm:add_database_files(nil, "main", dir .. "/db", "*.db")
-        wm:add_database_log_files(nil, "main", dir .. "/log", "*.log")
-        wm:add_exclude_files(dir .. "/log", "tmp.*", false)
-      end,
-    })
+    local w = db_writer(dir, { identify = db_identify(dir, nil, nil, function(wm)
+      wm:add_exclude_files(dir .. "/log", "tmp.*", false)
+    end) })
     local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
     assert.equal(3, r.files)
     assert.is_nil(entries_by_name(assert(vss.store.open(storedir)), r.id)[dir .. "/log/tmp.log"])
@@ -376,6 +362,17 @@ describe("vss.backup", function()
     assert.equal("ECANCELED", code)
     assert.matches("enough", msg)
     assert.same({}, assert(vss.store.open(storedir)):list())
+  end)
+
+  it("refuses an incremental with no backup in the store to build on", function()
+    local log = {}
+    local w = db_writer(dir, { identify = function() log[#log + 1] = "identify" end })
+    local r, msg, code = vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                     type = "incremental" }
+    assert.is_nil(r)
+    assert.equal("ECHAIN", code)
+    assert.matches("no .* backup", msg)
+    assert.same({}, log) -- refused before any writer heard of it
   end)
 
   it("raises on misuse", function()

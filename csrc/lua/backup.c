@@ -66,23 +66,13 @@ static const char **read_select(lua_State *L, int t, size_t *n)
     return v;
 }
 
-static void push_writers(lua_State *L, const vss_backup_result *r)
+/* session:status()'s entries, with what the backup did with each writer */
+static void push_writers(lua_State *L, const vss_writers *ws, const vss_backup_result *r)
 {
     lua_createtable(L, (int)r->nwriters, 0);
     for (size_t i = 0; i < r->nwriters; i++) {
         const vss_backup_writer_result *w = &r->writers[i];
-        const vss_wm_identity *id = vss_writer_identity(w->writer);
-        const char *msg;
-        int kind = vss_writer_failure(w->writer, &msg);
-        lua_createtable(L, 0, 9);
-        lua_pushstring(L, id->name);
-        lua_setfield(L, -2, "name");
-        lua_pushstring(L, id->writer_id);
-        lua_setfield(L, -2, "writer_id");
-        lua_pushstring(L, id->instance_id);
-        lua_setfield(L, -2, "instance_id");
-        vss_lua_pushenum(L, &vss_enum_writer_state, vss_writer_state(w->writer));
-        lua_setfield(L, -2, "state");
+        vss_lua_push_writer_status(L, ws, w->writer);
         if (w->included) {
             vss_lua_pushenum(L, &vss_enum_backup_type, w->type);
             lua_setfield(L, -2, "type");
@@ -91,12 +81,6 @@ static void push_writers(lua_State *L, const vss_backup_result *r)
         lua_setfield(L, -2, "included");
         lua_pushboolean(L, w->skipped);
         lua_setfield(L, -2, "skipped");
-        if (kind != VSS_WE_NONE) {
-            lua_pushstring(L, vss_writer_error_code(kind));
-            lua_setfield(L, -2, "code");
-            lua_pushstring(L, msg);
-            lua_setfield(L, -2, "failure");
-        }
         lua_seti(L, -2, (lua_Integer)i + 1);
     }
 }
@@ -139,7 +123,7 @@ static int b_run(lua_State *L)
         if (lp.err[0] != '\0')
             vss_error_set(&e, "ECANCELED", "%s", lp.err);
         vss_lua_fail(L, &e);
-        push_writers(L, &r);
+        push_writers(L, ws, &r);
         vss_backup_result_clear(&r);
         return 4;
     }
@@ -152,7 +136,7 @@ static int b_run(lua_State *L)
     lua_setfield(L, -2, "files");
     lua_pushinteger(L, (lua_Integer)r.bytes);
     lua_setfield(L, -2, "bytes");
-    push_writers(L, &r);
+    push_writers(L, ws, &r);
     lua_setfield(L, -2, "writers");
     vss_backup_result_clear(&r);
     return 1;

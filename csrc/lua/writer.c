@@ -678,6 +678,26 @@ static int s_backup_shutdown(lua_State *L)
 
 /* status() -> { {name=, writer_id=, instance_id=, state=, code=,
  * failure=, hresult=}, ... } (GatherWriterStatus) */
+void vss_lua_push_writer_status(lua_State *L, const vss_writers *ws, const vss_writer *w)
+{
+    const char *msg;
+    int kind = vss_writer_failure(w, &msg);
+    lua_createtable(L, 0, 8);
+    set_ids(L, w);
+    push_state(L, w);
+    lua_setfield(L, -2, "state");
+    lua_pushboolean(L, vss_writers_involved(ws, w));
+    lua_setfield(L, -2, "involved");
+    if (kind != VSS_WE_NONE) {
+        lua_pushstring(L, vss_writer_error_code(kind));
+        lua_setfield(L, -2, "code");
+        lua_pushstring(L, msg);
+        lua_setfield(L, -2, "failure");
+        lua_pushinteger(L, (lua_Integer)vss_writer_error_hresult(kind));
+        lua_setfield(L, -2, "hresult");
+    }
+}
+
 static int s_status(lua_State *L)
 {
     lsession *s = check_session(L, 1);
@@ -685,23 +705,7 @@ static int s_status(lua_State *L)
     size_t n = vss_writers_count(s->ws);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
-        const vss_writer *w = vss_writers_at(s->ws, i);
-        const char *msg;
-        int kind = vss_writer_failure(w, &msg);
-        lua_createtable(L, 0, 8);
-        set_ids(L, w);
-        push_state(L, w);
-        lua_setfield(L, -2, "state");
-        lua_pushboolean(L, vss_writers_involved(s->ws, w));
-        lua_setfield(L, -2, "involved");
-        if (kind != VSS_WE_NONE) {
-            lua_pushstring(L, vss_writer_error_code(kind));
-            lua_setfield(L, -2, "code");
-            lua_pushstring(L, msg);
-            lua_setfield(L, -2, "failure");
-            lua_pushinteger(L, (lua_Integer)vss_writer_error_hresult(kind));
-            lua_setfield(L, -2, "hresult");
-        }
+        vss_lua_push_writer_status(L, s->ws, vss_writers_at(s->ws, i));
         lua_seti(L, -2, (lua_Integer)i + 1);
     }
     return 1;

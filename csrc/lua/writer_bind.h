@@ -13,4 +13,9 @@
 vss_writers *vss_lua_session_bind(lua_State *L, int sidx, int bcidx);
 void vss_lua_session_unbind(lua_State *L, int sidx, int top);
 
+/* One writer's GatherWriterStatus entry, the table session:status()
+ * lists: {name=, writer_id=, instance_id=, state=, involved=, code=,
+ * failure=, hresult=}. */
+void vss_lua_push_writer_status(lua_State *L, const vss_writers *ws, const vss_writer *w);
+
 #endif
