@@ -328,6 +328,61 @@ describe("vss.backup", function()
     assert.is_table(names[dir .. "/log/0002.log"])
   end)
 
+  it("keeps the ranges file a partial file names", function()
+    local rf = dir .. "/main.ranges"
+    local w = db_writer(dir, {
+      post_snapshot = function(bc, comps)
+        if bc:get_backup_state().backup_type == "incremental" then
+          assert(vss.ranges.parse("0:16,100:4"):save(rf))
+          comps[1]:add_partial_file(dir .. "/db", "main.db", "File=" .. rf)
+        end
+      end,
+    })
+    assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                 type = "incremental", partial_file_support = true })
+    local e = entries_by_name(assert(vss.store.open(storedir)), r.id)[dir .. "/db/main.db"]
+    assert.equal("partial", e.kind)
+    assert.equal("0:16,100:4", e.ranges:format())
+    assert.equal(rf, e.ranges_file)
+  end)
+
+  it("reads an alternate location's files and stores them under the set's path", function()
+    mkdir(dir .. "/alt")
+    support.write(dir .. "/alt/a.txt", "from the alternate location")
+    local w = vss.writer{ name = "alt", writer_id = WID, instance_id = IID,
+      identify = function(wm)
+        wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+        wm:add_component("filegroup", nil, "g", { selectable = false })
+        wm:add_files_to_file_group(nil, "g", dir .. "/orig", "*", false, dir .. "/alt")
+      end }
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    assert.equal(1, r.files)
+    assert.equal("from the alternate location",
+      assert(vss.store.open(storedir)):read(r.id, dir .. "/orig/a.txt"))
+  end)
+
+  it("resolves Windows-form paths of the documents through root", function()
+    local w = vss.writer{ name = "win", writer_id = WID, instance_id = IID,
+      identify = function(wm)
+        wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+        wm:add_component("database", nil, "main", { selectable = false })
+        wm:add_database_files(nil, "main", [[C:\Data\db\]], "*.db")
+        wm:add_database_log_files(nil, "main", [[%LOGS%]], "*.log")
+      end }
+    local map = vss.filespec.path_map{ ["C:\\Data"] = dir, ["%LOGS%"] = dir .. "/log" }
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false, root = map })
+    assert.equal(3, r.files)
+    local names = entries_by_name(assert(vss.store.open(storedir)), r.id)
+    assert.is_table(names[dir .. "/db/main.db"])
+    assert.is_table(names[dir .. "/log/0002.log"])
+    -- a path no prefix maps is an error, not a guess
+    local bad = vss.filespec.path_map{ ["D:"] = dir }
+    local r2, _, code = vss.backup{ writers = { w }, store = storedir, snapshot = false, root = bad }
+    assert.is_nil(r2)
+    assert.equal("ENOENT", code)
+  end)
+
   it("reads from the snapshot taken while the writer was frozen", function()
     local before = support.read(dir .. "/db/main.db")
     local w = db_writer(dir, {
