@@ -121,12 +121,29 @@ static int select_writer(vss_backup_ctx *r, vss_backup_writer *bw, vss_error *e)
     return VSS_OK;
 }
 
+/* A writer named in select whose identify failed: the backup cannot
+ * have what was asked for. */
+static int named_but_unknown(const vss_backup_ctx *r, const vss_writer *w, vss_error *e)
+{
+    const vss_wm_identity *id = vss_writer_identity(w);
+    for (size_t i = 0; i < r->o->nselect; i++) {
+        if (names_writer(r->o->select[i], id)) {
+            const char *msg;
+            int kind = vss_writer_failure(w, &msg);
+            return vss_error_set(e, kind ? vss_writer_error_code(kind) : "WRITER_NONRETRYABLE",
+                                 "writer '%s' failed: %s", id->name, msg);
+        }
+    }
+    return VSS_OK;
+}
+
 int vss_backup_select(vss_backup_ctx *r, vss_error *e)
 {
     for (size_t i = 0; i < r->nw; i++) {
         vss_backup_writer *bw = &r->w[i];
         bw->wm = vss_writer_metadata_of(bw->w);
-        if (bw->wm != NULL && select_writer(r, bw, e) != VSS_OK)
+        if (bw->wm == NULL ? named_but_unknown(r, bw->w, e) != VSS_OK
+                           : select_writer(r, bw, e) != VSS_OK)
             return VSS_FAIL;
     }
     return VSS_OK;

@@ -277,6 +277,22 @@ describe("vss.backup", function()
     end)
   end)
 
+  it("goes on without a writer whose identify failed, unless select names it", function()
+    local broken = db_writer(dir, { name = "broken", writer_id = WID2, instance_id = IID2,
+      identify = function() error("no metadata today") end })
+    local store = assert(vss.store.open(storedir, { create = true }))
+    local r = assert(vss.backup{ writers = { db_writer(dir), broken }, store = store,
+                                 snapshot = false })
+    assert.same({ "failed_at_identify", false }, { r.writers[2].state, r.writers[2].included })
+    assert.equal(3, r.files)
+    local r2, msg, code = vss.backup{ writers = { db_writer(dir), broken }, store = store,
+                                      snapshot = false, select = { "broken" } }
+    assert.is_nil(r2)
+    assert.equal("WRITER_NONRETRYABLE", code)
+    assert.matches("writer 'broken' failed: .*no metadata today", msg)
+    assert.equal(1, #store:list())
+  end)
+
   it("fails without committing when a file set's directory is missing", function()
     local w = db_writer(dir .. "/nowhere")
     local r, msg, code = vss.backup{ writers = { w }, store = storedir, snapshot = false }
