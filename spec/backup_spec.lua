@@ -277,6 +277,25 @@ describe("vss.backup", function()
     end)
   end)
 
+  it("drops a writer failing at any event up to post_snapshot, keeps one failing later", function()
+    local keeps = { backup_complete = true, backup_shutdown = true }
+    for _, ev in ipairs { "identify", "prepare_backup", "prepare_snapshot", "freeze", "thaw",
+                          "post_snapshot", "backup_complete", "backup_shutdown" } do
+      local w = db_writer(dir, { [ev] = function() error(vss.writer.retryable("busy")) end })
+      local r, msg = vss.backup{ writers = { w }, store = storedir, snapshot = false }
+      assert.is_table(r, msg)
+      -- VSS_WS_FAILED_AT_BACKUPSHUTDOWN has no underscore between the words
+      assert.equal("failed_at_" .. ev:gsub("backup_shutdown", "backupshutdown"),
+        r.writers[1].state, ev)
+      assert.equal("WRITER_RETRYABLE", r.writers[1].code, ev)
+      assert.equal(keeps[ev] and 3 or 0, r.files, ev)
+      if ev ~= "identify" then
+        local bc = vss.components.parse(assert(vss.store.open(storedir)):show(r.id).components)
+        assert.equal(keeps[ev] or false, bc:get_component(WID, nil, "main"):get_backup_succeeded(), ev)
+      end
+    end
+  end)
+
   it("goes on without a writer whose identify failed, unless select names it", function()
     local broken = db_writer(dir, { name = "broken", writer_id = WID2, instance_id = IID2,
       identify = function() error("no metadata today") end })
