@@ -21,7 +21,26 @@ typedef struct data_run {
     size_t nplan, cap;
     vss_backup_writer *bw; /* the file set being walked belongs to ... */
     vss_bc_component *bcc; /* ... this explicitly added component */
+    /* for deletions: every file seen, and the sets walked (Linux paths) */
+    char **walked;
+    size_t nwalked, capwalked;
+    vss_filedesc *sets;
+    size_t nsets, capsets;
 } data_run;
+
+/* Append one element of size sz to *v (count *n, capacity *cap). */
+static void *push(void **v, size_t *n, size_t *cap, size_t sz)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        void *g = realloc(*v, ncap * sz);
+        if (g == NULL)
+            return NULL;
+        *v = g;
+        *cap = ncap;
+    }
+    return (char *)*v + (*n)++ * sz;
+}
 
 static char *join(const char *dir, const char *name)
 {
@@ -108,26 +127,18 @@ static int add_to_set(data_run *d, const vss_filedesc *f, vss_error *e)
 static int plan_add(data_run *d, const vss_backup_file *f, vss_ranges *ranges,
                     const char *ranges_file, vss_error *e)
 {
-    if (d->nplan == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 64;
-        planned *p = realloc(d->plan, cap * sizeof *p);
-        if (p == NULL)
-            goto nomem;
-        d->plan = p;
-        d->cap = cap;
+    planned *p = push((void **)&d->plan, &d->nplan, &d->cap, sizeof *p);
+    if (p == NULL) {
+        vss_ranges_free(ranges);
+        return vss_error_set(e, "ENOMEM", "out of memory");
     }
-    planned *p = &d->plan[d->nplan];
     *p = (planned){.name = strdup(f->original), .source = strdup(f->path), .ranges = ranges,
                    .size = f->size};
     if (ranges_file != NULL)
         p->ranges_file = strdup(ranges_file);
-    d->nplan++;
     if (p->name == NULL || p->source == NULL || (ranges_file && p->ranges_file == NULL))
         return vss_error_set(e, "ENOMEM", "out of memory");
     return VSS_OK;
-nomem:
-    vss_ranges_free(ranges);
-    return vss_error_set(e, "ENOMEM", "out of memory");
 }
 
 /* 1 when f is one of the component's partial files (ranges set), 0 when
@@ -198,6 +209,12 @@ static int differenced_keep(data_run *d, const vss_backup_file *f, bool *keep, v
 static int plan_file(void *ud, const vss_backup_file *f, vss_error *e)
 {
     data_run *d = ud;
+    char **seen = push((void **)&d->walked, &d->nwalked, &d->capwalked, sizeof *seen);
+    if (seen == NULL || (*seen = strdup(f->original)) == NULL) {
+        if (seen != NULL)
+            d->nwalked--;
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    }
     vss_ranges *ranges = NULL;
     const char *ranges_file = NULL;
     int partial = partial_of(d, f, &ranges, &ranges_file, e);
@@ -228,6 +245,15 @@ static int plan_fileset(data_run *d, const vss_filedesc *f, vss_error *e)
     }
     if (rc == VSS_OK)
         rc = vss_backup_resolve(r, f->path, &orig, e);
+    vss_filedesc *set = rc == VSS_OK ? push((void **)&d->sets, &d->nsets, &d->capsets,
+                                            sizeof *set)
+                                     : NULL;
+    if (rc == VSS_OK && set == NULL)
+        rc = vss_error_set(e, "ENOMEM", "out of memory");
+    else if (rc == VSS_OK)
+        rc = vss_filedesc_init(set, orig, f->filespec, f->recursive, NULL, 0, e);
+    if (rc != VSS_OK && set != NULL)
+        d->nsets--; /* init leaves nothing to free on failure */
     if (rc == VSS_OK)
         rc = vss_backup_resolve(r, read_dir(f), &read, e);
     /* from the snapshot whenever one holds the set, never from the live file */
@@ -254,6 +280,12 @@ static void plan_free(data_run *d)
         vss_ranges_free(d->plan[i].ranges);
     }
     free(d->plan);
+    for (size_t i = 0; i < d->nwalked; i++)
+        free(d->walked[i]);
+    free(d->walked);
+    for (size_t i = 0; i < d->nsets; i++)
+        vss_filedesc_clear(&d->sets[i]);
+    free(d->sets);
 }
 
 /* ---- writing ---- */
@@ -413,8 +445,12 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     EVENT(vss_writers_thaw(ws, &ev_));
     EVENT(vss_writers_post_snapshot(ws, bc, &ev_));
     abortable = false;
-    if (each_fileset(&d, plan_fileset, e) != VSS_OK || transfer(&d, tx, res, e) != VSS_OK ||
-        add_documents(&r, tx, e) != VSS_OK)
+    if (each_fileset(&d, plan_fileset, e) != VSS_OK || transfer(&d, tx, res, e) != VSS_OK)
+        goto fail;
+    if ((o->type == VSS_BT_INCREMENTAL || o->type == VSS_BT_DIFFERENTIAL) &&
+        vss_backup_record_deleted(r.store, tx, d.walked, d.nwalked, d.sets, d.nsets, e) != VSS_OK)
+        goto fail;
+    if (add_documents(&r, tx, e) != VSS_OK)
         goto fail;
     int committed = vss_store_tx_commit(tx, res->id, e);
     vss_store_tx_free(tx); /* done either way; frees the lock */

@@ -36,6 +36,12 @@ int vss_backup_effective_type(int type, uint32_t schema);
  * that holds each component (a differential's from the newest full). */
 int vss_backup_carry_stamps(vss_backup_ctx *r, vss_error *e);
 
+/* Record as deleted what the chain up to tx's base holds inside the
+ * walked file sets (sets: their paths in Linux form) but the walk did not
+ * find (walked: every file name seen; sorted here). */
+int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, size_t nwalked,
+                              const vss_filedesc *sets, size_t nsets, vss_error *e);
+
 /* VSS_FSBT_*_BACKUP_REQUIRED / _SNAPSHOT_REQUIRED of a backup type. */
 uint32_t vss_backup_required_bit(int type);
 uint32_t vss_backup_snapshot_bit(int type);

@@ -29,6 +29,7 @@ build = {
     ["vss.core"] = {
       sources = {
         "csrc/backup.c",
+        "csrc/backup_deleted.c",
         "csrc/backup_files.c",
         "csrc/backup_select.c",
         "csrc/components.c",

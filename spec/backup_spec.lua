@@ -343,6 +343,26 @@ describe("vss.backup", function()
     assert.is_nil(names[dir .. "/log/old.log"])
     assert.is_table(names[dir .. "/db/main.db"]) -- not a differenced set: whole
     assert.equal(2, r.files)
+    for name, e in pairs(names) do assert.not_equal("deleted", e.kind, name) end
+  end)
+
+  it("records files gone since the chain's last backup as deleted, once", function()
+    local w = db_writer(dir)
+    assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    os.remove(dir .. "/log/0001.log")
+    local store = assert(vss.store.open(storedir))
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                 type = "incremental" })
+    local names = entries_by_name(store, r.id)
+    assert.equal("deleted", names[dir .. "/log/0001.log"].kind)
+    assert.equal("file", names[dir .. "/log/0002.log"].kind)
+    local r2 = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                  type = "incremental" })
+    assert.is_nil(entries_by_name(store, r2.id)[dir .. "/log/0001.log"])
+    -- a differential looks back to the full backup, which still had it
+    local r3 = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                  type = "differential" })
+    assert.equal("deleted", entries_by_name(store, r3.id)[dir .. "/log/0001.log"].kind)
   end)
 
   it("honours a differenced file set's own time", function()
