@@ -28,6 +28,10 @@ build = {
     -- Every .c file under csrc/ belongs here (spec/rock_spec.lua checks it).
     ["vss.core"] = {
       sources = {
+        "csrc/backup.c",
+        "csrc/backup_deleted.c",
+        "csrc/backup_files.c",
+        "csrc/backup_select.c",
         "csrc/components.c",
         "csrc/components_files.c",
         "csrc/components_select.c",
@@ -68,6 +72,7 @@ build = {
         "csrc/walker.c",
         "csrc/writer.c",
         "csrc/writer_external.c",
+        "csrc/lua/backup.c",
         "csrc/lua/binding.c",
         "csrc/lua/component_state.c",
         "csrc/lua/components.c",
@@ -100,6 +105,7 @@ build = {
     ["vss.snapshot"] = "lua/vss/snapshot.lua",
     ["vss.writer"] = "lua/vss/writer.lua",
     ["vss.restore"] = "lua/vss/restore.lua",
+    ["vss.backup"] = "lua/vss/backup.lua",
   },
 }
 test = {

@@ -18,6 +18,7 @@ static const struct {
     {"snapshot", vss_lua_open_snapshot},
     {"writer", vss_lua_open_writer},
     {"restore_target", vss_lua_open_restore_target},
+    {"backup", vss_lua_open_backup},
 };
 
 /* vss.core.clock(): seconds from a monotonic clock, for progress and benchmarks. */

@@ -15,6 +15,7 @@
 #include "../writer.h"
 #include "../writer_external.h"
 #include "docs.h"
+#include "writer_bind.h"
 
 #define WRITER_T "vss.Writer"
 #define SESSION_T "vss.WriterSession"
@@ -673,6 +674,26 @@ static int s_backup_shutdown(lua_State *L)
 
 /* status() -> { {name=, writer_id=, instance_id=, state=, code=,
  * failure=, hresult=}, ... } (GatherWriterStatus) */
+void vss_lua_push_writer_status(lua_State *L, const vss_writers *ws, const vss_writer *w)
+{
+    const char *msg;
+    int kind = vss_writer_failure(w, &msg);
+    lua_createtable(L, 0, 8);
+    set_ids(L, w);
+    push_state(L, w);
+    lua_setfield(L, -2, "state");
+    lua_pushboolean(L, vss_writers_involved(ws, w));
+    lua_setfield(L, -2, "involved");
+    if (kind != VSS_WE_NONE) {
+        lua_pushstring(L, vss_writer_error_code(kind));
+        lua_setfield(L, -2, "code");
+        lua_pushstring(L, msg);
+        lua_setfield(L, -2, "failure");
+        lua_pushinteger(L, (lua_Integer)vss_writer_error_hresult(kind));
+        lua_setfield(L, -2, "hresult");
+    }
+}
+
 static int s_status(lua_State *L)
 {
     lsession *s = check_session(L, 1);
@@ -680,23 +701,7 @@ static int s_status(lua_State *L)
     size_t n = vss_writers_count(s->ws);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
-        const vss_writer *w = vss_writers_at(s->ws, i);
-        const char *msg;
-        int kind = vss_writer_failure(w, &msg);
-        lua_createtable(L, 0, 8);
-        set_ids(L, w);
-        push_state(L, w);
-        lua_setfield(L, -2, "state");
-        lua_pushboolean(L, vss_writers_involved(s->ws, w));
-        lua_setfield(L, -2, "involved");
-        if (kind != VSS_WE_NONE) {
-            lua_pushstring(L, vss_writer_error_code(kind));
-            lua_setfield(L, -2, "code");
-            lua_pushstring(L, msg);
-            lua_setfield(L, -2, "failure");
-            lua_pushinteger(L, (lua_Integer)vss_writer_error_hresult(kind));
-            lua_setfield(L, -2, "hresult");
-        }
+        vss_lua_push_writer_status(L, s->ws, vss_writers_at(s->ws, i));
         lua_seti(L, -2, (lua_Integer)i + 1);
     }
     return 1;
@@ -742,6 +747,18 @@ static int s_tostring(lua_State *L)
     else
         lua_pushfstring(L, "vss.WriterSession(%d writers)", (int)vss_writers_count(s->ws));
     return 1;
+}
+
+vss_writers *vss_lua_session_bind(lua_State *L, int sidx, int bcidx)
+{
+    lsession *s = check_session(L, sidx);
+    bind_writers(L, sidx, bcidx);
+    return s->ws;
+}
+
+void vss_lua_session_unbind(lua_State *L, int sidx, int top)
+{
+    unbind_writers(L, sidx, top);
 }
 
 int vss_lua_open_writer(lua_State *L)

@@ -14,6 +14,7 @@ local vss = {
   snapshot = require "vss.snapshot",
   writer = require "vss.writer",
   restore = require "vss.restore",
+  backup = require "vss.backup",
 }
 vss.snapshot_set = vss.snapshot.set
 

@@ -1,0 +1,487 @@
+/* The requester's run: the events in VSS order, the snapshot set, the
+ * data, the documents and the commit (vss-reference.md §1). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backup_files.h"
+#include "backup_impl.h"
+#include "fileset.h"
+
+typedef struct planned {
+    char *name, *source;
+    vss_ranges *ranges; /* partial file: only these; NULL: whole */
+    char *ranges_file;
+    uint64_t size;
+} planned;
+
+typedef struct data_run {
+    vss_backup_ctx *r;
+    vss_snapshot_set *set;
+    planned *plan;
+    size_t nplan, cap;
+    vss_backup_writer *bw; /* the file set being walked belongs to ... */
+    vss_bc_component *bcc; /* ... this explicitly added component */
+    /* for deletions: every file seen, and the sets walked (Linux paths) */
+    char **walked;
+    size_t nwalked, capwalked;
+    vss_filedesc *sets;
+    size_t nsets, capsets;
+} data_run;
+
+/* Append one element of size sz to *v (count *n, capacity *cap). */
+static void *push(void **v, size_t *n, size_t *cap, size_t sz)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        void *g = realloc(*v, ncap * sz);
+        if (g == NULL)
+            return NULL;
+        *v = g;
+        *cap = ncap;
+    }
+    return (char *)*v + (*n)++ * sz;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *s = malloc(a + b + 2);
+    if (s != NULL) {
+        memcpy(s, dir, a);
+        s[a] = '/';
+        memcpy(s + a + 1, name, b + 1);
+    }
+    return s;
+}
+
+static uint64_t filetime(const struct timespec *t)
+{
+    const int64_t epoch_delta = 11644473600; /* 1601-01-01 to 1970-01-01, seconds */
+    if (t->tv_sec < -epoch_delta)
+        return 0;
+    return (uint64_t)(t->tv_sec + epoch_delta) * 10000000u + (uint64_t)t->tv_nsec / 100u;
+}
+
+/* ---- which file sets ---- */
+
+typedef int (*fileset_fn)(data_run *d, const vss_filedesc *f, vss_error *e);
+
+static int each_list(data_run *d, const vss_wm_files *l, fileset_fn fn, vss_error *e)
+{
+    uint32_t bit = vss_backup_required_bit(d->bw->type);
+    for (size_t i = 0; i < l->count; i++)
+        if ((l->items[i].d.backup_type_mask & bit) && fn(d, &l->items[i].d, e) != VSS_OK)
+            return VSS_FAIL;
+    return VSS_OK;
+}
+
+/* The file sets of every kept writer's components and their implicit
+ * subcomponents whose *_BACKUP_REQUIRED bit this backup's type has. */
+static int each_fileset(data_run *d, fileset_fn fn, vss_error *e)
+{
+    vss_backup_ctx *r = d->r;
+    for (size_t i = 0; i < r->nw; i++) {
+        vss_backup_writer *bw = &r->w[i];
+        if (!bw->included || bw->skipped)
+            continue;
+        d->bw = bw;
+        for (size_t k = 0; k < bw->entry->component_count; k++) {
+            vss_bc_component *c = bw->entry->components[k];
+            const vss_wm_component *set = vss_wm_find_component(bw->wm, c->logical_path, c->name);
+            d->bcc = c;
+            for (size_t j = 0, n = vss_wm_component_count(bw->wm); set && j < n; j++) {
+                const vss_wm_component *m = vss_wm_component_at(bw->wm, j);
+                if (!vss_wm_in_set(set, m))
+                    continue;
+                if (each_list(d, &m->files, fn, e) != VSS_OK ||
+                    each_list(d, &m->database_files, fn, e) != VSS_OK ||
+                    each_list(d, &m->log_files, fn, e) != VSS_OK)
+                    return VSS_FAIL;
+            }
+        }
+    }
+    return VSS_OK;
+}
+
+/* ---- the snapshot set ---- */
+
+static const char *read_dir(const vss_filedesc *f)
+{
+    return f->alternate_location ? f->alternate_location : f->path;
+}
+
+static int add_to_set(data_run *d, const vss_filedesc *f, vss_error *e)
+{
+    if (!(f->backup_type_mask & vss_backup_snapshot_bit(d->bw->type)))
+        return VSS_OK; /* read live: "backup without a shadow copy" */
+    char *dir;
+    if (vss_backup_resolve(d->r, read_dir(f), &dir, e) != VSS_OK)
+        return VSS_FAIL;
+    int rc = vss_backup_set_add(d->set, dir, d->r->o->snapshot, e);
+    free(dir);
+    return rc;
+}
+
+/* ---- planning the data ---- */
+
+static int plan_add(data_run *d, const vss_backup_file *f, vss_ranges *ranges,
+                    const char *ranges_file, vss_error *e)
+{
+    planned *p = push((void **)&d->plan, &d->nplan, &d->cap, sizeof *p);
+    if (p == NULL) {
+        vss_ranges_free(ranges);
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    }
+    *p = (planned){.name = strdup(f->original), .source = strdup(f->path), .ranges = ranges,
+                   .size = f->size};
+    if (ranges_file != NULL)
+        p->ranges_file = strdup(ranges_file);
+    if (p->name == NULL || p->source == NULL || (ranges_file && p->ranges_file == NULL))
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    return VSS_OK;
+}
+
+/* 1 when f is one of the component's partial files (ranges set), 0 when
+ * not, -1 on failure. */
+static int partial_of(data_run *d, const vss_backup_file *f, vss_ranges **ranges,
+                      const char **ranges_file, vss_error *e)
+{
+    const vss_bc_component *c = d->bcc;
+    for (size_t i = 0; i < c->partial_file_count; i++) {
+        const vss_bc_partial_file *pf = &c->partial_files[i];
+        char *dir, *full;
+        if (vss_backup_resolve(d->r, pf->path, &dir, e) != VSS_OK)
+            return -1;
+        full = join(dir, pf->filename);
+        free(dir);
+        if (full == NULL)
+            return vss_error_set(e, "ENOMEM", "out of memory"), -1;
+        bool same = strcmp(full, f->original) == 0;
+        free(full);
+        if (!same)
+            continue;
+        int rc;
+        *ranges_file = NULL;
+        if (vss_ranges_is_inline(pf->ranges, strlen(pf->ranges)))
+            rc = vss_ranges_parse(pf->ranges, strlen(pf->ranges), 0, ranges, e);
+        else if (vss_ranges_file_reference(pf->ranges, ranges_file))
+            rc = vss_ranges_load(*ranges_file, ranges, e);
+        else
+            rc = vss_error_set(e, "EINVAL", "partial file %s: bad ranges '%s'", f->original,
+                               pf->ranges);
+        if (rc != VSS_OK)
+            return -1;
+        vss_ranges_normalize(*ranges);
+        vss_ranges_clip(*ranges, f->size);
+        return 1;
+    }
+    return 0;
+}
+
+/* §6.4: false when a differenced file set holds f and f is not newer than
+ * its time (or, for time 0, than the writer's previous backup). */
+static int differenced_keep(data_run *d, const vss_backup_file *f, bool *keep, vss_error *e)
+{
+    *keep = true;
+    const vss_bc_component *c = d->bcc;
+    const char *slash = strrchr(f->original, '/');
+    char *fdir = strndup(f->original, (size_t)(slash - f->original));
+    if (fdir == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    int rc = VSS_OK;
+    for (size_t i = 0; rc == VSS_OK && i < c->differenced_file_count; i++) {
+        const vss_bc_differenced_file *df = &c->differenced_files[i];
+        vss_filedesc set = {.filespec = df->filespec, .recursive = df->recursive};
+        if ((rc = vss_backup_resolve(d->r, df->path, &set.path, e)) != VSS_OK)
+            break;
+        if (vss_fileset_has_file(&set, fdir, slash + 1)) {
+            uint64_t since = df->last_modify_time;
+            if (since == 0 && d->bw->has_previous)
+                since = filetime(&d->bw->previous_time);
+            *keep = since == 0 || filetime(&f->mtime) > since;
+        }
+        free(set.path);
+    }
+    free(fdir);
+    return rc;
+}
+
+static int plan_file(void *ud, const vss_backup_file *f, vss_error *e)
+{
+    data_run *d = ud;
+    char **seen = push((void **)&d->walked, &d->nwalked, &d->capwalked, sizeof *seen);
+    if (seen == NULL || (*seen = strdup(f->original)) == NULL) {
+        if (seen != NULL)
+            d->nwalked--;
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    }
+    vss_ranges *ranges = NULL;
+    const char *ranges_file = NULL;
+    int partial = partial_of(d, f, &ranges, &ranges_file, e);
+    if (partial < 0)
+        return VSS_FAIL;
+    if (partial == 0) {
+        bool keep;
+        if (differenced_keep(d, f, &keep, e) != VSS_OK)
+            return VSS_FAIL;
+        if (!keep)
+            return VSS_OK;
+    }
+    return plan_add(d, f, ranges, ranges_file, e);
+}
+
+static int plan_fileset(data_run *d, const vss_filedesc *f, vss_error *e)
+{
+    vss_backup_ctx *r = d->r;
+    char *orig = NULL, *read = NULL, *snap = NULL;
+    const vss_wm_files *ex = vss_wm_exclude_files(d->bw->wm);
+    vss_filedesc *excludes = calloc(ex->count + 1, sizeof *excludes);
+    size_t nex = 0;
+    int rc = excludes ? VSS_OK : vss_error_set(e, "ENOMEM", "out of memory");
+    for (; rc == VSS_OK && nex < ex->count; nex++) {
+        excludes[nex] = ex->items[nex].d;
+        excludes[nex].alternate_location = NULL;
+        rc = vss_backup_resolve(r, ex->items[nex].d.path, &excludes[nex].path, e);
+    }
+    if (rc == VSS_OK)
+        rc = vss_backup_resolve(r, f->path, &orig, e);
+    vss_filedesc *set = rc == VSS_OK ? push((void **)&d->sets, &d->nsets, &d->capsets,
+                                            sizeof *set)
+                                     : NULL;
+    if (rc == VSS_OK && set == NULL)
+        rc = vss_error_set(e, "ENOMEM", "out of memory");
+    else if (rc == VSS_OK)
+        rc = vss_filedesc_init(set, orig, f->filespec, f->recursive, NULL, 0, e);
+    if (rc != VSS_OK && set != NULL)
+        d->nsets--; /* init leaves nothing to free on failure */
+    if (rc == VSS_OK)
+        rc = vss_backup_resolve(r, read_dir(f), &read, e);
+    /* from the snapshot whenever one holds the set, never from the live file */
+    if (rc == VSS_OK && d->set != NULL &&
+        (f->backup_type_mask & vss_backup_snapshot_bit(d->bw->type)))
+        rc = vss_backup_set_path(d->set, read, &snap, e);
+    if (rc == VSS_OK)
+        rc = vss_backup_walk(f, snap ? snap : read, orig, excludes, nex, plan_file, d, e);
+    for (size_t i = 0; i < nex; i++)
+        free(excludes[i].path);
+    free(excludes);
+    free(orig);
+    free(read);
+    free(snap);
+    return rc;
+}
+
+static void plan_free(data_run *d)
+{
+    for (size_t i = 0; i < d->nplan; i++) {
+        free(d->plan[i].name);
+        free(d->plan[i].source);
+        free(d->plan[i].ranges_file);
+        vss_ranges_free(d->plan[i].ranges);
+    }
+    free(d->plan);
+    for (size_t i = 0; i < d->nwalked; i++)
+        free(d->walked[i]);
+    free(d->walked);
+    for (size_t i = 0; i < d->nsets; i++)
+        vss_filedesc_clear(&d->sets[i]);
+    free(d->sets);
+}
+
+/* ---- writing ---- */
+
+static int transfer(data_run *d, vss_store_tx *tx, vss_backup_result *res, vss_error *e)
+{
+    const vss_backup_options *o = d->r->o;
+    vss_backup_progress p = {.files_total = d->nplan};
+    for (size_t i = 0; i < d->nplan; i++) {
+        uint64_t n = d->plan[i].size;
+        if (d->plan[i].ranges && vss_ranges_total(d->plan[i].ranges, &n, e) != VSS_OK)
+            return VSS_FAIL;
+        d->plan[i].size = n;
+        p.bytes_total += n;
+    }
+    if (o->progress && o->progress(o->progress_ud, &p) != 0)
+        return vss_error_set(e, "ECANCELED", "backup stopped by the progress callback");
+    for (size_t i = 0; i < d->nplan; i++) {
+        planned *f = &d->plan[i];
+        if (vss_store_tx_add_file(tx, f->name, f->source, f->ranges, f->ranges_file,
+                                  VSS_STORE_ATTRS, e) != VSS_OK)
+            return VSS_FAIL;
+        p.files_done++;
+        p.bytes_done += f->size;
+        p.name = f->name;
+        if (o->progress && o->progress(o->progress_ud, &p) != 0)
+            return vss_error_set(e, "ECANCELED", "backup stopped by the progress callback");
+    }
+    res->files = p.files_done;
+    res->bytes = p.bytes_done;
+    return VSS_OK;
+}
+
+static int add_documents(vss_backup_ctx *r, vss_store_tx *tx, vss_error *e)
+{
+    for (size_t i = 0; i < r->nw; i++) {
+        vss_backup_writer *bw = &r->w[i];
+        if (!bw->included)
+            continue;
+        for (size_t k = 0; k < bw->entry->component_count; k++)
+            if (vss_bc_set_backup_succeeded(r->bc, bw->entry->components[k], !bw->skipped, e) !=
+                VSS_OK)
+                return VSS_FAIL;
+        size_t len;
+        char *xml = vss_wm_xml(bw->wm, &len, e);
+        if (xml == NULL)
+            return VSS_FAIL;
+        /* the instance id names the document: the BCD's writer entry has it */
+        int rc = vss_store_tx_add_document(tx, vss_wm_get_identity(bw->wm)->instance_id, xml,
+                                           len, e);
+        free(xml);
+        if (rc != VSS_OK)
+            return VSS_FAIL;
+    }
+    size_t len;
+    char *xml = vss_bc_xml(r->bc, &len, e);
+    if (xml == NULL)
+        return VSS_FAIL;
+    int rc = vss_store_tx_add_document(tx, VSS_STORE_COMPONENTS, xml, len, e);
+    free(xml);
+    return rc;
+}
+
+/* ---- the events ---- */
+
+/* After an event: the requester's decision about each writer that failed
+ * (vss_writers_failed_policy). Fails when one it needs failed. */
+static int decide(vss_backup_ctx *r, int rc, const vss_error *ev, vss_error *e)
+{
+    if (rc != VSS_OK && strcmp(ev->code, "BAD_STATE") == 0) {
+        if (e != NULL)
+            *e = *ev;
+        return VSS_FAIL;
+    }
+    for (size_t i = 0; i < r->nw; i++) {
+        vss_backup_writer *bw = &r->w[i];
+        if (!bw->included)
+            continue;
+        int a = vss_writers_failed_policy(bw->w, bw->required);
+        if (a == VSS_WA_KEEP)
+            continue;
+        bw->skipped = true;
+        if (a == VSS_WA_FAIL) {
+            const char *msg;
+            int kind = vss_writer_failure(bw->w, &msg);
+            return vss_error_set(e, vss_writer_error_code(kind), "writer '%s' failed: %s",
+                                 vss_writer_identity(bw->w)->name, msg);
+        }
+    }
+    return VSS_OK;
+}
+
+#define EVENT(call)                                                                   \
+    do {                                                                              \
+        vss_error ev_;                                                                \
+        if (decide(&r, (call), &ev_, e) != VSS_OK)                                    \
+            goto fail;                                                                \
+    } while (0)
+
+static int make_set(data_run *d, char id[VSS_BACKUP_SET_ID_LEN + 1], vss_error *e)
+{
+    if (vss_backup_set_new(&d->set, id, e) != VSS_OK)
+        return VSS_FAIL;
+    char bare[VSS_BACKUP_SET_ID_LEN]; /* the BCD writes GUIDs without braces */
+    memcpy(bare, id + 1, VSS_BACKUP_SET_ID_LEN - 2);
+    bare[VSS_BACKUP_SET_ID_LEN - 2] = '\0';
+    if (vss_bc_set_snapshot_set_id(d->r->bc, bare, e) != VSS_OK)
+        return VSS_FAIL;
+    return each_fileset(d, add_to_set, e);
+}
+
+static void fill_result(const vss_backup_ctx *r, vss_backup_result *res)
+{
+    for (size_t i = 0; res->writers && i < r->nw; i++)
+        res->writers[i] = (vss_backup_writer_result){.writer = r->w[i].w,
+                                                     .type = r->w[i].type,
+                                                     .included = r->w[i].included,
+                                                     .skipped = r->w[i].skipped};
+}
+
+int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store_path,
+                   const vss_backup_options *o, vss_backup_result *res, vss_error *e)
+{
+    memset(res, 0, sizeof *res);
+    res->type = o->type;
+    vss_backup_ctx r = {.o = o, .ws = ws, .bc = bc, .nw = vss_writers_count(ws)};
+    data_run d = {.r = &r};
+    vss_store_tx *tx = NULL;
+    bool identified = false, abortable = false;
+    char set_id[VSS_BACKUP_SET_ID_LEN + 1] = "";
+    if ((r.w = calloc(r.nw + 1, sizeof *r.w)) == NULL ||
+        (res->writers = calloc(r.nw + 1, sizeof *res->writers)) == NULL) {
+        vss_error_set(e, "ENOMEM", "out of memory");
+        goto fail;
+    }
+    res->nwriters = r.nw;
+    for (size_t i = 0; i < r.nw; i++)
+        r.w[i].w = vss_writers_at(ws, i);
+    if (vss_bc_set_backup_state(bc, true, false, o->type, o->partial_file_support, e) != VSS_OK ||
+        vss_store_open(store_path, VSS_STORE_CREATE, &r.store, e) != VSS_OK ||
+        vss_store_begin(r.store, o->type, NULL, 0, &tx, e) != VSS_OK)
+        goto fail;
+    identified = true;
+    EVENT(vss_writers_identify(ws, &ev_));
+    if (vss_backup_select(&r, e) != VSS_OK || vss_backup_carry_stamps(&r, e) != VSS_OK)
+        goto fail;
+    abortable = true;
+    EVENT(vss_writers_prepare_backup(ws, bc, &ev_));
+    if (o->snapshot != NULL) {
+        if (make_set(&d, set_id, e) != VSS_OK)
+            goto fail;
+    }
+    EVENT(vss_writers_prepare_snapshot(ws, &ev_));
+    EVENT(vss_writers_freeze(ws, &ev_));
+    if (d.set != NULL && vss_backup_set_take(d.set, e) != VSS_OK)
+        goto fail;
+    EVENT(vss_writers_thaw(ws, &ev_));
+    EVENT(vss_writers_post_snapshot(ws, bc, &ev_));
+    abortable = false;
+    if (each_fileset(&d, plan_fileset, e) != VSS_OK || transfer(&d, tx, res, e) != VSS_OK)
+        goto fail;
+    if ((o->type == VSS_BT_INCREMENTAL || o->type == VSS_BT_DIFFERENTIAL) &&
+        vss_backup_record_deleted(r.store, tx, d.walked, d.nwalked, d.sets, d.nsets, e) != VSS_OK)
+        goto fail;
+    if (add_documents(&r, tx, e) != VSS_OK)
+        goto fail;
+    int committed = vss_store_tx_commit(tx, res->id, e);
+    vss_store_tx_free(tx); /* done either way; frees the lock */
+    tx = NULL;
+    if (committed != VSS_OK)
+        goto fail;
+    /* the data is safe: what fails from here on keeps its components */
+    vss_writers_backup_complete(ws, bc, NULL);
+    vss_writers_backup_shutdown(ws, set_id[0] ? set_id : NULL, NULL);
+    fill_result(&r, res);
+    plan_free(&d);
+    vss_backup_set_free(d.set);
+    vss_store_free(r.store);
+    free(r.w);
+    return VSS_OK;
+fail:
+    if (abortable)
+        vss_writers_abort(ws, NULL);
+    if (identified)
+        vss_writers_backup_shutdown(ws, set_id[0] ? set_id : NULL, NULL);
+    fill_result(&r, res);
+    vss_store_tx_free(tx);
+    plan_free(&d);
+    vss_backup_set_free(d.set);
+    vss_store_free(r.store);
+    free(r.w);
+    return VSS_FAIL;
+}
+
+void vss_backup_result_clear(vss_backup_result *r)
+{
+    free(r->writers);
+    memset(r, 0, sizeof *r);
+}

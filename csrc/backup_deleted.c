@@ -1,0 +1,103 @@
+/* Deletions (vss-reference.md §6.4: "the requester also tracks
+ * deletions"): a file the chain up to the base still holds, that lies in
+ * a file set walked now and was not found, is recorded as deleted, so a
+ * restore of the chain does not bring it back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backup_impl.h"
+#include "fileset.h"
+
+typedef struct mention {
+    const char *name;
+    size_t age; /* 0 = the base, 1 = its base, ... */
+    bool deleted;
+} mention;
+
+static int by_name_then_age(const void *a, const void *b)
+{
+    const mention *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c != 0)
+        return c;
+    return x->age < y->age ? -1 : x->age > y->age;
+}
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool in_sets(const char *name, const vss_filedesc *sets, size_t nsets)
+{
+    const char *slash = strrchr(name, '/');
+    if (slash == NULL)
+        return false;
+    size_t n = (size_t)(slash - name);
+    char *dir = strndup(name, n ? n : 1);
+    bool in = false;
+    for (size_t i = 0; dir && i < nsets && !in; i++)
+        in = vss_fileset_has_file(&sets[i], dir, slash + 1);
+    free(dir);
+    return in;
+}
+
+int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, size_t nwalked,
+                              const vss_filedesc *sets, size_t nsets, vss_error *e)
+{
+    char base[VSS_STORE_ID_MAX];
+    snprintf(base, sizeof base, "%s", vss_store_tx_info(tx)->base);
+    vss_store_manifest **chain = NULL;
+    mention *m = NULL;
+    size_t nchain = 0, nm = 0, cap = 0;
+    int rc = VSS_OK;
+    /* the base, then its base... up to the full backup that starts the chain */
+    while (rc == VSS_OK && base[0] != '\0') {
+        vss_store_manifest **c = realloc(chain, (nchain + 1) * sizeof *c);
+        if (c == NULL) {
+            rc = vss_error_set(e, "ENOMEM", "out of memory");
+            break;
+        }
+        chain = c;
+        if ((rc = vss_store_manifest_load(s, base, 0, &chain[nchain], e)) != VSS_OK)
+            break;
+        const vss_store_manifest *man = chain[nchain];
+        for (size_t i = 0; rc == VSS_OK && i < man->n; i++) {
+            if (man->entries[i].kind == VSS_ENTRY_DOCUMENT)
+                continue;
+            if (nm == cap) {
+                size_t ncap = cap ? cap * 2 : 256;
+                mention *g = realloc(m, ncap * sizeof *g);
+                if (g == NULL) {
+                    rc = vss_error_set(e, "ENOMEM", "out of memory");
+                    break;
+                }
+                m = g;
+                cap = ncap;
+            }
+            m[nm++] = (mention){man->entries[i].name, nchain,
+                                man->entries[i].kind == VSS_ENTRY_DELETED};
+        }
+        snprintf(base, sizeof base, "%s", man->info.base);
+        nchain++;
+    }
+    if (rc == VSS_OK) {
+        qsort(m, nm, sizeof *m, by_name_then_age);
+        qsort(walked, nwalked, sizeof *walked, by_string);
+    }
+    for (size_t i = 0; rc == VSS_OK && i < nm; i++) {
+        /* the newest mention of a name says whether the chain holds it */
+        if (i > 0 && strcmp(m[i].name, m[i - 1].name) == 0)
+            continue;
+        if (m[i].deleted || !in_sets(m[i].name, sets, nsets))
+            continue;
+        if (bsearch(&m[i].name, walked, nwalked, sizeof *walked, by_string) == NULL)
+            rc = vss_store_tx_record_deleted(tx, m[i].name, e);
+    }
+    free(m);
+    for (size_t i = 0; i < nchain; i++)
+        vss_store_manifest_free(chain[i]);
+    free(chain);
+    return rc;
+}

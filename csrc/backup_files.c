@@ -1,0 +1,76 @@
+/* Expanding one file set for a backup, on top of the walker. */
+#include "backup_files.h"
+
+#include <string.h>
+
+#include "snapshot.h"
+#include "walker.h"
+
+int vss_backup_walk(const vss_filedesc *d, const char *read_root, const char *original_root,
+                    const vss_filedesc *excludes, size_t nexcludes, vss_backup_file_fn fn,
+                    void *ud, vss_error *e)
+{
+    /* The walker compares excludes with the originals only when it walks an
+     * alternate location, so whatever read_root is (a snapshot, an
+     * alternate location or the set itself) it is walked as one. */
+    vss_filedesc walked = *d;
+    walked.alternate_location = (char *)read_root;
+    vss_walk_options o = {.original_root = original_root,
+                          .excludes = excludes,
+                          .exclude_count = nexcludes};
+    vss_walker *w;
+    if (vss_walker_open(&w, &walked, &o, e) != VSS_OK)
+        return VSS_FAIL;
+    const vss_walk_entry *en;
+    int rc = VSS_OK;
+    while (rc == VSS_OK && vss_walker_next(w, &en) == 1) {
+        if (en->kind == VSS_ENTRY_ERROR) {
+            rc = vss_error_set(e, en->code ? en->code : "EIO", "%s", en->message);
+            if (e != NULL)
+                e->sys_errno = en->sys_errno;
+        } else if (en->kind == VSS_ENTRY_FILE) {
+            vss_backup_file f = {.path = en->path,
+                                 .original = en->original,
+                                 .size = (uint64_t)en->st.st_size,
+                                 .mtime = en->st.st_mtim};
+            rc = fn(ud, &f, e);
+        }
+    }
+    vss_walker_free(w);
+    return rc;
+}
+
+int vss_backup_set_new(vss_snapshot_set **out, char id[VSS_BACKUP_SET_ID_LEN + 1], vss_error *e)
+{
+    _Static_assert(VSS_BACKUP_SET_ID_LEN == VSS_ID_STRLEN, "set id length");
+    vss_snapshot_options so = {.attributes = VSS_CTX_BACKUP};
+    if (vss_snapshot_set_new(&so, out, e) != VSS_OK)
+        return VSS_FAIL;
+    vss_id_format(&vss_snapshot_set_describe(*out)->id, id);
+    return VSS_OK;
+}
+
+int vss_backup_set_add(vss_snapshot_set *s, const char *dir, const char *provider, vss_error *e)
+{
+    const vss_snapshot_set_info *info = vss_snapshot_set_describe(s);
+    for (size_t i = 0; i < info->nsnapshots; i++)
+        for (size_t j = 0; j < info->snapshots[i].nselection; j++)
+            if (strcmp(info->snapshots[i].selection[j], dir) == 0)
+                return VSS_OK;
+    return vss_snapshot_set_add(s, dir, strcmp(provider, "auto") == 0 ? NULL : provider, true, e);
+}
+
+int vss_backup_set_take(vss_snapshot_set *s, vss_error *e)
+{
+    return vss_snapshot_set_take(s, e);
+}
+
+int vss_backup_set_path(const vss_snapshot_set *s, const char *dir, char **out, vss_error *e)
+{
+    return vss_snapshot_set_path(s, dir, out, e);
+}
+
+void vss_backup_set_free(vss_snapshot_set *s)
+{
+    vss_snapshot_set_free(s);
+}

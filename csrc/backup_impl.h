@@ -1,0 +1,53 @@
+/* What the files of the backup engine share: one run's state. */
+#ifndef VSS_BACKUP_IMPL_H
+#define VSS_BACKUP_IMPL_H
+
+#include <time.h>
+
+#include "backup.h"
+#include "backup_files.h"
+#include "store.h"
+
+typedef struct vss_backup_writer {
+    vss_writer *w;
+    const vss_writer_metadata *wm; /* NULL when identify failed */
+    vss_bc_writer *entry;          /* its entry in the BCD, once components are added */
+    int type;                      /* effective VSS_BT_* */
+    bool included, required, skipped;
+    bool has_previous; /* a backup of its components is in the store */
+    struct timespec previous_time;
+} vss_backup_writer;
+
+typedef struct vss_backup_ctx {
+    const vss_backup_options *o;
+    vss_writers *ws;
+    vss_backup_components *bc;
+    vss_store *store;
+    vss_backup_writer *w;
+    size_t nw;
+} vss_backup_ctx;
+
+/* §5: add each writer's components to the BCD as o->select says, and
+ * attach its metadata. */
+int vss_backup_select(vss_backup_ctx *r, vss_error *e);
+/* The type a writer's schema lets it take (full where it lacks o->type). */
+int vss_backup_effective_type(int type, uint32_t schema);
+/* §6.5: the previous backup stamps, from the newest backup in the store
+ * that holds each component (a differential's from the newest full). */
+int vss_backup_carry_stamps(vss_backup_ctx *r, vss_error *e);
+
+/* Record as deleted what the chain up to tx's base holds inside the
+ * walked file sets (sets: their paths in Linux form) but the walk did not
+ * find (walked: every file name seen; sorted here). */
+int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, size_t nwalked,
+                              const vss_filedesc *sets, size_t nsets, vss_error *e);
+
+/* VSS_FSBT_*_BACKUP_REQUIRED / _SNAPSHOT_REQUIRED of a backup type. */
+uint32_t vss_backup_required_bit(int type);
+uint32_t vss_backup_snapshot_bit(int type);
+
+/* A path of a document in Linux form (through o->root when given), no
+ * trailing separator. malloc'd. */
+int vss_backup_resolve(const vss_backup_ctx *r, const char *path, char **out, vss_error *e);
+
+#endif

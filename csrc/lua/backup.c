@@ -1,0 +1,150 @@
+/* vss.core.backup.run(session, bc, store_path, options): the binding of
+ * vss_backup_run (csrc/backup.h). lua/vss/backup.lua makes the session
+ * and the BackupComponents and offers `vss.backup{...}`. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../backup.h"
+#include "docs.h"
+#include "filespec_types.h"
+#include "writer_bind.h"
+
+typedef struct lprogress {
+    lua_State *L;
+    int fn;         /* stack index of the callback, 0 when none */
+    char err[512];  /* the callback's error, when it raised */
+} lprogress;
+
+static int call_progress(void *ud, const vss_backup_progress *p)
+{
+    lprogress *lp = ud;
+    lua_State *L = lp->L;
+    lua_pushvalue(L, lp->fn);
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, (lua_Integer)p->files_done);
+    lua_setfield(L, -2, "files");
+    lua_pushinteger(L, (lua_Integer)p->bytes_done);
+    lua_setfield(L, -2, "bytes");
+    lua_pushinteger(L, (lua_Integer)p->files_total);
+    lua_setfield(L, -2, "files_total");
+    lua_pushinteger(L, (lua_Integer)p->bytes_total);
+    lua_setfield(L, -2, "bytes_total");
+    vss_lua_pushstr(L, p->name);
+    lua_setfield(L, -2, "name");
+    /* under pcall: an error must not unwind the engine's frames */
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        snprintf(lp->err, sizeof lp->err, "progress: %s", msg ? msg : "error");
+        lua_pop(L, 1);
+        return 1;
+    }
+    int stop = lua_toboolean(L, -1) == 0 && !lua_isnil(L, -1); /* false stops */
+    lua_pop(L, 1);
+    return stop;
+}
+
+static const char **read_select(lua_State *L, int t, size_t *n)
+{
+    *n = 0;
+    if (lua_getfield(L, t, "select") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    luaL_argexpected(L, lua_istable(L, -1), 4, "select: table");
+    size_t len = (size_t)luaL_len(L, -1);
+    /* the strings stay alive in the select table, kept on the stack */
+    const char **v = lua_newuserdatauv(L, (len + 1) * sizeof *v, 0);
+    for (size_t i = 0; i < len; i++) {
+        lua_geti(L, -2, (lua_Integer)i + 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_argerror(L, 4, lua_pushfstring(L, "select[%d]: string expected, got %s",
+                                                (int)i + 1, luaL_typename(L, -1)));
+        v[i] = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    *n = len;
+    return v;
+}
+
+/* session:status()'s entries, with what the backup did with each writer */
+static void push_writers(lua_State *L, const vss_writers *ws, const vss_backup_result *r)
+{
+    lua_createtable(L, (int)r->nwriters, 0);
+    for (size_t i = 0; i < r->nwriters; i++) {
+        const vss_backup_writer_result *w = &r->writers[i];
+        vss_lua_push_writer_status(L, ws, w->writer);
+        if (w->included) {
+            vss_lua_pushenum(L, &vss_enum_backup_type, w->type);
+            lua_setfield(L, -2, "type");
+        }
+        lua_pushboolean(L, w->included);
+        lua_setfield(L, -2, "included");
+        lua_pushboolean(L, w->skipped);
+        lua_setfield(L, -2, "skipped");
+        lua_seti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+/* run(session, bc, store_path, {type=, partial_file_support=, select=,
+ * snapshot=, root=, progress=}) -> result | nil, message, code, writers */
+static int b_run(lua_State *L)
+{
+    vss_backup_components *bc = vss_lua_checkbc(L, 2);
+    const char *store_path = luaL_checkstring(L, 3);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    vss_lua_checknargs(L, 4);
+    vss_backup_options o = {0};
+    o.type = vss_lua_fieldenum(L, 4, "type", &vss_enum_backup_type, VSS_BT_FULL);
+    if (o.type < VSS_BT_FULL || o.type > VSS_BT_COPY)
+        luaL_argerror(L, 4, "type: full, incremental, differential, log or copy expected");
+    o.partial_file_support = vss_lua_fieldbool(L, 4, "partial_file_support");
+    o.select = read_select(L, 4, &o.nselect);
+    if (lua_getfield(L, 4, "snapshot") == LUA_TSTRING)
+        o.snapshot = lua_tostring(L, -1);
+    else
+        luaL_argexpected(L, !lua_toboolean(L, -1), 4, "snapshot: string or false");
+    if (lua_getfield(L, 4, "root") != LUA_TNIL &&
+        (o.root = vss_lua_topathmap(L, -1)) == NULL)
+        luaL_argerror(L, 4, "root: vss.PathMap expected");
+    lprogress lp = {.L = L};
+    if (lua_getfield(L, 4, "progress") != LUA_TNIL) {
+        luaL_argexpected(L, lua_isfunction(L, -1), 4, "progress: function");
+        lp.fn = lua_gettop(L);
+        o.progress = call_progress;
+        o.progress_ud = &lp;
+    }
+    int top = lua_gettop(L);
+    vss_writers *ws = vss_lua_session_bind(L, 1, 2);
+    vss_backup_result r;
+    vss_error e;
+    int rc = vss_backup_run(ws, bc, store_path, &o, &r, &e);
+    vss_lua_session_unbind(L, 1, top);
+    if (rc != VSS_OK) {
+        if (lp.err[0] != '\0')
+            vss_error_set(&e, "ECANCELED", "%s", lp.err);
+        vss_lua_fail(L, &e);
+        push_writers(L, ws, &r);
+        vss_backup_result_clear(&r);
+        return 4;
+    }
+    lua_createtable(L, 0, 6);
+    lua_pushstring(L, r.id);
+    lua_setfield(L, -2, "id");
+    vss_lua_pushenum(L, &vss_enum_backup_type, r.type);
+    lua_setfield(L, -2, "type");
+    lua_pushinteger(L, (lua_Integer)r.files);
+    lua_setfield(L, -2, "files");
+    lua_pushinteger(L, (lua_Integer)r.bytes);
+    lua_setfield(L, -2, "bytes");
+    push_writers(L, ws, &r);
+    lua_setfield(L, -2, "writers");
+    vss_backup_result_clear(&r);
+    return 1;
+}
+
+int vss_lua_open_backup(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {{"run", b_run}, {NULL, NULL}};
+    luaL_newlib(L, funcs);
+    return 1;
+}

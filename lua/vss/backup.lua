@@ -1,0 +1,54 @@
+--- vss.backup: the requester (vss-reference.md §1). One call runs a whole
+-- backup: the writers' events in VSS order, component selection, a
+-- snapshot set, the data into the store, the documents, the commit.
+-- The C engine (csrc/backup.c) does the work; this module makes the
+-- writer session and the Backup Components Document it works on.
+local core = require "vss.core"
+local components = require "vss.components"
+local writer = require "vss.writer"
+
+local C = core.backup
+
+local KNOWN = {
+  writers = true, select = true, type = true, store = true, partial_file_support = true,
+  snapshot = true, progress = true, root = true,
+}
+
+local function argerror(msg)
+  error("bad argument #1 to 'backup' (" .. msg .. ")", 3)
+end
+
+--- vss.backup{ writers = {w1, w2}, store = path_or_store, type = "full",
+-- select = {"Instances\\main\\sales", "db"}, partial_file_support = true,
+-- snapshot = "auto" | provider | false, root = path_map, progress = fn }
+-- -> { id=, type=, files=, bytes=, writers = {...}, components = bc }
+-- | nil, message, code, writers
+local function backup(opts)
+  if type(opts) ~= "table" then argerror("table expected, got " .. type(opts)) end
+  for k in pairs(opts) do
+    if not KNOWN[k] then argerror("unknown option '" .. tostring(k) .. "'") end
+  end
+  if type(opts.writers) ~= "table" then argerror("writers: table expected") end
+  local store = opts.store
+  if type(store) ~= "string" then
+    local ok, path = pcall(function() return store:path() end)
+    if not ok or type(path) ~= "string" then argerror("store: path or vss.Store expected") end
+    store = path
+  end
+  local snapshot = opts.snapshot
+  if snapshot == nil then snapshot = "auto" end
+  local bc = components.new{
+    backup_type = opts.type or "full", select_components = true,
+    partial_file_support = opts.partial_file_support and true or false,
+  }
+  local session <close> = writer.session(opts.writers)
+  local r, msg, code, writers = C.run(session, bc, store, {
+    type = opts.type, select = opts.select, partial_file_support = opts.partial_file_support,
+    snapshot = snapshot, root = opts.root, progress = opts.progress,
+  })
+  if not r then return nil, msg, code, writers end
+  r.components = bc
+  return r
+end
+
+return setmetatable({ run = backup }, { __call = function(_, opts) return backup(opts) end })

@@ -1,0 +1,497 @@
+-- vss.backup: the requester flow end to end, with Lua writers over real
+-- files in temporary directories and a real store (vss-reference.md §1,
+-- §5, §6.3-6.5).
+local vss = require "vss"
+local support = require "support"
+
+local WID = "11111111-1111-1111-1111-111111111111"
+local IID = "22222222-2222-2222-2222-222222222222"
+local WID2 = "33333333-3333-3333-3333-333333333333"
+local IID2 = "44444444-4444-4444-4444-444444444444"
+
+local function mkdir(p) assert(select(2, support.sh("mkdir -p " .. support.q(p)))) end
+
+-- Pseudo-random bytes (an LCG) with no period in reach, so a wrong
+-- offset shows and a piece of one is found nowhere else.
+local function pattern(n, seed)
+  local t, x = {}, seed
+  for i = 1, n do
+    x = (x * 1103515245 + 12345) % 2147483648
+    t[i] = string.char((x >> 16) & 255)
+  end
+  return table.concat(t)
+end
+
+-- The database writer's identify: <dir>/db/*.db as database files (with
+-- db_mask, default 0xF0F), <dir>/log/*.log as its log files, then more(wm).
+local function db_identify(dir, schema, db_mask, more)
+  return function(wm)
+    if schema then wm:set_backup_schema(schema) end
+    wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+    wm:add_component("database", nil, "main", { selectable = false })
+    wm:add_database_files(nil, "main", dir .. "/db", "*.db", db_mask)
+    wm:add_database_log_files(nil, "main", dir .. "/log", "*.log")
+    if more then more(wm) end
+  end
+end
+
+-- A database writer over db_identify. `over` replaces or adds handlers and fields.
+local function db_writer(dir, over)
+  local def = {
+    name = "db", writer_id = WID, instance_id = IID,
+    identify = db_identify(dir, { "incremental", "differential", "timestamped", "last_modify" }),
+  }
+  for k, v in pairs(over or {}) do def[k] = v end
+  return vss.writer(def)
+end
+
+local function entries_by_name(store, id)
+  local t = {}
+  for e in assert(store:files(id)) do t[e.name] = e end
+  return t
+end
+
+describe("vss.backup", function()
+  local dir, storedir
+  before_each(function()
+    dir = support.tmpdir()
+    storedir = dir .. "/store"
+    mkdir(dir .. "/db")
+    mkdir(dir .. "/log")
+    support.write(dir .. "/db/main.db", pattern(65536, 1))
+    support.write(dir .. "/log/0001.log", "log one")
+    support.write(dir .. "/log/0002.log", "log two")
+  end)
+  after_each(function() support.rm_rf(dir) end)
+
+  it("backs up a writer's database and log files in full, stored and listed", function()
+    local w = db_writer(dir)
+    local r, msg = vss.backup{ writers = { w }, store = storedir, snapshot = false }
+    assert.is_table(r, msg)
+    assert.equal("full", r.type)
+    assert.equal(3, r.files)
+    assert.equal(65536 + 7 + 7, r.bytes)
+    assert.same({ "db", "stable", "full", false },
+      { r.writers[1].name, r.writers[1].state, r.writers[1].type, r.writers[1].skipped })
+    local store = assert(vss.store.open(storedir))
+    local list = store:list()
+    assert.equal(1, #list)
+    assert.equal(r.id, list[1].id)
+    assert.equal("full", list[1].type)
+    for _, name in ipairs { "/db/main.db", "/log/0001.log", "/log/0002.log" } do
+      assert.equal(support.read(dir .. name), store:read(r.id, dir .. name))
+    end
+    -- the BCD and the writer's WMD are kept with the backup (§1: SaveAsXML)
+    local shown = store:show(r.id)
+    assert.same({ IID }, shown.writer_metadata)
+    local bc = vss.components.parse(shown.components)
+    local cs = bc:get_component(WID, nil, "main")
+    assert.is_true(cs:get_backup_succeeded())
+    assert.equal(r.components:xml(), shown.components)
+    local wm = vss.metadata.parse(store:document(r.id, IID))
+    assert.equal("db", wm:get_identity().name)
+  end)
+
+  it("stores an incremental's partial files as their ranges only, and carries stamps", function()
+    local seen, changed, n = {}, nil, 0
+    local w = db_writer(dir, {
+      prepare_backup = function(_, comps)
+        seen[#seen + 1] = comps[1]:get_previous_backup_stamp() or "none"
+      end,
+      post_snapshot = function(_, comps)
+        n = n + 1
+        comps[1]:set_backup_stamp("lsn-" .. n)
+        if changed then comps[1]:add_partial_file(dir .. "/db", "main.db", changed) end
+      end,
+    })
+    local full = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    -- change bytes inside and outside the ranges the writer will report
+    local new = pattern(65536, 99)
+    support.write(dir .. "/db/main.db", new)
+    changed = "4096:4096,40000:100"
+    local inc, msg = vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                 type = "incremental", partial_file_support = true }
+    assert.is_table(inc, msg)
+    assert.equal("incremental", inc.writers[1].type)
+    assert.same({ "none", "lsn-1" }, seen)
+    local store = assert(vss.store.open(storedir))
+    local e = entries_by_name(store, inc.id)[dir .. "/db/main.db"]
+    assert.equal("partial", e.kind)
+    assert.equal("4096:4096,40000:100", e.ranges:format())
+    assert.equal(4196, e.stored)
+    assert.equal(4196 + 14, inc.bytes)
+    -- the ranges hold the new bytes; outside them the store has nothing (holes)
+    assert.equal(#new, e.size)
+    -- read lays the ranges at their offsets (up to the end of the last one)
+    local got = assert(store:read(inc.id, dir .. "/db/main.db"))
+    assert.equal(40100, #got)
+    assert.equal(new:sub(4097, 8192), got:sub(4097, 8192))
+    assert.equal(new:sub(40001, 40100), got:sub(40001, 40100))
+    assert.equal(string.rep("\0", 4096), got:sub(1, 4096))
+    assert.equal(string.rep("\0", 40000 - 8192), got:sub(8193, 40000))
+    assert.is_nil(got:find(new:sub(20001, 20100), 1, true))
+    -- the full backup still holds the old file whole
+    assert.equal(pattern(65536, 1), store:read(full.id, dir .. "/db/main.db"))
+    -- a third backup sees the second one's stamp
+    changed = nil
+    assert(vss.backup{ writers = { w }, store = storedir, snapshot = false, type = "incremental" })
+    assert.same({ "none", "lsn-1", "lsn-2" }, seen)
+    local bc = vss.components.parse(store:show(inc.id).components)
+    local cs = bc:get_component(WID, nil, "main")
+    assert.equal("lsn-2", cs:get_backup_stamp())
+    assert.equal("lsn-1", cs:get_previous_backup_stamp())
+  end)
+
+  it("takes no stamp from a copy backup, and a differential's from the last full", function()
+    local seen, n = {}, 0
+    local w = db_writer(dir, {
+      prepare_backup = function(_, comps)
+        seen[#seen + 1] = comps[1]:get_previous_backup_stamp() or "none"
+      end,
+      post_snapshot = function(_, comps) n = n + 1; comps[1]:set_backup_stamp("s" .. n) end,
+    })
+    for _, t in ipairs { "full", "copy", "incremental", "differential" } do
+      local r, msg = vss.backup{ writers = { w }, store = storedir, snapshot = false, type = t }
+      assert.is_table(r, msg)
+    end
+    assert.same({ "none", "none", "s1", "s1" }, seen)
+  end)
+
+  it("falls back to full for a writer whose schema lacks the type", function()
+    -- incremental backups need only the logs, yet the writer cannot take one
+    local w = db_writer(dir, { identify = db_identify(dir, nil, { "full_backup_required" }) })
+    assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                 type = "incremental" })
+    assert.equal("full", r.writers[1].type)
+    assert.equal(3, r.files)
+  end)
+
+  it("backs up only the files whose *_BACKUP_REQUIRED bit matches the type", function()
+    local w = db_writer(dir,
+      { identify = db_identify(dir, { "incremental" }, { "full_backup_required" }) })
+    assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                 type = "incremental" })
+    assert.equal(2, r.files)
+    local names = entries_by_name(assert(vss.store.open(storedir)), r.id)
+    assert.is_nil(names[dir .. "/db/main.db"])
+    assert.is_table(names[dir .. "/log/0001.log"])
+  end)
+
+  it("honours writer-level excludes", function()
+    support.write(dir .. "/log/tmp.log", "scratch")
+    local w = db_writer(dir, { identify = db_identify(dir, nil, nil, function(wm)
+      wm:add_exclude_files(dir .. "/log", "tmp.*", false)
+    end) })
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    assert.equal(3, r.files)
+    assert.is_nil(entries_by_name(assert(vss.store.open(storedir)), r.id)[dir .. "/log/tmp.log"])
+  end)
+
+  it("selects components: selectable ones by name, nonselectable ones always", function()
+    mkdir(dir .. "/a")
+    mkdir(dir .. "/b")
+    mkdir(dir .. "/c")
+    support.write(dir .. "/a/x", "a")
+    support.write(dir .. "/b/x", "b")
+    support.write(dir .. "/c/x", "c")
+    local w = vss.writer{ name = "files", writer_id = WID, instance_id = IID,
+      identify = function(wm)
+        wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+        for _, n in ipairs { "a", "b" } do
+          wm:add_component("filegroup", "sets", n, { selectable = true })
+          wm:add_files_to_file_group("sets", n, dir .. "/" .. n, "*", false)
+        end
+        wm:add_component("filegroup", nil, "c", { selectable = false })
+        wm:add_files_to_file_group(nil, "c", dir .. "/c", "*", false)
+      end }
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                 select = { "sets\\a" } })
+    local names = entries_by_name(assert(vss.store.open(storedir)), r.id)
+    assert.is_table(names[dir .. "/a/x"])
+    assert.is_nil(names[dir .. "/b/x"])
+    assert.is_table(names[dir .. "/c/x"])
+    assert.is_nil(r.components:get_component(WID, "sets", "b"))
+    assert.truthy(r.components:get_component(WID, nil, "c"))
+  end)
+
+  describe("a writer failing at freeze", function()
+    local function two_writers()
+      mkdir(dir .. "/other")
+      support.write(dir .. "/other/o.dat", "other data")
+      local log = {}
+      local bad = db_writer(dir, {
+        freeze = function() error("database will not freeze") end,
+        abort = function() log[#log + 1] = "db:abort" end,
+        backup_shutdown = function() log[#log + 1] = "db:backup_shutdown" end,
+      })
+      local good = vss.writer{ name = "other", writer_id = WID2, instance_id = IID2,
+        identify = function(wm)
+          wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+          wm:add_component("filegroup", nil, "o", { selectable = false })
+          wm:add_files_to_file_group(nil, "o", dir .. "/other", "*", false)
+        end,
+        backup_shutdown = function() log[#log + 1] = "other:backup_shutdown" end }
+      return bad, good, log
+    end
+
+    it("leaves its components out and the rest goes on", function()
+      local bad, good, log = two_writers()
+      local r, msg = vss.backup{ writers = { bad, good }, store = storedir, snapshot = false }
+      assert.is_table(r, msg)
+      assert.same({ "failed_at_freeze", true, "WRITER_NONRETRYABLE" },
+        { r.writers[1].state, r.writers[1].skipped, r.writers[1].code })
+      assert.matches("will not freeze", r.writers[1].failure)
+      assert.is_false(r.writers[2].skipped)
+      assert.equal(1, r.files)
+      local store = assert(vss.store.open(storedir))
+      local names = entries_by_name(store, r.id)
+      assert.is_table(names[dir .. "/other/o.dat"])
+      assert.is_nil(names[dir .. "/db/main.db"])
+      local bc = vss.components.parse(store:show(r.id).components)
+      assert.is_false(bc:get_component(WID, nil, "main"):get_backup_succeeded())
+      assert.is_true(bc:get_component(WID2, nil, "o"):get_backup_succeeded())
+      assert.same({ "db:abort", "db:backup_shutdown", "other:backup_shutdown" }, log)
+    end)
+
+    it("fails the backup when its components were selected, leaving the store as it was", function()
+      assert(vss.backup{ writers = { db_writer(dir) }, store = storedir, snapshot = false })
+      local store = assert(vss.store.open(storedir))
+      local before = store:list()
+      local bad, good, log = two_writers()
+      local r, msg, code, writers = vss.backup{ writers = { bad, good }, store = storedir,
+                                                snapshot = false, select = { "main", "o" } }
+      assert.is_nil(r)
+      assert.equal("WRITER_NONRETRYABLE", code)
+      assert.matches("writer 'db' failed: .*will not freeze", msg)
+      assert.equal("failed_at_freeze", writers[1].state)
+      assert.same(before, store:list())
+      local incoming = support.sh("ls -A " .. support.q(storedir .. "/incoming") .. " 2>/dev/null")
+      assert.equal("", incoming)
+      -- backup_shutdown always, also on failure
+      assert.same({ "db:abort", "db:backup_shutdown", "other:backup_shutdown" }, log)
+      -- the writers can take part in the next backup
+      local again = assert(vss.backup{ writers = { good }, store = storedir, snapshot = false })
+      assert.equal(1, again.files)
+    end)
+  end)
+
+  it("drops a writer failing at any event up to post_snapshot, keeps one failing later", function()
+    local keeps = { backup_complete = true, backup_shutdown = true }
+    for _, ev in ipairs { "identify", "prepare_backup", "prepare_snapshot", "freeze", "thaw",
+                          "post_snapshot", "backup_complete", "backup_shutdown" } do
+      local w = db_writer(dir, { [ev] = function() error(vss.writer.retryable("busy")) end })
+      local r, msg = vss.backup{ writers = { w }, store = storedir, snapshot = false }
+      assert.is_table(r, msg)
+      -- VSS_WS_FAILED_AT_BACKUPSHUTDOWN has no underscore between the words
+      assert.equal("failed_at_" .. ev:gsub("backup_shutdown", "backupshutdown"),
+        r.writers[1].state, ev)
+      assert.equal("WRITER_RETRYABLE", r.writers[1].code, ev)
+      assert.equal(keeps[ev] and 3 or 0, r.files, ev)
+      if ev ~= "identify" then
+        local bc = vss.components.parse(assert(vss.store.open(storedir)):show(r.id).components)
+        assert.equal(keeps[ev] or false, bc:get_component(WID, nil, "main"):get_backup_succeeded(), ev)
+      end
+    end
+  end)
+
+  it("goes on without a writer whose identify failed, unless select names it", function()
+    local broken = db_writer(dir, { name = "broken", writer_id = WID2, instance_id = IID2,
+      identify = function() error("no metadata today") end })
+    local store = assert(vss.store.open(storedir, { create = true }))
+    local r = assert(vss.backup{ writers = { db_writer(dir), broken }, store = store,
+                                 snapshot = false })
+    assert.same({ "failed_at_identify", false }, { r.writers[2].state, r.writers[2].included })
+    assert.equal(3, r.files)
+    local r2, msg, code = vss.backup{ writers = { db_writer(dir), broken }, store = store,
+                                      snapshot = false, select = { "broken" } }
+    assert.is_nil(r2)
+    assert.equal("WRITER_NONRETRYABLE", code)
+    assert.matches("writer 'broken' failed: .*no metadata today", msg)
+    assert.equal(1, #store:list())
+  end)
+
+  it("fails without committing when a file set's directory is missing", function()
+    local w = db_writer(dir .. "/nowhere")
+    local r, msg, code = vss.backup{ writers = { w }, store = storedir, snapshot = false }
+    assert.is_nil(r)
+    assert.equal("ENOENT", code)
+    assert.matches("nowhere", msg)
+    assert.same({}, assert(vss.store.open(storedir)):list())
+  end)
+
+  it("backs up differenced files only when modified after the previous backup", function()
+    support.write(dir .. "/log/old.log", "old")
+    local w = db_writer(dir, {
+      post_snapshot = function(bc, comps)
+        if bc:get_backup_state().backup_type == "incremental" then
+          comps[1]:add_differenced_files_by_last_modify_time(dir .. "/log", "*.log", false, 0)
+        end
+      end,
+    })
+    assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    -- the old logs predate the full backup; one new log after it
+    support.sh("touch -d '2001-01-01' " .. support.q(dir .. "/log") .. "/*.log")
+    support.write(dir .. "/log/0003.log", "log three")
+    support.sh("touch -d '2099-01-01' " .. support.q(dir .. "/log/0003.log"))
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                 type = "incremental" })
+    local names = entries_by_name(assert(vss.store.open(storedir)), r.id)
+    assert.is_table(names[dir .. "/log/0003.log"])
+    assert.is_nil(names[dir .. "/log/0001.log"])
+    assert.is_nil(names[dir .. "/log/old.log"])
+    assert.is_table(names[dir .. "/db/main.db"]) -- not a differenced set: whole
+    assert.equal(2, r.files)
+    for name, e in pairs(names) do assert.not_equal("deleted", e.kind, name) end
+  end)
+
+  it("records files gone since the chain's last backup as deleted, once", function()
+    local w = db_writer(dir)
+    assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    os.remove(dir .. "/log/0001.log")
+    local store = assert(vss.store.open(storedir))
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                 type = "incremental" })
+    local names = entries_by_name(store, r.id)
+    assert.equal("deleted", names[dir .. "/log/0001.log"].kind)
+    assert.equal("file", names[dir .. "/log/0002.log"].kind)
+    local r2 = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                  type = "incremental" })
+    assert.is_nil(entries_by_name(store, r2.id)[dir .. "/log/0001.log"])
+    -- a differential looks back to the full backup, which still had it
+    local r3 = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                  type = "differential" })
+    assert.equal("deleted", entries_by_name(store, r3.id)[dir .. "/log/0001.log"].kind)
+  end)
+
+  it("honours a differenced file set's own time", function()
+    local cut = os.time() - 3600
+    support.sh("touch -d '@" .. (cut - 60) .. "' " .. support.q(dir .. "/log/0001.log"))
+    support.sh("touch -d '@" .. (cut + 60) .. "' " .. support.q(dir .. "/log/0002.log"))
+    local w = db_writer(dir, {
+      post_snapshot = function(_, comps)
+        comps[1]:add_differenced_files_by_last_modify_time(dir .. "/log", "*.log", false,
+          vss.components.filetime(cut))
+      end,
+    })
+    assert(vss.backup{ writers = { db_writer(dir) }, store = storedir, snapshot = false })
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                 type = "incremental" })
+    local names = entries_by_name(assert(vss.store.open(storedir)), r.id)
+    assert.is_nil(names[dir .. "/log/0001.log"])
+    assert.is_table(names[dir .. "/log/0002.log"])
+  end)
+
+  it("keeps the ranges file a partial file names", function()
+    local rf = dir .. "/main.ranges"
+    local w = db_writer(dir, {
+      post_snapshot = function(bc, comps)
+        if bc:get_backup_state().backup_type == "incremental" then
+          assert(vss.ranges.parse("0:16,100:4"):save(rf))
+          comps[1]:add_partial_file(dir .. "/db", "main.db", "File=" .. rf)
+        end
+      end,
+    })
+    assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                 type = "incremental", partial_file_support = true })
+    local e = entries_by_name(assert(vss.store.open(storedir)), r.id)[dir .. "/db/main.db"]
+    assert.equal("partial", e.kind)
+    assert.equal("0:16,100:4", e.ranges:format())
+    assert.equal(rf, e.ranges_file)
+  end)
+
+  it("reads an alternate location's files and stores them under the set's path", function()
+    mkdir(dir .. "/alt")
+    support.write(dir .. "/alt/a.txt", "from the alternate location")
+    local w = vss.writer{ name = "alt", writer_id = WID, instance_id = IID,
+      identify = function(wm)
+        wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+        wm:add_component("filegroup", nil, "g", { selectable = false })
+        wm:add_files_to_file_group(nil, "g", dir .. "/orig", "*", false, dir .. "/alt")
+      end }
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    assert.equal(1, r.files)
+    assert.equal("from the alternate location",
+      assert(vss.store.open(storedir)):read(r.id, dir .. "/orig/a.txt"))
+  end)
+
+  it("resolves Windows-form paths of the documents through root", function()
+    local w = vss.writer{ name = "win", writer_id = WID, instance_id = IID,
+      identify = function(wm)
+        wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+        wm:add_component("database", nil, "main", { selectable = false })
+        wm:add_database_files(nil, "main", [[C:\Data\db\]], "*.db")
+        wm:add_database_log_files(nil, "main", [[%LOGS%]], "*.log")
+      end }
+    local map = vss.filespec.path_map{ ["C:\\Data"] = dir, ["%LOGS%"] = dir .. "/log" }
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false, root = map })
+    assert.equal(3, r.files)
+    local names = entries_by_name(assert(vss.store.open(storedir)), r.id)
+    assert.is_table(names[dir .. "/db/main.db"])
+    assert.is_table(names[dir .. "/log/0002.log"])
+    -- a path no prefix maps is an error, not a guess
+    local bad = vss.filespec.path_map{ ["D:"] = dir }
+    local r2, _, code = vss.backup{ writers = { w }, store = storedir, snapshot = false, root = bad }
+    assert.is_nil(r2)
+    assert.equal("ENOENT", code)
+  end)
+
+  it("reads from the snapshot taken while the writer was frozen", function()
+    local before = support.read(dir .. "/db/main.db")
+    local w = db_writer(dir, {
+      -- the application resumes writing at thaw: after the snapshot
+      thaw = function() support.write(dir .. "/db/main.db", "written after the snapshot") end,
+    })
+    local r, msg = vss.backup{ writers = { w }, store = storedir, snapshot = "auto" }
+    assert.is_table(r, msg)
+    local store = assert(vss.store.open(storedir))
+    assert.equal(before, store:read(r.id, dir .. "/db/main.db"))
+    assert.matches("^" .. ("%x"):rep(8) .. "%-", r.components:get_backup_state().snapshot_set_id or "")
+    -- without a snapshot, the live file is read
+    support.write(dir .. "/db/main.db", before)
+    local live = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    assert.equal("written after the snapshot", store:read(live.id, dir .. "/db/main.db"))
+  end)
+
+  it("reports progress with totals", function()
+    local calls = {}
+    local r = assert(vss.backup{ writers = { db_writer(dir) }, store = storedir, snapshot = false,
+      progress = function(p) calls[#calls + 1] = p end })
+    assert.equal(4, #calls)
+    assert.same({ 0, 0, 3, r.bytes }, { calls[1].files, calls[1].bytes, calls[1].files_total,
+      calls[1].bytes_total })
+    assert.same({ 3, r.bytes }, { calls[4].files, calls[4].bytes })
+  end)
+
+  it("stops when the progress callback raises, committing nothing", function()
+    local r, msg, code = vss.backup{ writers = { db_writer(dir) }, store = storedir,
+      snapshot = false, progress = function(p) if p.files == 1 then error("enough") end end }
+    assert.is_nil(r)
+    assert.equal("ECANCELED", code)
+    assert.matches("enough", msg)
+    assert.same({}, assert(vss.store.open(storedir)):list())
+  end)
+
+  it("refuses an incremental with no backup in the store to build on", function()
+    local log = {}
+    local w = db_writer(dir, { identify = function() log[#log + 1] = "identify" end })
+    local r, msg, code = vss.backup{ writers = { w }, store = storedir, snapshot = false,
+                                     type = "incremental" }
+    assert.is_nil(r)
+    assert.equal("ECHAIN", code)
+    assert.matches("no .* backup", msg)
+    assert.same({}, log) -- refused before any writer heard of it
+  end)
+
+  it("raises on misuse", function()
+    assert.has_error(function() vss.backup("x") end,
+      "bad argument #1 to 'backup' (table expected, got string)")
+    assert.has_error(function() vss.backup{ writers = {}, store = storedir, bogus = 1 } end,
+      "bad argument #1 to 'backup' (unknown option 'bogus')")
+    assert.has_error(function()
+      vss.backup{ writers = {}, store = storedir, type = "weekly" }
+    end)
+  end)
+end)
