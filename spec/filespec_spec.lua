@@ -237,8 +237,7 @@ describe("FileDesc:walk", function()
       end
       table.sort(t); io.write(table.concat(t, ";"))
     ]]):format(root .. "/tree")
-    local env = ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s "):format(
-      q(support.root .. "/lua/?.lua;" .. support.root .. "/lua/?/init.lua"), q(support.root .. "/?.so"))
+    local env = support.lua_env .. " "
     local runner = ""
     if support.is_root() then
       -- root reads through mode 000: walk as nobody instead.
@@ -365,8 +364,8 @@ end)
 
 describe("examples/filespec_walk.lua", function()
   it("runs and prints what the descriptor selects", function()
-    local out, ok = support.sh("cd " .. q(support.root) .. " && LUA_PATH_5_4='lua/?.lua;lua/?/init.lua;;' "
-      .. "LUA_CPATH_5_4='./?.so;;' lua5.4 examples/filespec_walk.lua")
+    local out, ok = support.sh("cd " .. q(support.root) .. " && " .. support.lua_env
+      .. " lua5.4 examples/filespec_walk.lua")
     assert.is_true(ok, out)
     assert.matches("file%s+logs/app.log", out)
     assert.not_matches("app.tmp", out)

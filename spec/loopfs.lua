@@ -63,8 +63,7 @@ end
 function M.spawn(code, log)
   local script = log .. ".lua"
   support.write(script, code)
-  local env = ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s"):format(
-    q(support.root .. "/lua/?.lua;" .. support.root .. "/lua/?/init.lua;;"), q(support.root .. "/?.so;;"))
+  local env = support.lua_env
   local out = sh(("%s lua5.4 %s >%s 2>&1 & echo $!"):format(env, q(script), q(log)))
   local pid = assert(tonumber(out:match("%d+")), out)
   children[pid] = true

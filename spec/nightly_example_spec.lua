@@ -3,8 +3,7 @@
 local support = require "support"
 local q, sh = support.q, support.sh
 
-local env = ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s"):format(
-  q(support.root .. "/lua/?.lua;" .. support.root .. "/lua/?/init.lua;;"), q(support.root .. "/?.so;;"))
+local env = support.lua_env
 
 describe("examples/nightly_policy.lua", function()
   it("takes a full backup, then incrementals of the changed pages only", function()

@@ -37,11 +37,12 @@ if [ "$san" = 1 ]; then
     # Leak checking stays on for the C tests; Lua's own exit-time frees vary.
     LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
     ASAN_OPTIONS=detect_leaks=0
-    export LD_PRELOAD ASAN_OPTIONS
+    VSS_CPATH="$PWD/$build/?.so" # the instrumented vss/core.so, for busted and the Lua children it starts
+    export LD_PRELOAD ASAN_OPTIONS VSS_CPATH
 fi
 busted --lua=lua5.4 -o TAP >"$log" 2>&1
 rc=$?
-unset LD_PRELOAD ASAN_OPTIONS
+unset LD_PRELOAD ASAN_OPTIONS VSS_CPATH
 cat "$log"
 ok=$(grep -cE '^ok [0-9]+ - ' "$log")
 skip=$(grep -cE '^ok [0-9]+ - # SKIP' "$log")

@@ -3,8 +3,7 @@
 local support = require "support"
 local q, sh = support.q, support.sh
 
-local env = ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s"):format(
-  q(support.root .. "/lua/?.lua;" .. support.root .. "/lua/?/init.lua;;"), q(support.root .. "/?.so;;"))
+local env = support.lua_env
 
 local function check(out)
   assert.matches("live file:     3 lines", out, 1, true)

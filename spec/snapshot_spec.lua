@@ -360,9 +360,8 @@ describe("vss.snapshot_set", function()
     sh(("chmod 600 %s && chmod 1777 %s && chmod 755 %s"):format(
       q(fs.mnt .. "/data/sub/secret"), q(fs.mnt), q(fs.dir)))
     local before = loopfs.listing(fs.mnt)
-    local out = sh(("setpriv --reuid=65534 --regid=65534 --clear-groups env LUA_PATH_5_4=%s "
-      .. "LUA_CPATH_5_4=%s lua5.4 -e %s"):format(
-      q(support.root .. "/lua/?.lua;" .. support.root .. "/lua/?/init.lua;;"), q(support.root .. "/?.so;;"),
+    local out = sh(("setpriv --reuid=65534 --regid=65534 --clear-groups env %s lua5.4 -e %s"):format(
+      support.lua_env,
       q(("local vss = require 'vss'; local set = assert(vss.snapshot_set{}); assert(set:add(%q)); "
         .. "print(set:providers()[1].provider, set:take())"):format(fs.mnt .. "/data"))))
     assert.matches("^reflink\tnil\t[^\n]*data/sub/secret[^\n]*\tEACCES\n$", out)

@@ -7,8 +7,6 @@ function M.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
--- The environment that makes a child lua5.4 load the in-tree build.
-M.lua_env = "LUA_PATH_5_4='lua/?.lua;lua/?/init.lua;;' LUA_CPATH_5_4='./?.so;;'"
 
 -- assert for the nil, message, code convention: the code joins the message.
 function M.ok(v, err, code)
@@ -57,6 +55,13 @@ end
 -- The project root (specs run from there) and the shared fixtures beside it.
 M.root = (M.sh("pwd"):gsub("%s+$", ""))
 M.testdata = M.root .. "/../shared/testdata"
+
+-- The environment that makes a child lua5.4 load the in-tree build, from
+-- any directory and as any user (absolute paths; under `make test SAN=1`
+-- the sanitizer build that spec/run.sh names in VSS_CPATH).
+M.lua_env = ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s"):format(
+  M.q(M.root .. "/lua/?.lua;" .. M.root .. "/lua/?/init.lua;;"),
+  M.q((os.getenv("VSS_CPATH") or M.root .. "/?.so") .. ";;"))
 
 function M.exists(path)
   local f = io.open(path, "rb")
