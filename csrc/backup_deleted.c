@@ -64,7 +64,7 @@ int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, siz
             break;
         const vss_store_manifest *man = chain[nchain];
         for (size_t i = 0; rc == VSS_OK && i < man->n; i++) {
-            if (man->entries[i].kind == VSS_ENTRY_DOCUMENT)
+            if (man->entries[i].kind == VSS_STORE_ENTRY_DOCUMENT)
                 continue;
             if (nm == cap) {
                 size_t ncap = cap ? cap * 2 : 256;
@@ -77,7 +77,7 @@ int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, siz
                 cap = ncap;
             }
             m[nm++] = (mention){man->entries[i].name, nchain,
-                                man->entries[i].kind == VSS_ENTRY_DELETED};
+                                man->entries[i].kind == VSS_STORE_ENTRY_DELETED};
         }
         snprintf(base, sizeof base, "%s", man->info.base);
         nchain++;

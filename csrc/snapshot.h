@@ -18,25 +18,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "enums.h"
 #include "error.h"
 #include "snapshot_id.h"
 
-/* _VSS_VOLUME_SNAPSHOT_ATTRIBUTES (§4), those that mean something here. */
-enum {
-    VSS_VOLSNAP_ATTR_PERSISTENT = 0x1,      /* kept when the owner dies; cleanup spares it */
-    VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE = 0x8, /* not deleted when the set is released */
-    VSS_VOLSNAP_ATTR_NO_WRITERS = 0x10,
-    VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY = 0x100000,
-    VSS_VOLSNAP_ATTR_FILE_SHARE = 0x4000000,
-};
-
-/* _VSS_SNAPSHOT_CONTEXT (§4): combinations of the attributes. */
-enum {
-    VSS_CTX_BACKUP = 0x00,
-    VSS_CTX_FILE_SHARE_BACKUP = 0x10,
-    VSS_CTX_NAS_ROLLBACK = 0x19,
-    VSS_CTX_APP_ROLLBACK = 0x09,
-};
+/* Contexts (VSS_CTX_*) and attributes (VSS_VOLSNAP_ATTR_*) are those of
+ * enums.h. The ones that mean something here: PERSISTENT (kept when the
+ * owner dies; cleanup spares it), NO_AUTO_RELEASE (not deleted when the
+ * set is released), NO_WRITERS, EXPOSED_LOCALLY, FILE_SHARE; contexts
+ * BACKUP, FILE_SHARE_BACKUP, NAS_ROLLBACK, APP_ROLLBACK. */
 
 /* The attribute bits a caller may add to a context. */
 #define VSS_SNAPSHOT_USER_ATTRS                                                        \

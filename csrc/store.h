@@ -61,10 +61,10 @@ typedef struct vss_store_info {
 } vss_store_info;
 
 typedef enum vss_store_kind {
-    VSS_ENTRY_FILE,     /* a whole regular file */
-    VSS_ENTRY_PARTIAL,  /* only the listed ranges of a file */
-    VSS_ENTRY_DELETED,  /* gone since the base backup */
-    VSS_ENTRY_DOCUMENT, /* an XML document, opaque bytes */
+    VSS_STORE_ENTRY_FILE,     /* a whole regular file */
+    VSS_STORE_ENTRY_PARTIAL,  /* only the listed ranges of a file */
+    VSS_STORE_ENTRY_DELETED,  /* gone since the base backup */
+    VSS_STORE_ENTRY_DOCUMENT, /* an XML document, opaque bytes */
 } vss_store_kind;
 
 typedef struct vss_store_xattr {

@@ -307,7 +307,7 @@ int store_read_entry(store_copy *c, int obj_fd, const vss_store_entry *en, int d
     struct stat st;
     if (fstat(obj_fd, &st) != 0)
         return vss_error_sys(e, errno, "object %s: stat", en->object);
-    uint64_t want_size = en->kind == VSS_ENTRY_FILE ? en->size : en->stored;
+    uint64_t want_size = en->kind == VSS_STORE_ENTRY_FILE ? en->size : en->stored;
     if ((uint64_t)st.st_size != want_size) {
         char what[96];
         snprintf(what, sizeof what, "object size %" PRIu64 ", expected %" PRIu64,
@@ -316,10 +316,10 @@ int store_read_entry(store_copy *c, int obj_fd, const vss_store_entry *en, int d
     }
     vss_hasher_reset(c->whole);
     uint64_t got;
-    if (en->kind == VSS_ENTRY_DOCUMENT) {
+    if (en->kind == VSS_STORE_ENTRY_DOCUMENT) {
         if (copy_span(c, obj_fd, 0, en->size, dst_fd, 0, 0, &got, en->object, e) != VSS_OK)
             return VSS_FAIL;
-    } else if (en->kind == VSS_ENTRY_FILE) {
+    } else if (en->kind == VSS_STORE_ENTRY_FILE) {
         /* Zero length first: old bytes where the backup has holes must go. */
         if (dst_fd >= 0 && (ftruncate(dst_fd, 0) != 0 || ftruncate(dst_fd, (off_t)en->size) != 0))
             return vss_error_sys(e, errno, "size the destination");
@@ -333,7 +333,7 @@ int store_read_entry(store_copy *c, int obj_fd, const vss_store_entry *en, int d
             off = it[i].offset + it[i].length;
         }
         vss_hasher_update_zeros(c->whole, en->size - off);
-    } else if (en->kind == VSS_ENTRY_PARTIAL) {
+    } else if (en->kind == VSS_STORE_ENTRY_PARTIAL) {
         const vss_range *it = vss_ranges_items(en->ranges);
         uint64_t pos = 0;
         for (size_t i = 0; i < vss_ranges_count(en->ranges); i++) {

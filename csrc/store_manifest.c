@@ -131,14 +131,14 @@ void store_manifest_entry(store_buf *b, const vss_store_entry *en)
 {
     store_buf_str(b, kind_words[en->kind]);
     store_buf_escaped(b, "name", en->name, strlen(en->name));
-    if (en->kind != VSS_ENTRY_DELETED) {
+    if (en->kind != VSS_STORE_ENTRY_DELETED) {
         store_buf_printf(b, " object=%s size=%" PRIu64 " stored=%" PRIu64, en->object, en->size,
                          en->stored);
         buf_digest(b, "digest", &en->digest);
     }
-    if (en->kind == VSS_ENTRY_FILE)
+    if (en->kind == VSS_STORE_ENTRY_FILE)
         buf_ranges(b, "extents", en->ranges);
-    if (en->kind == VSS_ENTRY_PARTIAL) {
+    if (en->kind == VSS_STORE_ENTRY_PARTIAL) {
         buf_ranges(b, "ranges", en->ranges);
         store_buf_str(b, " parts=");
         size_t n = vss_ranges_count(en->ranges);
@@ -360,10 +360,10 @@ static int entry_field(vss_store_entry *en, const char *k, size_t kn, const char
         return parse_u64(v, n, &en->stored, 10);
     if (KEY("digest"))
         return *seen |= 4, vss_digest_parse(v, n, &en->digest) ? 0 : -1;
-    if ((KEY("extents") && en->kind == VSS_ENTRY_FILE) ||
-        (KEY("ranges") && en->kind == VSS_ENTRY_PARTIAL))
+    if ((KEY("extents") && en->kind == VSS_STORE_ENTRY_FILE) ||
+        (KEY("ranges") && en->kind == VSS_STORE_ENTRY_PARTIAL))
         return en->ranges == NULL ? (*seen |= 8, parse_ranges(v, n, &en->ranges)) : -1;
-    if (KEY("parts") && en->kind == VSS_ENTRY_PARTIAL)
+    if (KEY("parts") && en->kind == VSS_STORE_ENTRY_PARTIAL)
         return en->parts == NULL ? (*seen |= 16, parse_parts(v, n, &en->parts, nparts)) : -1;
     if (KEY("ranges_file"))
         return en->ranges_file == NULL && (en->ranges_file = unescape(v, n)) != NULL ? 0 : -1;
@@ -424,15 +424,15 @@ static int parse_entry(parser *p, const char *line, size_t len, vss_store_entry 
         pos = tok_end;
     }
     unsigned need = 1;
-    if (kind == VSS_ENTRY_FILE || kind == VSS_ENTRY_PARTIAL)
+    if (kind == VSS_STORE_ENTRY_FILE || kind == VSS_STORE_ENTRY_PARTIAL)
         need = 1 | 2 | 4 | 8;
-    if (kind == VSS_ENTRY_DOCUMENT)
+    if (kind == VSS_STORE_ENTRY_DOCUMENT)
         need = 1 | 2 | 4;
-    if (kind == VSS_ENTRY_PARTIAL)
+    if (kind == VSS_STORE_ENTRY_PARTIAL)
         need |= 16;
     if ((seen & need) != need)
         return bad(p, "%s entry lacks a field", kind_words[kind]);
-    if (kind == VSS_ENTRY_PARTIAL && nparts != vss_ranges_count(en->ranges))
+    if (kind == VSS_STORE_ENTRY_PARTIAL && nparts != vss_ranges_count(en->ranges))
         return bad(p, "%s", "parts do not match the ranges");
     if (en->ranges_file && en->ranges_object[0] == '\0')
         return bad(p, "%s", "ranges_file without ranges_object");

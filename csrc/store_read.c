@@ -54,11 +54,11 @@ static int read_one(vss_store *s, const char *id, vss_store_kind kind, const cha
     const vss_store_entry *en = NULL;
     if (rc == VSS_OK) {
         en = vss_store_manifest_find(m, kind, name);
-        if (en == NULL && kind == VSS_ENTRY_FILE)
-            en = vss_store_manifest_find(m, VSS_ENTRY_PARTIAL, name);
-        if (en == NULL || en->kind == VSS_ENTRY_DELETED)
+        if (en == NULL && kind == VSS_STORE_ENTRY_FILE)
+            en = vss_store_manifest_find(m, VSS_STORE_ENTRY_PARTIAL, name);
+        if (en == NULL || en->kind == VSS_STORE_ENTRY_DELETED)
             rc = vss_error_set(e, "ENOENT", "backup '%s' has no %s '%s'", id,
-                               kind == VSS_ENTRY_DOCUMENT ? "document" : "file", name);
+                               kind == VSS_STORE_ENTRY_DOCUMENT ? "document" : "file", name);
     }
     if (rc == VSS_OK && (obj = store_open_object(s, id, en->object, e)) < 0)
         rc = VSS_FAIL;
@@ -105,13 +105,13 @@ static int read_one(vss_store *s, const char *id, vss_store_kind kind, const cha
 int vss_store_document(vss_store *s, const char *id, const char *name, unsigned flags, char **out,
                        size_t *len, vss_error *e)
 {
-    return read_one(s, id, VSS_ENTRY_DOCUMENT, name, -1, flags, out, len, e);
+    return read_one(s, id, VSS_STORE_ENTRY_DOCUMENT, name, -1, flags, out, len, e);
 }
 
 int vss_store_extract(vss_store *s, const char *id, const char *name, int dst_fd, unsigned flags,
                       vss_error *e)
 {
-    return read_one(s, id, VSS_ENTRY_FILE, name, dst_fd, flags, NULL, NULL, e);
+    return read_one(s, id, VSS_STORE_ENTRY_FILE, name, dst_fd, flags, NULL, NULL, e);
 }
 
 /* ---- verify ---- */
@@ -163,7 +163,7 @@ static void on_damage(void *ctx, const char *what, const vss_digest *expected,
 static void verify_ranges_file(verifier *v, vss_store *s, store_copy *c, const vss_store_entry *en)
 {
     vss_store_entry doc = {0};
-    doc.kind = VSS_ENTRY_DOCUMENT;
+    doc.kind = VSS_STORE_ENTRY_DOCUMENT;
     memcpy(doc.object, en->ranges_object, sizeof doc.object);
     doc.size = doc.stored = en->ranges_size;
     doc.digest = en->ranges_digest;
@@ -192,7 +192,7 @@ static void verify_backup(verifier *v, vss_store *s, store_copy *c)
     v->r->backups++;
     for (size_t i = 0; i < m->n; i++) {
         const vss_store_entry *en = &m->entries[i];
-        if (en->kind == VSS_ENTRY_DELETED)
+        if (en->kind == VSS_STORE_ENTRY_DELETED)
             continue;
         v->name = en->name;
         v->r->files++;

@@ -281,7 +281,7 @@ static int append_entry(vss_store_tx *tx, const vss_store_entry *en, vss_error *
         return vss_error_set(e, "ENOMEM", "backup '%s': out of memory", tx->info.id);
     }
     tx->entries++;
-    if (en->kind != VSS_ENTRY_DOCUMENT)
+    if (en->kind != VSS_STORE_ENTRY_DOCUMENT)
         tx->info.files++;
     tx->info.stored += en->stored + en->ranges_size;
     return VSS_OK;
@@ -327,7 +327,7 @@ static int add_file_data(vss_store_tx *tx, vss_store_entry *en, const char *sour
         return VSS_FAIL;
     if (ranges == NULL)
         ranges = loaded;
-    en->kind = ranges ? VSS_ENTRY_PARTIAL : VSS_ENTRY_FILE;
+    en->kind = ranges ? VSS_STORE_ENTRY_PARTIAL : VSS_STORE_ENTRY_FILE;
     int src = open(source_path, O_RDONLY | O_CLOEXEC);
     if (src < 0) {
         vss_ranges_free(loaded);
@@ -384,7 +384,7 @@ int vss_store_tx_add_document(vss_store_tx *tx, const char *name, const void *da
     if (claim_name(tx, 'd', name, e) != VSS_OK)
         return VSS_FAIL;
     vss_store_entry en = {0};
-    en.kind = VSS_ENTRY_DOCUMENT;
+    en.kind = VSS_STORE_ENTRY_DOCUMENT;
     en.size = en.stored = len;
     en.digest = vss_digest_of(data, len);
     en.name = (char *)name;
@@ -401,7 +401,7 @@ int vss_store_tx_record_deleted(vss_store_tx *tx, const char *name, vss_error *e
     if (claim_name(tx, 'f', name, e) != VSS_OK)
         return VSS_FAIL;
     vss_store_entry en = {0};
-    en.kind = VSS_ENTRY_DELETED;
+    en.kind = VSS_STORE_ENTRY_DELETED;
     en.name = (char *)name;
     int rc = append_entry(tx, &en, e);
     if (rc != VSS_OK)

@@ -260,18 +260,18 @@ static void push_entry(lua_State *L, const vss_store_entry *en)
     lua_createtable(L, 0, 10);
     set_str(L, "name", en->name);
     set_str(L, "kind", kind_names[en->kind]);
-    if (en->kind != VSS_ENTRY_DELETED) {
+    if (en->kind != VSS_STORE_ENTRY_DELETED) {
         set_u64(L, "size", en->size);
         set_u64(L, "stored", en->stored);
         push_digest(L, &en->digest);
         lua_setfield(L, -2, "digest");
         set_str(L, "object", en->object);
     }
-    if (en->kind == VSS_ENTRY_FILE) {
+    if (en->kind == VSS_STORE_ENTRY_FILE) {
         push_ranges_string(L, en->ranges);
         lua_setfield(L, -2, "extents");
     }
-    if (en->kind == VSS_ENTRY_PARTIAL) {
+    if (en->kind == VSS_STORE_ENTRY_PARTIAL) {
         push_ranges_string(L, en->ranges);
         lua_setfield(L, -2, "ranges");
         if (en->ranges_file)
@@ -342,7 +342,7 @@ static int l_show(lua_State *L)
     lua_Integer k = 0;
     int has_bcd = 0;
     for (size_t i = 0; i < m->n; i++) {
-        if (m->entries[i].kind != VSS_ENTRY_DOCUMENT)
+        if (m->entries[i].kind != VSS_STORE_ENTRY_DOCUMENT)
             continue;
         if (strcmp(m->entries[i].name, VSS_STORE_COMPONENTS) == 0) {
             has_bcd = 1;

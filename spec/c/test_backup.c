@@ -152,13 +152,13 @@ TEST(full_then_partial_incremental)
     CHECK(vss_store_manifest_load(s, r.id, 0, &m, &e) == VSS_OK);
     char name[300];
     snprintf(name, sizeof name, "%s/a.db", f.t.dir);
-    const vss_store_entry *en = vss_store_manifest_find(m, VSS_ENTRY_PARTIAL, name);
+    const vss_store_entry *en = vss_store_manifest_find(m, VSS_STORE_ENTRY_PARTIAL, name);
     CHECK(en != NULL);
     if (en != NULL) {
         CHECK_EQ_U64(en->stored, 7);
         CHECK_EQ_U64(en->size, 20);
     }
-    CHECK(vss_store_manifest_find(m, VSS_ENTRY_DOCUMENT, VSS_STORE_COMPONENTS) != NULL);
+    CHECK(vss_store_manifest_find(m, VSS_STORE_ENTRY_DOCUMENT, VSS_STORE_COMPONENTS) != NULL);
     vss_store_manifest_free(m);
     vss_store_free(s);
     vss_backup_result_clear(&r);

@@ -163,7 +163,7 @@ TEST(whole_file_round_trip_with_digest)
     vss_store_manifest *m;
     vss_error e;
     CHECK(vss_store_manifest_load(s, id, 0, &m, &e) == VSS_OK);
-    const vss_store_entry *en = vss_store_manifest_find(m, VSS_ENTRY_FILE, "/var/db/main.db");
+    const vss_store_entry *en = vss_store_manifest_find(m, VSS_STORE_ENTRY_FILE, "/var/db/main.db");
     CHECK(en != NULL);
     if (en) {
         vss_digest d = vss_digest_of(p, n);
@@ -201,7 +201,7 @@ TEST(sparse_file_stays_sparse)
     vss_store_manifest *m;
     vss_error e;
     CHECK(vss_store_manifest_load(s, id, 0, &m, &e) == VSS_OK);
-    const vss_store_entry *en = vss_store_manifest_find(m, VSS_ENTRY_FILE, "sparse");
+    const vss_store_entry *en = vss_store_manifest_find(m, VSS_STORE_ENTRY_FILE, "sparse");
     CHECK(en && vss_ranges_count(en->ranges) == 2 && en->stored < (1u << 20));
     char obj[256];
     snprintf(obj, sizeof obj, "%s/st/backups/%s/data/%s", root, id, en ? en->object : "");
@@ -240,7 +240,7 @@ TEST(partial_file_keeps_only_the_ranges)
     vss_store_tx_free(tx);
     vss_store_manifest *m;
     CHECK(vss_store_manifest_load(s, id, 0, &m, &e) == VSS_OK);
-    const vss_store_entry *en = vss_store_manifest_find(m, VSS_ENTRY_PARTIAL, "db");
+    const vss_store_entry *en = vss_store_manifest_find(m, VSS_STORE_ENTRY_PARTIAL, "db");
     CHECK(en != NULL);
     if (en) {
         CHECK_EQ_U64(en->stored, 10 + 4096 + (n - 1048000));
