@@ -6,6 +6,7 @@
 #include "backup_files.h"
 #include "backup_impl.h"
 #include "fileset.h"
+#include "snapshot.h"
 
 typedef struct planned {
     char *name, *source;
@@ -110,6 +111,18 @@ static const char *read_dir(const vss_filedesc *f)
     return f->alternate_location ? f->alternate_location : f->path;
 }
 
+/* Add dir to the backup's snapshot set unless a snapshot already covers it
+ * ("auto" lets the set choose the provider). */
+static int set_add(vss_snapshot_set *s, const char *dir, const char *provider, vss_error *e)
+{
+    const vss_snapshot_set_info *info = vss_snapshot_set_describe(s);
+    for (size_t i = 0; i < info->nsnapshots; i++)
+        for (size_t j = 0; j < info->snapshots[i].nselection; j++)
+            if (strcmp(info->snapshots[i].selection[j], dir) == 0)
+                return VSS_OK;
+    return vss_snapshot_set_add(s, dir, strcmp(provider, "auto") == 0 ? NULL : provider, true, e);
+}
+
 static int add_to_set(data_run *d, const vss_filedesc *f, vss_error *e)
 {
     if (!(f->backup_type_mask & vss_backup_snapshot_bit(d->bw->type)))
@@ -117,7 +130,7 @@ static int add_to_set(data_run *d, const vss_filedesc *f, vss_error *e)
     char *dir;
     if (vss_backup_resolve(d->r, read_dir(f), &dir, e) != VSS_OK)
         return VSS_FAIL;
-    int rc = vss_backup_set_add(d->set, dir, d->r->o->snapshot, e);
+    int rc = set_add(d->set, dir, d->r->o->snapshot, e);
     free(dir);
     return rc;
 }
@@ -259,7 +272,7 @@ static int plan_fileset(data_run *d, const vss_filedesc *f, vss_error *e)
     /* from the snapshot whenever one holds the set, never from the live file */
     if (rc == VSS_OK && d->set != NULL &&
         (f->backup_type_mask & vss_backup_snapshot_bit(d->bw->type)))
-        rc = vss_backup_set_path(d->set, read, &snap, e);
+        rc = vss_snapshot_set_path(d->set, read, &snap, e);
     if (rc == VSS_OK)
         rc = vss_backup_walk(f, snap ? snap : read, orig, excludes, nex, plan_file, d, e);
     for (size_t i = 0; i < nex; i++)
@@ -385,13 +398,15 @@ static int decide(vss_backup_ctx *r, int rc, const vss_error *ev, vss_error *e)
             goto fail;                                                                \
     } while (0)
 
-static int make_set(data_run *d, char id[VSS_BACKUP_SET_ID_LEN + 1], vss_error *e)
+static int make_set(data_run *d, char id[VSS_ID_STRLEN + 1], vss_error *e)
 {
-    if (vss_backup_set_new(&d->set, id, e) != VSS_OK)
+    vss_snapshot_options so = {.attributes = VSS_CTX_BACKUP};
+    if (vss_snapshot_set_new(&so, &d->set, e) != VSS_OK)
         return VSS_FAIL;
-    char bare[VSS_BACKUP_SET_ID_LEN]; /* the BCD writes GUIDs without braces */
-    memcpy(bare, id + 1, VSS_BACKUP_SET_ID_LEN - 2);
-    bare[VSS_BACKUP_SET_ID_LEN - 2] = '\0';
+    vss_id_format(&vss_snapshot_set_describe(d->set)->id, id);
+    char bare[VSS_ID_STRLEN]; /* the BCD writes GUIDs without braces */
+    memcpy(bare, id + 1, VSS_ID_STRLEN - 2);
+    bare[VSS_ID_STRLEN - 2] = '\0';
     if (vss_bc_set_snapshot_set_id(d->r->bc, bare, e) != VSS_OK)
         return VSS_FAIL;
     return each_fileset(d, add_to_set, e);
@@ -415,7 +430,7 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     data_run d = {.r = &r};
     vss_store_tx *tx = NULL;
     bool identified = false, abortable = false;
-    char set_id[VSS_BACKUP_SET_ID_LEN + 1] = "";
+    char set_id[VSS_ID_STRLEN + 1] = "";
     if ((r.w = calloc(r.nw + 1, sizeof *r.w)) == NULL ||
         (res->writers = calloc(r.nw + 1, sizeof *res->writers)) == NULL) {
         vss_error_set(e, "ENOMEM", "out of memory");
@@ -440,7 +455,7 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     }
     EVENT(vss_writers_prepare_snapshot(ws, &ev_));
     EVENT(vss_writers_freeze(ws, &ev_));
-    if (d.set != NULL && vss_backup_set_take(d.set, e) != VSS_OK)
+    if (d.set != NULL && vss_snapshot_set_take(d.set, e) != VSS_OK)
         goto fail;
     EVENT(vss_writers_thaw(ws, &ev_));
     EVENT(vss_writers_post_snapshot(ws, bc, &ev_));
@@ -462,7 +477,7 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     vss_writers_backup_shutdown(ws, set_id[0] ? set_id : NULL, NULL);
     fill_result(&r, res);
     plan_free(&d);
-    vss_backup_set_free(d.set);
+    vss_snapshot_set_free(d.set);
     vss_store_free(r.store);
     free(r.w);
     return VSS_OK;
@@ -474,7 +489,7 @@ fail:
     fill_result(&r, res);
     vss_store_tx_free(tx);
     plan_free(&d);
-    vss_backup_set_free(d.set);
+    vss_snapshot_set_free(d.set);
     vss_store_free(r.store);
     free(r.w);
     return VSS_FAIL;

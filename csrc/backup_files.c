@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include "snapshot.h"
 #include "walker.h"
 
 int vss_backup_walk(const vss_filedesc *d, const char *read_root, const char *original_root,
@@ -40,37 +39,3 @@ int vss_backup_walk(const vss_filedesc *d, const char *read_root, const char *or
     return rc;
 }
 
-int vss_backup_set_new(vss_snapshot_set **out, char id[VSS_BACKUP_SET_ID_LEN + 1], vss_error *e)
-{
-    _Static_assert(VSS_BACKUP_SET_ID_LEN == VSS_ID_STRLEN, "set id length");
-    vss_snapshot_options so = {.attributes = VSS_CTX_BACKUP};
-    if (vss_snapshot_set_new(&so, out, e) != VSS_OK)
-        return VSS_FAIL;
-    vss_id_format(&vss_snapshot_set_describe(*out)->id, id);
-    return VSS_OK;
-}
-
-int vss_backup_set_add(vss_snapshot_set *s, const char *dir, const char *provider, vss_error *e)
-{
-    const vss_snapshot_set_info *info = vss_snapshot_set_describe(s);
-    for (size_t i = 0; i < info->nsnapshots; i++)
-        for (size_t j = 0; j < info->snapshots[i].nselection; j++)
-            if (strcmp(info->snapshots[i].selection[j], dir) == 0)
-                return VSS_OK;
-    return vss_snapshot_set_add(s, dir, strcmp(provider, "auto") == 0 ? NULL : provider, true, e);
-}
-
-int vss_backup_set_take(vss_snapshot_set *s, vss_error *e)
-{
-    return vss_snapshot_set_take(s, e);
-}
-
-int vss_backup_set_path(const vss_snapshot_set *s, const char *dir, char **out, vss_error *e)
-{
-    return vss_snapshot_set_path(s, dir, out, e);
-}
-
-void vss_backup_set_free(vss_snapshot_set *s)
-{
-    vss_snapshot_set_free(s);
-}

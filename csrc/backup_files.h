@@ -1,7 +1,6 @@
 /* The backup's view of one file set on disk: the regular files it selects,
  * each with the path to read and the path it stands for (vss-reference.md
- * §6.3). Apart from backup.c because the walker and the store each name
- * their own entry kinds. */
+ * §6.3). */
 #ifndef VSS_BACKUP_FILES_H
 #define VSS_BACKUP_FILES_H
 
@@ -30,17 +29,5 @@ int vss_backup_walk(const vss_filedesc *d, const char *read_root, const char *or
                     const vss_filedesc *excludes, size_t nexcludes, vss_backup_file_fn fn,
                     void *ud, vss_error *e);
 
-/* The backup's snapshot set, behind a door of its own for the same reason
- * (snapshot.h and enums.h both name the VSS_CTX_* values). */
-typedef struct vss_snapshot_set vss_snapshot_set;
-#define VSS_BACKUP_SET_ID_LEN 38 /* "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" */
-/* A backup-context set; id gets its GUID. */
-int vss_backup_set_new(vss_snapshot_set **out, char id[VSS_BACKUP_SET_ID_LEN + 1], vss_error *e);
-/* Add dir unless it is already in (provider "auto" or a provider's name). */
-int vss_backup_set_add(vss_snapshot_set *s, const char *dir, const char *provider, vss_error *e);
-int vss_backup_set_take(vss_snapshot_set *s, vss_error *e);
-/* Where dir is read in the snapshot (malloc'd). */
-int vss_backup_set_path(const vss_snapshot_set *s, const char *dir, char **out, vss_error *e);
-void vss_backup_set_free(vss_snapshot_set *s);
 
 #endif
