@@ -57,8 +57,10 @@ static int load_child(vss_bc_component *c, const vss_bc_kind_ *k, xmlNodePtr n, 
         return VSS_FAIL;
     }
     for (xmlNodePtr ch = n->children; ch != NULL; ch = ch->next)
-        if (!vss_xml_ignorable(ch) && vss_xextra_add_node(extra, ch, e) != VSS_OK)
+        if (!vss_xml_ignorable(ch) && vss_xextra_add_node(extra, ch, e) != VSS_OK) {
+            vss_bc_kind_free_item_(k, item);
             return VSS_FAIL;
+        }
     if (vss_bc_kind_append_(c, k, item, e) == NULL) {
         vss_bc_kind_free_item_(k, item);
         return VSS_FAIL;
