@@ -5,6 +5,8 @@
 -- (fsync of 400 MB, rename) is timed apart: it is the disk, not the plan.
 -- Best of 3 runs each.   make bench   (or: lua5.4 bench/directed.lua)
 local vss = require "vss"
+package.path = "bench/lib/?.lua;" .. package.path -- run from the project root
+local best = require("timing").best
 local clock = require("vss.core").clock
 
 local N, SIZE = 100000, 4096
@@ -31,24 +33,15 @@ end
 local plan = {}
 for i = 1, N do plan[i] = { src = (i - 1) * SIZE, dst = perm[i] * SIZE, length = SIZE } end
 
--- f returns the seconds it spent on the copies (or nil: all of it).
-local function best(f)
-  local t = math.huge
-  for _ = 1, 3 do
-    collectgarbage()
-    os.remove(dir .. "/root/out")
-    os.execute("sync")
-    local t0 = clock()
-    local spent = f()
-    t = math.min(t, spent or clock() - t0)
-  end
-  return t
-end
-
 os.execute("mkdir '" .. dir .. "/root'")
 local target <close> = assert(vss.restore.target(dir .. "/root", { replace = true }))
 local commit_time = 0
-local native = best(function()
+local function fresh_output()
+  os.remove(dir .. "/root/out")
+  os.execute("sync")
+end
+
+local native = best(3, function()
   local t0 = clock()
   local f = assert(target:begin_file("out"))
   assert(f:apply_plan(src, plan))
@@ -56,9 +49,9 @@ local native = best(function()
   assert(f:commit())
   commit_time = clock() - t1
   return t1 - t0
-end)
+end, fresh_output)
 
-local naive = best(function()
+local naive = best(3, function()
   local s = assert(io.open(src, "rb"))
   local d = assert(io.open(dir .. "/root/out", "wb"))
   for i = 1, N do
@@ -70,7 +63,7 @@ local naive = best(function()
   end
   s:close()
   d:close()
-end)
+end, fresh_output)
 
 -- Spot-check the result against the source.
 do

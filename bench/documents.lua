@@ -6,23 +6,14 @@
 --   vss.metadata.load(FILE)           (parse + model + every attribute checked)
 --   wm:xml()                          (model -> XML text)
 --   vss.metadata.parse(text)          (parse a saved document from memory)
-local core = require "vss.core"
 local vss = require "vss"
+package.path = "bench/lib/?.lua;" .. package.path -- run from the project root
+local best = require("timing").best
 
 local FILE = "../shared/testdata/windows-vss/with_sql/WM3.xml"
 if not io.open(FILE) then
   print("documents: testdata absent (" .. FILE .. "), nothing to measure")
   return
-end
-
-local function best(n, fn)
-  local t = math.huge
-  for _ = 1, n do
-    local t0 = core.clock()
-    fn()
-    t = math.min(t, core.clock() - t0)
-  end
-  return t
 end
 
 local function ms(s) return ("%8.1f ms"):format(s * 1000) end

@@ -3,7 +3,8 @@
 -- (a Lua table of {offset, length} pairs, formatted back with table.concat).
 -- Best of 3 runs each, same process.   make bench   (or: lua5.4 bench/ranges.lua)
 local vss = require "vss"
-local clock = require("vss.core").clock
+package.path = "bench/lib/?.lua;" .. package.path -- run from the project root
+local best = require("timing").best
 
 local N = 1000000
 
@@ -17,24 +18,13 @@ end
 local input = table.concat(parts, ",")
 parts = nil -- luacheck: ignore 311
 
-local function best(f)
-  local t = math.huge
-  for _ = 1, 3 do
-    collectgarbage()
-    local t0 = clock()
-    f()
-    t = math.min(t, clock() - t0)
-  end
-  return t
-end
-
-local native = best(function()
+local native = best(3, function()
   local r = assert(vss.ranges.parse(input))
   assert(#r == N)
   assert(r:format() == input)
 end)
 
-local pure = best(function()
+local pure = best(3, function()
   local list, n = {}, 0
   for o, l in input:gmatch("(%d+):(%d+)") do
     n = n + 1

@@ -4,18 +4,9 @@
 --   an external writer's event running /bin/true (spawn, pipe, wait,
 --   BCD handed over and read back), against the peer os.execute("/bin/true")
 --   (the shell's fork + exec, no BCD), per event.
-local core = require "vss.core"
 local vss = require "vss"
-
-local function best(n, fn)
-  local t = math.huge
-  for _ = 1, n do
-    local t0 = core.clock()
-    fn()
-    t = math.min(t, core.clock() - t0)
-  end
-  return t
-end
+package.path = "bench/lib/?.lua;" .. package.path -- run from the project root
+local best = require("timing").best
 
 local function us(s) return ("%9.1f us"):format(s * 1e6) end
 
