@@ -106,6 +106,7 @@ build = {
     ["vss.writer"] = "lua/vss/writer.lua",
     ["vss.restore"] = "lua/vss/restore.lua",
     ["vss.backup"] = "lua/vss/backup.lua",
+    ["vss.progress"] = "lua/vss/progress.lua",
   },
 }
 test = {

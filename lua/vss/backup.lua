@@ -6,6 +6,7 @@
 local core = require "vss.core"
 local components = require "vss.components"
 local writer = require "vss.writer"
+local progress = require "vss.progress"
 
 local C = core.backup
 
@@ -20,7 +21,9 @@ end
 
 --- vss.backup{ writers = {w1, w2}, store = path_or_store, type = "full",
 -- select = {"Instances\\main\\sales", "db"}, partial_file_support = true,
--- snapshot = "auto" | provider | false, root = path_map, progress = fn }
+-- snapshot = "auto" | provider | false, root = path_map, progress = fn | true | false }
+-- progress: a function gets {files=, bytes=, files_total=, bytes_total=, name=}; true draws
+-- vss.progress.bar(); false draws nothing; by default a bar is drawn when stdout is a terminal.
 -- -> { id=, type=, files=, bytes=, writers = {...}, components = bc }
 -- | nil, message, code, writers
 local function backup(opts)
@@ -35,6 +38,12 @@ local function backup(opts)
     if not ok or type(path) ~= "string" then argerror("store: path or vss.Store expected") end
     store = path
   end
+  local report = opts.progress
+  if report == nil then report = progress.is_terminal() end
+  if report == true then report = progress.bar() end
+  if report ~= false and type(report) ~= "function" then
+    argerror("progress: function or boolean expected")
+  end
   local snapshot = opts.snapshot
   if snapshot == nil then snapshot = "auto" end
   local bc = components.new{
@@ -44,7 +53,7 @@ local function backup(opts)
   local session <close> = writer.session(opts.writers)
   local r, msg, code, writers = C.run(session, bc, store, {
     type = opts.type, select = opts.select, partial_file_support = opts.partial_file_support,
-    snapshot = snapshot, root = opts.root, progress = opts.progress,
+    snapshot = snapshot, root = opts.root, progress = report or nil,
   })
   if not r then return nil, msg, code, writers end
   r.components = bc

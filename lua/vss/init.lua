@@ -15,6 +15,7 @@ local vss = {
   writer = require "vss.writer",
   restore = require "vss.restore",
   backup = require "vss.backup",
+  progress = require "vss.progress",
 }
 vss.snapshot_set = vss.snapshot.set
 
