@@ -45,11 +45,7 @@ local function db_writer(dir, over)
   return vss.writer(def)
 end
 
-local function entries_by_name(store, id)
-  local t = {}
-  for e in assert(store:files(id)) do t[e.name] = e end
-  return t
-end
+local entries_by_name = support.entries_by_name
 
 describe("vss.backup", function()
   local dir, storedir

@@ -13,11 +13,7 @@ local function stat(fmt, path)
   return (out:gsub("%s+$", ""))
 end
 
-local function entries_by_name(store, id)
-  local t = {}
-  for e in ok(store:files(id)) do t[e.name] = e end
-  return t
-end
+local entries_by_name = support.entries_by_name
 
 describe("vss.store", function()
   local dir, path

@@ -14,6 +14,13 @@ function M.ok(v, err, code)
   return v
 end
 
+-- A backup's store entries by name: { [name] = entry }.
+function M.entries_by_name(store, id)
+  local t = {}
+  for e in M.ok(store:files(id)) do t[e.name] = e end
+  return t
+end
+
 -- Run a shell command; returns its stdout and whether it exited 0.
 function M.sh(cmd)
   local p = assert(io.popen(cmd .. " 2>&1"))
