@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "snapshot_internal.h"
+#include "strbuf.h"
 
 #define MAGIC "luavss-snapshot-set 1"
 
@@ -48,49 +49,28 @@ void vss_snapshot_set_info_clear(vss_snapshot_set_info *info)
     memset(info, 0, sizeof *info);
 }
 
-/* A growing string; a failed append poisons it (data == NULL). */
-typedef struct {
-    char *data;
-    size_t len, cap;
-    bool failed;
-} sbuf;
-
-static void sb_line(sbuf *b, const char *key, const char *value, bool escape)
+/* One "key value" line; the value escaped unless escape is false. */
+static void sb_line(vss_strbuf *b, const char *key, const char *value, bool escape)
 {
-    if (b->failed || value == NULL)
+    if (value == NULL)
         return;
     char *esc = escape ? vss_path_escape(value) : NULL;
-    char *line = (!escape || esc) ? vss_strdup_printf("%s %s\n", key, escape ? esc : value) : NULL;
-    free(esc);
-    size_t n = line ? strlen(line) : 0;
-    if (line && b->len + n + 1 > b->cap) {
-        size_t cap = (b->cap + n + 1) * 2;
-        char *grown = realloc(b->data, cap);
-        if (grown == NULL) {
-            free(line);
-            line = NULL;
-        } else {
-            b->data = grown;
-            b->cap = cap;
-        }
-    }
-    if (line == NULL) {
-        b->failed = true;
+    if (escape && esc == NULL) {
+        b->oom = 1;
         return;
     }
-    memcpy(b->data + b->len, line, n + 1);
-    b->len += n;
-    free(line);
+    vss_strbuf_printf(b, "%s %s\n", key, escape ? esc : value);
+    free(esc);
 }
 
-static void sb_add(sbuf *b, const char *key, const char *value)
+static void sb_add(vss_strbuf *b, const char *key, const char *value)
 {
     sb_line(b, key, value, true);
 }
 
 int vss_manifest_format(const vss_snapshot_set_info *info, char **out, vss_error *e)
 {
-    sbuf b = {0};
+    vss_strbuf b = {0};
     char id[VSS_ID_STRLEN + 1], num[128];
     sb_line(&b, "luavss-snapshot-set", "1", false);
     vss_id_format(&info->id, id);
@@ -117,11 +97,11 @@ int vss_manifest_format(const vss_snapshot_set_info *info, char **out, vss_error
             sb_add(&b, "select", s->selection[k]);
     }
     sb_add(&b, "end", "manifest");
-    if (b.failed) {
-        free(b.data);
+    if (b.oom) {
+        vss_strbuf_free(&b);
         return vss_error_set(e, "ENOMEM", "out of memory writing a manifest");
     }
-    *out = b.data;
+    *out = b.p;
     return VSS_OK;
 }
 

@@ -430,12 +430,12 @@ static int delete_locked(vss_store *s, const char *id, unsigned flags, char ***d
     }
     free(v);
     if (nd > 0 && !(flags & VSS_STORE_FORCE)) {
-        store_buf b = {0};
+        vss_strbuf b = {0};
         for (size_t k = 0; k < nd; k++)
-            store_buf_printf(&b, "%s%s", k ? ", " : "", d[k]);
+            vss_strbuf_printf(&b, "%s%s", k ? ", " : "", d[k]);
         vss_error_set(e, "ECHAIN", "backup '%s' is the base of %s; delete %s first or force",
                       id, b.oom ? "others" : b.p, nd > 1 ? "them" : "it");
-        store_buf_free(&b);
+        vss_strbuf_free(&b);
         if (deps) {
             *deps = d;
             *ndeps = nd;

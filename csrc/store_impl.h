@@ -4,6 +4,7 @@
 #define VSS_STORE_IMPL_H
 
 #include "store.h"
+#include "strbuf.h"
 
 #define STORE_MARKER "luavss-store"
 #define STORE_LOCK "lock"
@@ -23,19 +24,8 @@ struct vss_store {
     int dirfd;
 };
 
-/* A growable byte buffer; oom sticks so callers check once at the end. */
-typedef struct store_buf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} store_buf;
-
-void store_buf_add(store_buf *b, const void *data, size_t n);
-void store_buf_str(store_buf *b, const char *s);
-void store_buf_printf(store_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* key=<escaped value>: bytes outside '!'..'~' and any of "%=;, " as %XX. */
-void store_buf_escaped(store_buf *b, const char *key, const void *value, size_t n);
-void store_buf_free(store_buf *b);
+void store_buf_escaped(vss_strbuf *b, const char *key, const void *value, size_t n);
 
 /* flock name (under the store) with op LOCK_SH or LOCK_EX; *fd >= 0 then.
  * With VSS_STORE_NOWAIT a held lock fails with ELOCKED. */
@@ -55,9 +45,9 @@ int store_check_id(const char *id, vss_error *e);
  * lines (for listings); else the whole text and its end digest. */
 int store_manifest_parse(const char *text, size_t len, const char *id, int head_only,
                          vss_store_manifest **out, vss_error *e);
-void store_manifest_head(store_buf *b, const vss_store_info *info);
-void store_manifest_entry(store_buf *b, const vss_store_entry *en);
-void store_manifest_end(store_buf *b, uint64_t entries);
+void store_manifest_head(vss_strbuf *b, const vss_store_info *info);
+void store_manifest_entry(vss_strbuf *b, const vss_store_entry *en);
+void store_manifest_end(vss_strbuf *b, uint64_t entries);
 void store_entry_clear(vss_store_entry *en);
 void store_attrs_free(vss_store_attrs *a);
 

@@ -12,127 +12,62 @@
 #include <string.h>
 #include <sys/file.h>
 
-static void buf_reserve(store_buf *b, size_t more)
+void store_buf_escaped(vss_strbuf *b, const char *key, const void *value, size_t n)
 {
-    if (b->oom)
-        return;
-    if (b->len + more + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (p == NULL) {
-        b->oom = 1;
-        return;
-    }
-    b->p = p;
-    b->cap = cap;
-}
-
-void store_buf_add(store_buf *b, const void *data, size_t n)
-{
-    buf_reserve(b, n);
-    if (b->oom)
-        return;
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-void store_buf_str(store_buf *b, const char *s)
-{
-    store_buf_add(b, s, strlen(s));
-}
-
-void store_buf_printf(store_buf *b, const char *fmt, ...)
-{
-    char small[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->oom = 1;
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        store_buf_add(b, small, (size_t)n);
-        return;
-    }
-    buf_reserve(b, (size_t)n);
-    if (b->oom)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void store_buf_escaped(store_buf *b, const char *key, const void *value, size_t n)
-{
-    store_buf_printf(b, " %s=", key);
-    buf_reserve(b, 3 * n);
-    if (b->oom)
+    vss_strbuf_printf(b, " %s=", key);
+    if (!vss_strbuf_reserve(b, 3 * n))
         return;
     b->len += vss_percent_encode(value, n, "=;,", b->p + b->len);
 }
 
-void store_buf_free(store_buf *b)
+static void buf_hex(vss_strbuf *b, const unsigned char *v, size_t n)
 {
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
-static void buf_hex(store_buf *b, const unsigned char *v, size_t n)
-{
-    buf_reserve(b, 2 * n);
-    if (b->oom)
+    if (!vss_strbuf_reserve(b, 2 * n))
         return;
     vss_hex_encode(v, n, b->p + b->len);
     b->len += 2 * n;
 }
 
-static void buf_digest(store_buf *b, const char *key, const vss_digest *d)
+static void buf_digest(vss_strbuf *b, const char *key, const vss_digest *d)
 {
-    store_buf_printf(b, " %s=", key);
+    vss_strbuf_printf(b, " %s=", key);
     buf_hex(b, d->bytes, VSS_DIGEST_SIZE);
 }
 
-static void buf_ranges(store_buf *b, const char *key, const vss_ranges *r)
+static void buf_ranges(vss_strbuf *b, const char *key, const vss_ranges *r)
 {
     char *s = vss_ranges_format(r, NULL);
     if (s == NULL) {
         b->oom = 1;
         return;
     }
-    store_buf_printf(b, " %s=", key);
-    store_buf_str(b, s);
+    vss_strbuf_printf(b, " %s=", key);
+    vss_strbuf_str(b, s);
     free(s);
 }
 
-static void buf_time(store_buf *b, const char *key, const struct timespec *t)
+static void buf_time(vss_strbuf *b, const char *key, const struct timespec *t)
 {
-    store_buf_printf(b, " %s=%" PRId64 ".%09ld", key, (int64_t)t->tv_sec, t->tv_nsec);
+    vss_strbuf_printf(b, " %s=%" PRId64 ".%09ld", key, (int64_t)t->tv_sec, t->tv_nsec);
 }
 
-void store_manifest_head(store_buf *b, const vss_store_info *info)
+void store_manifest_head(vss_strbuf *b, const vss_store_info *info)
 {
-    store_buf_printf(b, "luavss-manifest %d\nbackup id=%s type=%s", VSS_STORE_VERSION, info->id,
+    vss_strbuf_printf(b, "luavss-manifest %d\nbackup id=%s type=%s", VSS_STORE_VERSION, info->id,
                      vss_store_type_name(info->type));
     buf_time(b, "time", &info->time);
-    store_buf_printf(b, " base=%s files=%" PRIu64 " stored=%" PRIu64 "\n",
+    vss_strbuf_printf(b, " base=%s files=%" PRIu64 " stored=%" PRIu64 "\n",
                      info->base[0] ? info->base : "-", info->files, info->stored);
 }
 
 static const char *const kind_words[] = {"file", "partial", "deleted", "document"};
 
-void store_manifest_entry(store_buf *b, const vss_store_entry *en)
+void store_manifest_entry(vss_strbuf *b, const vss_store_entry *en)
 {
-    store_buf_str(b, kind_words[en->kind]);
+    vss_strbuf_str(b, kind_words[en->kind]);
     store_buf_escaped(b, "name", en->name, strlen(en->name));
     if (en->kind != VSS_STORE_ENTRY_DELETED) {
-        store_buf_printf(b, " object=%s size=%" PRIu64 " stored=%" PRIu64, en->object, en->size,
+        vss_strbuf_printf(b, " object=%s size=%" PRIu64 " stored=%" PRIu64, en->object, en->size,
                          en->stored);
         buf_digest(b, "digest", &en->digest);
     }
@@ -140,44 +75,44 @@ void store_manifest_entry(store_buf *b, const vss_store_entry *en)
         buf_ranges(b, "extents", en->ranges);
     if (en->kind == VSS_STORE_ENTRY_PARTIAL) {
         buf_ranges(b, "ranges", en->ranges);
-        store_buf_str(b, " parts=");
+        vss_strbuf_str(b, " parts=");
         size_t n = vss_ranges_count(en->ranges);
         for (size_t i = 0; i < n; i++) {
             if (i)
-                store_buf_str(b, ",");
+                vss_strbuf_str(b, ",");
             buf_hex(b, en->parts[i].bytes, VSS_DIGEST_SIZE);
         }
         if (en->ranges_file) {
             store_buf_escaped(b, "ranges_file", en->ranges_file, strlen(en->ranges_file));
-            store_buf_printf(b, " ranges_object=%s ranges_size=%" PRIu64, en->ranges_object,
+            vss_strbuf_printf(b, " ranges_object=%s ranges_size=%" PRIu64, en->ranges_object,
                              en->ranges_size);
             buf_digest(b, "ranges_digest", &en->ranges_digest);
         }
     }
     const vss_store_attrs *a = en->attrs;
     if (a) {
-        store_buf_printf(b, " mode=%" PRIo32 " uid=%" PRIu32 " gid=%" PRIu32, a->mode, a->uid,
+        vss_strbuf_printf(b, " mode=%" PRIo32 " uid=%" PRIu32 " gid=%" PRIu32, a->mode, a->uid,
                          a->gid);
         buf_time(b, "atime", &a->atime);
         buf_time(b, "mtime", &a->mtime);
         buf_time(b, "ctime", &a->ctime);
         for (size_t i = 0; i < a->nxattrs; i++) {
             store_buf_escaped(b, "xattr", a->xattrs[i].name, strlen(a->xattrs[i].name));
-            store_buf_str(b, ";");
+            vss_strbuf_str(b, ";");
             buf_hex(b, a->xattrs[i].value, a->xattrs[i].size);
         }
     }
-    store_buf_str(b, "\n");
+    vss_strbuf_str(b, "\n");
 }
 
-void store_manifest_end(store_buf *b, uint64_t entries)
+void store_manifest_end(vss_strbuf *b, uint64_t entries)
 {
     if (b->oom)
         return;
     vss_digest d = vss_digest_of(b->p, b->len);
-    store_buf_printf(b, "end entries=%" PRIu64, entries);
+    vss_strbuf_printf(b, "end entries=%" PRIu64, entries);
     buf_digest(b, "digest", &d);
-    store_buf_str(b, "\n");
+    vss_strbuf_str(b, "\n");
 }
 
 /* ---- parsing ---- */

@@ -25,7 +25,7 @@ struct vss_store_tx {
     int dirfd;  /* incoming/<id> */
     int datafd; /* incoming/<id>/data */
     vss_store_info info;
-    store_buf body; /* the manifest's entry lines */
+    vss_strbuf body; /* the manifest's entry lines */
     uint64_t entries, next_object;
     uint64_t unsynced; /* small objects whose durability waits for commit */
     char **names; /* open-addressing set of "f:name" / "d:name" */
@@ -411,12 +411,12 @@ int vss_store_tx_record_deleted(vss_store_tx *tx, const char *name, vss_error *e
 
 static int write_manifest(vss_store_tx *tx, vss_error *e)
 {
-    store_buf m = {0};
+    vss_strbuf m = {0};
     store_manifest_head(&m, &tx->info);
-    store_buf_add(&m, tx->body.p ? tx->body.p : "", tx->body.len);
+    vss_strbuf_add(&m, tx->body.p ? tx->body.p : "", tx->body.len);
     store_manifest_end(&m, tx->entries);
     if (m.oom) {
-        store_buf_free(&m);
+        vss_strbuf_free(&m);
         return vss_error_set(e, "ENOMEM", "backup '%s': out of memory", tx->info.id);
     }
     int fd = openat(tx->dirfd, STORE_MANIFEST, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -426,7 +426,7 @@ static int write_manifest(vss_store_tx *tx, vss_error *e)
         ok = 0;
         err = errno;
     }
-    store_buf_free(&m);
+    vss_strbuf_free(&m);
     if (!ok)
         return vss_error_sys(e, err, "backup '%s': write manifest", tx->info.id);
     return VSS_OK;
@@ -479,7 +479,7 @@ void vss_store_tx_free(vss_store_tx *tx)
     for (size_t i = 0; i < tx->names_cap; i++)
         free(tx->names[i]);
     free(tx->names);
-    store_buf_free(&tx->body);
+    vss_strbuf_free(&tx->body);
     store_copy_fini(&tx->copy);
     free(tx);
 }

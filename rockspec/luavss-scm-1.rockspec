@@ -69,6 +69,7 @@ build = {
         "csrc/store_manifest.c",
         "csrc/store_read.c",
         "csrc/store_tx.c",
+        "csrc/strbuf.c",
         "csrc/walker.c",
         "csrc/writer.c",
         "csrc/writer_external.c",
