@@ -129,6 +129,41 @@ int vss_store_document(vss_store *s, const char *id, const char *name, unsigned 
 int vss_store_extract(vss_store *s, const char *id, const char *name, int dst_fd, unsigned flags,
                       vss_error *e);
 
+/* A reading session for restores: the read lock held from open to free
+ * (so no delete runs meanwhile), manifests parsed once and kept, entries
+ * found by name in O(log n). Extract and document above are one-call
+ * sessions. */
+typedef struct vss_store_reader vss_store_reader;
+
+int vss_store_reader_open(vss_store *s, unsigned flags, vss_store_reader **out, vss_error *e);
+void vss_store_reader_free(vss_store_reader *rd);
+/* The chain that backup id stands on, oldest (a full or copy) first and id
+ * last. ENOENT for an unknown id, ECHAIN when a base is missing. *out is
+ * malloc'd. */
+int vss_store_reader_chain(vss_store_reader *rd, const char *id, vss_store_info **out, size_t *n,
+                           vss_error *e);
+/* A backup's manifest, kept by the reader (valid until it is freed). */
+int vss_store_reader_manifest(vss_store_reader *rd, const char *id,
+                              const vss_store_manifest **out, vss_error *e);
+/* An entry of that manifest by kind and name (a file kind finds partial
+ * and deleted entries too); NULL when absent. */
+const vss_store_entry *vss_store_reader_find(vss_store_reader *rd, const char *id,
+                                             vss_store_kind kind, const char *name);
+/* Lay entry en of backup id onto dst_fd, digests checked on the way
+ * (ECORRUPT naming what is damaged; dst_fd may then hold part of it):
+ * a file replaces dst_fd's content (truncated, holes kept); a partial
+ * file writes its ranges at their offsets over what dst_fd holds and
+ * sets its size to the file's size at backup time. VSS_STORE_ATTRS
+ * applies the recorded attributes. */
+int vss_store_reader_lay(vss_store_reader *rd, const char *id, const vss_store_entry *en,
+                         int dst_fd, unsigned flags, vss_error *e);
+/* The ranges file a partial entry kept, written to dst_fd (checked). */
+int vss_store_reader_ranges_file(vss_store_reader *rd, const char *id, const vss_store_entry *en,
+                                 int dst_fd, vss_error *e);
+/* A document's bytes, checked; *out malloc'd, NUL-terminated. */
+int vss_store_reader_document(vss_store_reader *rd, const char *id, const char *name, char **out,
+                              size_t *len, vss_error *e);
+
 /* Deletes a backup. When others have it as base (directly or through
  * others) it is refused with ECHAIN naming them, unless VSS_STORE_FORCE;
  * *dependents (malloc'd, may be NULL) lists them either way. */

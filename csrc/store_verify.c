@@ -1,7 +1,6 @@
-/* Reading a backup back: documents, extraction of one file (digests
- * checked on the way), and verify, which re-reads everything and says
- * exactly what is damaged. All hold the read lock for their duration, so
- * only a delete waits for them. */
+/* Verify: re-read everything of a backup and say exactly what is
+ * damaged. It holds the read lock for its duration, so only a delete
+ * waits for it. */
 #include "store_impl.h"
 
 #include <errno.h>
@@ -14,107 +13,6 @@
 #include <unistd.h>
 
 #include "fileio.h"
-
-typedef struct first_damage {
-    char what[128];
-    char expected[VSS_DIGEST_HEX], actual[VSS_DIGEST_HEX];
-} first_damage;
-
-static void keep_first(void *ctx, const char *what, const vss_digest *expected,
-                       const vss_digest *actual)
-{
-    first_damage *f = ctx;
-    if (f->what[0])
-        return;
-    snprintf(f->what, sizeof f->what, "%s", what);
-    if (expected)
-        vss_digest_hex(expected, f->expected);
-    if (actual)
-        vss_digest_hex(actual, f->actual);
-}
-
-static int corrupt(vss_error *e, const char *id, const char *name, const first_damage *f)
-{
-    if (f->expected[0])
-        return vss_error_set(e, "ECORRUPT", "backup '%s': '%s': %s damaged: digest expected %s, actual %s",
-                             id, name, f->what, f->expected, f->actual);
-    return vss_error_set(e, "ECORRUPT", "backup '%s': '%s': %s", id, name, f->what);
-}
-
-/* Read (and with dst_fd >= 0 lay down) one entry, under the read lock. */
-static int read_one(vss_store *s, const char *id, vss_store_kind kind, const char *name,
-                    int dst_fd, unsigned flags, char **doc, size_t *doclen, vss_error *e)
-{
-    int lock;
-    if (store_lock(s, STORE_READ_LOCK, LOCK_SH, flags, &lock, e) != VSS_OK)
-        return VSS_FAIL;
-    vss_store_manifest *m = NULL;
-    store_copy c = {0};
-    int obj = -1, rc = store_manifest_read(s, id, &m, e);
-    const vss_store_entry *en = NULL;
-    if (rc == VSS_OK) {
-        en = vss_store_manifest_find(m, kind, name);
-        if (en == NULL && kind == VSS_STORE_ENTRY_FILE)
-            en = vss_store_manifest_find(m, VSS_STORE_ENTRY_PARTIAL, name);
-        if (en == NULL || en->kind == VSS_STORE_ENTRY_DELETED)
-            rc = vss_error_set(e, "ENOENT", "backup '%s' has no %s '%s'", id,
-                               kind == VSS_STORE_ENTRY_DOCUMENT ? "document" : "file", name);
-    }
-    if (rc == VSS_OK && (obj = store_open_object(s, id, en->object, e)) < 0)
-        rc = VSS_FAIL;
-    if (rc == VSS_OK)
-        rc = store_copy_init(&c, e);
-    int tmp = -1;
-    if (rc == VSS_OK && doc) {
-        /* Documents are small; read them through a memory file. */
-        tmp = memfd_create("vss-doc", MFD_CLOEXEC);
-        if (tmp < 0)
-            rc = vss_error_sys(e, errno, "backup '%s': document '%s'", id, name);
-        dst_fd = tmp;
-    }
-    int damaged = 0;
-    first_damage f = {{0}, {0}, {0}};
-    if (rc == VSS_OK)
-        rc = store_read_entry(&c, obj, en, dst_fd, keep_first, &f, &damaged, e);
-    if (rc == VSS_OK && damaged)
-        rc = corrupt(e, id, name, &f);
-    if (rc == VSS_OK && dst_fd >= 0 && en->attrs && (flags & VSS_STORE_ATTRS))
-        rc = store_apply_attrs(dst_fd, en->attrs, name, e);
-    if (rc == VSS_OK && doc) {
-        char *p = malloc(en->size + 1);
-        ssize_t got = p ? pread(tmp, p, en->size, 0) : -1;
-        if (got != (ssize_t)en->size) {
-            free(p);
-            rc = vss_error_set(e, "ENOMEM", "backup '%s': document '%s': out of memory", id, name);
-        } else {
-            p[got] = '\0';
-            *doc = p;
-            *doclen = (size_t)got;
-        }
-    }
-    if (tmp >= 0)
-        close(tmp);
-    if (obj >= 0)
-        close(obj);
-    store_copy_fini(&c);
-    vss_store_manifest_free(m);
-    store_unlock(lock);
-    return rc;
-}
-
-int vss_store_document(vss_store *s, const char *id, const char *name, unsigned flags, char **out,
-                       size_t *len, vss_error *e)
-{
-    return read_one(s, id, VSS_STORE_ENTRY_DOCUMENT, name, -1, flags, out, len, e);
-}
-
-int vss_store_extract(vss_store *s, const char *id, const char *name, int dst_fd, unsigned flags,
-                      vss_error *e)
-{
-    return read_one(s, id, VSS_STORE_ENTRY_FILE, name, dst_fd, flags, NULL, NULL, e);
-}
-
-/* ---- verify ---- */
 
 typedef struct verifier {
     vss_store_report *r;
