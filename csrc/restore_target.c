@@ -1,5 +1,6 @@
 #include "restore_target.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -258,6 +259,52 @@ int vss_restore_target_mkdir(vss_restore_target *t, const char *relpath, vss_err
     if (fd < 0)
         return VSS_FAIL;
     close(fd);
+    return VSS_OK;
+}
+
+/* ".<name>.vss-" and eight of make_temp's digits */
+static bool is_temp_name(const char *n)
+{
+    size_t len = strlen(n);
+    if (len < 15 || n[0] != '.' || memcmp(n + len - 13, ".vss-", 5) != 0)
+        return false;
+    for (size_t i = len - 8; i < len; i++)
+        if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'z')))
+            return false;
+    return true;
+}
+
+int vss_restore_target_sweep(vss_restore_target *t, const char *reldir, size_t *removed,
+                             vss_error *e)
+{
+    if (removed)
+        *removed = 0;
+    char *norm;
+    if (normalize(reldir, 0, &norm, e) != VSS_OK)
+        return VSS_FAIL;
+    vss_error err;
+    int fd = open_dir(t, norm, 0, reldir, &err);
+    free(norm);
+    if (fd < 0) {
+        if (err.sys_errno == ENOENT)
+            return VSS_OK;
+        if (e)
+            *e = err;
+        return VSS_FAIL;
+    }
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return vss_error_sys(e, errno, "'%s': read directory", reldir);
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        if (is_temp_name(de->d_name) && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && unlinkat(dirfd(d), de->d_name, 0) == 0 && removed)
+            (*removed)++;
+    }
+    closedir(d);
     return VSS_OK;
 }
 

@@ -52,6 +52,12 @@ char *vss_restore_target_path(const vss_restore_target *t, const char *relpath, 
  * the umask); existing directories are fine, a symlink on the way is not. */
 int vss_restore_target_mkdir(vss_restore_target *t, const char *relpath, vss_error *e);
 
+/* Remove the temporaries (".<name>.vss-XXXXXXXX", regular files) that a
+ * restore killed mid-file left in the directory reldir ("" for the root);
+ * a directory not there is fine. *removed (may be NULL) counts them. */
+int vss_restore_target_sweep(vss_restore_target *t, const char *reldir, size_t *removed,
+                             vss_error *e);
+
 /* A new file for relpath: an empty temporary beside it (parents created),
  * fd open for reading and writing. Fails with EEXIST when relpath exists
  * and the target lacks VSS_RESTORE_REPLACE. A replaced file's mode is

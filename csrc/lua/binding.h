@@ -37,6 +37,7 @@ int vss_lua_open_components(lua_State *L);
 int vss_lua_open_store(lua_State *L);
 int vss_lua_open_snapshot(lua_State *L);
 int vss_lua_open_writer(lua_State *L);
+int vss_lua_open_restore(lua_State *L);
 int vss_lua_open_restore_target(lua_State *L);
 int vss_lua_open_backup(lua_State *L);
 

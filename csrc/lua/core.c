@@ -17,6 +17,7 @@ static const struct {
     {"store", vss_lua_open_store},
     {"snapshot", vss_lua_open_snapshot},
     {"writer", vss_lua_open_writer},
+    {"restore", vss_lua_open_restore},
     {"restore_target", vss_lua_open_restore_target},
     {"backup", vss_lua_open_backup},
 };

@@ -210,6 +210,34 @@ static int l_list(lua_State *L)
     return 1;
 }
 
+/* store:chain(id [, {wait=}]) -> the infos of the backups id stands on,
+ * the full first and id last | nil, message, code */
+static int l_chain(lua_State *L)
+{
+    static const char *const keys[] = {"wait", NULL};
+    vss_lua_checknargs(L, 3);
+    vss_store *s = check_store(L, 1);
+    const char *id = luaL_checkstring(L, 2);
+    check_options(L, 3, keys);
+    vss_store_reader *rd;
+    vss_store_info *v;
+    size_t n;
+    vss_error e;
+    if (vss_store_reader_open(s, wait_flag(L, 3), &rd, &e) != VSS_OK)
+        return vss_lua_fail(L, &e);
+    int rc = vss_store_reader_chain(rd, id, &v, &n, &e);
+    vss_store_reader_free(rd);
+    if (rc != VSS_OK)
+        return vss_lua_fail(L, &e);
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        push_info(L, &v[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    free(v);
+    return 1;
+}
+
 static void push_digest(lua_State *L, const vss_digest *d)
 {
     char hex[VSS_DIGEST_HEX];
@@ -679,7 +707,7 @@ int vss_lua_open_store(lua_State *L)
         {"__gc", l_store_close}, {"__close", l_store_close}, {"__tostring", l_store_tostring},
         {NULL, NULL}};
     static const luaL_Reg store_methods[] = {
-        {"list", l_list},         {"show", l_show},       {"document", l_document},
+        {"list", l_list}, {"chain", l_chain},         {"show", l_show},       {"document", l_document},
         {"entries", l_entries},   {"extract", l_extract}, {"read", l_read},
         {"verify", l_verify},     {"delete", l_delete},   {"begin", l_begin},
         {"close", l_store_close}, {"path", l_store_path}, {NULL, NULL}};

@@ -1,12 +1,20 @@
---- vss.restore: the restore side. For now its safety layer, restore
--- targets (csrc/restore_target.h): every write stays beneath a root, no
--- symlink is followed, files are replaced whole by rename, range updates
--- are laid on a copy. The C core does the work; this module adds the
--- directed form of apply_plan that takes two range lists.
+--- vss.restore: the restore side. vss.restore{...} lays a backup, with the
+-- chain it stands on, back from a store (csrc/restore.h): the writers told
+-- (pre_restore, post_restore), their restore methods and targets obeyed,
+-- partial files laid at their offsets, directed targets followed. Its
+-- safety layer, restore targets (csrc/restore_target.h), is here too:
+-- every write stays beneath a root, no symlink is followed, files are
+-- replaced whole by rename, range updates are laid on a copy.
 local core = require "vss.core"
 local ranges = require "vss.ranges"
+local components = require "vss.components"
+local metadata = require "vss.metadata"
+local store_mod = require "vss.store"
+local writer = require "vss.writer"
+local progress = require "vss.progress"
 
 local C = core.restore_target
+local R = core.restore
 local M = {}
 
 --- vss.restore.target(root [, {replace = bool}]) -> vss.RestoreTarget
@@ -41,4 +49,149 @@ function File:apply_plan(source, plan, dst)
   return file_apply_plan(self, source, p)
 end
 
-return M
+local KNOWN = {
+  store = true, backup = true, writers = true, components = true, target = true, to = true,
+  new_targets = true, root = true, overwrite = true, restore_type = true, service = true,
+  progress = true,
+}
+
+local function argerror(msg)
+  error("bad argument #1 to 'restore' (" .. msg .. ")", 3)
+end
+
+-- systemctl stop|start <service>, for the stop/start restore methods
+local function systemctl(action, name)
+  local quoted = "'" .. name:gsub("'", "'\\''") .. "'"
+  local ok, _, status = os.execute("systemctl " .. action .. " " .. quoted)
+  if ok then return true end
+  return nil, "systemctl " .. action .. " " .. name .. " exited with " .. tostring(status)
+end
+
+-- The step's Backup Components Document with each writer's stored metadata.
+local function documents(st, id)
+  local xml, err, code = st:document(id, "backup_components")
+  if not xml then return nil, err, code end
+  local bc
+  bc, err, code = components.parse(xml)
+  if not bc then return nil, "backup '" .. id .. "': " .. err, code end
+  for i = 1, bc:get_writer_components_count() do
+    local w = bc:get_writer_components(i)
+    local wxml
+    wxml, err, code = st:document(id, w.instance_id)
+    if not wxml then return nil, err, code end
+    local wm
+    wm, err, code = metadata.parse(wxml)
+    if not wm then return nil, "backup '" .. id .. "': writer " .. w.instance_id .. ": " .. err, code end
+    bc:add_writer_metadata(wm)
+  end
+  return bc
+end
+
+local function options(opts)
+  if type(opts) ~= "table" then argerror("table expected, got " .. type(opts)) end
+  for k in pairs(opts) do
+    if not KNOWN[k] then argerror("unknown option '" .. tostring(k) .. "'") end
+  end
+  local path = opts.store
+  if type(path) ~= "string" then
+    local ok, p = pcall(function() return path:path() end)
+    if not ok or type(p) ~= "string" then argerror("store: path or vss.Store expected") end
+    path = p
+  end
+  if opts.writers ~= nil and type(opts.writers) ~= "table" then argerror("writers: table expected") end
+  if opts.components ~= nil and type(opts.components) ~= "table" then
+    argerror("components: table expected")
+  end
+  local report = opts.progress
+  if report == nil then report = progress.is_terminal() end
+  if report == true then report = progress.bar() end
+  if report ~= false and type(report) ~= "function" then
+    argerror("progress: function or boolean expected")
+  end
+  return path, report or nil
+end
+
+-- The outcome of the whole chain: each file as its last step left it.
+local function merge(steps)
+  local files, at = {}, {}
+  local r = { steps = steps, files = files, bytes = 0, restored = 0, failed = 0,
+              reboot_required = false }
+  for _, s in ipairs(steps) do
+    r.bytes = r.bytes + s.bytes
+    r.reboot_required = r.reboot_required or s.reboot_required
+    r.components = s.components
+    for _, f in ipairs(s.files) do
+      if at[f.name] then files[at[f.name]] = f else files[#files + 1] = f; at[f.name] = #files end
+    end
+  end
+  local bad
+  for _, f in ipairs(files) do
+    if f.status == "restored" then r.restored = r.restored + 1
+    elseif f.status == "failed" or f.status == "skipped" or f.status == "exists" then
+      r.failed = r.failed + 1
+      bad = bad or f
+    end
+  end
+  return r, bad
+end
+
+--- vss.restore{ store = path | vss.Store, backup = id (default: the latest),
+-- writers = {w...}, components = {"lp\\name", "writer"...}, target = "original" |
+-- "alternate" | "new", to = dir, new_targets = {{path=, filespec=, recursive=, to=}},
+-- root = path_map, overwrite = bool, restore_type = "by_copy", service = fn,
+-- progress = fn | bool }
+-- -> { backup=, chain = {ids}, files = {{name=, path=, status=, message=, component=}},
+--      components = {...}, bytes=, restored=, failed=, reboot_required=, steps = {...} }
+-- | nil, message, code [, result] (result when files were laid but some failed)
+function M.run(opts)
+  local path, report = options(opts)
+  local st, err, code = store_mod.open(path)
+  if not st then return nil, err, code end
+  local id = opts.backup
+  if id == nil then
+    local list = assert(st:list())
+    if #list == 0 then return nil, "store '" .. path .. "' holds no backup", "ENOENT" end
+    id = list[#list].id
+  end
+  local chain
+  chain, err, code = st:chain(id)
+  if not chain then return nil, err, code end
+  local ids = {}
+  for i, b in ipairs(chain) do ids[i] = b.id end
+  -- With writers, each backup of the chain is a restore of its own, so
+  -- they see every one (§1); without, the chain is laid in one pass.
+  local units = {}
+  if opts.writers and #opts.writers > 0 then
+    for i, b in ipairs(ids) do units[i] = { b } end
+  else
+    units[1] = ids
+  end
+  local steps = {}
+  for i, unit in ipairs(units) do
+    local bc
+    bc, err, code = documents(st, unit[#unit])
+    if not bc then return nil, err, code end
+    local session = opts.writers and #opts.writers > 0 and writer.session(opts.writers) or nil
+    local r
+    r, err, code = R.run(session, bc, path, {
+      steps = unit, more_follow = i < #units, continues = i > 1, select = opts.components,
+      target = opts.target, to = opts.to, new_targets = opts.new_targets, root = opts.root,
+      overwrite = opts.overwrite, restore_type = opts.restore_type,
+      service = opts.service or systemctl, progress = report,
+    })
+    if session then session:close() end
+    if not r then return nil, err, code end
+    r.backup = unit[#unit]
+    r.components_document = bc
+    steps[i] = r
+  end
+  local r, bad = merge(steps)
+  r.backup, r.chain = id, ids
+  if bad then
+    return nil, string.format("restore of '%s': %d of %d files not restored; '%s': %s", id,
+      r.failed, #r.files, bad.name, bad.message or bad.status), "EPARTIAL", r
+  end
+  return r
+end
+
+return setmetatable(M, { __call = function(_, opts) return M.run(opts) end })

@@ -1,0 +1,531 @@
+/* The requester's restore run (vss-reference.md §1 "Restore sequence"):
+ * the components chosen from the stored BCD, the restore state and new
+ * targets set, identify and pre_restore, each component's destination
+ * decided by its restore target and its writer's restore method, the
+ * files laid (restore_lay.c), file restore status, post_restore. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "fileset.h"
+#include "restore_engine.h"
+
+static const char *const file_status_names[] = {
+    "", "restored", "failed", "exists", "at_reboot", "custom", "deleted", "skipped"};
+
+const char *vss_restore_file_status_name(int status)
+{
+    if (status < VSS_RESTORE_FILE_RESTORED || status > VSS_RESTORE_FILE_SKIPPED)
+        return "";
+    return file_status_names[status];
+}
+
+int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e)
+{
+    if (r->o->root != NULL)
+        return vss_pathmap_resolve(r->o->root, path, out, e);
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    if (path[0] != '/')
+        return vss_error_set(e, "EINVAL", "'%s': not an absolute Linux path (give root = a path map)",
+                             path);
+    if ((*out = strndup(path, n)) == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    return VSS_OK;
+}
+
+/* ---- choosing the components ---- */
+
+static bool names_writer(const char *s, const vss_wm_identity *id)
+{
+    return strcmp(s, id->name) == 0 || vss_wm_same_id(s, id->writer_id) ||
+           vss_wm_same_id(s, id->instance_id);
+}
+
+/* "name", "logical\path\name", or the writer's name or id */
+static bool selected(const rs_run *r, const vss_wm_identity *id, const vss_bc_component *c)
+{
+    if (r->o->nselect == 0)
+        return true;
+    for (size_t i = 0; i < r->o->nselect; i++) {
+        const char *s = r->o->select[i];
+        if (names_writer(s, id) || strcmp(s, c->name) == 0)
+            return true;
+        const char *lp = c->logical_path;
+        size_t n = lp ? strlen(lp) : 0;
+        if (n && strncmp(s, lp, n) == 0 && s[n] == '\\' && strcmp(s + n + 1, c->name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int add_set(rs_component *rc, const vss_filedesc *doc, const rs_run *r, vss_error *e)
+{
+    rs_set *v = realloc(rc->sets, (rc->nsets + 1) * sizeof *v);
+    if (v == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    rc->sets = v;
+    rs_set *s = &v[rc->nsets];
+    memset(s, 0, sizeof *s);
+    s->doc = doc;
+    char *path;
+    if (rs_resolve(r, doc->path, &path, e) != VSS_OK)
+        return VSS_FAIL;
+    int rc2 = vss_filedesc_init(&s->d, path, doc->filespec, doc->recursive, NULL, 0, e);
+    free(path);
+    if (rc2 != VSS_OK)
+        return VSS_FAIL;
+    rc->nsets++;
+    return VSS_OK;
+}
+
+static int add_list(rs_component *rc, const vss_wm_files *l, const rs_run *r, vss_error *e)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (add_set(rc, &l->items[i].d, r, e) != VSS_OK)
+            return VSS_FAIL;
+    return VSS_OK;
+}
+
+/* The component's file sets: its own and its subcomponents' (§5). */
+static int component_sets(rs_component *rc, const vss_wm_component *set, const rs_run *r,
+                          vss_error *e)
+{
+    for (size_t j = 0, n = vss_wm_component_count(rc->wm); j < n; j++) {
+        const vss_wm_component *m = vss_wm_component_at(rc->wm, j);
+        if (vss_wm_in_set(set, m) && (add_list(rc, &m->files, r, e) != VSS_OK ||
+                                      add_list(rc, &m->database_files, r, e) != VSS_OK ||
+                                      add_list(rc, &m->log_files, r, e) != VSS_OK))
+            return VSS_FAIL;
+    }
+    return VSS_OK;
+}
+
+static vss_writer *live_writer(vss_writers *ws, const vss_bc_writer *bw)
+{
+    for (size_t i = 0; ws && i < vss_writers_count(ws); i++) {
+        vss_writer *w = vss_writers_at(ws, i);
+        const vss_wm_identity *id = vss_writer_identity(w);
+        if (vss_wm_same_id(bw->writer_id, id->writer_id) &&
+            (bw->instance_id == NULL || vss_wm_same_id(bw->instance_id, id->instance_id)))
+            return w;
+    }
+    return NULL;
+}
+
+static int choose_components(rs_run *r, vss_writers *ws, vss_error *e)
+{
+    vss_backup_components *bc = r->bc;
+    size_t total = 0;
+    for (size_t i = 0; i < vss_bc_writer_count(bc); i++)
+        total += vss_bc_writer_at(bc, i)->component_count;
+    if ((r->comps = calloc(total + 1, sizeof *r->comps)) == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    for (size_t i = 0; i < vss_bc_writer_count(bc); i++) {
+        vss_bc_writer *bw = vss_bc_writer_at(bc, i);
+        const vss_writer_metadata *wm = vss_bc_writer_metadata(bc, bw);
+        if (wm == NULL)
+            return vss_error_set(e, "ENOENT", "no writer metadata for writer %s", bw->writer_id);
+        const vss_wm_identity *id = vss_wm_get_identity(wm);
+        for (size_t k = 0; k < bw->component_count; k++) {
+            vss_bc_component *c = bw->components[k];
+            bool take = c->backup_succeeded && selected(r, id, c);
+            if (vss_bc_set_selected_for_restore(bc, c, take, e) != VSS_OK)
+                return VSS_FAIL;
+            if (!take)
+                continue;
+            const vss_wm_component *wc = vss_wm_find_component(wm, c->logical_path, c->name);
+            if (wc == NULL)
+                return vss_error_set(e, "ECORRUPT", "component '%s' of writer '%s' is not in its metadata",
+                                     c->name, id->name);
+            rs_component *rc = &r->comps[r->ncomps++];
+            *rc = (rs_component){.bcc = c, .wm = wm, .method = vss_wm_get_restore_method(wm),
+                                 .live = live_writer(ws, bw), .target = VSS_RT_ORIGINAL};
+            if (vss_bc_set_additional_restores(bc, c, r->o->more_follow, e) != VSS_OK ||
+                component_sets(rc, wc, r, e) != VSS_OK)
+                return VSS_FAIL;
+        }
+    }
+    for (size_t i = 0; i < r->o->nselect; i++) {
+        bool hit = false;
+        for (size_t c = 0; c < r->ncomps && !hit; c++)
+            hit = selected(&(rs_run){.o = &(vss_restore_options){.select = &r->o->select[i],
+                                                                 .nselect = 1}},
+                           vss_wm_get_identity(r->comps[c].wm), r->comps[c].bcc);
+        if (!hit)
+            return vss_error_set(e, "ENOENT",
+                                 "'%s' names no component that the backup holds and that succeeded",
+                                 r->o->select[i]);
+    }
+    return VSS_OK;
+}
+
+/* ---- destinations ---- */
+
+static int set_dest(rs_set *s, int how, const char *root, const char *prefix, vss_error *e)
+{
+    free(s->root);
+    free(s->prefix);
+    s->how = how;
+    s->root = strdup(root);
+    s->prefix = strdup(prefix);
+    if (s->root == NULL || s->prefix == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    return VSS_OK;
+}
+
+static bool same_set(const vss_filedesc *a, const vss_filedesc *b)
+{
+    return vss_path_equal(a->path, b->path, 0) && strcmp(a->filespec, b->filespec) == 0 &&
+           a->recursive == b->recursive;
+}
+
+/* The writer's alternate location mapping of s (§6.3), or NULL. */
+static const vss_filedesc *mapping_of(const rs_component *c, const rs_set *s)
+{
+    const vss_wm_files *m = vss_wm_alternate_location_mappings(c->wm);
+    for (size_t i = 0; i < m->count; i++)
+        if (m->items[i].d.alternate_location && same_set(&m->items[i].d, s->doc))
+            return &m->items[i].d;
+    return NULL;
+}
+
+/* Alternate locations for the sets that have a mapping, recorded with
+ * AddAlternativeLocationMapping; the rest stay where they were. */
+static int use_alternate(rs_run *r, rs_component *c, vss_error *e)
+{
+    for (size_t i = 0; i < c->nsets; i++) {
+        rs_set *s = &c->sets[i];
+        const vss_filedesc *m = mapping_of(c, s);
+        if (m == NULL || s->how == VSS_RT_ALTERNATE)
+            continue;
+        char *dir;
+        if (rs_resolve(r, m->alternate_location, &dir, e) != VSS_OK)
+            return VSS_FAIL;
+        int rc = set_dest(s, VSS_RT_ALTERNATE, dir, "", e);
+        free(dir);
+        if (rc != VSS_OK || vss_bc_add_alternative_location_mapping(
+                                r->bc, c->bcc, s->doc->path, s->doc->filespec, s->doc->recursive,
+                                m->alternate_location, e) != VSS_OK)
+            return VSS_FAIL;
+    }
+    return VSS_OK;
+}
+
+static const vss_restore_new_target *new_target_of(const rs_run *r, const rs_set *s)
+{
+    for (size_t i = 0; i < r->o->nnew_targets; i++) {
+        const vss_restore_new_target *t = &r->o->new_targets[i];
+        vss_filedesc d = {.path = (char *)t->path, .filespec = (char *)t->filespec,
+                          .recursive = t->recursive};
+        if (same_set(&d, s->doc))
+            return t;
+    }
+    return NULL;
+}
+
+/* §6.6: a new target for every set (its own, or beneath `to`), recorded
+ * with AddNewTarget for the writer. A writer whose schema refuses new
+ * targets may not be told; it is an error only when the writer takes
+ * part (without it, this is a plain restore of files elsewhere). */
+static int use_new_targets(rs_run *r, rs_component *c, vss_error *e)
+{
+    for (size_t i = 0; i < c->nsets; i++) {
+        rs_set *s = &c->sets[i];
+        const vss_restore_new_target *t = new_target_of(r, s);
+        int rc;
+        char *dir = NULL;
+        if (t != NULL) {
+            rc = set_dest(s, 0, t->to, "", e);
+            dir = strdup(t->to);
+        } else if (r->o->to != NULL) {
+            rc = set_dest(s, 0, r->o->to, s->d.path + 1, e);
+            size_t n = strlen(r->o->to);
+            dir = malloc(n + strlen(s->d.path) + 1);
+            if (dir != NULL)
+                strcat(strcpy(dir, r->o->to), s->d.path);
+        } else {
+            return vss_error_set(e, "EINVAL", "new target: file set %s\\%s has no new target and no 'to' was given",
+                                 s->doc->path, s->doc->filespec);
+        }
+        if (rc != VSS_OK || dir == NULL) {
+            free(dir);
+            return rc != VSS_OK ? rc : vss_error_set(e, "ENOMEM", "out of memory");
+        }
+        vss_error err;
+        rc = vss_bc_add_new_target(r->bc, c->bcc, s->doc->path, s->doc->filespec, s->doc->recursive,
+                                   dir, &err);
+        free(dir);
+        if (rc != VSS_OK && c->live != NULL) {
+            if (e)
+                *e = err;
+            return VSS_FAIL;
+        }
+    }
+    return VSS_OK;
+}
+
+static int requested_targets(rs_run *r, vss_error *e)
+{
+    for (size_t i = 0; i < r->ncomps; i++) {
+        rs_component *c = &r->comps[i];
+        for (size_t k = 0; k < c->nsets; k++)
+            if (set_dest(&c->sets[k], VSS_RT_ORIGINAL, c->sets[k].d.path, "", e) != VSS_OK)
+                return VSS_FAIL;
+        int method = c->method->present ? c->method->method : VSS_RME_UNDEFINED;
+        int rc = VSS_OK;
+        if (r->o->target == VSS_RESTORE_TO_NEW)
+            rc = use_new_targets(r, c, e);
+        else if (r->o->target == VSS_RESTORE_TO_ALTERNATE ||
+                 method == VSS_RME_RESTORE_TO_ALTERNATE_LOCATION)
+            rc = use_alternate(r, c, e);
+        if (rc != VSS_OK)
+            return VSS_FAIL;
+        if (r->o->target == VSS_RESTORE_TO_ALTERNATE)
+            c->target = VSS_RT_ALTERNATE;
+    }
+    return VSS_OK;
+}
+
+/* After pre_restore: what each writer asked for (§2.1 SetRestoreTarget,
+ * SetPreRestoreFailureMsg) and what its method says. */
+static int writers_choices(rs_run *r, vss_writers *ws, vss_error *e)
+{
+    for (size_t i = 0; i < r->ncomps; i++) {
+        rs_component *c = &r->comps[i];
+        const char *msg;
+        if (c->live != NULL && (vss_writer_failure(c->live, &msg) != VSS_WE_NONE ||
+                                !vss_writers_involved(ws, c->live)))
+            c->skipped = true;
+        if (c->bcc->pre_restore_failure_msg != NULL)
+            c->skipped = true;
+        int method = c->method->present ? c->method->method : VSS_RME_UNDEFINED;
+        int rt = c->bcc->restore_target;
+        if (c->live != NULL && rt != VSS_RT_UNDEFINED && rt != VSS_RT_ORIGINAL)
+            c->target = rt; /* the writer's word overrides the method (§2.1) */
+        if (c->target == VSS_RT_ALTERNATE && use_alternate(r, c, e) != VSS_OK)
+            return VSS_FAIL;
+        if (c->target == VSS_RT_ORIGINAL_LOCATION)
+            for (size_t k = 0; k < c->nsets; k++)
+                if (c->sets[k].how == VSS_RT_ALTERNATE &&
+                    set_dest(&c->sets[k], VSS_RT_ORIGINAL, c->sets[k].d.path, "", e) != VSS_OK)
+                    return VSS_FAIL;
+        if (r->o->overwrite >= 0 || r->o->continues)
+            c->replace = r->o->overwrite != 0 || r->o->continues;
+        else
+            c->replace = method == VSS_RME_RESTORE_IF_CAN_REPLACE ||
+                         method == VSS_RME_STOP_RESTORE_START ||
+                         method == VSS_RME_RESTORE_STOP_START ||
+                         method == VSS_RME_RESTORE_AT_REBOOT_IF_CANNOT_REPLACE;
+    }
+    return VSS_OK;
+}
+
+/* RESTORE_IF_NOT_THERE (§4 VSS_RME_*): restore only when none of the
+ * component's files is there; else to the alternate locations if the
+ * writer maps its sets, else not at all. */
+static int if_not_there(rs_run *r, vss_error *e)
+{
+    for (size_t i = 0; i < r->ncomps; i++) {
+        rs_component *c = &r->comps[i];
+        if (c->skipped || r->o->continues || r->o->overwrite > 0 || !c->method->present ||
+            c->method->method != VSS_RME_RESTORE_IF_NOT_THERE)
+            continue;
+        bool present;
+        if (rs_any_present(r, i, &present, e) != VSS_OK)
+            return VSS_FAIL;
+        if (!present)
+            continue;
+        bool mapped = false;
+        for (size_t k = 0; k < c->nsets && !mapped; k++)
+            mapped = c->sets[k].how != VSS_RT_ALTERNATE && mapping_of(c, &c->sets[k]) != NULL;
+        if (mapped) {
+            if (use_alternate(r, c, e) != VSS_OK || rs_any_present(r, i, &present, e) != VSS_OK)
+                return VSS_FAIL;
+            c->target = VSS_RT_ALTERNATE;
+        }
+        c->refused = present;
+    }
+    return VSS_OK;
+}
+
+static int services(rs_run *r, bool before, vss_error *e)
+{
+    for (size_t i = 0; i < r->ncomps; i++) {
+        rs_component *c = &r->comps[i];
+        const vss_wm_restore_method *m = c->method;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = r->comps[j].wm == c->wm;
+        if (dup || c->skipped || !m->present || m->service == NULL || *m->service == '\0')
+            continue;
+        const char *const *acts = NULL;
+        static const char *const stop[] = {"stop", NULL}, *const start[] = {"start", NULL},
+                                 *const restart[] = {"stop", "start", NULL};
+        if (m->method == VSS_RME_STOP_RESTORE_START)
+            acts = before ? stop : start;
+        else if (m->method == VSS_RME_RESTORE_STOP_START && !before)
+            acts = restart;
+        for (; acts && *acts; acts++) {
+            if (r->o->service == NULL)
+                return vss_error_set(e, "EINVAL", "writer '%s' needs service '%s' %sped, and no service handler was given",
+                                     vss_wm_get_identity(c->wm)->name, m->service, *acts);
+            if (r->o->service(r->o->service_ud, *acts, m->service, e) != VSS_OK)
+                return VSS_FAIL;
+        }
+    }
+    return VSS_OK;
+}
+
+/* ---- the result ---- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int fill_components(rs_run *r, vss_error *e)
+{
+    vss_restore_result *res = r->res;
+    if ((res->components = calloc(r->ncomps + 1, sizeof *res->components)) == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    res->ncomponents = r->ncomps;
+    for (size_t i = 0; i < r->ncomps; i++) {
+        const rs_component *c = &r->comps[i];
+        vss_restore_component_result *o = &res->components[i];
+        o->writer = strdup(vss_wm_get_identity(c->wm)->name);
+        o->logical_path = dup_or_null(c->bcc->logical_path);
+        o->name = strdup(c->bcc->name);
+        o->target = c->target;
+        o->method = c->method->present ? c->method->method : VSS_RME_UNDEFINED;
+        o->status = c->bcc->file_restore_status;
+        o->pre_restore_failure = dup_or_null(c->bcc->pre_restore_failure_msg);
+        o->post_restore_failure = dup_or_null(c->bcc->post_restore_failure_msg);
+        if (o->writer == NULL || o->name == NULL)
+            return vss_error_set(e, "ENOMEM", "out of memory");
+    }
+    return VSS_OK;
+}
+
+static int file_statuses(rs_run *r, vss_error *e)
+{
+    for (size_t i = 0; i < r->ncomps; i++) {
+        rs_component *c = &r->comps[i];
+        int st = c->restored == 0 ? VSS_RS_NONE
+                 : c->failed == 0 && c->restored == c->total ? VSS_RS_ALL
+                                                              : VSS_RS_FAILED;
+        if (vss_bc_set_file_restore_status(r->bc, c->bcc, st, e) != VSS_OK)
+            return VSS_FAIL;
+    }
+    return VSS_OK;
+}
+
+static void free_run(rs_run *r)
+{
+    for (size_t i = 0; i < r->ncomps; i++) {
+        for (size_t k = 0; k < r->comps[i].nsets; k++) {
+            vss_filedesc_clear(&r->comps[i].sets[k].d);
+            free(r->comps[i].sets[k].root);
+            free(r->comps[i].sets[k].prefix);
+        }
+        free(r->comps[i].sets);
+    }
+    free(r->comps);
+    for (size_t i = 0; i < r->nfiles; i++)
+        free(r->files[i].layers);
+    free(r->files);
+    for (size_t i = 0; i < r->ntargets; i++) {
+        vss_restore_target_free(r->targets[i].t);
+        free(r->targets[i].root);
+    }
+    free(r->targets);
+    for (size_t i = 0; i < r->nswept; i++)
+        free(r->swept[i]);
+    free(r->swept);
+    vss_store_reader_free(r->rd);
+    vss_store_free(r->store);
+}
+
+static int check_options(const vss_restore_options *o, vss_error *e)
+{
+    if (o->nsteps == 0)
+        return vss_error_set(e, "EINVAL", "restore: no backup to restore");
+    if (o->target < 0 || o->target > VSS_RESTORE_TO_NEW)
+        return vss_error_set(e, "EINVAL", "restore: unknown target %d", o->target);
+    if (o->to != NULL && o->target != VSS_RESTORE_TO_NEW)
+        return vss_error_set(e, "EINVAL", "restore: 'to' goes with the new target");
+    if (o->to != NULL && o->to[0] != '/')
+        return vss_error_set(e, "EINVAL", "restore: 'to' must be an absolute path, not '%s'", o->to);
+    for (size_t i = 0; i < o->nnew_targets; i++)
+        if (o->new_targets[i].to == NULL || o->new_targets[i].to[0] != '/')
+            return vss_error_set(e, "EINVAL", "restore: new target %zu: 'to' must be an absolute path",
+                                 i + 1);
+    return VSS_OK;
+}
+
+int vss_restore_run(vss_writers *ws, vss_backup_components *bc, const char *store_path,
+                    const vss_restore_options *o, vss_restore_result *res, vss_error *e)
+{
+    memset(res, 0, sizeof *res);
+    rs_run r = {.o = o, .bc = bc, .res = res};
+    bool told = false;
+    if (check_options(o, e) != VSS_OK || vss_store_open(store_path, 0, &r.store, e) != VSS_OK ||
+        vss_store_reader_open(r.store, 0, &r.rd, e) != VSS_OK)
+        goto fail;
+    for (size_t i = 0; i < o->nsteps; i++) {
+        const vss_store_manifest *m;
+        if (vss_store_reader_manifest(r.rd, o->steps[i], &m, e) != VSS_OK)
+            goto fail;
+    }
+    if (vss_bc_set_restore_state(bc, o->restore_type ? o->restore_type : VSS_RTYPE_BY_COPY, e) !=
+            VSS_OK ||
+        choose_components(&r, ws, e) != VSS_OK || requested_targets(&r, e) != VSS_OK)
+        goto fail;
+    if (ws != NULL) {
+        told = true;
+        vss_writers_identify(ws, NULL); /* a writer whose identify fails is not told */
+        vss_writers_pre_restore(ws, bc, NULL);
+    }
+    if (writers_choices(&r, ws, e) != VSS_OK || rs_gather(&r, e) != VSS_OK ||
+        if_not_there(&r, e) != VSS_OK || services(&r, true, e) != VSS_OK ||
+        rs_lay_all(&r, e) != VSS_OK || services(&r, false, e) != VSS_OK ||
+        file_statuses(&r, e) != VSS_OK)
+        goto fail;
+    if (ws != NULL)
+        vss_writers_post_restore(ws, bc, NULL);
+    told = false;
+    if (fill_components(&r, e) != VSS_OK)
+        goto fail;
+    free_run(&r);
+    return VSS_OK;
+fail:
+    if (told) /* post_restore with the status so far, so no writer waits */
+        if (file_statuses(&r, NULL) == VSS_OK)
+            vss_writers_post_restore(ws, bc, NULL);
+    free_run(&r);
+    vss_restore_result_clear(res);
+    return VSS_FAIL;
+}
+
+void vss_restore_result_clear(vss_restore_result *r)
+{
+    for (size_t i = 0; i < r->nfiles; i++) {
+        free(r->files[i].name);
+        free(r->files[i].path);
+        free(r->files[i].message);
+    }
+    free(r->files);
+    for (size_t i = 0; i < r->ncomponents; i++) {
+        vss_restore_component_result *c = &r->components[i];
+        free(c->writer);
+        free(c->logical_path);
+        free(c->name);
+        free(c->pre_restore_failure);
+        free(c->post_restore_failure);
+    }
+    free(r->components);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,633 @@
+/* The files of a restore run: each backed-up file's layers gathered from
+ * the steps' manifests, then laid beneath its destination: a whole copy
+ * into a new temporary, partial files' ranges at their offsets (over the
+ * file in place, on a clone, when the run has no whole copy of it), the
+ * ranges file a partial file named before its data, and directed targets
+ * (§6.2) from a composed copy of the source. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileset.h"
+#include "restore_engine.h"
+
+/* ---- gathering ---- */
+
+typedef struct hit {
+    const char *name;
+    size_t step, comp, set;
+    const vss_store_entry *en;
+} hit;
+
+static int hit_cmp(const void *a, const void *b)
+{
+    const hit *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c != 0 ? c : (x->step > y->step) - (x->step < y->step);
+}
+
+/* The component and file set a stored name belongs to; false when none
+ * of the chosen ones. */
+static bool owner_of(const rs_run *r, const char *name, size_t *comp, size_t *set)
+{
+    const char *slash = strrchr(name, '/');
+    if (slash == NULL || slash[1] == '\0')
+        return false;
+    char dir[4096];
+    size_t n = slash == name ? 1 : (size_t)(slash - name);
+    if (n >= sizeof dir)
+        return false;
+    memcpy(dir, name, n);
+    dir[n] = '\0';
+    for (size_t c = 0; c < r->ncomps; c++)
+        for (size_t k = 0; k < r->comps[c].nsets; k++)
+            if (vss_fileset_has_file(&r->comps[c].sets[k].d, dir, slash + 1)) {
+                *comp = c;
+                *set = k;
+                return true;
+            }
+    return false;
+}
+
+static int push_hit(hit **v, size_t *n, size_t *cap, const hit *h, vss_error *e)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 256;
+        hit *g = realloc(*v, ncap * sizeof *g);
+        if (g == NULL)
+            return vss_error_set(e, "ENOMEM", "out of memory");
+        *v = g;
+        *cap = ncap;
+    }
+    (*v)[(*n)++] = *h;
+    return VSS_OK;
+}
+
+/* One file from its hits, in step order: a whole copy or a deletion
+ * starts it afresh, partial files add to it. */
+static int make_file(rs_file *f, const hit *h, size_t n, vss_error *e)
+{
+    *f = (rs_file){.name = h[0].name, .comp = h[n - 1].comp, .set = h[n - 1].set};
+    if ((f->layers = malloc(n * sizeof *f->layers)) == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        vss_store_kind k = h[i].en->kind;
+        if (k != VSS_STORE_ENTRY_PARTIAL) {
+            f->nlayers = 0;
+            f->deleted = k == VSS_STORE_ENTRY_DELETED;
+        }
+        if (k != VSS_STORE_ENTRY_DELETED)
+            f->layers[f->nlayers++] = (rs_layer){.step = h[i].step, .en = h[i].en};
+    }
+    return VSS_OK;
+}
+
+int rs_gather(rs_run *r, vss_error *e)
+{
+    hit *hits = NULL;
+    size_t n = 0, cap = 0;
+    int rc = VSS_OK;
+    for (size_t s = 0; rc == VSS_OK && s < r->o->nsteps; s++) {
+        const vss_store_manifest *m;
+        if ((rc = vss_store_reader_manifest(r->rd, r->o->steps[s], &m, e)) != VSS_OK)
+            break;
+        for (size_t i = 0; rc == VSS_OK && i < m->n; i++) {
+            hit h = {.name = m->entries[i].name, .step = s, .en = &m->entries[i]};
+            if (h.en->kind != VSS_STORE_ENTRY_DOCUMENT && owner_of(r, h.name, &h.comp, &h.set))
+                rc = push_hit(&hits, &n, &cap, &h, e);
+        }
+    }
+    if (rc == VSS_OK && n > 0) {
+        qsort(hits, n, sizeof *hits, hit_cmp);
+        if ((r->files = calloc(n, sizeof *r->files)) == NULL)
+            rc = vss_error_set(e, "ENOMEM", "out of memory");
+    }
+    for (size_t i = 0; rc == VSS_OK && i < n;) {
+        size_t j = i + 1;
+        while (j < n && strcmp(hits[j].name, hits[i].name) == 0)
+            j++;
+        if ((rc = make_file(&r->files[r->nfiles], &hits[i], j - i, e)) == VSS_OK)
+            r->nfiles++;
+        i = j;
+    }
+    free(hits);
+    if (rc != VSS_OK)
+        return VSS_FAIL;
+    /* one result per file, and room for directed targets naming none */
+    size_t room = r->nfiles + 1;
+    for (size_t c = 0; c < r->ncomps; c++)
+        room += r->comps[c].bcc->directed_target_count;
+    vss_restore_result *res = r->res;
+    if ((res->files = calloc(room, sizeof *res->files)) == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    for (size_t i = 0; i < r->nfiles; i++) {
+        rs_file *f = &r->files[i];
+        f->result = res->nfiles++;
+        res->files[f->result] = (vss_restore_file_result){.name = strdup(f->name),
+                                                          .component = f->comp};
+        if (res->files[f->result].name == NULL)
+            return vss_error_set(e, "ENOMEM", "out of memory");
+        if (!f->deleted)
+            r->comps[f->comp].total++;
+    }
+    return VSS_OK;
+}
+
+/* ---- where a file goes ---- */
+
+/* name relative to its set's directory */
+static const char *rel_in_set(const rs_set *s, const char *name)
+{
+    size_t n = strlen(s->d.path);
+    return strcmp(s->d.path, "/") == 0 ? name + 1 : name + n + 1;
+}
+
+/* prefix/rel beneath the set's root; malloc'd */
+static char *dest_rel(const rs_set *s, const char *rel)
+{
+    size_t a = strlen(s->prefix), b = strlen(rel);
+    char *p = malloc(a + b + 2);
+    if (p != NULL)
+        snprintf(p, a + b + 2, "%s%s%s", s->prefix, a ? "/" : "", rel);
+    return p;
+}
+
+static char *absolute(const char *root, const char *rel)
+{
+    size_t a = strlen(root), b = strlen(rel);
+    char *p = malloc(a + b + 2);
+    if (p != NULL)
+        snprintf(p, a + b + 2, "%s%s%s", root, strcmp(root, "/") == 0 ? "" : "/", rel);
+    return p;
+}
+
+/* mkdir -p of an absolute directory (the destination root). */
+static int make_dirs(const char *dir, vss_error *e)
+{
+    char *p = strdup(dir);
+    if (p == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            int err = errno;
+            free(p);
+            return vss_error_sys(e, err, "destination '%s': mkdir", dir);
+        }
+        *s = c;
+        if (c == '\0')
+            break;
+    }
+    free(p);
+    return VSS_OK;
+}
+
+static vss_restore_target *target_of(rs_run *r, const char *root, bool replace, vss_error *e)
+{
+    for (size_t i = 0; i < r->ntargets; i++)
+        if (r->targets[i].replace == replace && strcmp(r->targets[i].root, root) == 0)
+            return r->targets[i].t;
+    rs_target *v = realloc(r->targets, (r->ntargets + 1) * sizeof *v);
+    if (v == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory"), NULL;
+    r->targets = v;
+    rs_target *t = &v[r->ntargets];
+    *t = (rs_target){.root = strdup(root), .replace = replace};
+    if (t->root == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory"), NULL;
+    if (make_dirs(root, e) != VSS_OK ||
+        vss_restore_target_open(root, replace ? VSS_RESTORE_REPLACE : 0, &t->t, e) != VSS_OK) {
+        free(t->root);
+        return NULL;
+    }
+    r->ntargets++;
+    return t->t;
+}
+
+/* Remove what a restore killed in this directory left (once per run). */
+static void sweep(rs_run *r, vss_restore_target *t, const char *rel)
+{
+    const char *slash = strrchr(rel, '/');
+    int dl = slash ? (int)(slash - rel) : 0;
+    const char *root = vss_restore_target_root(t);
+    char *key = malloc(strlen(root) + (size_t)dl + 2);
+    if (key == NULL)
+        return;
+    sprintf(key, "%s\n%.*s", root, dl, rel);
+    for (size_t i = 0; i < r->nswept; i++)
+        if (strcmp(r->swept[i], key) == 0) {
+            free(key);
+            return;
+        }
+    char **v = realloc(r->swept, (r->nswept + 1) * sizeof *v);
+    if (v == NULL) {
+        free(key);
+        return;
+    }
+    r->swept = v;
+    r->swept[r->nswept++] = key;
+    vss_restore_target_sweep(t, strchr(key, '\n') + 1, NULL, NULL);
+}
+
+int rs_any_present(rs_run *r, size_t c, bool *present, vss_error *e)
+{
+    *present = false;
+    for (size_t i = 0; i < r->nfiles && !*present; i++) {
+        const rs_file *f = &r->files[i];
+        if (f->comp != c || f->deleted || f->nlayers == 0)
+            continue;
+        const rs_set *s = &r->comps[c].sets[f->set];
+        char *rel = dest_rel(s, rel_in_set(s, f->name));
+        char *path = rel ? absolute(s->root, rel) : NULL;
+        free(rel);
+        if (path == NULL)
+            return vss_error_set(e, "ENOMEM", "out of memory");
+        struct stat st;
+        *present = lstat(path, &st) == 0;
+        free(path);
+    }
+    return VSS_OK;
+}
+
+/* ---- laying ---- */
+
+static int lay_layers(rs_run *r, const rs_file *f, int fd, unsigned flags, uint64_t *bytes,
+                      vss_error *e)
+{
+    for (size_t i = 0; i < f->nlayers; i++) {
+        const char *id = r->o->steps[f->layers[i].step];
+        if (vss_store_reader_lay(r->rd, id, f->layers[i].en, fd, flags, e) != VSS_OK)
+            return VSS_FAIL;
+        *bytes += f->layers[i].en->stored;
+    }
+    return VSS_OK;
+}
+
+/* Count a status in (d = 1) or out (d = -1) of the totals. */
+static void count(rs_run *r, size_t comp, int status, int d)
+{
+    rs_component *c = &r->comps[comp];
+    if (status == VSS_RESTORE_FILE_RESTORED) {
+        c->restored += (size_t)d;
+        r->res->restored += (size_t)d;
+    } else if (status == VSS_RESTORE_FILE_FAILED) {
+        c->failed += (size_t)d;
+        r->res->failed += (size_t)d;
+    }
+}
+
+/* A file's outcome; a directed source with several targets is restored
+ * when all of them were laid, failed when one was not. */
+static void set_result(rs_run *r, const rs_file *f, int status, const char *path,
+                       const vss_error *why)
+{
+    vss_restore_file_result *o = &r->res->files[f->result];
+    if (o->status == VSS_RESTORE_FILE_FAILED)
+        return;
+    count(r, f->comp, o->status, -1);
+    count(r, f->comp, status, 1);
+    o->status = status;
+    free(o->path);
+    o->path = path ? strdup(path) : NULL;
+    free(o->message);
+    o->message = why ? strdup(why->message) : NULL;
+    if (status == VSS_RESTORE_FILE_AT_REBOOT)
+        r->res->reboot_required = true;
+}
+
+static bool cannot_replace(const vss_error *e)
+{
+    int n = e->sys_errno;
+    return n == EACCES || n == EPERM || n == EBUSY || n == ETXTBSY || n == EROFS;
+}
+
+/* The partial file's entry in the component (for SetRangesFilePath). */
+static long partial_index(rs_run *r, const vss_bc_component *c, const char *name)
+{
+    for (size_t i = 0; i < c->partial_file_count; i++) {
+        char *dir;
+        if (rs_resolve(r, c->partial_files[i].path, &dir, NULL) != VSS_OK)
+            continue;
+        char *full = absolute(dir, c->partial_files[i].filename);
+        bool same = full && strcmp(full, name) == 0;
+        free(dir);
+        free(full);
+        if (same)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* The ranges file the last partial layer named, laid before the data:
+ * where it was when that lies in the set, else beside the data file;
+ * the writer learns a new place through SetRangesFilePath. */
+static int lay_ranges_file(rs_run *r, const rs_file *f, vss_error *e)
+{
+    const rs_layer *last = &f->layers[f->nlayers - 1];
+    if (last->en->kind != VSS_STORE_ENTRY_PARTIAL || last->en->ranges_file == NULL)
+        return VSS_OK;
+    rs_component *c = &r->comps[f->comp];
+    const rs_set *s = &c->sets[f->set];
+    const char *rf = last->en->ranges_file;
+    const char *slash = strrchr(rf, '/');
+    char *dir = slash ? strndup(rf, slash == rf ? 1 : (size_t)(slash - rf)) : NULL;
+    char *rel = NULL;
+    if (dir && rf[0] == '/' && vss_path_within(dir, s->d.path)) {
+        rel = dest_rel(s, rel_in_set(s, rf));
+    } else {
+        const char *data_rel = rel_in_set(s, f->name);
+        const char *ds = strrchr(data_rel, '/');
+        char *drel = malloc(strlen(data_rel) + strlen(slash ? slash + 1 : rf) + 2);
+        if (drel != NULL)
+            sprintf(drel, "%.*s%s%s", ds ? (int)(ds - data_rel) : 0, data_rel, ds ? "/" : "",
+                    slash ? slash + 1 : rf);
+        rel = drel ? dest_rel(s, drel) : NULL;
+        free(drel);
+    }
+    free(dir);
+    char *path = rel ? absolute(s->root, rel) : NULL;
+    vss_restore_target *t = path ? target_of(r, s->root, true, e) : NULL;
+    vss_restore_file *rfile = NULL;
+    int rc = path == NULL ? vss_error_set(e, "ENOMEM", "out of memory") : t ? VSS_OK : VSS_FAIL;
+    if (rc == VSS_OK)
+        rc = vss_restore_target_begin_file(t, rel, &rfile, e);
+    if (rc == VSS_OK)
+        rc = vss_store_reader_ranges_file(r->rd, r->o->steps[last->step], last->en,
+                                          vss_restore_file_fd(rfile), e);
+    if (rc == VSS_OK) {
+        rc = vss_restore_file_commit(rfile, e);
+        rfile = NULL;
+    }
+    vss_restore_file_abort(rfile);
+    long idx = rc == VSS_OK && strcmp(path, rf) != 0 ? partial_index(r, c->bcc, f->name) : -1;
+    if (idx >= 0)
+        rc = vss_bc_set_ranges_file_path(r->bc, c->bcc, (size_t)idx, path, e);
+    free(rel);
+    free(path);
+    return rc;
+}
+
+/* One file into place: all or nothing. */
+static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes)
+{
+    rs_component *c = &r->comps[f->comp];
+    const rs_set *s = &c->sets[f->set];
+    int method = c->method->present ? c->method->method : VSS_RME_UNDEFINED;
+    char *rel = dest_rel(s, rel_in_set(s, f->name));
+    char *path = rel ? absolute(s->root, rel) : NULL;
+    vss_error e;
+    vss_error_clear(&e);
+    vss_restore_target *t = NULL;
+    vss_restore_file *out = NULL;
+    bool whole = f->layers[0].en->kind == VSS_STORE_ENTRY_FILE;
+    int rc = path ? VSS_OK : vss_error_set(&e, "ENOMEM", "out of memory");
+    if (rc == VSS_OK && (t = target_of(r, s->root, c->replace, &e)) == NULL)
+        rc = VSS_FAIL;
+    if (rc == VSS_OK) {
+        sweep(r, t, rel);
+        rc = lay_ranges_file(r, f, &e);
+    }
+    if (rc == VSS_OK && whole)
+        rc = vss_restore_target_begin_file(t, rel, &out, &e);
+    else if (rc == VSS_OK && vss_restore_target_begin_update(t, rel, &out, &e) != VSS_OK) {
+        rc = VSS_FAIL;
+        if (e.sys_errno == ENOENT)
+            vss_error_set(&e, "ENOENT", "'%s': partial file with nothing to lay it on: restore its chain from the full backup",
+                          path);
+    }
+    if (rc == VSS_OK)
+        rc = lay_layers(r, f, vss_restore_file_fd(out), VSS_STORE_ATTRS, bytes, &e);
+    if (rc == VSS_OK) {
+        rc = vss_restore_file_commit(out, &e);
+        out = NULL;
+    }
+    vss_restore_file_abort(out);
+    if (rc == VSS_OK)
+        set_result(r, f, VSS_RESTORE_FILE_RESTORED, path, NULL);
+    else if (strcmp(e.code, "EEXIST") == 0)
+        set_result(r, f, VSS_RESTORE_FILE_EXISTS, NULL, &e);
+    else if (method == VSS_RME_RESTORE_AT_REBOOT_IF_CANNOT_REPLACE && cannot_replace(&e))
+        set_result(r, f, VSS_RESTORE_FILE_AT_REBOOT, NULL, &e);
+    else
+        set_result(r, f, VSS_RESTORE_FILE_FAILED, NULL, &e);
+    free(rel);
+    free(path);
+    return strcmp(e.code, "ENOMEM") == 0 ? VSS_FAIL : VSS_OK;
+}
+
+/* ---- directed targets (§6.2) ---- */
+
+static int doc_ranges(const char *s, vss_ranges **out, vss_error *e)
+{
+    const char *file;
+    if (vss_ranges_is_inline(s, strlen(s)))
+        return vss_ranges_parse(s, strlen(s), 0, out, e);
+    if (vss_ranges_file_reference(s, &file))
+        return vss_ranges_load(file, out, e);
+    return vss_error_set(e, "EINVAL", "bad range list '%s'", s);
+}
+
+static rs_file *file_named(rs_run *r, const char *name)
+{
+    size_t lo = 0, hi = r->nfiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(r->files[mid].name, name);
+        if (c == 0)
+            return &r->files[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static char *doc_file(rs_run *r, const char *path, const char *filename, vss_error *e)
+{
+    char *dir;
+    if (rs_resolve(r, path, &dir, e) != VSS_OK)
+        return NULL;
+    char *full = absolute(dir, filename);
+    free(dir);
+    if (full == NULL)
+        vss_error_set(e, "ENOMEM", "out of memory");
+    return full;
+}
+
+/* dt's destination: beneath the directory of one of the component's sets */
+static int directed_dest(rs_run *r, const rs_component *c, const char *dst, const rs_set **set,
+                         char **rel, vss_error *e)
+{
+    const char *slash = strrchr(dst, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash == dst ? 1 : (int)(slash - dst), dst);
+    for (size_t k = 0; k < c->nsets; k++)
+        if (vss_path_within(dir, c->sets[k].d.path)) {
+            *set = &c->sets[k];
+            *rel = dest_rel(*set, rel_in_set(*set, dst));
+            return *rel ? VSS_OK : vss_error_set(e, "ENOMEM", "out of memory");
+        }
+    (void)r;
+    return vss_error_set(e, "ESCAPE", "directed target '%s' lies outside the component's file sets",
+                         dst);
+}
+
+/* A directed target whose source is no file of its component: a result
+ * of its own (rs_gather left room). */
+static void orphan_result(rs_run *r, rs_component *c, const char *name, const vss_error *why)
+{
+    vss_restore_file_result *o = &r->res->files[r->res->nfiles++];
+    *o = (vss_restore_file_result){.name = strdup(name), .status = VSS_RESTORE_FILE_FAILED,
+                                   .message = strdup(why->message),
+                                   .component = (size_t)(c - r->comps)};
+    c->failed++;
+    c->total++;
+    r->res->failed++;
+}
+
+static int lay_directed(rs_run *r, rs_component *c, const vss_bc_directed_target *dt,
+                        uint64_t *bytes, vss_error *e)
+{
+    char *src = doc_file(r, dt->src_path, dt->src_filename, e);
+    char *dst = src ? doc_file(r, dt->dst_path, dt->dst_filename, e) : NULL;
+    rs_file *f = src ? file_named(r, src) : NULL;
+    const rs_set *s = NULL;
+    char *rel = NULL, *path = NULL;
+    vss_ranges *sr = NULL, *dr = NULL;
+    vss_range_copy *plan = NULL;
+    size_t n = 0;
+    vss_restore_target *t = NULL;
+    int tmp = -1, rc = dst ? VSS_OK : VSS_FAIL;
+    if (rc == VSS_OK && (f == NULL || &r->comps[f->comp] != c || f->nlayers == 0))
+        rc = vss_error_set(e, "ENOENT", "directed target: '%s' is not a file of component '%s' in this backup",
+                           src, c->bcc->name);
+    if (rc == VSS_OK)
+        rc = directed_dest(r, c, dst, &s, &rel, e);
+    if (rc == VSS_OK && (path = absolute(s->root, rel)) == NULL)
+        rc = vss_error_set(e, "ENOMEM", "out of memory");
+    if (rc == VSS_OK && (doc_ranges(dt->src_ranges, &sr, e) != VSS_OK ||
+                         doc_ranges(dt->dst_ranges, &dr, e) != VSS_OK ||
+                         vss_ranges_map(sr, dr, &plan, &n, e) != VSS_OK))
+        rc = VSS_FAIL;
+    if (rc == VSS_OK && (t = target_of(r, s->root, true, e)) == NULL)
+        rc = VSS_FAIL;
+    /* the source composed (digests checked) in an unnamed file beside it */
+    if (rc == VSS_OK && (tmp = open(vss_restore_target_root(t), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0)
+        rc = vss_error_sys(e, errno, "'%s': temporary for the directed source", src);
+    if (rc == VSS_OK)
+        rc = lay_layers(r, f, tmp, 0, bytes, e);
+    if (rc == VSS_OK) {
+        sweep(r, t, rel);
+        rc = vss_restore_target_apply_plan(t, rel, tmp, plan, n, e);
+    }
+    if (rc == VSS_OK)
+        set_result(r, f, VSS_RESTORE_FILE_RESTORED, path, NULL);
+    else if (f != NULL && &r->comps[f->comp] == c)
+        set_result(r, f, VSS_RESTORE_FILE_FAILED, NULL, e);
+    else
+        orphan_result(r, c, src ? src : dt->src_filename, e);
+    if (tmp >= 0)
+        close(tmp);
+    free(plan);
+    vss_ranges_free(sr);
+    vss_ranges_free(dr);
+    free(src);
+    free(dst);
+    free(rel);
+    free(path);
+    return rc;
+}
+
+/* Mark the sources of a directed component's targets: they are laid
+ * through the targets, not as themselves. */
+static void mark_directed(rs_run *r)
+{
+    for (size_t i = 0; i < r->ncomps; i++) {
+        rs_component *c = &r->comps[i];
+        if (c->skipped || c->target != VSS_RT_DIRECTED)
+            continue;
+        for (size_t k = 0; k < c->bcc->directed_target_count; k++) {
+            const vss_bc_directed_target *dt = &c->bcc->directed_targets[k];
+            char *src = doc_file(r, dt->src_path, dt->src_filename, NULL);
+            rs_file *f = src ? file_named(r, src) : NULL;
+            if (f != NULL && &r->comps[f->comp] == c)
+                f->directed = true;
+            free(src);
+        }
+    }
+}
+
+static int progress(rs_run *r, const char *name, uint64_t bytes, vss_error *e)
+{
+    r->p.files_done++;
+    r->p.bytes_done += bytes;
+    r->p.name = name;
+    r->res->bytes += bytes;
+    if (r->o->progress && r->o->progress(r->o->progress_ud, &r->p) != 0)
+        return vss_error_set(e, "ECANCELED", "restore stopped by the progress callback");
+    return VSS_OK;
+}
+
+int rs_lay_all(rs_run *r, vss_error *e)
+{
+    mark_directed(r);
+    /* a directed source counts once per target */
+    r->p = (vss_progress){0};
+    for (size_t i = 0; i < r->nfiles; i++) {
+        const rs_file *f = &r->files[i];
+        if (!f->directed)
+            r->p.files_total++;
+        for (size_t k = 0; k < f->nlayers; k++)
+            r->p.bytes_total += f->layers[k].en->stored;
+    }
+    for (size_t i = 0; i < r->ncomps; i++)
+        if (!r->comps[i].skipped && r->comps[i].target == VSS_RT_DIRECTED)
+            r->p.files_total += r->comps[i].bcc->directed_target_count;
+    if (r->o->progress && r->o->progress(r->o->progress_ud, &r->p) != 0)
+        return vss_error_set(e, "ECANCELED", "restore stopped by the progress callback");
+    for (size_t i = 0; i < r->nfiles; i++) {
+        rs_file *f = &r->files[i];
+        rs_component *c = &r->comps[f->comp];
+        int method = c->method->present ? c->method->method : VSS_RME_UNDEFINED;
+        uint64_t bytes = 0;
+        if (f->directed)
+            continue;
+        if (c->skipped)
+            set_result(r, f, VSS_RESTORE_FILE_SKIPPED, NULL, NULL);
+        else if (f->deleted)
+            set_result(r, f, VSS_RESTORE_FILE_DELETED, NULL, NULL);
+        else if (c->refused)
+            set_result(r, f, VSS_RESTORE_FILE_EXISTS, NULL, NULL);
+        else if (method == VSS_RME_RESTORE_AT_REBOOT)
+            set_result(r, f, VSS_RESTORE_FILE_AT_REBOOT, NULL, NULL);
+        else if (method == VSS_RME_CUSTOM)
+            set_result(r, f, VSS_RESTORE_FILE_CUSTOM, NULL, NULL);
+        else if (lay_file(r, f, &bytes) != VSS_OK)
+            return vss_error_set(e, "ENOMEM", "out of memory");
+        if (progress(r, f->name, bytes, e) != VSS_OK)
+            return VSS_FAIL;
+    }
+    for (size_t i = 0; i < r->ncomps; i++) {
+        rs_component *c = &r->comps[i];
+        if (c->skipped || c->target != VSS_RT_DIRECTED)
+            continue;
+        for (size_t k = 0; k < c->bcc->directed_target_count; k++) {
+            uint64_t bytes = 0;
+            vss_error de;
+            if (lay_directed(r, c, &c->bcc->directed_targets[k], &bytes, &de) != VSS_OK &&
+                strcmp(de.code, "ENOMEM") == 0)
+                return vss_error_set(e, "ENOMEM", "out of memory");
+            if (progress(r, c->bcc->directed_targets[k].dst_filename, bytes, e) != VSS_OK)
+                return VSS_FAIL;
+        }
+    }
+    return VSS_OK;
+}
