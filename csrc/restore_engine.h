@@ -79,6 +79,10 @@ typedef struct rs_run {
  * trailing separator; malloc'd. */
 int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e);
 
+/* A ".." component: a path from the store or its documents that would
+ * climb out of where it belongs. */
+bool rs_climbs(const char *path);
+
 /* Gather the files of the selected components from every step's manifest
  * and add them to the result (restore_lay.c). */
 int rs_gather(rs_run *r, vss_error *e);

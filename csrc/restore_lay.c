@@ -97,7 +97,13 @@ int rs_gather(rs_run *r, vss_error *e)
             break;
         for (size_t i = 0; rc == VSS_OK && i < m->n; i++) {
             hit h = {.name = m->entries[i].name, .step = s, .en = &m->entries[i]};
-            if (h.en->kind != VSS_STORE_ENTRY_DOCUMENT && owner_of(r, h.name, &h.comp, &h.set))
+            if (h.en->kind == VSS_STORE_ENTRY_DOCUMENT)
+                continue;
+            /* a store that names such a file was not written by a backup */
+            if (h.name[0] != '/' || rs_climbs(h.name))
+                rc = vss_error_set(e, "ESCAPE", "backup '%s' names the file '%s', which is no absolute path without '..'; nothing restored",
+                                   r->o->steps[s], h.name);
+            else if (owner_of(r, h.name, &h.comp, &h.set))
                 rc = push_hit(&hits, &n, &cap, &h, e);
         }
     }
@@ -298,6 +304,7 @@ static void set_result(rs_run *r, const rs_file *f, int status, const char *path
     o->path = path ? strdup(path) : NULL;
     free(o->message);
     o->message = why ? strdup(why->message) : NULL;
+    snprintf(o->code, sizeof o->code, "%s", why ? why->code : "");
     if (status == VSS_RESTORE_FILE_AT_REBOOT)
         r->res->reboot_required = true;
 }
@@ -488,6 +495,7 @@ static void orphan_result(rs_run *r, rs_component *c, const char *name, const vs
     *o = (vss_restore_file_result){.name = strdup(name), .status = VSS_RESTORE_FILE_FAILED,
                                    .message = strdup(why->message),
                                    .component = (size_t)(c - r->comps)};
+    snprintf(o->code, sizeof o->code, "%s", why->code);
     c->failed++;
     c->total++;
     r->res->failed++;
@@ -565,6 +573,29 @@ static void mark_directed(rs_run *r)
     }
 }
 
+/* A file gone at this point in time. A run that continues a chain
+ * removes it (an earlier run of this restore laid it); else what is in
+ * its place is not ours to remove. */
+static int unlay(rs_run *r, const rs_file *f)
+{
+    rs_component *c = &r->comps[f->comp];
+    const rs_set *s = &c->sets[f->set];
+    vss_error e;
+    vss_error_clear(&e);
+    char *rel = dest_rel(s, rel_in_set(s, f->name));
+    vss_restore_target *t = rel && r->o->continues ? target_of(r, s->root, true, &e) : NULL;
+    if (rel == NULL)
+        return VSS_FAIL;
+    if (t != NULL && vss_restore_target_remove(t, rel, &e) != VSS_OK) {
+        set_result(r, f, VSS_RESTORE_FILE_FAILED, NULL, &e);
+        c->total++; /* a failure to count, though no file to restore */
+    } else {
+        set_result(r, f, VSS_RESTORE_FILE_DELETED, NULL, NULL);
+    }
+    free(rel);
+    return VSS_OK;
+}
+
 static int progress(rs_run *r, const char *name, uint64_t bytes, vss_error *e)
 {
     r->p.files_done++;
@@ -600,17 +631,20 @@ int rs_lay_all(rs_run *r, vss_error *e)
         uint64_t bytes = 0;
         if (f->directed)
             continue;
+        int rc = VSS_OK;
         if (c->skipped)
             set_result(r, f, VSS_RESTORE_FILE_SKIPPED, NULL, NULL);
         else if (f->deleted)
-            set_result(r, f, VSS_RESTORE_FILE_DELETED, NULL, NULL);
+            rc = unlay(r, f);
         else if (c->refused)
             set_result(r, f, VSS_RESTORE_FILE_EXISTS, NULL, NULL);
         else if (method == VSS_RME_RESTORE_AT_REBOOT)
             set_result(r, f, VSS_RESTORE_FILE_AT_REBOOT, NULL, NULL);
         else if (method == VSS_RME_CUSTOM)
             set_result(r, f, VSS_RESTORE_FILE_CUSTOM, NULL, NULL);
-        else if (lay_file(r, f, &bytes) != VSS_OK)
+        else
+            rc = lay_file(r, f, &bytes);
+        if (rc != VSS_OK)
             return vss_error_set(e, "ENOMEM", "out of memory");
         if (progress(r, f->name, bytes, e) != VSS_OK)
             return VSS_FAIL;

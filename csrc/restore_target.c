@@ -279,6 +279,8 @@ int vss_restore_target_sweep(vss_restore_target *t, const char *reldir, size_t *
 {
     if (removed)
         *removed = 0;
+    if (*reldir == '\0')
+        reldir = ".";
     char *norm;
     if (normalize(reldir, 0, &norm, e) != VSS_OK)
         return VSS_FAIL;
@@ -440,6 +442,29 @@ int vss_restore_target_begin_update(vss_restore_target *t, const char *relpath, 
     if (src >= 0)
         close(src);
     return file_ready(f, rc, out);
+}
+
+int vss_restore_target_remove(vss_restore_target *t, const char *relpath, vss_error *e)
+{
+    vss_restore_file *f;
+    vss_error err;
+    if (file_start(t, relpath, 0, &f, &err) != VSS_OK) {
+        if (err.sys_errno == ENOENT)
+            return VSS_OK; /* its directory is gone: so is it */
+        if (e)
+            *e = err;
+        return VSS_FAIL;
+    }
+    int rc = VSS_OK;
+    struct stat st;
+    if (fstatat(f->dir_fd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+        rc = vss_error_set(e, "EISDIR", "'%s': is a directory", relpath);
+    else if (unlinkat(f->dir_fd, f->name, 0) != 0 && errno != ENOENT)
+        rc = vss_error_sys(e, errno, "'%s': remove", relpath);
+    else if (fsync(f->dir_fd) != 0)
+        rc = vss_error_sys(e, errno, "'%s': sync directory", relpath);
+    file_free(f);
+    return rc;
 }
 
 int vss_restore_file_fd(const vss_restore_file *f)

@@ -58,6 +58,9 @@ int vss_restore_target_mkdir(vss_restore_target *t, const char *relpath, vss_err
 int vss_restore_target_sweep(vss_restore_target *t, const char *reldir, size_t *removed,
                              vss_error *e);
 
+/* Remove the file relpath (not a directory); one not there is fine. */
+int vss_restore_target_remove(vss_restore_target *t, const char *relpath, vss_error *e);
+
 /* A new file for relpath: an empty temporary beside it (parents created),
  * fd open for reading and writing. Fails with EEXIST when relpath exists
  * and the target lacks VSS_RESTORE_REPLACE. A replaced file's mode is

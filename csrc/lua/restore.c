@@ -139,6 +139,8 @@ static void push_files(lua_State *L, const vss_restore_result *r)
         lua_setfield(L, -2, "status");
         vss_lua_pushstr(L, f->message);
         lua_setfield(L, -2, "message");
+        vss_lua_pushstr(L, f->code[0] ? f->code : NULL);
+        lua_setfield(L, -2, "code");
         lua_pushinteger(L, (lua_Integer)f->component + 1);
         lua_setfield(L, -2, "component");
         lua_seti(L, -2, (lua_Integer)i + 1);

@@ -67,13 +67,16 @@ local function systemctl(action, name)
   return nil, "systemctl " .. action .. " " .. name .. " exited with " .. tostring(status)
 end
 
--- The step's Backup Components Document with each writer's stored metadata.
+-- The step's Backup Components Document with each writer's stored metadata,
+-- and the instance ids of the writers that want no events (writerRestore
+-- "never").
 local function documents(st, id)
   local xml, err, code = st:document(id, "backup_components")
   if not xml then return nil, err, code end
   local bc
   bc, err, code = components.parse(xml)
   if not bc then return nil, "backup '" .. id .. "': " .. err, code end
+  local quiet = {}
   for i = 1, bc:get_writer_components_count() do
     local w = bc:get_writer_components(i)
     local wxml
@@ -83,8 +86,19 @@ local function documents(st, id)
     wm, err, code = metadata.parse(wxml)
     if not wm then return nil, "backup '" .. id .. "': writer " .. w.instance_id .. ": " .. err, code end
     bc:add_writer_metadata(wm)
+    if select(4, wm:get_restore_method()) == "never" then quiet[w.instance_id:lower()] = true end
   end
-  return bc
+  return bc, quiet
+end
+
+-- The live writers that take part: not those whose stored metadata says
+-- they want no restore events (VSS_WRE_NEVER).
+local function told(writers, quiet)
+  local list = {}
+  for _, w in ipairs(writers or {}) do
+    if not quiet[w:identity().instance_id:lower()] then list[#list + 1] = w end
+  end
+  return list
 end
 
 local function options(opts)
@@ -125,6 +139,9 @@ local function merge(steps)
     end
   end
   local bad
+  -- failed, vetoed (skipped) and not replaced (exists) files leave the
+  -- restore incomplete; at_reboot, custom and deleted are what the
+  -- writer's method or the backup asked for
   for _, f in ipairs(files) do
     if f.status == "restored" then r.restored = r.restored + 1
     elseif f.status == "failed" or f.status == "skipped" or f.status == "exists" then
@@ -142,7 +159,8 @@ end
 -- progress = fn | bool }
 -- -> { backup=, chain = {ids}, files = {{name=, path=, status=, message=, component=}},
 --      components = {...}, bytes=, restored=, failed=, reboot_required=, steps = {...} }
--- | nil, message, code [, result] (result when files were laid but some failed)
+-- | nil, message, code [, result]: code "EPARTIAL" with the result when files
+-- were laid but some were not (each file's code says why)
 function M.run(opts)
   local path, report = options(opts)
   local st, err, code = store_mod.open(path)
@@ -168,10 +186,11 @@ function M.run(opts)
   end
   local steps = {}
   for i, unit in ipairs(units) do
-    local bc
-    bc, err, code = documents(st, unit[#unit])
-    if not bc then return nil, err, code end
-    local session = opts.writers and #opts.writers > 0 and writer.session(opts.writers) or nil
+    local bc, quiet
+    bc, quiet, code = documents(st, unit[#unit])
+    if not bc then return nil, quiet, code end
+    local live = told(opts.writers, quiet)
+    local session = #live > 0 and writer.session(live) or nil
     local r
     r, err, code = R.run(session, bc, path, {
       steps = unit, more_follow = i < #units, continues = i > 1, select = opts.components,
