@@ -602,4 +602,12 @@ describe("vss.restore", function()
     assert.same({ 3, 3, 262144 + 14, 262144 + 14 },
                 { last.files, last.files_total, last.bytes, last.bytes_total })
   end)
+
+  it("runs examples/directed_restore.lua against a real store", function()
+    local out, okay = support.sh(("cd %s && %s lua5.4 examples/directed_restore.lua %s 2>&1"):format(
+      q(support.root), support.lua_env, q(dir)))
+    assert.is_true(okay, out)
+    assert.matches("restored by target directed: all", out)
+    assert.matches("verified 20480 bytes in 4 ranges", out)
+  end)
 end)
