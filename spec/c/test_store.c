@@ -261,6 +261,85 @@ TEST(partial_file_keeps_only_the_ranges)
     vss_store_free(s);
 }
 
+/* The reader of restores: chains, lookups among many names, a partial
+ * file laid over a base and sized as it was, damage named. */
+TEST(reader_chains_finds_and_lays)
+{
+    setup();
+    vss_store *s = new_store("st");
+    size_t n = 65536;
+    unsigned char *base = pattern(n, 3);
+    write_file(tmp_path("db"), base, n);
+    vss_store_tx *tx;
+    vss_error e;
+    char full[VSS_STORE_ID_MAX], inc[VSS_STORE_ID_MAX], inc2[VSS_STORE_ID_MAX];
+    CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_file(tx, "/d/db", tmp_path("db"), NULL, NULL, 0, &e) == VSS_OK);
+    for (int i = 0; i < 300; i++) { /* many names around it */
+        char name[32];
+        snprintf(name, sizeof name, "/d/f%03d", i);
+        CHECK(vss_store_tx_add_file(tx, name, tmp_path("db"), NULL, NULL, 0, &e) == VSS_OK);
+    }
+    CHECK(vss_store_tx_commit(tx, full, &e) == VSS_OK);
+    vss_store_tx_free(tx);
+    /* the file grows and two ranges change: a partial entry */
+    unsigned char *grown = pattern(n + 4096, 9);
+    memcpy(grown + 4096, base + 4096, n - 8192); /* unchanged between the ranges */
+    write_file(tmp_path("db"), grown, n + 4096);
+    vss_ranges *r;
+    CHECK(vss_ranges_parse("0:4096,61440:8192", 17, 0, &r, &e) == VSS_OK);
+    CHECK(vss_store_begin(s, VSS_STORE_INCREMENTAL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_file(tx, "/d/db", tmp_path("db"), r, NULL, 0, &e) == VSS_OK);
+    CHECK(vss_store_tx_record_deleted(tx, "/d/f007", &e) == VSS_OK);
+    CHECK(vss_store_tx_commit(tx, inc, &e) == VSS_OK);
+    vss_store_tx_free(tx);
+    backup_one(s, VSS_STORE_INCREMENTAL, NULL, NULL, NULL, inc2);
+
+    vss_store_reader *rd;
+    CHECK(vss_store_reader_open(s, 0, &rd, &e) == VSS_OK);
+    vss_store_info *chain;
+    size_t len;
+    CHECK(vss_store_reader_chain(rd, inc2, &chain, &len, &e) == VSS_OK);
+    CHECK_EQ_U64(len, 3);
+    if (len == 3) {
+        CHECK_STR(chain[0].id, full);
+        CHECK_STR(chain[1].id, inc);
+        CHECK_STR(chain[2].id, inc2);
+    }
+    free(chain);
+    CHECK(vss_store_reader_chain(rd, "nope-1", &chain, &len, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ENOENT");
+    const vss_store_entry *en = vss_store_reader_find(rd, full, VSS_STORE_ENTRY_FILE, "/d/f150");
+    CHECK(en != NULL && strcmp(en->name, "/d/f150") == 0);
+    CHECK(vss_store_reader_find(rd, full, VSS_STORE_ENTRY_FILE, "/d/f300") == NULL);
+    CHECK(vss_store_reader_find(rd, full, VSS_STORE_ENTRY_DOCUMENT, "/d/f150") == NULL);
+    en = vss_store_reader_find(rd, inc, VSS_STORE_ENTRY_FILE, "/d/f007");
+    CHECK(en != NULL && en->kind == VSS_STORE_ENTRY_DELETED);
+    /* the base, then the partial over it: the new file, byte for byte */
+    int fd = open(tmp_path("out"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const vss_store_entry *whole = vss_store_reader_find(rd, full, VSS_STORE_ENTRY_FILE, "/d/db");
+    const vss_store_entry *part = vss_store_reader_find(rd, inc, VSS_STORE_ENTRY_FILE, "/d/db");
+    CHECK(whole && part && part->kind == VSS_STORE_ENTRY_PARTIAL);
+    if (whole && part) {
+        CHECK(vss_store_reader_lay(rd, full, whole, fd, 0, &e) == VSS_OK);
+        CHECK(vss_store_reader_lay(rd, inc, part, fd, 0, &e) == VSS_OK);
+        struct stat st;
+        CHECK(fstat(fd, &st) == 0 && (size_t)st.st_size == n + 4096);
+        unsigned char *got = malloc(n + 4096);
+        CHECK(pread(fd, got, n + 4096, 0) == (ssize_t)(n + 4096));
+        CHECK(memcmp(got, grown, n + 4096) == 0);
+        free(got);
+        CHECK(vss_store_reader_lay(rd, inc, en, fd, 0, &e) == VSS_FAIL); /* deleted */
+        CHECK_STR(e.code, "ENOENT");
+    }
+    close(fd);
+    vss_store_reader_free(rd);
+    vss_ranges_free(r);
+    free(base);
+    free(grown);
+    vss_store_free(s);
+}
+
 TEST(names_are_data_not_paths)
 {
     setup();
@@ -440,5 +519,6 @@ TEST(lock_and_leftovers)
 
 RUN_TESTS("test_store", T(open_create_and_versions), T(chain_of_backups),
           T(whole_file_round_trip_with_digest), T(sparse_file_stays_sparse),
-          T(partial_file_keeps_only_the_ranges), T(names_are_data_not_paths),
+          T(partial_file_keeps_only_the_ranges), T(reader_chains_finds_and_lays),
+          T(names_are_data_not_paths),
           T(verify_names_the_damage), T(delete_respects_the_chain), T(lock_and_leftovers))
