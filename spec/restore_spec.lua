@@ -319,6 +319,36 @@ describe("vss.restore", function()
     assert.equal("log one", support.read(to .. dir .. "/log/0001.log"))
   end)
 
+  it("lays a partial file's ranges file before its data, and tells the writer where it went", function()
+    local rf = dir .. "/main.ranges" -- outside the file sets: it goes beside the data file
+    local seen
+    local w = db_writer(dir, nil, {
+      post_snapshot = function(bc, comps)
+        if bc:get_backup_state().backup_type == "incremental" then
+          assert(vss.ranges.parse("0:16,100:4"):save(rf))
+          comps[1]:add_partial_file(dir .. "/db", "main.db", "File=" .. rf)
+        end
+      end,
+      post_restore = function(_, comps)
+        local c = comps[1]
+        if c:get_partial_file_count() > 0 then seen = select(3, c:get_partial_file(1)) end
+      end,
+    })
+    backup(w, storedir)
+    poke(dir .. "/db/main.db", 0, pattern(16, 7))
+    backup(w, storedir, "incremental")
+    local ranges_text = support.read(rf)
+    os.remove(rf)
+    local to = dir .. "/out"
+    local r = assert(vss.restore{ store = storedir, writers = { w }, target = "new", to = to,
+                                  progress = false })
+    assert.equal(0, r.failed)
+    local laid = to .. dir .. "/db/main.ranges"
+    assert.equal(ranges_text, support.read(laid))
+    assert.matches(laid, seen, 1, true)
+    assert.equal(support.read(dir .. "/db/main.db"), support.read(to .. dir .. "/db/main.db"))
+  end)
+
   it("a writer's pre_restore veto leaves its files alone and the restore incomplete", function()
     local w = db_writer(dir, nil, {
       pre_restore = function(_, comps) comps[1]:set_pre_restore_failure_msg("database is online") end,
