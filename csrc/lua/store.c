@@ -189,6 +189,18 @@ static void push_info(lua_State *L, const vss_store_info *in)
     set_u64(L, "stored", in->stored);
 }
 
+/* A list of infos as a table; v is freed. */
+static int push_infos(lua_State *L, vss_store_info *v, size_t n)
+{
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        push_info(L, &v[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    free(v);
+    return 1;
+}
+
 /* store:list([{wait = bool}]) -> { {id=, type=, time=, base=, ...}, ... } oldest first */
 static int l_list(lua_State *L)
 {
@@ -201,13 +213,7 @@ static int l_list(lua_State *L)
     vss_error e;
     if (vss_store_list(s, wait_flag(L, 2), &v, &n, &e) != VSS_OK)
         return vss_lua_fail(L, &e);
-    lua_createtable(L, (int)n, 0);
-    for (size_t i = 0; i < n; i++) {
-        push_info(L, &v[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    free(v);
-    return 1;
+    return push_infos(L, v, n);
 }
 
 /* store:chain(id [, {wait=}]) -> the infos of the backups id stands on,
@@ -229,13 +235,7 @@ static int l_chain(lua_State *L)
     vss_store_reader_free(rd);
     if (rc != VSS_OK)
         return vss_lua_fail(L, &e);
-    lua_createtable(L, (int)n, 0);
-    for (size_t i = 0; i < n; i++) {
-        push_info(L, &v[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    free(v);
-    return 1;
+    return push_infos(L, v, n);
 }
 
 static void push_digest(lua_State *L, const vss_digest *d)
