@@ -23,6 +23,7 @@ typedef struct vss_backup_ctx {
     vss_writers *ws;
     vss_backup_components *bc;
     vss_store *store;
+    int type; /* the backup's VSS_BT_*: o->type, or full when the store has no base */
     vss_backup_writer *w;
     size_t nw;
 } vss_backup_ctx;
