@@ -26,7 +26,6 @@ local function run(cmd)
   return clock() - t0
 end
 local function settle() assert(os.execute("sync")) end
-local function have(tool) return os.execute("command -v " .. tool .. " >/dev/null") end
 -- A full backup: best of 3, each after removing dest (and init, untimed).
 local function full_of(cmd, dest, init)
   return best(3, function() return run(cmd) end, function()
@@ -36,22 +35,7 @@ local function full_of(cmd, dest, init)
   end)
 end
 
--- restic and borg keep their keys, caches and security state beside their
--- repositories, in the bench's directory.
-local RESTIC = ("RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=%s restic -q -r %s")
-  :format(q(WORK .. "/restic-cache"), q(WORK .. "/restic"))
-local BORG = ("BORG_PASSPHRASE= BORG_BASE_DIR=%s BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes borg")
-  :format(q(WORK .. "/borg-base"))
-local peers = {} -- { name, full seconds, incremental seconds }
-local function peer(name, init, backup, incremental)
-  if not have(name) then
-    print(("  (%s not installed: skipped; make bench-deps installs it)"):format(name))
-    return
-  end
-  local p = { name = name, full = full_of(backup, WORK .. "/" .. name, init) }
-  peers[#peers + 1] = p
-  p.backup_again = incremental
-end
+local peers = require("peers").available(WORK)
 
 run("rm -rf " .. q(WORK) .. " && mkdir -p " .. q(WORK .. "/spool"))
 local block = string.rep("x", SIZE - 8)
@@ -88,12 +72,9 @@ local t_cp_sync = full_of("cp -a " .. q(WORK .. "/spool") .. " " .. q(WORK .. "/
   " && sync", WORK .. "/cp-sync")
 local t_rsync_full = full_of("rsync -a " .. q(WORK .. "/spool/") .. " " .. q(WORK .. "/rsync/"),
   WORK .. "/rsync")
-peer("restic", RESTIC .. " init >/dev/null",
-  "cd " .. q(WORK) .. " && " .. RESTIC .. " backup spool",
-  "cd " .. q(WORK) .. " && " .. RESTIC .. " backup spool")
-peer("borg", BORG .. " init -e none " .. q(WORK .. "/borg"),
-  "cd " .. q(WORK) .. " && " .. BORG .. " create " .. q(WORK .. "/borg") .. "::full spool",
-  "cd " .. q(WORK) .. " && " .. BORG .. " create " .. q(WORK .. "/borg") .. "::incremental spool")
+for _, p in ipairs(peers) do
+  p.full = full_of(p.backup("full", WORK, "spool"), p.repo, p.init)
+end
 local full
 local t_full = best(3, function()
   full = assert(vss.backup{ writers = { w }, store = WORK .. "/store", snapshot = false })
@@ -116,7 +97,7 @@ settle()
 local t_rsync = run("rsync -a " .. q(WORK .. "/spool/") .. " " .. q(WORK .. "/rsync/"))
 for _, p in ipairs(peers) do
   settle()
-  p.inc = run(p.backup_again)
+  p.inc = run(p.backup("incremental", WORK, "spool"))
 end
 settle()
 local t0 = clock()
