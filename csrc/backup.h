@@ -41,7 +41,9 @@ typedef struct vss_backup_options {
     /* What to back up: each entry a writer (name, writer or instance id),
      * a component ("logical\path\name" or its name). Those writers'
      * components are required: a failure of theirs fails the backup.
-     * NULL / 0: every writer, every component, none required. */
+     * NULL / 0: every writer, every component, none required. The
+     * components those depend on (§2.6) come too; a dependency no writer
+     * reports fails the backup (ENOENT). */
     const char *const *select;
     size_t nselect;
     /* NULL: no snapshot, read the live files; "auto" or a provider
