@@ -3,9 +3,12 @@
 -- (and `cp` + `sync FILE`, since the store fsyncs what it keeps); then 1%
 -- of the file changed in scattered 4 KiB blocks and an incremental that
 -- stores only the changed ranges, against `cp` of the whole file again and
--- `rsync --inplace --no-whole-file` (when installed). Same run, warm cache
--- for everyone.   make bench   (or: lua5.4 bench/store.lua)
+-- `rsync --inplace --no-whole-file`, `restic backup` and `borg create`
+-- into their repositories (each when installed; repositories made
+-- untimed). Same run, warm cache for everyone.
+--   make bench   (or: lua5.4 bench/store.lua)
 local vss = require "vss"
+package.path = "bench/lib/?.lua;" .. package.path -- run from the project root
 local clock = require("vss.core").clock
 
 local SIZE = 2 << 30
@@ -64,6 +67,15 @@ for round = 1, 2 do
 end
 run("cp " .. q(SRC) .. " " .. q(WORK .. "/rsync.copy"))
 settle()
+-- the peers' full backups: one round each (the file is reused by name)
+local SRC_DIR, SRC_NAME = SRC:match("^(.*)/([^/]+)$")
+local peers = require("peers").available(WORK)
+for _, p in ipairs(peers) do
+  run(p.init)
+  settle()
+  p.full = run(p.backup("full", SRC_DIR, SRC_NAME))
+  settle()
+end
 
 -- 1% changed in scattered 4 KiB blocks (seeded, so runs are comparable)
 math.randomseed(42)
@@ -115,6 +127,11 @@ if os.execute("command -v rsync >/dev/null 2>&1") then
     .. q(WORK .. "/rsync.copy"))
 end
 
+for _, p in ipairs(peers) do
+  settle()
+  p.inc = run(p.backup("incremental", SRC_DIR, SRC_NAME))
+end
+
 local report = assert(store:verify())
 assert(report.ok, "verify found damage")
 local rss = peak_rss_kib()
@@ -133,5 +150,12 @@ if t_rsync then
 else
   print("  vs rsync         not installed (make bench-deps)")
 end
+local fastest = math.min(t_cp2, t_rsync or math.huge) -- cp again is a peer too
+for _, p in ipairs(peers) do
+  print(("  vs %-13s %7.3f s   (%.1fx faster)  the same file backed up again (its full: %.3f s, "
+    .. "ratio %.2fx)"):format(p.name, p.inc, p.inc / t_inc, p.full, t_full / p.full))
+  fastest = math.min(fastest, p.inc)
+end
+print(("  vs the fastest   %7.3f s   (%.1fx faster)"):format(fastest, fastest / t_inc))
 print(("peak RSS           %.1f MiB (VmHWM of this Lua process)"):format(rss / 1024))
 os.execute("rm -rf " .. q(WORK))

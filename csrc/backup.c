@@ -247,14 +247,20 @@ static int plan_fileset(data_run *d, const vss_filedesc *f, vss_error *e)
 {
     vss_backup_ctx *r = d->r;
     char *orig = NULL, *read = NULL, *snap = NULL;
-    const vss_wm_files *ex = vss_wm_exclude_files(d->bw->wm);
-    vss_filedesc *excludes = calloc(ex->count + 1, sizeof *excludes);
+    /* The writer's excludes, and the files it excludes from the snapshot:
+     * the snapshot set has no per-file exclusions, so they are left out
+     * of the data instead (a snapshot still holds them). */
+    const vss_wm_files *lists[2] = {vss_wm_exclude_files(d->bw->wm),
+                                    vss_wm_exclude_files_from_snapshot(d->bw->wm)};
+    vss_filedesc *excludes = calloc(lists[0]->count + lists[1]->count + 1, sizeof *excludes);
     size_t nex = 0;
     int rc = excludes ? VSS_OK : vss_error_set(e, "ENOMEM", "out of memory");
-    for (; rc == VSS_OK && nex < ex->count; nex++) {
-        excludes[nex] = ex->items[nex].d;
-        excludes[nex].alternate_location = NULL;
-        rc = vss_backup_resolve(r, ex->items[nex].d.path, &excludes[nex].path, e);
+    for (size_t l = 0; l < 2; l++) {
+        for (size_t i = 0; rc == VSS_OK && i < lists[l]->count; i++, nex++) {
+            excludes[nex] = lists[l]->items[i].d;
+            excludes[nex].alternate_location = NULL;
+            rc = vss_backup_resolve(r, lists[l]->items[i].d.path, &excludes[nex].path, e);
+        }
     }
     if (rc == VSS_OK)
         rc = vss_backup_resolve(r, f->path, &orig, e);
@@ -412,6 +418,24 @@ static int make_set(data_run *d, char id[VSS_ID_STRLEN + 1], vss_error *e)
     return each_fileset(d, add_to_set, e);
 }
 
+/* The store transaction. An incremental, differential or log backup with
+ * no backup in the store to build on becomes a full one, as a VSS
+ * requester does when it has no history (every writer then takes a full
+ * backup; r->type says so). */
+static int begin(vss_backup_ctx *r, vss_store_tx **tx, vss_error *e)
+{
+    vss_error first;
+    if (vss_store_begin(r->store, r->type, NULL, 0, tx, &first) == VSS_OK)
+        return VSS_OK;
+    if (strcmp(first.code, "ECHAIN") != 0 || r->type == VSS_BT_FULL || r->type == VSS_BT_COPY) {
+        if (e != NULL)
+            *e = first;
+        return VSS_FAIL;
+    }
+    r->type = VSS_BT_FULL;
+    return vss_store_begin(r->store, r->type, NULL, 0, tx, e);
+}
+
 static void fill_result(const vss_backup_ctx *r, vss_backup_result *res)
 {
     for (size_t i = 0; res->writers && i < r->nw; i++)
@@ -426,7 +450,8 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
 {
     memset(res, 0, sizeof *res);
     res->type = o->type;
-    vss_backup_ctx r = {.o = o, .ws = ws, .bc = bc, .nw = vss_writers_count(ws)};
+    vss_backup_ctx r = {.o = o, .ws = ws, .bc = bc, .type = o->type,
+                        .nw = vss_writers_count(ws)};
     data_run d = {.r = &r};
     vss_store_tx *tx = NULL;
     bool identified = false, abortable = false;
@@ -439,10 +464,12 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     res->nwriters = r.nw;
     for (size_t i = 0; i < r.nw; i++)
         r.w[i].w = vss_writers_at(ws, i);
-    if (vss_bc_set_backup_state(bc, true, false, o->type, o->partial_file_support, e) != VSS_OK ||
-        vss_store_open(store_path, VSS_STORE_CREATE, &r.store, e) != VSS_OK ||
-        vss_store_begin(r.store, o->type, NULL, 0, &tx, e) != VSS_OK)
+    if (vss_store_open(store_path, VSS_STORE_CREATE, &r.store, e) != VSS_OK ||
+        begin(&r, &tx, e) != VSS_OK ||
+        vss_bc_set_backup_state(bc, true, o->bootable_system_state, r.type,
+                                o->partial_file_support, e) != VSS_OK)
         goto fail;
+    res->type = r.type;
     identified = true;
     EVENT(vss_writers_identify(ws, &ev_));
     if (vss_backup_select(&r, e) != VSS_OK || vss_backup_carry_stamps(&r, e) != VSS_OK)
@@ -462,7 +489,7 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     abortable = false;
     if (each_fileset(&d, plan_fileset, e) != VSS_OK || transfer(&d, tx, res, e) != VSS_OK)
         goto fail;
-    if ((o->type == VSS_BT_INCREMENTAL || o->type == VSS_BT_DIFFERENTIAL) &&
+    if ((r.type == VSS_BT_INCREMENTAL || r.type == VSS_BT_DIFFERENTIAL) &&
         vss_backup_record_deleted(r.store, tx, d.walked, d.nwalked, d.sets, d.nsets, e) != VSS_OK)
         goto fail;
     if (add_documents(&r, tx, e) != VSS_OK)

@@ -29,12 +29,21 @@ typedef struct vss_backup_progress {
 typedef int (*vss_backup_progress_fn)(void *ud, const vss_backup_progress *p);
 
 typedef struct vss_backup_options {
-    int type; /* VSS_BT_FULL ... VSS_BT_COPY */
+    /* VSS_BT_FULL ... VSS_BT_COPY. An incremental, differential or log
+     * backup with no base in the store is taken as a full one. */
+    int type;
     bool partial_file_support;
+    /* The BCD's bootable system state: writers of usage
+     * VSS_UT_BOOTABLESYSTEMSTATE / VSS_UT_SYSTEMSERVICE are required, and
+     * their components not flagged VSS_CF_NOT_SYSTEM_STATE are selected
+     * whatever select says. */
+    bool bootable_system_state;
     /* What to back up: each entry a writer (name, writer or instance id),
      * a component ("logical\path\name" or its name). Those writers'
      * components are required: a failure of theirs fails the backup.
-     * NULL / 0: every writer, every component, none required. */
+     * NULL / 0: every writer, every component, none required. The
+     * components those depend on (§2.6) come too; a dependency no writer
+     * reports fails the backup (ENOENT). */
     const char *const *select;
     size_t nselect;
     /* NULL: no snapshot, read the live files; "auto" or a provider
@@ -54,7 +63,7 @@ typedef struct vss_backup_writer_result {
 
 typedef struct vss_backup_result {
     char id[48];
-    int type;
+    int type; /* as taken: full when o->type had no base */
     uint64_t files, bytes;
     vss_backup_writer_result *writers; /* one per writer of ws, in order */
     size_t nwriters;

@@ -23,12 +23,14 @@ typedef struct vss_backup_ctx {
     vss_writers *ws;
     vss_backup_components *bc;
     vss_store *store;
+    int type; /* the backup's VSS_BT_*: o->type, or full when the store has no base */
     vss_backup_writer *w;
     size_t nw;
 } vss_backup_ctx;
 
-/* §5: add each writer's components to the BCD as o->select says, and
- * attach its metadata. */
+/* §5: add each writer's components to the BCD as o->select (and the
+ * bootable system state) says, then what they depend on (§2.6), and
+ * attach each included writer's metadata. */
 int vss_backup_select(vss_backup_ctx *r, vss_error *e);
 /* The type a writer's schema lets it take (full where it lacks o->type). */
 int vss_backup_effective_type(int type, uint32_t schema);

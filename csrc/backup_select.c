@@ -1,6 +1,7 @@
 /* The requester's choices before any data moves: which components
  * (vss-reference.md §5), which backup type each writer takes, and the
  * previous backup stamps (§6.5). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,9 +74,21 @@ static bool has_selectable_ancestor(const vss_writer_metadata *wm, const vss_wm_
     return false;
 }
 
+/* With bootable system state in the BCD, the writers that hold it (usage
+ * bootable system state or system service) are required, whatever select
+ * says. */
+static bool system_state_writer(const vss_backup_ctx *r, const vss_wm_identity *id)
+{
+    return r->o->bootable_system_state &&
+           (id->usage == VSS_UT_BOOTABLESYSTEMSTATE || id->usage == VSS_UT_SYSTEMSERVICE);
+}
+
 static bool wanted(const vss_backup_ctx *r, vss_backup_writer *bw, const vss_wm_component *c)
 {
     const vss_backup_options *o = r->o;
+    if (system_state_writer(r, vss_wm_get_identity(bw->wm)) &&
+        !(c->component_flags & VSS_CF_NOT_SYSTEM_STATE))
+        return true;
     if (o->nselect == 0)
         return true;
     bool named = false, writer_named = false;
@@ -88,26 +101,18 @@ static bool wanted(const vss_backup_ctx *r, vss_backup_writer *bw, const vss_wm_
     return named || writer_named;
 }
 
-static int select_writer(vss_backup_ctx *r, vss_backup_writer *bw, vss_error *e)
+/* Puts the writer in the BCD: its metadata, every nonselectable top-level
+ * component (they go with their writer) and the selectable ones wanted. */
+static int include_writer(vss_backup_ctx *r, vss_backup_writer *bw, vss_error *e)
 {
     const vss_writer_metadata *wm = bw->wm;
-    size_t n = vss_wm_component_count(wm);
-    bool any = false;
-    for (size_t i = 0; i < n; i++) {
-        const vss_wm_component *c = vss_wm_component_at(wm, i);
-        if (!has_selectable_ancestor(wm, c) && wanted(r, bw, c))
-            any = true;
-    }
-    if (!any)
-        return VSS_OK;
     if (vss_bc_add_writer_metadata(r->bc, wm, e) != VSS_OK)
         return VSS_FAIL;
     const vss_wm_identity *id = vss_wm_get_identity(wm);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, n = vss_wm_component_count(wm); i < n; i++) {
         const vss_wm_component *c = vss_wm_component_at(wm, i);
         if (has_selectable_ancestor(wm, c))
             continue;
-        /* every nonselectable top-level component goes with its writer */
         if (c->selectable && !wanted(r, bw, c))
             continue;
         vss_bc_component *bcc;
@@ -117,24 +122,155 @@ static int select_writer(vss_backup_ctx *r, vss_backup_writer *bw, vss_error *e)
         bw->entry = bcc->writer;
     }
     bw->included = true;
-    bw->type = vss_backup_effective_type(r->o->type, vss_wm_backup_schema(wm));
+    bw->type = vss_backup_effective_type(r->type, vss_wm_backup_schema(wm));
     return VSS_OK;
 }
 
-/* A writer named in select whose identify failed: the backup cannot
- * have what was asked for. */
-static int named_but_unknown(const vss_backup_ctx *r, const vss_writer *w, vss_error *e)
+static int select_writer(vss_backup_ctx *r, vss_backup_writer *bw, vss_error *e)
 {
-    const vss_wm_identity *id = vss_writer_identity(w);
-    for (size_t i = 0; i < r->o->nselect; i++) {
-        if (names_writer(r->o->select[i], id)) {
-            const char *msg;
-            int kind = vss_writer_failure(w, &msg);
-            return vss_error_set(e, kind ? vss_writer_error_code(kind) : "WRITER_NONRETRYABLE",
-                                 "writer '%s' failed: %s", id->name, msg);
+    const vss_writer_metadata *wm = bw->wm;
+    if (system_state_writer(r, vss_wm_get_identity(wm)))
+        bw->required = true;
+    bool any = false;
+    for (size_t i = 0, n = vss_wm_component_count(wm); i < n; i++) {
+        const vss_wm_component *c = vss_wm_component_at(wm, i);
+        if (!has_selectable_ancestor(wm, c) && wanted(r, bw, c))
+            any = true;
+    }
+    return any ? include_writer(r, bw, e) : VSS_OK;
+}
+
+/* ---- dependencies (§2.6 IVssWMDependency) ---- */
+
+/* What the requester adds for c: c itself, or the selectable component
+ * without a selectable ancestor whose set holds it (subcomponents come
+ * with their set, never alone). */
+static const vss_wm_component *set_holding(const vss_writer_metadata *wm,
+                                           const vss_wm_component *c)
+{
+    if (!has_selectable_ancestor(wm, c))
+        return c;
+    for (size_t i = 0, n = vss_wm_component_count(wm); i < n; i++) {
+        const vss_wm_component *k = vss_wm_component_at(wm, i);
+        if (k != c && k->selectable && vss_wm_in_set(k, c) && !has_selectable_ancestor(wm, k))
+            return k;
+    }
+    return c;
+}
+
+/* Is c already in the backup, itself or inside the set of a component
+ * the BCD holds? */
+static bool covered(const vss_backup_writer *bw, const vss_wm_component *c)
+{
+    if (!bw->included || bw->entry == NULL)
+        return false;
+    for (size_t k = 0; k < bw->entry->component_count; k++) {
+        const vss_bc_component *bcc = bw->entry->components[k];
+        const vss_wm_component *m = vss_wm_find_component(bw->wm, bcc->logical_path, bcc->name);
+        if (m != NULL && vss_wm_in_set(m, c))
+            return true;
+    }
+    return false;
+}
+
+/* "logical\path\name", or "name" */
+static void component_label(char *buf, size_t n, const char *lp, const char *name)
+{
+    if (lp != NULL && *lp != '\0')
+        snprintf(buf, n, "%s\\%s", lp, name);
+    else
+        snprintf(buf, n, "%s", name);
+}
+
+/* One dependency of from (a component of bw in the backup): the component
+ * it names goes into the backup too, from every writer instance that
+ * reports it; *added says whether the BCD grew. None reporting it fails
+ * the backup, naming both. */
+static int satisfy(vss_backup_ctx *r, vss_backup_writer *bw, const vss_wm_component *from,
+                   const vss_wm_dependency *dep, bool *added, vss_error *e)
+{
+    bool found = false;
+    for (size_t i = 0; i < r->nw; i++) {
+        vss_backup_writer *tw = &r->w[i];
+        if (tw->wm == NULL || !vss_wm_same_id(dep->writer_id, vss_wm_get_identity(tw->wm)->writer_id))
+            continue;
+        const vss_wm_component *tc =
+            vss_wm_find_component(tw->wm, dep->logical_path, dep->component_name);
+        if (tc == NULL)
+            continue;
+        found = true;
+        if (bw->required)
+            tw->required = true; /* what a required component needs is required */
+        if (covered(tw, tc))
+            continue;
+        if (!tw->included && include_writer(r, tw, e) != VSS_OK)
+            return VSS_FAIL;
+        if (!covered(tw, tc)) {
+            const vss_wm_component *add = set_holding(tw->wm, tc);
+            const vss_wm_identity *id = vss_wm_get_identity(tw->wm);
+            vss_bc_component *bcc;
+            if (vss_bc_add_component(r->bc, id->writer_id, id->instance_id, add->type,
+                                     add->logical_path, add->name, &bcc, e) != VSS_OK)
+                return VSS_FAIL;
+            tw->entry = bcc->writer;
+        }
+        *added = true;
+    }
+    if (found)
+        return VSS_OK;
+    char a[256], b[256];
+    component_label(a, sizeof a, from->logical_path, from->name);
+    component_label(b, sizeof b, dep->logical_path, dep->component_name);
+    return vss_error_set(e, "ENOENT",
+                         "component '%s' of writer '%s' depends on component '%s' of writer %s, "
+                         "which no writer reports",
+                         a, vss_wm_get_identity(bw->wm)->name, b, dep->writer_id);
+}
+
+/* Until nothing more is added: the dependencies of every component in the
+ * backup, its subcomponents' included. */
+static int add_dependencies(vss_backup_ctx *r, vss_error *e)
+{
+    bool added = true;
+    while (added) {
+        added = false;
+        for (size_t i = 0; i < r->nw; i++) {
+            vss_backup_writer *bw = &r->w[i];
+            /* the entry may grow while its dependencies are added: by index */
+            for (size_t k = 0; bw->included && bw->entry && k < bw->entry->component_count;
+                 k++) {
+                const vss_bc_component *bcc = bw->entry->components[k];
+                const vss_wm_component *set =
+                    vss_wm_find_component(bw->wm, bcc->logical_path, bcc->name);
+                for (size_t j = 0, n = vss_wm_component_count(bw->wm); set && j < n; j++) {
+                    const vss_wm_component *m = vss_wm_component_at(bw->wm, j);
+                    if (!vss_wm_in_set(set, m))
+                        continue;
+                    for (size_t d = 0; d < m->dependency_count; d++)
+                        if (satisfy(r, bw, m, &m->dependencies[d], &added, e) != VSS_OK)
+                            return VSS_FAIL;
+                }
+            }
         }
     }
     return VSS_OK;
+}
+
+/* A writer named in select (or holding bootable system state the BCD
+ * asks for) whose identify failed: the backup cannot have what was asked
+ * for. */
+static int named_but_unknown(const vss_backup_ctx *r, const vss_writer *w, vss_error *e)
+{
+    const vss_wm_identity *id = vss_writer_identity(w);
+    bool needed = system_state_writer(r, id);
+    for (size_t i = 0; !needed && i < r->o->nselect; i++)
+        needed = names_writer(r->o->select[i], id);
+    if (!needed)
+        return VSS_OK;
+    const char *msg;
+    int kind = vss_writer_failure(w, &msg);
+    return vss_error_set(e, kind ? vss_writer_error_code(kind) : "WRITER_NONRETRYABLE",
+                         "writer '%s' failed: %s", id->name, msg);
 }
 
 int vss_backup_select(vss_backup_ctx *r, vss_error *e)
@@ -146,7 +282,7 @@ int vss_backup_select(vss_backup_ctx *r, vss_error *e)
                            : select_writer(r, bw, e) != VSS_OK)
             return VSS_FAIL;
     }
-    return VSS_OK;
+    return add_dependencies(r, e);
 }
 
 /* The backups a stamp may come from: a differential builds on the last

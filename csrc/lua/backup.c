@@ -85,8 +85,8 @@ static void push_writers(lua_State *L, const vss_writers *ws, const vss_backup_r
     }
 }
 
-/* run(session, bc, store_path, {type=, partial_file_support=, select=,
- * snapshot=, root=, progress=}) -> result | nil, message, code, writers */
+/* run(session, bc, store_path, {type=, partial_file_support=,
+ * bootable_system_state=, select=, snapshot=, root=, progress=}) -> result | nil, message, code, writers */
 static int b_run(lua_State *L)
 {
     vss_backup_components *bc = vss_lua_checkbc(L, 2);
@@ -98,6 +98,7 @@ static int b_run(lua_State *L)
     if (o.type < VSS_BT_FULL || o.type > VSS_BT_COPY)
         luaL_argerror(L, 4, "type: full, incremental, differential, log or copy expected");
     o.partial_file_support = vss_lua_fieldbool(L, 4, "partial_file_support");
+    o.bootable_system_state = vss_lua_fieldbool(L, 4, "bootable_system_state");
     o.select = read_select(L, 4, &o.nselect);
     if (lua_getfield(L, 4, "snapshot") == LUA_TSTRING)
         o.snapshot = lua_tostring(L, -1);

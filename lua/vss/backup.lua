@@ -12,7 +12,7 @@ local C = core.backup
 
 local KNOWN = {
   writers = true, select = true, type = true, store = true, partial_file_support = true,
-  snapshot = true, progress = true, root = true,
+  snapshot = true, progress = true, root = true, bootable_system_state = true,
 }
 
 local function argerror(msg)
@@ -21,6 +21,7 @@ end
 
 --- vss.backup{ writers = {w1, w2}, store = path_or_store, type = "full",
 -- select = {"Instances\\main\\sales", "db"}, partial_file_support = true,
+-- bootable_system_state = true (system writers required, their components selected),
 -- snapshot = "auto" | provider | false, root = path_map, progress = fn | true | false }
 -- progress: a function gets {files=, bytes=, files_total=, bytes_total=, name=}; true draws
 -- vss.progress.bar(); false draws nothing; by default a bar is drawn when stdout is a terminal.
@@ -49,10 +50,12 @@ local function backup(opts)
   local bc = components.new{
     backup_type = opts.type or "full", select_components = true,
     partial_file_support = opts.partial_file_support and true or false,
+    bootable_system_state = opts.bootable_system_state and true or false,
   }
   local session <close> = writer.session(opts.writers)
   local r, msg, code, writers = C.run(session, bc, store, {
     type = opts.type, select = opts.select, partial_file_support = opts.partial_file_support,
+    bootable_system_state = opts.bootable_system_state,
     snapshot = snapshot, root = opts.root, progress = report or nil,
   })
   if not r then return nil, msg, code, writers end
