@@ -455,6 +455,7 @@ static void free_run(rs_run *r)
     for (size_t i = 0; i < r->nswept; i++)
         free(r->swept[i]);
     free(r->swept);
+    vss_restore_batch_free(r->batch);
     vss_store_reader_free(r->rd);
     vss_store_free(r->store);
 }
@@ -482,7 +483,8 @@ int vss_restore_run(vss_writers *ws, vss_backup_components *bc, const char *stor
     memset(res, 0, sizeof *res);
     rs_run r = {.o = o, .bc = bc, .res = res};
     bool told = false;
-    if (check_options(o, e) != VSS_OK || vss_store_open(store_path, 0, &r.store, e) != VSS_OK ||
+    if (check_options(o, e) != VSS_OK || vss_restore_batch_new(&r.batch, e) != VSS_OK ||
+        vss_store_open(store_path, 0, &r.store, e) != VSS_OK ||
         vss_store_reader_open(r.store, 0, &r.rd, e) != VSS_OK)
         goto fail;
     for (size_t i = 0; i < o->nsteps; i++) {

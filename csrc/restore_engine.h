@@ -69,6 +69,7 @@ typedef struct rs_run {
     size_t nfiles;
     rs_target *targets;
     size_t ntargets;
+    vss_restore_batch *batch; /* files laid, waiting for one durable commit */
     char **swept; /* directories whose leftover temporaries were removed */
     size_t nswept;
     vss_restore_result *res;

@@ -7,8 +7,27 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <limits.h>
+#include <stdbool.h>
+
 #include "error.h"
 #include "ranges.h"
+#include "restore_target.h"
+
+struct vss_restore_file {
+    int dir_fd; /* the directory both names live in, O_RDONLY for fsync */
+    int fd;     /* -1 once closed (a batch closes it early) */
+    bool noreplace;
+    char *relpath; /* as given, for messages */
+    char *name;
+    char tmp[NAME_MAX + 1];
+};
+
+/* Rename the temporary over its name (RENAME_NOREPLACE for a new file);
+ * 0, or -1 with errno. */
+int restore_file_rename(vss_restore_file *f);
+/* Close the directory, free f (the temporary stays). */
+void restore_file_free(vss_restore_file *f);
 
 /* Lay a plan whose entries are all checked (no overflow, within the
  * source's src_size bytes) by gathering: the source mapped, the entries

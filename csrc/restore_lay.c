@@ -381,20 +381,67 @@ static int lay_ranges_file(rs_run *r, const rs_file *f, vss_error *e)
     return rc;
 }
 
-/* One file into place: all or nothing. */
-static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes)
+/* What became of a file laid (e NULL: it is in place at path). */
+static void outcome(rs_run *r, const rs_file *f, const char *path, const vss_error *e)
+{
+    const rs_component *c = &r->comps[f->comp];
+    int method = c->method->present ? c->method->method : VSS_RME_UNDEFINED;
+    if (e == NULL)
+        set_result(r, f, VSS_RESTORE_FILE_RESTORED, path, NULL);
+    else if (strcmp(e->code, "EEXIST") == 0)
+        set_result(r, f, VSS_RESTORE_FILE_EXISTS, NULL, e);
+    else if (method == VSS_RME_RESTORE_AT_REBOOT_IF_CANNOT_REPLACE && cannot_replace(e))
+        set_result(r, f, VSS_RESTORE_FILE_AT_REBOOT, NULL, e);
+    else
+        set_result(r, f, VSS_RESTORE_FILE_FAILED, NULL, e);
+}
+
+static char *path_of(const rs_run *r, const rs_file *f)
+{
+    const rs_set *s = &r->comps[f->comp].sets[f->set];
+    char *rel = dest_rel(s, rel_in_set(s, f->name));
+    char *path = rel ? absolute(s->root, rel) : NULL;
+    free(rel);
+    return path;
+}
+
+static void committed(void *ud, void *tag, const vss_error *e)
+{
+    rs_run *r = ud;
+    const rs_file *f = tag;
+    char *path = e == NULL ? path_of(r, f) : NULL;
+    outcome(r, f, path, e);
+    free(path);
+}
+
+/* Up to this many files, directories (each held open) or bytes wait
+ * for one durable commit: bounded descriptors, and bounded work lost to
+ * a crash. */
+#define BATCH_FILES 8192
+#define BATCH_DIRS 256
+#define BATCH_BYTES (256u << 20)
+
+static int flush(rs_run *r, vss_error *e)
+{
+    if (vss_restore_batch_count(r->batch) == 0)
+        return VSS_OK;
+    return vss_restore_batch_commit(r->batch, committed, r, e);
+}
+
+/* One file laid into a temporary and handed to the batch: all or nothing.
+ * VSS_FAIL only for what stops the run (out of memory, the batch unable
+ * to sync); the file's own failures are its result. */
+static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run_e)
 {
     rs_component *c = &r->comps[f->comp];
     const rs_set *s = &c->sets[f->set];
-    int method = c->method->present ? c->method->method : VSS_RME_UNDEFINED;
     char *rel = dest_rel(s, rel_in_set(s, f->name));
-    char *path = rel ? absolute(s->root, rel) : NULL;
     vss_error e;
     vss_error_clear(&e);
     vss_restore_target *t = NULL;
     vss_restore_file *out = NULL;
     bool whole = f->layers[0].en->kind == VSS_STORE_ENTRY_FILE;
-    int rc = path ? VSS_OK : vss_error_set(&e, "ENOMEM", "out of memory");
+    int rc = rel ? VSS_OK : vss_error_set(&e, "ENOMEM", "out of memory");
     if (rc == VSS_OK && (t = target_of(r, s->root, c->replace, &e)) == NULL)
         rc = VSS_FAIL;
     if (rc == VSS_OK) {
@@ -406,27 +453,26 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes)
     else if (rc == VSS_OK && vss_restore_target_begin_update(t, rel, &out, &e) != VSS_OK) {
         rc = VSS_FAIL;
         if (e.sys_errno == ENOENT)
-            vss_error_set(&e, "ENOENT", "'%s': partial file with nothing to lay it on: restore its chain from the full backup",
-                          path);
+            vss_error_set(&e, "ENOENT", "'%s/%s': partial file with nothing to lay it on: restore its chain from the full backup",
+                          s->root, rel);
     }
     if (rc == VSS_OK)
         rc = lay_layers(r, f, vss_restore_file_fd(out), VSS_STORE_ATTRS, bytes, &e);
     if (rc == VSS_OK) {
-        rc = vss_restore_file_commit(out, &e);
+        rc = vss_restore_batch_add(r->batch, out, (void *)f, &e);
         out = NULL;
     }
     vss_restore_file_abort(out);
-    if (rc == VSS_OK)
-        set_result(r, f, VSS_RESTORE_FILE_RESTORED, path, NULL);
-    else if (strcmp(e.code, "EEXIST") == 0)
-        set_result(r, f, VSS_RESTORE_FILE_EXISTS, NULL, &e);
-    else if (method == VSS_RME_RESTORE_AT_REBOOT_IF_CANNOT_REPLACE && cannot_replace(&e))
-        set_result(r, f, VSS_RESTORE_FILE_AT_REBOOT, NULL, &e);
-    else
-        set_result(r, f, VSS_RESTORE_FILE_FAILED, NULL, &e);
     free(rel);
-    free(path);
-    return strcmp(e.code, "ENOMEM") == 0 ? VSS_FAIL : VSS_OK;
+    if (rc != VSS_OK)
+        outcome(r, f, NULL, &e);
+    if (strcmp(e.code, "ENOMEM") == 0)
+        return vss_error_set(run_e, "ENOMEM", "out of memory");
+    if (vss_restore_batch_count(r->batch) >= BATCH_FILES ||
+        vss_restore_batch_dirs(r->batch) >= BATCH_DIRS ||
+        vss_restore_batch_bytes(r->batch) >= BATCH_BYTES)
+        return flush(r, run_e);
+    return VSS_OK;
 }
 
 /* ---- directed targets (§6.2) ---- */
@@ -642,13 +688,16 @@ int rs_lay_all(rs_run *r, vss_error *e)
             set_result(r, f, VSS_RESTORE_FILE_AT_REBOOT, NULL, NULL);
         else if (method == VSS_RME_CUSTOM)
             set_result(r, f, VSS_RESTORE_FILE_CUSTOM, NULL, NULL);
-        else
-            rc = lay_file(r, f, &bytes);
+        else if (lay_file(r, f, &bytes, e) != VSS_OK)
+            return VSS_FAIL;
         if (rc != VSS_OK)
             return vss_error_set(e, "ENOMEM", "out of memory");
         if (progress(r, f->name, bytes, e) != VSS_OK)
             return VSS_FAIL;
     }
+    /* the whole files in place before directed targets lay onto them */
+    if (flush(r, e) != VSS_OK)
+        return VSS_FAIL;
     for (size_t i = 0; i < r->ncomps; i++) {
         rs_component *c = &r->comps[i];
         if (c->skipped || c->target != VSS_RT_DIRECTED)

@@ -1,4 +1,5 @@
 #include "restore_target.h"
+#include "restore_impl.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,14 +27,6 @@ struct vss_restore_target {
     char *root;
 };
 
-struct vss_restore_file {
-    int dir_fd; /* the directory both names live in, O_RDONLY for fsync */
-    int fd;
-    bool noreplace;
-    char *relpath; /* as given, for messages */
-    char *name;
-    char tmp[NAME_MAX + 1];
-};
 
 /* Returns a malloc'd canonical copy of relpath: components joined by one
  * '/', "" and "." dropped. *norm is "" when nothing is left. */
@@ -333,7 +326,7 @@ static int make_temp(vss_restore_file *f, vss_error *e)
     return vss_error_set(e, "EEXIST", "'%s': no free temporary name", f->relpath);
 }
 
-static void file_free(vss_restore_file *f)
+void restore_file_free(vss_restore_file *f)
 {
     if (f->dir_fd >= 0)
         close(f->dir_fd);
@@ -381,13 +374,13 @@ static int file_start(vss_restore_target *t, const char *relpath, int create, vs
         norm[0] = '\0';
     if (strlen(f->name) > NAME_MAX) {
         free(norm);
-        file_free(f);
+        restore_file_free(f);
         return vss_error_set(e, "ENAMETOOLONG", "'%s': file name too long", relpath);
     }
     f->dir_fd = open_dir(t, norm, create, relpath, e);
     free(norm);
     if (f->dir_fd < 0) {
-        file_free(f);
+        restore_file_free(f);
         return VSS_FAIL;
     }
     *out = f;
@@ -463,7 +456,7 @@ int vss_restore_target_remove(vss_restore_target *t, const char *relpath, vss_er
         rc = vss_error_sys(e, errno, "'%s': remove", relpath);
     else if (fsync(f->dir_fd) != 0)
         rc = vss_error_sys(e, errno, "'%s': sync directory", relpath);
-    file_free(f);
+    restore_file_free(f);
     return rc;
 }
 
@@ -472,7 +465,7 @@ int vss_restore_file_fd(const vss_restore_file *f)
     return f->fd;
 }
 
-static int rename_into_place(vss_restore_file *f)
+int restore_file_rename(vss_restore_file *f)
 {
     if (!f->noreplace)
         return renameat(f->dir_fd, f->tmp, f->dir_fd, f->name);
@@ -498,7 +491,7 @@ int vss_restore_file_commit(vss_restore_file *f, vss_error *e)
         err = errno;
     }
     f->fd = -1;
-    if (step == NULL && rename_into_place(f) != 0) {
+    if (step == NULL && restore_file_rename(f) != 0) {
         step = "rename";
         err = errno;
     }
@@ -512,7 +505,7 @@ int vss_restore_file_commit(vss_restore_file *f, vss_error *e)
     } else if (fsync(f->dir_fd) != 0) {
         rc = vss_error_sys(e, errno, "'%s': sync directory", f->relpath);
     }
-    file_free(f);
+    restore_file_free(f);
     return rc;
 }
 
@@ -524,5 +517,5 @@ void vss_restore_file_abort(vss_restore_file *f)
         close(f->fd);
         unlinkat(f->dir_fd, f->tmp, 0);
     }
-    file_free(f);
+    restore_file_free(f);
 }

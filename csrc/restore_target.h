@@ -85,6 +85,33 @@ int vss_restore_file_commit(vss_restore_file *f, vss_error *e);
 /* Drop the temporary; relpath is untouched. f is freed. NULL is fine. */
 void vss_restore_file_abort(vss_restore_file *f);
 
+/* A batch of files committed together. Each fsync is a flush of the
+ * disk's cache; a restore of many small files would spend its time there.
+ * So a batch starts each file's writeback as it is added, then, at
+ * commit, makes them all durable with one syncfs per file system, renames
+ * each into place, and fsyncs each directory once. A crash before the
+ * commit leaves the old files and some temporaries (removed by
+ * vss_restore_target_sweep); after it, what one commit per file leaves. */
+typedef struct vss_restore_batch vss_restore_batch;
+
+int vss_restore_batch_new(vss_restore_batch **out, vss_error *e);
+/* Drops whatever is pending (temporaries removed, nothing renamed). */
+void vss_restore_batch_free(vss_restore_batch *b);
+/* f belongs to the batch from here on, also on failure (then it is
+ * dropped); tag comes back with the file's outcome. */
+int vss_restore_batch_add(vss_restore_batch *b, vss_restore_file *f, void *tag, vss_error *e);
+size_t vss_restore_batch_count(const vss_restore_batch *b);
+size_t vss_restore_batch_dirs(const vss_restore_batch *b); /* distinct directories */
+uint64_t vss_restore_batch_bytes(const vss_restore_batch *b);
+/* Told once per file at commit: e NULL when it is in place, else why
+ * not ("EEXIST" when a new file's name appeared meanwhile). */
+typedef void (*vss_restore_batch_fn)(void *ud, void *tag, const vss_error *e);
+/* Commit every pending file; the batch is empty and reusable after.
+ * VSS_FAIL when the files could not be made durable (each file was told,
+ * none renamed) or a directory not synced. */
+int vss_restore_batch_commit(vss_restore_batch *b, vss_restore_batch_fn fn, void *ud,
+                             vss_error *e);
+
 /* Lay a directed-target copy plan: in plan order, length bytes from
  * src_offset of src_fd to dst_offset of dst_fd (which grows as needed).
  * EINVAL, before anything is written, when an entry overflows or reads

@@ -52,6 +52,7 @@ build = {
         "csrc/ranges_file.c",
         "csrc/ranges_ops.c",
         "csrc/restore.c",
+        "csrc/restore_batch.c",
         "csrc/restore_copy.c",
         "csrc/restore_gather.c",
         "csrc/restore_lay.c",
