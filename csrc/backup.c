@@ -312,7 +312,7 @@ static void plan_free(data_run *d)
 static int transfer(data_run *d, vss_store_tx *tx, vss_backup_result *res, vss_error *e)
 {
     const vss_backup_options *o = d->r->o;
-    vss_backup_progress p = {.files_total = d->nplan};
+    vss_progress p = {.files_total = d->nplan};
     for (size_t i = 0; i < d->nplan; i++) {
         uint64_t n = d->plan[i].size;
         if (d->plan[i].ranges && vss_ranges_total(d->plan[i].ranges, &n, e) != VSS_OK)

@@ -19,14 +19,8 @@
 #include "components.h"
 #include "error.h"
 #include "pathmap.h"
+#include "progress.h"
 #include "writer.h"
-
-typedef struct vss_backup_progress {
-    uint64_t files_done, bytes_done, files_total, bytes_total;
-    const char *name; /* the file just stored, NULL before the first */
-} vss_backup_progress;
-/* Return nonzero to stop the backup (it fails with ECANCELED). */
-typedef int (*vss_backup_progress_fn)(void *ud, const vss_backup_progress *p);
 
 typedef struct vss_backup_options {
     /* VSS_BT_FULL ... VSS_BT_COPY. An incremental, differential or log
@@ -50,7 +44,7 @@ typedef struct vss_backup_options {
      * name: a snapshot set over the file sets that need one. */
     const char *snapshot;
     const vss_pathmap *root; /* Windows-form paths of documents; may be NULL */
-    vss_backup_progress_fn progress;
+    vss_progress_fn progress;
     void *progress_ud;
 } vss_backup_options;
 

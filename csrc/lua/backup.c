@@ -7,64 +7,8 @@
 #include "../backup.h"
 #include "docs.h"
 #include "filespec_types.h"
+#include "progress.h"
 #include "writer_bind.h"
-
-typedef struct lprogress {
-    lua_State *L;
-    int fn;         /* stack index of the callback, 0 when none */
-    char err[512];  /* the callback's error, when it raised */
-} lprogress;
-
-static int call_progress(void *ud, const vss_backup_progress *p)
-{
-    lprogress *lp = ud;
-    lua_State *L = lp->L;
-    lua_pushvalue(L, lp->fn);
-    lua_createtable(L, 0, 5);
-    lua_pushinteger(L, (lua_Integer)p->files_done);
-    lua_setfield(L, -2, "files");
-    lua_pushinteger(L, (lua_Integer)p->bytes_done);
-    lua_setfield(L, -2, "bytes");
-    lua_pushinteger(L, (lua_Integer)p->files_total);
-    lua_setfield(L, -2, "files_total");
-    lua_pushinteger(L, (lua_Integer)p->bytes_total);
-    lua_setfield(L, -2, "bytes_total");
-    vss_lua_pushstr(L, p->name);
-    lua_setfield(L, -2, "name");
-    /* under pcall: an error must not unwind the engine's frames */
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
-        snprintf(lp->err, sizeof lp->err, "progress: %s", msg ? msg : "error");
-        lua_pop(L, 1);
-        return 1;
-    }
-    int stop = lua_toboolean(L, -1) == 0 && !lua_isnil(L, -1); /* false stops */
-    lua_pop(L, 1);
-    return stop;
-}
-
-static const char **read_select(lua_State *L, int t, size_t *n)
-{
-    *n = 0;
-    if (lua_getfield(L, t, "select") == LUA_TNIL) {
-        lua_pop(L, 1);
-        return NULL;
-    }
-    luaL_argexpected(L, lua_istable(L, -1), 4, "select: table");
-    size_t len = (size_t)luaL_len(L, -1);
-    /* the strings stay alive in the select table, kept on the stack */
-    const char **v = lua_newuserdatauv(L, (len + 1) * sizeof *v, 0);
-    for (size_t i = 0; i < len; i++) {
-        lua_geti(L, -2, (lua_Integer)i + 1);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_argerror(L, 4, lua_pushfstring(L, "select[%d]: string expected, got %s",
-                                                (int)i + 1, luaL_typename(L, -1)));
-        v[i] = lua_tostring(L, -1);
-        lua_pop(L, 1);
-    }
-    *n = len;
-    return v;
-}
 
 /* session:status()'s entries, with what the backup did with each writer */
 static void push_writers(lua_State *L, const vss_writers *ws, const vss_backup_result *r)
@@ -99,7 +43,7 @@ static int b_run(lua_State *L)
         luaL_argerror(L, 4, "type: full, incremental, differential, log or copy expected");
     o.partial_file_support = vss_lua_fieldbool(L, 4, "partial_file_support");
     o.bootable_system_state = vss_lua_fieldbool(L, 4, "bootable_system_state");
-    o.select = read_select(L, 4, &o.nselect);
+    o.select = vss_lua_strings_field(L, 4, "select", &o.nselect);
     if (lua_getfield(L, 4, "snapshot") == LUA_TSTRING)
         o.snapshot = lua_tostring(L, -1);
     else
@@ -107,13 +51,9 @@ static int b_run(lua_State *L)
     if (lua_getfield(L, 4, "root") != LUA_TNIL &&
         (o.root = vss_lua_topathmap(L, -1)) == NULL)
         luaL_argerror(L, 4, "root: vss.PathMap expected");
-    lprogress lp = {.L = L};
-    if (lua_getfield(L, 4, "progress") != LUA_TNIL) {
-        luaL_argexpected(L, lua_isfunction(L, -1), 4, "progress: function");
-        lp.fn = lua_gettop(L);
-        o.progress = call_progress;
-        o.progress_ud = &lp;
-    }
+    vss_lua_progress lp;
+    o.progress = vss_lua_progress_field(L, 4, &lp);
+    o.progress_ud = &lp;
     int top = lua_gettop(L);
     vss_writers *ws = vss_lua_session_bind(L, 1, 2);
     vss_backup_result r;

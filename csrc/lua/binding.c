@@ -36,3 +36,25 @@ void vss_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *metametho
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 }
+
+const char **vss_lua_strings_field(lua_State *L, int t, const char *name, size_t *n)
+{
+    *n = 0;
+    if (lua_getfield(L, t, name) == LUA_TNIL)
+        return NULL;
+    if (!lua_istable(L, -1))
+        luaL_argerror(L, t, lua_pushfstring(L, "%s: table expected, got %s", name, luaL_typename(L, -1)));
+    size_t len = (size_t)luaL_len(L, -1);
+    const char **v = lua_newuserdatauv(L, (len + 1) * sizeof *v, 0);
+    for (size_t i = 0; i < len; i++) {
+        lua_geti(L, -2, (lua_Integer)i + 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_argerror(L, t, lua_pushfstring(L, "%s[%d]: string expected, got %s", name,
+                                                (int)i + 1, luaL_typename(L, -1)));
+        v[i] = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    v[len] = NULL;
+    *n = len;
+    return v;
+}

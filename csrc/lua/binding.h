@@ -20,6 +20,12 @@ int vss_lua_okresult(lua_State *L, int rc, const vss_error *e);
  * a call has extra arguments, so typos such as set:take(true) fail loudly. */
 void vss_lua_checknargs(lua_State *L, int maxargs);
 
+/* Field name of the options table at t: a list of strings, as a
+ * NULL-terminated array (*n entries), or NULL when the field is nil.
+ * Raises naming argument t and the entry otherwise. The table and the
+ * array stay on the stack, which keeps the strings alive. */
+const char **vss_lua_strings_field(lua_State *L, int t, const char *name, size_t *n);
+
 /* Create the metatable tname (its __name is tname), fill it with the
  * metamethods, and set __index to a table of the methods. Pops both. */
 void vss_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *metamethods,

@@ -10,29 +10,6 @@
 #include "progress.h"
 #include "writer_bind.h"
 
-/* A list of strings at field name of t; the strings stay alive in the
- * table, which stays on the stack. */
-static const char **strings_field(lua_State *L, int t, const char *name, size_t *n)
-{
-    *n = 0;
-    if (lua_getfield(L, t, name) == LUA_TNIL)
-        return NULL;
-    if (!lua_istable(L, -1))
-        luaL_argerror(L, t, lua_pushfstring(L, "%s: table expected", name));
-    size_t len = (size_t)luaL_len(L, -1);
-    const char **v = lua_newuserdatauv(L, (len + 1) * sizeof *v, 0);
-    for (size_t i = 0; i < len; i++) {
-        lua_geti(L, -2, (lua_Integer)i + 1);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_argerror(L, t, lua_pushfstring(L, "%s[%d]: string expected, got %s", name,
-                                                (int)i + 1, luaL_typename(L, -1)));
-        v[i] = lua_tostring(L, -1);
-        lua_pop(L, 1);
-    }
-    *n = len;
-    return v;
-}
-
 static const char *string_of(lua_State *L, int t, int idx, const char *what, size_t i)
 {
     if (lua_type(L, idx) != LUA_TSTRING)
@@ -100,8 +77,8 @@ static int call_service(void *ud, const char *action, const char *service, vss_e
 static void read_options(lua_State *L, int t, vss_restore_options *o, lservice *svc,
                          vss_lua_progress *lp)
 {
-    o->steps = strings_field(L, t, "steps", &o->nsteps);
-    o->select = strings_field(L, t, "select", &o->nselect);
+    o->steps = vss_lua_strings_field(L, t, "steps", &o->nsteps);
+    o->select = vss_lua_strings_field(L, t, "select", &o->nselect);
     o->more_follow = vss_lua_fieldbool(L, t, "more_follow");
     o->continues = vss_lua_fieldbool(L, t, "continues");
     static const char *const targets[] = {"original", "alternate", "new", NULL};
