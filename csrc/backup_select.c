@@ -9,14 +9,7 @@
 
 int vss_backup_resolve(const vss_backup_ctx *r, const char *path, char **out, vss_error *e)
 {
-    if (r->o->root != NULL)
-        return vss_pathmap_resolve(r->o->root, path, out, e);
-    size_t n = strlen(path);
-    while (n > 1 && path[n - 1] == '/')
-        n--;
-    if ((*out = strndup(path, n)) == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
-    return VSS_OK;
+    return vss_document_path(r->o->root, path, out, e);
 }
 
 uint32_t vss_backup_required_bit(int type)

@@ -163,3 +163,28 @@ int vss_pathmap_resolve(const vss_pathmap *m, const char *path, char **out, vss_
     *out = r;
     return VSS_OK;
 }
+
+bool vss_path_climbs(const char *path)
+{
+    for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+        if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+            return true;
+    return false;
+}
+
+int vss_document_path(const vss_pathmap *m, const char *path, char **out, vss_error *e)
+{
+    if (m != NULL)
+        return vss_pathmap_resolve(m, path, out, e);
+    if (path[0] != '/')
+        return vss_error_set(e, "EINVAL", "'%s': not an absolute Linux path (give root = a path map)",
+                             path);
+    if (vss_path_climbs(path))
+        return vss_error_set(e, "ESCAPE", "'%s': a path from the documents holds '..'", path);
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    if ((*out = strndup(path, n)) == NULL)
+        return vss_error_set(e, "ENOMEM", "out of memory");
+    return VSS_OK;
+}

@@ -5,6 +5,7 @@
 #ifndef VSS_PATHMAP_H
 #define VSS_PATHMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -31,5 +32,14 @@ void vss_pathmap_get(const vss_pathmap *m, size_t i, const char **prefix, const 
  * frees). Fails with ENOENT when no prefix applies and EINVAL on a ".."
  * component, which could climb out of the target. */
 int vss_pathmap_resolve(const vss_pathmap *m, const char *path, char **out, vss_error *e);
+
+/* A path from a document in Linux form: through m when one is given
+ * (vss_pathmap_resolve), else the path itself, which must then be
+ * absolute and hold no ".." component (EINVAL, ESCAPE: a document is data,
+ * not a licence to name any place). No trailing separator; malloc'd. */
+int vss_document_path(const vss_pathmap *m, const char *path, char **out, vss_error *e);
+
+/* path has a ".." component ('/' separated). */
+bool vss_path_climbs(const char *path);
 
 #endif

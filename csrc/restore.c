@@ -22,29 +22,9 @@ const char *vss_restore_file_status_name(int status)
     return file_status_names[status];
 }
 
-bool rs_climbs(const char *path)
-{
-    for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
-        if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
-            return true;
-    return false;
-}
-
 int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e)
 {
-    if (r->o->root != NULL)
-        return vss_pathmap_resolve(r->o->root, path, out, e);
-    size_t n = strlen(path);
-    while (n > 1 && path[n - 1] == '/')
-        n--;
-    if (path[0] != '/')
-        return vss_error_set(e, "EINVAL", "'%s': not an absolute Linux path (give root = a path map)",
-                             path);
-    if (rs_climbs(path))
-        return vss_error_set(e, "ESCAPE", "'%s': a path from the documents holds '..'", path);
-    if ((*out = strndup(path, n)) == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
-    return VSS_OK;
+    return vss_document_path(r->o->root, path, out, e);
 }
 
 /* ---- choosing the components ---- */

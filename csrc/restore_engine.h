@@ -76,13 +76,8 @@ typedef struct rs_run {
     vss_progress p;
 } rs_run;
 
-/* A document path in Linux form (through o->root when given), without a
- * trailing separator; malloc'd. */
+/* A document path in Linux form (vss_document_path through o->root). */
 int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e);
-
-/* A ".." component: a path from the store or its documents that would
- * climb out of where it belongs. */
-bool rs_climbs(const char *path);
 
 /* Gather the files of the selected components from every step's manifest
  * and add them to the result (restore_lay.c). */

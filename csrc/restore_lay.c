@@ -100,7 +100,7 @@ int rs_gather(rs_run *r, vss_error *e)
             if (h.en->kind == VSS_STORE_ENTRY_DOCUMENT)
                 continue;
             /* a store that names such a file was not written by a backup */
-            if (h.name[0] != '/' || rs_climbs(h.name))
+            if (h.name[0] != '/' || vss_path_climbs(h.name))
                 rc = vss_error_set(e, "ESCAPE", "backup '%s' names the file '%s', which is no absolute path without '..'; nothing restored",
                                    r->o->steps[s], h.name);
             else if (owner_of(r, h.name, &h.comp, &h.set))

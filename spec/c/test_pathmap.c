@@ -91,5 +91,27 @@ TEST(add_failures_and_listing)
     vss_pathmap_free(NULL);
 }
 
+/* Without a map, a document's path must be an absolute Linux path that
+ * does not climb. */
+TEST(document_paths_without_a_map)
+{
+    char *out = NULL;
+    vss_error e;
+    CHECK(vss_document_path(NULL, "/srv/db//", &out, &e) == VSS_OK);
+    CHECK_STR(out, "/srv/db");
+    free(out);
+    CHECK(vss_document_path(NULL, "/", &out, &e) == VSS_OK);
+    CHECK_STR(out, "/");
+    free(out);
+    CHECK(vss_document_path(NULL, "srv/db", &out, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "EINVAL");
+    CHECK(vss_document_path(NULL, "/srv/../etc", &out, &e) == VSS_FAIL);
+    CHECK_STR(e.code, "ESCAPE");
+    CHECK(vss_document_path(NULL, "/srv/..", &out, &e) == VSS_FAIL);
+    CHECK(vss_document_path(NULL, "/srv/..data/x..", &out, &e) == VSS_OK); /* names, not climbs */
+    free(out);
+    CHECK(vss_path_climbs("../x") && vss_path_climbs("a/../b") && !vss_path_climbs("a/..b/c."));
+}
+
 RUN_TESTS("test_pathmap", T(resolve_by_caseless_prefix_with_slashes_normalized),
-          T(resolve_failures), T(add_failures_and_listing))
+          T(resolve_failures), T(add_failures_and_listing), T(document_paths_without_a_map))
