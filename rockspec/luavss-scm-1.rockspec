@@ -114,6 +114,7 @@ build = {
     ["vss.restore"] = "lua/vss/restore.lua",
     ["vss.backup"] = "lua/vss/backup.lua",
     ["vss.progress"] = "lua/vss/progress.lua",
+    ["vss.options"] = "lua/vss/options.lua",
   },
 }
 test = {

@@ -6,7 +6,7 @@
 local core = require "vss.core"
 local components = require "vss.components"
 local writer = require "vss.writer"
-local progress = require "vss.progress"
+local options = require "vss.options"
 
 local C = core.backup
 
@@ -28,23 +28,14 @@ end
 -- -> { id=, type=, files=, bytes=, writers = {...}, components = bc }
 -- | nil, message, code, writers
 local function backup(opts)
-  if type(opts) ~= "table" then argerror("table expected, got " .. type(opts)) end
-  for k in pairs(opts) do
-    if not KNOWN[k] then argerror("unknown option '" .. tostring(k) .. "'") end
-  end
+  local ok, err = options.known(opts, KNOWN)
+  if not ok then argerror(err) end
   if type(opts.writers) ~= "table" then argerror("writers: table expected") end
-  local store = opts.store
-  if type(store) ~= "string" then
-    local ok, path = pcall(function() return store:path() end)
-    if not ok or type(path) ~= "string" then argerror("store: path or vss.Store expected") end
-    store = path
-  end
-  local report = opts.progress
-  if report == nil then report = progress.is_terminal() end
-  if report == true then report = progress.bar() end
-  if report ~= false and type(report) ~= "function" then
-    argerror("progress: function or boolean expected")
-  end
+  local store, report
+  store, err = options.store_path(opts.store)
+  if not store then argerror(err) end
+  report, err = options.progress(opts.progress)
+  if report == nil then argerror(err) end
   local snapshot = opts.snapshot
   if snapshot == nil then snapshot = "auto" end
   local bc = components.new{

@@ -11,7 +11,7 @@ local components = require "vss.components"
 local metadata = require "vss.metadata"
 local store_mod = require "vss.store"
 local writer = require "vss.writer"
-local progress = require "vss.progress"
+local options = require "vss.options"
 
 local C = core.restore_target
 local R = core.restore
@@ -101,27 +101,18 @@ local function told(writers, quiet)
   return list
 end
 
-local function options(opts)
-  if type(opts) ~= "table" then argerror("table expected, got " .. type(opts)) end
-  for k in pairs(opts) do
-    if not KNOWN[k] then argerror("unknown option '" .. tostring(k) .. "'") end
-  end
-  local path = opts.store
-  if type(path) ~= "string" then
-    local ok, p = pcall(function() return path:path() end)
-    if not ok or type(p) ~= "string" then argerror("store: path or vss.Store expected") end
-    path = p
-  end
+local function check(opts)
+  local ok, err = options.known(opts, KNOWN)
+  if not ok then argerror(err) end
+  local path, report
+  path, err = options.store_path(opts.store)
+  if not path then argerror(err) end
   if opts.writers ~= nil and type(opts.writers) ~= "table" then argerror("writers: table expected") end
   if opts.components ~= nil and type(opts.components) ~= "table" then
     argerror("components: table expected")
   end
-  local report = opts.progress
-  if report == nil then report = progress.is_terminal() end
-  if report == true then report = progress.bar() end
-  if report ~= false and type(report) ~= "function" then
-    argerror("progress: function or boolean expected")
-  end
+  report, err = options.progress(opts.progress)
+  if report == nil then argerror(err) end
   return path, report or nil
 end
 
@@ -162,7 +153,7 @@ end
 -- | nil, message, code [, result]: code "EPARTIAL" with the result when files
 -- were laid but some were not (each file's code says why)
 function M.run(opts)
-  local path, report = options(opts)
+  local path, report = check(opts)
   local st, err, code = store_mod.open(path)
   if not st then return nil, err, code end
   local id = opts.backup
