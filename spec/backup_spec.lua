@@ -9,18 +9,7 @@ local IID = "22222222-2222-2222-2222-222222222222"
 local WID2 = "33333333-3333-3333-3333-333333333333"
 local IID2 = "44444444-4444-4444-4444-444444444444"
 
-local function mkdir(p) assert(select(2, support.sh("mkdir -p " .. support.q(p)))) end
-
--- Pseudo-random bytes (an LCG) with no period in reach, so a wrong
--- offset shows and a piece of one is found nowhere else.
-local function pattern(n, seed)
-  local t, x = {}, seed
-  for i = 1, n do
-    x = (x * 1103515245 + 12345) % 2147483648
-    t[i] = string.char((x >> 16) & 255)
-  end
-  return table.concat(t)
-end
+local mkdir, pattern = support.mkdir, support.pattern
 
 -- The database writer's identify: <dir>/db/*.db as database files (with
 -- db_mask, default 0xF0F), <dir>/log/*.log as its log files, then more(wm).

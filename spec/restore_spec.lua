@@ -9,17 +9,7 @@ local WID = "11111111-1111-1111-1111-111111111111"
 local IID = "22222222-2222-2222-2222-222222222222"
 local q = support.q
 
-local function mkdir(p) assert(select(2, support.sh("mkdir -p " .. q(p)))) end
-
--- Pseudo-random bytes (an LCG), so a wrong offset shows.
-local function pattern(n, seed)
-  local t, x = {}, seed
-  for i = 1, n do
-    x = (x * 1103515245 + 12345) % 2147483648
-    t[i] = string.char((x >> 16) & 255)
-  end
-  return table.concat(t)
-end
+local mkdir, pattern = support.mkdir, support.pattern
 
 -- Overwrite bytes of a file in place at off.
 local function poke(path, off, data)

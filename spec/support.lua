@@ -47,6 +47,22 @@ function M.write(path, data)
   assert(f:close())
 end
 
+-- mkdir -p, asserting it worked.
+function M.mkdir(path)
+  assert(select(2, M.sh("mkdir -p " .. M.q(path))), "mkdir " .. path)
+end
+
+-- Pseudo-random bytes (an LCG) with no period in reach, so a wrong
+-- offset shows and a piece of one is found nowhere else.
+function M.pattern(n, seed)
+  local t, x = {}, seed
+  for i = 1, n do
+    x = (x * 1103515245 + 12345) % 2147483648
+    t[i] = string.char((x >> 16) & 255)
+  end
+  return table.concat(t)
+end
+
 function M.read(path)
   local f = assert(io.open(path, "rb"))
   local data = f:read("a")
