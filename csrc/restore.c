@@ -394,6 +394,11 @@ static int fill_components(rs_run *r, vss_error *e)
         o->status = c->bcc->file_restore_status;
         o->pre_restore_failure = dup_or_null(c->bcc->pre_restore_failure_msg);
         o->post_restore_failure = dup_or_null(c->bcc->post_restore_failure_msg);
+        const char *msg;
+        if (o->post_restore_failure == NULL && c->live != NULL &&
+            vss_writer_state(c->live) == VSS_WS_FAILED_AT_POST_RESTORE &&
+            vss_writer_failure(c->live, &msg) != VSS_WE_NONE)
+            o->post_restore_failure = strdup(msg); /* its handler failed */
         if (o->writer == NULL || o->name == NULL)
             return vss_error_set(e, "ENOMEM", "out of memory");
     }

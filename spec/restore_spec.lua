@@ -354,6 +354,25 @@ describe("vss.restore", function()
     assert.equal("none", res.components[1].status)
   end)
 
+  it("says so when a writer fails post_restore, though the files are back", function()
+    for _, handler in ipairs {
+      function(_, comps) comps[1]:set_post_restore_failure_msg("recovery failed") end,
+      function() error("recovery failed") end,
+    } do
+      local w = db_writer(dir, nil, { post_restore = handler })
+      backup(w, storedir)
+      support.write(dir .. "/db/main.db", "ruined")
+      local r, msg, code, res = vss.restore{ store = storedir, writers = { w }, progress = false }
+      assert.is_nil(r)
+      assert.equal("EPOSTRESTORE", code)
+      assert.matches("writer 'db' failed post_restore for 'main': .*recovery failed", msg)
+      assert.matches("recovery failed", res.components[1].post_restore_failure)
+      assert.equal(3, res.restored)
+      assert.equal(pattern(262144, 1), support.read(dir .. "/db/main.db"))
+      support.rm_rf(storedir)
+    end
+  end)
+
   it("a writer failing pre_restore is vetoing too", function()
     local w = db_writer(dir, nil, { pre_restore = function() error("no way") end })
     backup(w, storedir)

@@ -151,7 +151,8 @@ end
 -- -> { backup=, chain = {ids}, files = {{name=, path=, status=, message=, component=}},
 --      components = {...}, bytes=, restored=, failed=, reboot_required=, steps = {...} }
 -- | nil, message, code [, result]: code "EPARTIAL" with the result when files
--- were laid but some were not (each file's code says why)
+-- were laid but some were not (each file's code says why), "EPOSTRESTORE"
+-- when all were but a writer failed post_restore
 function M.run(opts)
   local path, report = check(opts)
   local st, err, code = store_mod.open(path)
@@ -200,6 +201,13 @@ function M.run(opts)
   if bad then
     return nil, string.format("restore of '%s': %d of %d files not restored; '%s': %s", id,
       r.failed, #r.files, bad.name, bad.message or bad.status), "EPARTIAL", r
+  end
+  -- the files are back, but a writer could not finish its side (recovery)
+  for _, c in ipairs(r.components) do
+    if c.post_restore_failure then
+      return nil, string.format("restore of '%s': writer '%s' failed post_restore for '%s': %s", id,
+        c.writer, c.name, c.post_restore_failure), "EPOSTRESTORE", r
+    end
   end
   return r
 end
