@@ -184,7 +184,7 @@ end
 fresh(OUT .. "/vss")
 local rss_vss = restore_child(STORE, OUT .. "/vss")
 assert(run("cmp " .. q(SRC) .. " " .. q(OUT .. "/vss" .. SRC)))
-local _, rss_cp = peak("cp " .. q(SRC) .. " " .. q(OUT .. "/cp/big.bin"))
+local rss_cp = peak("cp " .. q(SRC) .. " " .. q(OUT .. "/cp/big.bin"))
 run("rm -rf " .. q(OUT) .. " " .. q(WORK .. "/restic") .. " " .. q(WORK .. "/borg"))
 
 ------------------------------------------------------------------------
