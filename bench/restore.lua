@@ -165,8 +165,12 @@ for _ = 1, ROUNDS do
   t_cp_sync = math.min(t_cp_sync, t + run("sync " .. q(OUT .. "/cp/big.bin")))
 end
 local peer_cmd = {
-  restic = function(to) return ENV .. "restic -q -r " .. q(WORK .. "/restic") .. " restore latest --target " .. q(to) end,
-  borg = function(to) return "cd " .. q(to) .. " && " .. ENV .. "borg extract " .. q(WORK .. "/borg::inc") end,
+  restic = function(to)
+    return ENV .. "restic -q -r " .. q(WORK .. "/restic") .. " restore latest --target " .. q(to)
+  end,
+  borg = function(to)
+    return "cd " .. q(to) .. " && " .. ENV .. "borg extract " .. q(WORK .. "/borg::inc")
+  end,
 }
 local t_peer, rss_peer = {}, {}
 for _, name in ipairs { "restic", "borg" } do
