@@ -18,7 +18,8 @@
 -- Peak memory of each restore is measured in a child process (lua5.4
 -- running vss.restore, /usr/bin/time -f %M for the peers).
 --   make bench   (or: lua5.4 bench/restore.lua; LUAVSS_BENCH_RESTORE_MIB=256
---   for a quick run on a smaller file)
+--   for a quick run on a smaller file, LUAVSS_BENCH_KEEP=1 to keep the stores
+--   in /tmp/luavss-bench-restore)
 local vss = require "vss"
 package.path = "bench/lib/?.lua;" .. package.path -- run from the project root
 local best = require("timing").best
@@ -250,7 +251,13 @@ for _ = 1, ROUNDS do
 end
 fresh(OUT .. "/vss")
 local rss_svss = restore_child(SSTORE, OUT .. "/vss")
-run("rm -rf " .. q(WORK))
+-- LUAVSS_BENCH_KEEP=1 leaves both stores for profiling a restore alone
+-- (perf record lua5.4 -e 'require"vss".restore{...}').
+if os.getenv("LUAVSS_BENCH_KEEP") then
+  run("rm -rf " .. q(OUT) .. " " .. q(SPOOL))
+else
+  run("rm -rf " .. q(WORK))
+end
 
 ------------------------------------------------------------------------
 local function ratio(name, t)
