@@ -22,13 +22,14 @@
 --   in /tmp/luavss-bench-restore)
 local vss = require "vss"
 package.path = "bench/lib/?.lua;" .. package.path -- run from the project root
-local best = require("timing").best
 local clock = require("vss.core").clock
 
-local SIZE = (tonumber(os.getenv("LUAVSS_BENCH_RESTORE_MIB")) or 2048) << 20
+local MIB = tonumber(os.getenv("LUAVSS_BENCH_RESTORE_MIB")) or 2048
+local SIZE = MIB << 20
 local BLOCK = 4096
-local ROUNDS = 3
-local SRCDIR = "/tmp/luavss-bench-restore-src" -- kept between runs: the 2 GiB is slow to make
+local ROUNDS = tonumber(os.getenv("LUAVSS_BENCH_ROUNDS")) or 3
+-- kept between runs (the 2 GiB is slow to make), one per size
+local SRCDIR = "/tmp/luavss-bench-restore-src-" .. MIB
 local SRC = SRCDIR .. "/big.bin"
 local WORK = "/tmp/luavss-bench-restore"
 local STORE = WORK .. "/store"
@@ -86,6 +87,26 @@ local function fresh(...)
   for i, p in ipairs { ... } do paths[i] = q(p) end
   run("rm -rf " .. table.concat(paths, " ") .. " && mkdir -p " .. table.concat(paths, " "))
   settle() -- no one pays for the previous round's writeback
+end
+-- Best of ROUNDS for each contender {name=, out=, fn(out) -> seconds...}
+-- (nil ones, peers not installed, left out),
+-- round-robin: every round runs each once (its output dir emptied and
+-- synced first, untimed), so a burst of load elsewhere on the machine hits
+-- one round of everyone, not every round of one. -> { name = {best...} }
+local function rounds(...)
+  local t = {}
+  for _ = 1, ROUNDS do
+    for i = 1, select("#", ...) do
+      local c = select(i, ...)
+      if c then
+        fresh(c.out)
+        local got = { c.fn(c.out) }
+        t[c.name] = t[c.name] or {}
+        for k, s in ipairs(got) do t[c.name][k] = math.min(t[c.name][k] or math.huge, s) end
+      end
+    end
+  end
+  return t
 end
 
 if size_of(SRC) ~= SIZE then
@@ -152,40 +173,41 @@ f:close()
 changed = vss.ranges.new(pairs_):format()
 backups("inc")
 
--- Timed rounds, interleaved; outputs removed and synced (untimed) first.
+-- Timed rounds, warm cache, round-robin (see rounds()).
 warm(SRCDIR, WORK)
 local OUT = WORK .. "/out"
-local t_vss = best(ROUNDS, function() restore(STORE, OUT .. "/vss") end,
-  function() fresh(OUT .. "/vss") end)
-assert(run("cmp " .. q(SRC) .. " " .. q(OUT .. "/vss" .. SRC)))
-local t_cp, t_cp_sync = math.huge, math.huge
-for _ = 1, ROUNDS do
-  fresh(OUT .. "/cp")
-  local t = run("cp " .. q(SRC) .. " " .. q(OUT .. "/cp/big.bin"))
-  t_cp = math.min(t_cp, t)
-  t_cp_sync = math.min(t_cp_sync, t + run("sync " .. q(OUT .. "/cp/big.bin")))
+local rss_peer = {}
+local function peer(name, cmd)
+  return { name = name, out = OUT .. "/" .. name, fn = function(to)
+    local rss, t = peak(cmd(to))
+    rss_peer[name] = rss
+    return t
+  end }
 end
-local peer_cmd = {
-  restic = function(to)
+local big_t = rounds(
+  { name = "vss", out = OUT .. "/vss", fn = function(to)
+    local t0 = clock()
+    restore(STORE, to)
+    return clock() - t0
+  end },
+  { name = "cp", out = OUT .. "/cp", fn = function(to)
+    local t = run("cp " .. q(SRC) .. " " .. q(to .. "/big.bin"))
+    return t, t + run("sync " .. q(to .. "/big.bin"))
+  end },
+  peers.restic and peer("restic", function(to)
     return ENV .. "restic -q -r " .. q(WORK .. "/restic") .. " restore latest --target " .. q(to)
-  end,
-  borg = function(to)
+  end) or nil,
+  peers.borg and peer("borg", function(to)
     return "cd " .. q(to) .. " && " .. ENV .. "borg extract " .. q(WORK .. "/borg::inc")
-  end,
-}
-local t_peer, rss_peer = {}, {}
-for _, name in ipairs { "restic", "borg" } do
-  if peers[name] then
-    local to = OUT .. "/" .. name
-    t_peer[name] = math.huge
-    for _ = 1, ROUNDS do
-      fresh(to)
-      local rss, t = peak(peer_cmd[name](to))
-      t_peer[name], rss_peer[name] = math.min(t_peer[name], t), rss
-    end
-    assert(run("cmp " .. q(SRC) .. " " .. q(to .. SRC)), name .. " restored other bytes")
+  end) or nil
+)
+for _, name in ipairs { "vss", "restic", "borg" } do
+  if big_t[name] then
+    assert(run("cmp " .. q(SRC) .. " " .. q(OUT .. "/" .. name .. SRC)), name .. " restored other bytes")
   end
 end
+local t_vss, t_cp, t_cp_sync = big_t.vss[1], big_t.cp[1], big_t.cp[2]
+local t_peer = { restic = big_t.restic and big_t.restic[1], borg = big_t.borg and big_t.borg[1] }
 fresh(OUT .. "/vss")
 local rss_vss = restore_child(STORE, OUT .. "/vss")
 assert(run("cmp " .. q(SRC) .. " " .. q(OUT .. "/vss" .. SRC)))
@@ -237,18 +259,21 @@ for n = 1, 3 do
   assert(inc.files == FILES // 100, inc.files)
 end
 warm(SPOOL, SSTORE)
-local t_svss = best(ROUNDS, function()
-  local r = restore(SSTORE, OUT .. "/vss")
-  assert(r.restored == FILES, r.restored)
-end, function() fresh(OUT .. "/vss") end)
+local small_t = rounds(
+  { name = "vss", out = OUT .. "/vss", fn = function(to)
+    local t0 = clock()
+    local r = restore(SSTORE, to)
+    local t = clock() - t0
+    assert(r.restored == FILES, r.restored)
+    return t
+  end },
+  { name = "cp", out = OUT .. "/cp", fn = function(to)
+    local t = run("cp -a " .. q(SPOOL) .. " " .. q(to .. "/spool"))
+    return t, t + run("sync")
+  end }
+)
 assert(run("diff -r " .. q(SPOOL) .. " " .. q(OUT .. "/vss" .. SPOOL)))
-local t_cpa, t_cpa_sync = math.huge, math.huge
-for _ = 1, ROUNDS do
-  fresh(OUT .. "/cp")
-  local t = run("cp -a " .. q(SPOOL) .. " " .. q(OUT .. "/cp/spool"))
-  t_cpa = math.min(t_cpa, t)
-  t_cpa_sync = math.min(t_cpa_sync, t + run("sync"))
-end
+local t_svss, t_cpa, t_cpa_sync = small_t.vss[1], small_t.cp[1], small_t.cp[2]
 fresh(OUT .. "/vss")
 local rss_svss = restore_child(SSTORE, OUT .. "/vss")
 -- LUAVSS_BENCH_KEEP=1 leaves both stores for profiling a restore alone
