@@ -8,7 +8,7 @@ SAN      ?= 0
 DEPS      = build-essential pkg-config lua5.4 liblua5.4-dev libxml2-dev libvhdi-dev \
             libxxhash-dev xxhash lua-busted luarocks lua-check xfsprogs btrfs-progs
 # Peer tools the benchmarks compare against (`make bench-deps`).
-BENCH_DEPS = findutils coreutils rsync restic borgbackup
+BENCH_DEPS = findutils coreutils rsync restic borgbackup time
 
 ifeq ($(SAN),1)
 BUILD    := build/san
