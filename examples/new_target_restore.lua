@@ -38,7 +38,7 @@ local ledger = vss.writer {
   usage = "user_data", source = "transacted_db",
   identify = function(wm)
     wm:set_backup_schema { "writer_supports_new_target" }
-    wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+    wm:set_restore_method("restore_if_can_replace", nil, nil, "always", false)
     wm:add_component("database", nil, "ledger", { selectable = true })
     wm:add_database_files(nil, "ledger", db, "ledger.*")
     wm:add_database_log_files(nil, "ledger", logs, "*.log")
