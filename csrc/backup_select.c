@@ -37,24 +37,6 @@ int vss_backup_effective_type(int type, uint32_t schema)
     }
 }
 
-static bool names_writer(const char *s, const vss_wm_identity *id)
-{
-    return strcmp(s, id->name) == 0 || vss_wm_same_id(s, id->writer_id) ||
-           vss_wm_same_id(s, id->instance_id);
-}
-
-/* "name" or "logical\path\name" */
-static bool names_component(const char *s, const vss_wm_component *c)
-{
-    if (strcmp(s, c->name) == 0)
-        return true;
-    const char *lp = c->logical_path;
-    if (lp == NULL || *lp == '\0')
-        return false;
-    size_t n = strlen(lp);
-    return strncmp(s, lp, n) == 0 && s[n] == '\\' && strcmp(s + n + 1, c->name) == 0;
-}
-
 /* Components inside a selectable one's set are included with it, never
  * added themselves (§5). */
 static bool has_selectable_ancestor(const vss_writer_metadata *wm, const vss_wm_component *c)
@@ -86,8 +68,8 @@ static bool wanted(const vss_backup_ctx *r, vss_backup_writer *bw, const vss_wm_
         return true;
     bool named = false, writer_named = false;
     for (size_t i = 0; i < o->nselect; i++) {
-        named |= names_component(o->select[i], c);
-        writer_named |= names_writer(o->select[i], vss_wm_get_identity(bw->wm));
+        named |= vss_wm_names_component(o->select[i], c->logical_path, c->name);
+        writer_named |= vss_wm_names_writer(o->select[i], vss_wm_get_identity(bw->wm));
     }
     if (named || writer_named)
         bw->required = true;
@@ -257,7 +239,7 @@ static int named_but_unknown(const vss_backup_ctx *r, const vss_writer *w, vss_e
     const vss_wm_identity *id = vss_writer_identity(w);
     bool needed = system_state_writer(r, id);
     for (size_t i = 0; !needed && i < r->o->nselect; i++)
-        needed = names_writer(r->o->select[i], id);
+        needed = vss_wm_names_writer(r->o->select[i], id);
     if (!needed)
         return VSS_OK;
     const char *msg;

@@ -217,3 +217,19 @@ const vss_wm_component *vss_wm_find_component(const vss_writer_metadata *wm,
     }
     return NULL;
 }
+
+bool vss_wm_names_writer(const char *s, const vss_wm_identity *id)
+{
+    return strcmp(s, id->name) == 0 || vss_wm_same_id(s, id->writer_id) ||
+           vss_wm_same_id(s, id->instance_id);
+}
+
+bool vss_wm_names_component(const char *s, const char *logical_path, const char *name)
+{
+    if (strcmp(s, name) == 0)
+        return true;
+    if (logical_path == NULL || *logical_path == '\0')
+        return false;
+    size_t n = strlen(logical_path);
+    return strncmp(s, logical_path, n) == 0 && s[n] == '\\' && strcmp(s + n + 1, name) == 0;
+}

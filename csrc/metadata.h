@@ -136,6 +136,11 @@ int vss_wm_validate(const vss_writer_metadata *wm, vss_error *e);
  * path is set's "<logical path>\<name>" or beneath it. */
 bool vss_wm_in_set(const vss_wm_component *set, const vss_wm_component *c);
 
+/* How a requester names a writer: its name, writer id or instance id. */
+bool vss_wm_names_writer(const char *s, const vss_wm_identity *id);
+/* How a requester names a component: "name" or "logical\path\name". */
+bool vss_wm_names_component(const char *s, const char *logical_path, const char *name);
+
 /* Names that VSS compares without case (GUIDs). */
 bool vss_wm_same_id(const char *a, const char *b);
 

@@ -29,27 +29,18 @@ int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e)
 
 /* ---- choosing the components ---- */
 
-static bool names_writer(const char *s, const vss_wm_identity *id)
+/* s names the component or its writer */
+static bool names(const char *s, const vss_wm_identity *id, const vss_bc_component *c)
 {
-    return strcmp(s, id->name) == 0 || vss_wm_same_id(s, id->writer_id) ||
-           vss_wm_same_id(s, id->instance_id);
+    return vss_wm_names_writer(s, id) || vss_wm_names_component(s, c->logical_path, c->name);
 }
 
-/* "name", "logical\path\name", or the writer's name or id */
 static bool selected(const rs_run *r, const vss_wm_identity *id, const vss_bc_component *c)
 {
-    if (r->o->nselect == 0)
-        return true;
-    for (size_t i = 0; i < r->o->nselect; i++) {
-        const char *s = r->o->select[i];
-        if (names_writer(s, id) || strcmp(s, c->name) == 0)
-            return true;
-        const char *lp = c->logical_path;
-        size_t n = lp ? strlen(lp) : 0;
-        if (n && strncmp(s, lp, n) == 0 && s[n] == '\\' && strcmp(s + n + 1, c->name) == 0)
-            return true;
-    }
-    return false;
+    bool hit = r->o->nselect == 0;
+    for (size_t i = 0; i < r->o->nselect && !hit; i++)
+        hit = names(r->o->select[i], id, c);
+    return hit;
 }
 
 static int add_set(rs_component *rc, const vss_filedesc *doc, const rs_run *r, vss_error *e)
@@ -142,9 +133,7 @@ static int choose_components(rs_run *r, vss_writers *ws, vss_error *e)
     for (size_t i = 0; i < r->o->nselect; i++) {
         bool hit = false;
         for (size_t c = 0; c < r->ncomps && !hit; c++)
-            hit = selected(&(rs_run){.o = &(vss_restore_options){.select = &r->o->select[i],
-                                                                 .nselect = 1}},
-                           vss_wm_get_identity(r->comps[c].wm), r->comps[c].bcc);
+            hit = names(r->o->select[i], vss_wm_get_identity(r->comps[c].wm), r->comps[c].bcc);
         if (!hit)
             return vss_error_set(e, "ENOENT",
                                  "'%s' names no component that the backup holds and that succeeded",
