@@ -553,10 +553,89 @@ TEST(copy_plan_errors_name_the_entry)
     teardown();
 }
 
+/* What a batch told about each file. */
+typedef struct told {
+    int n;
+    char codes[8][32];
+} told;
+
+static void tell(void *ud, void *tag, const vss_error *e)
+{
+    told *t = ud;
+    int i = (int)(intptr_t)tag;
+    if (i >= 0 && i < 8)
+        snprintf(t->codes[i], sizeof t->codes[i], "%s", e ? e->code : "ok");
+    t->n++;
+}
+
+static void batch_file(vss_restore_target *t, vss_restore_batch *b, const char *rel, const char *data,
+                       intptr_t tag)
+{
+    vss_restore_file *f;
+    vss_error e;
+    CHECK(vss_restore_target_begin_file(t, rel, &f, &e) == VSS_OK);
+    CHECK(vss_write_full(vss_restore_file_fd(f), data, strlen(data)) == 0);
+    CHECK(vss_restore_batch_add(b, f, (void *)tag, &e) == VSS_OK);
+}
+
+/* Files of a batch appear only at its commit, all of them; a name that
+ * appeared meanwhile is not replaced; a batch dropped leaves nothing. */
+TEST(batch_commits_together)
+{
+    fixture();
+    vss_restore_target *t = target(0);
+    vss_restore_batch *b;
+    vss_error e;
+    CHECK(vss_restore_batch_new(&b, &e) == VSS_OK);
+    batch_file(t, b, "a/one", "1", 0);
+    batch_file(t, b, "a/two", "22", 1);
+    batch_file(t, b, "b/three", "333", 2);
+    CHECK_EQ_U64(vss_restore_batch_count(b), 3);
+    CHECK_EQ_U64(vss_restore_batch_dirs(b), 2);
+    CHECK_EQ_U64(vss_restore_batch_bytes(b), 6);
+    CHECK(access(at(root, "a/one"), F_OK) != 0); /* not before the commit */
+    put(at(root, "b/three"), "mine", 4);         /* appears meanwhile */
+    told got = {0};
+    CHECK(vss_restore_batch_commit(b, tell, &got, &e) == VSS_OK);
+    CHECK(got.n == 3);
+    CHECK_STR(got.codes[0], "ok");
+    CHECK_STR(got.codes[1], "ok");
+    CHECK_STR(got.codes[2], "EEXIST");
+    size_t n;
+    char *p = slurp(at(root, "a/two"), &n);
+    CHECK(p && n == 2 && memcmp(p, "22", 2) == 0);
+    free(p);
+    p = slurp(at(root, "b/three"), &n);
+    CHECK(p && n == 4 && memcmp(p, "mine", 4) == 0);
+    free(p);
+    CHECK(entries_in(at(root, "a")) == 2 && entries_in(at(root, "b")) == 1); /* no temporaries */
+    /* reusable; dropped with files pending, it leaves none of them */
+    batch_file(t, b, "a/four", "4444", 3);
+    CHECK(entries_in(at(root, "a")) == 3);
+    vss_restore_batch_free(b);
+    CHECK(entries_in(at(root, "a")) == 2);
+    /* sweep removes what a killed restore left, and only that */
+    put(at(root, "a/.one.vss-abcd1234"), "x", 1);
+    put(at(root, "a/.keep.vss-ABCD1234"), "x", 1);
+    size_t removed;
+    CHECK(vss_restore_target_sweep(t, "a", &removed, &e) == VSS_OK);
+    CHECK_EQ_U64(removed, 1);
+    CHECK(entries_in(at(root, "a")) == 3);
+    CHECK(vss_restore_target_sweep(t, "missing", &removed, &e) == VSS_OK);
+    /* remove: a file goes, a missing one is fine, a directory is refused */
+    CHECK(vss_restore_target_remove(t, "a/one", &e) == VSS_OK);
+    CHECK(access(at(root, "a/one"), F_OK) != 0);
+    CHECK(vss_restore_target_remove(t, "a/one", &e) == VSS_OK);
+    CHECK(vss_restore_target_remove(t, "b", &e) == VSS_FAIL);
+    CHECK_STR(e.code, "EISDIR");
+    vss_restore_target_free(t);
+    teardown();
+}
+
 RUN_TESTS("test_restore_target", T(hostile_paths_are_refused), T(paths_are_canonical_beneath_the_root),
           T(missing_root_fails), T(new_files_and_parents_are_created),
           T(symlink_in_a_middle_directory_is_not_followed), T(symlink_as_final_component_is_not_followed),
           T(existing_file_needs_replace), T(a_file_appearing_before_commit_is_not_replaced),
           T(commit_and_abort_leave_no_temporaries), T(update_keeps_untouched_bytes_and_mode),
           T(copy_plan_moves_splits_and_merges), T(random_plans_match_the_model), T(permutation_plans_match_the_model), T(copy_plan_across_file_systems),
-          T(copy_plan_errors_name_the_entry))
+          T(copy_plan_errors_name_the_entry), T(batch_commits_together))
