@@ -245,6 +245,22 @@ describe("vss.restore", function()
     assert.equal(dir .. "/log/0001.log", r.files[2].path)
   end)
 
+  it("a writer's original_location target overrides the requester's alternate", function()
+    local w = db_writer(dir, nil, {
+      more = function(wm)
+        wm:add_alternate_location_mapping(dir .. "/db", "*.db", false, dir .. "/alt/db")
+      end,
+      pre_restore = function(_, comps) comps[1]:set_restore_target("original_location") end,
+    })
+    backup(w, storedir)
+    support.write(dir .. "/db/main.db", "ruined")
+    local r = assert(vss.restore{ store = storedir, writers = { w }, target = "alternate",
+                                  progress = false })
+    assert.equal("original_location", r.components[1].target)
+    assert.equal(pattern(262144, 1), support.read(dir .. "/db/main.db"))
+    assert.is_nil(support.exists(dir .. "/alt") or nil)
+  end)
+
   it("new targets: database and logs to places of their own, told to the writer", function()
     local seen
     local w = db_writer(dir, nil, {
@@ -391,6 +407,39 @@ describe("vss.restore", function()
       assert.is_true(r.reboot_required)
       assert.equal("at_reboot", r.files[1].status)
       assert.equal("untouched", support.read(dir .. "/db/main.db"))
+    end)
+
+    it("restore_to_alternate_location sends mapped file sets to their mappings", function()
+      local w = db_writer(dir, nil, { more = function(wm)
+        wm:add_alternate_location_mapping(dir .. "/db", "*.db", false, dir .. "/alt/db")
+      end }, { "restore_to_alternate_location", nil, nil, "never", false })
+      backup(w, storedir)
+      support.write(dir .. "/db/main.db", "live, untouched")
+      local r = assert(vss.restore{ store = storedir, overwrite = true, progress = false })
+      assert.equal(pattern(262144, 1), support.read(dir .. "/alt/db/main.db"))
+      assert.equal("live, untouched", support.read(dir .. "/db/main.db"))
+      assert.equal(3, r.restored)
+    end)
+
+    it("restore_at_reboot_if_cannot_replace falls back to reboot for a file it cannot replace", function()
+      local w = db_writer(dir, nil, nil, { "restore_at_reboot_if_cannot_replace", nil, nil, "never", true })
+      backup(w, storedir)
+      support.write(dir .. "/db/main.db", "in use")
+      -- an immutable directory: not even root may create the temporary
+      local _, ok = support.sh("chattr +i " .. q(dir .. "/db") .. " 2>&1")
+      if not ok then
+        pending("chattr +i is not supported here (needs root and a file system with attributes)")
+        return
+      end
+      local r, msg = vss.restore{ store = storedir, progress = false }
+      support.sh("chattr -i " .. q(dir .. "/db"))
+      assert.is_table(r, msg)
+      local by = {}
+      for _, f in ipairs(r.files) do by[f.name] = f end
+      assert.equal("at_reboot", by[dir .. "/db/main.db"].status)
+      assert.equal("restored", by[dir .. "/log/0001.log"].status)
+      assert.is_true(r.reboot_required)
+      assert.equal("in use", support.read(dir .. "/db/main.db"))
     end)
 
     it("custom leaves the files to the writer", function()
