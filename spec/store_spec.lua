@@ -99,6 +99,18 @@ describe("vss.store", function()
       local none, _, code = s:show("20990101T000000Z-99")
       assert.is_nil(none)
       assert.equal("ENOENT", code)
+      -- the chain a backup stands on, its full first
+      local function ids(chain)
+        local v = {}
+        for i, b in ipairs(chain) do v[i] = b.id end
+        return v
+      end
+      assert.same({ full, inc, inc2 }, ids(ok(s:chain(inc2))))
+      assert.same({ full, diff, log }, ids(ok(s:chain(log))))
+      assert.same({ copy }, ids(ok(s:chain(copy))))
+      none, _, code = s:chain("20990101T000000Z-99")
+      assert.is_nil(none)
+      assert.equal("ENOENT", code)
     end)
 
     it("refuses chains that VSS does not have", function()
