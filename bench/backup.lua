@@ -19,12 +19,7 @@ local WORK = "/tmp/luavss-bench-backup"
 local DIRS, PER_DIR, SIZE = 100, 200, 4096
 local FILES = DIRS * PER_DIR
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local function run(cmd)
-  local t0 = clock()
-  assert(os.execute(cmd), cmd)
-  return clock() - t0
-end
+local q, run = require("timing").q, require("timing").run
 local function settle() assert(os.execute("sync")) end
 -- A full backup: best of 3, each after removing dest (and init, untimed).
 local function full_of(cmd, dest, init)

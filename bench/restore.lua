@@ -37,12 +37,7 @@ local ENV = "RESTIC_PASSWORD=bench BORG_PASSPHRASE= BORG_UNKNOWN_UNENCRYPTED_REP
   .. "BORG_RELOCATED_REPO_ACCESS_IS_OK=yes BORG_BASE_DIR=" .. WORK .. "/borg-home "
   .. "XDG_CACHE_HOME=" .. WORK .. "/cache "
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local function run(cmd)
-  local t0 = clock()
-  assert(os.execute(cmd), cmd)
-  return clock() - t0
-end
+local q, run = require("timing").q, require("timing").run
 local function sh(cmd)
   local p = assert(io.popen(cmd))
   local out = p:read("a")

@@ -16,12 +16,7 @@ local BLOCK = 4096
 local SRC = os.getenv("LUAVSS_BENCH_FILE") or "/tmp/luavss-bench-store-2g.bin"
 local WORK = "/tmp/luavss-bench-store"
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local function run(cmd)
-  local t0 = clock()
-  assert(os.execute(cmd), cmd)
-  return clock() - t0
-end
+local q, run = require("timing").q, require("timing").run
 local function size_of(path)
   local f = io.open(path, "rb")
   if not f then return nil end

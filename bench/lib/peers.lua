@@ -4,7 +4,7 @@
 -- Tools that are not installed are left out, with a note.
 local M = {}
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local q = require("timing").q
 
 --- M.available(work) -> { {name=, repo=, init=cmd, backup=function(label, dir, path) -> cmd}, ... }
 -- init makes the repository (untimed by the benches); backup(label, dir, path)

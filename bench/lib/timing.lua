@@ -1,4 +1,5 @@
---- Timing for the benchmarks: the best of n rounds on a monotonic clock.
+--- Timing for the benchmarks: the best of n rounds on a monotonic clock,
+-- and the shell commands the peer tools run as.
 local clock = require("vss.core").clock
 
 local M = { clock = clock }
@@ -15,6 +16,16 @@ function M.best(n, fn, setup)
     t = math.min(t, spent or clock() - t0)
   end
   return t
+end
+
+--- A string quoted for the shell.
+function M.q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+--- Run a shell command (it must succeed); the seconds it took.
+function M.run(cmd)
+  local t0 = clock()
+  assert(os.execute(cmd), cmd)
+  return clock() - t0
 end
 
 return M
