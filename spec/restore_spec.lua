@@ -166,6 +166,25 @@ describe("vss.restore", function()
     assert.equal(support.read(dir .. "/db/main.db"), support.read(dir .. "/out" .. dir .. "/db/main.db"))
   end)
 
+  it("stops a chain at a backup that left a file out, so no later ranges land on the wrong file", function()
+    local partial = {}
+    local w = db_writer(dir, partial, nil, { "restore_if_not_there", nil, nil, "always", false })
+    local full = backup(w, storedir)
+    poke(dir .. "/db/main.db", 0, "new head")
+    partial["main.db"] = "0:8"
+    local last = backup(w, storedir, "incremental")
+    -- the live file is there: the full is not laid, and the incremental must not be
+    support.write(dir .. "/db/main.db", "the user's own file")
+    local r, msg, code, res = vss.restore{ store = storedir, backup = last.id, writers = { w },
+                                           progress = false }
+    assert.is_nil(r)
+    assert.equal("EPARTIAL", code)
+    assert.truthy(msg:find("stopped at backup '" .. full.id .. "' (1 of 2)", 1, true), msg)
+    assert.equal(full.id, res.stopped)
+    assert.equal(1, #res.steps)
+    assert.equal("the user's own file", support.read(dir .. "/db/main.db"))
+  end)
+
   describe("to the original location", function()
     it("replaces changed files when the method is restore_if_can_replace", function()
       local w = db_writer(dir)

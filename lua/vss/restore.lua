@@ -143,6 +143,19 @@ local function merge(steps)
   return r, bad
 end
 
+-- A step that left a file out (failed, vetoed, not replaced, or put off
+-- to a reboot because it could not be replaced) ends the chain there: a
+-- later backup's partial files would be laid over what is in place, which
+-- is not that file at that point in time. Returns the first such file.
+local function left_out(step)
+  for _, f in ipairs(step.files) do
+    if f.status == "failed" or f.status == "skipped" or f.status == "exists"
+      or (f.status == "at_reboot" and f.message) then
+      return f
+    end
+  end
+end
+
 --- vss.restore{ store = path | vss.Store, backup = id (default: the latest),
 -- writers = {w...}, components = {"lp\\name", "writer"...}, target = "original" |
 -- "alternate" | "new", to = dir, new_targets = {{path=, filespec=, recursive=, to=}},
@@ -195,9 +208,17 @@ function M.run(opts)
     r.backup = unit[#unit]
     r.components_document = bc
     steps[i] = r
+    if i < #units and left_out(r) then break end
   end
   local r, bad = merge(steps)
   r.backup, r.chain = id, ids
+  if #steps < #units then
+    local f = left_out(steps[#steps])
+    r.stopped = steps[#steps].backup
+    return nil, string.format("restore of '%s' stopped at backup '%s' (%d of %d): '%s': %s; the "
+      .. "later backups build on it", id, r.stopped, #steps, #units, f.name, f.message or f.status),
+      "EPARTIAL", r
+  end
   if bad then
     return nil, string.format("restore of '%s': %d of %d files not restored; '%s': %s", id,
       r.failed, #r.files, bad.name, bad.message or bad.status), "EPARTIAL", r
