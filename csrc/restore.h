@@ -49,9 +49,11 @@ typedef int (*vss_restore_service_fn)(void *ud, const char *action, const char *
 typedef struct vss_restore_options {
     const char *const *steps; /* backup ids, oldest first; the last one's documents rule */
     size_t nsteps;
-    /* More runs of this chain follow (each component gets
-     * additional_restores), and earlier ones wrote these files: a step
-     * after the first replaces what the step before it laid. */
+    /* more_follow: more runs of this chain follow (each component gets
+     * additional_restores). continues: an earlier run laid the previous
+     * point in time: what it laid is replaced, and partial files are laid
+     * over it; without, a file whose steps hold only partial copies fails
+     * (ECHAIN), since what stands in its place is no point of the chain. */
     bool more_follow, continues;
     /* Components to restore: names as vss_backup_options.select; NULL: all
      * that the backup holds. */

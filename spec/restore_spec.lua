@@ -185,6 +185,24 @@ describe("vss.restore", function()
     assert.equal("the user's own file", support.read(dir .. "/db/main.db"))
   end)
 
+  it("refuses a file the chain holds only partial copies of, leaving what stands there", function()
+    local partial = {}
+    local w = db_writer(dir, partial)
+    backup(w, storedir)
+    support.write(dir .. "/db/new.db", pattern(8192, 3)) -- born after the full, reported partially
+    partial["new.db"] = "0:100"
+    backup(w, storedir, "incremental")
+    support.write(dir .. "/db/new.db", "unrelated")
+    local r, _, code, res = vss.restore{ store = storedir, overwrite = true, progress = false }
+    assert.is_nil(r)
+    assert.equal("EPARTIAL", code)
+    local by = {}
+    for _, f in ipairs(res.files) do by[f.name] = f end
+    assert.equal("ECHAIN", by[dir .. "/db/new.db"].code)
+    assert.equal("restored", by[dir .. "/db/main.db"].status)
+    assert.equal("unrelated", support.read(dir .. "/db/new.db"))
+  end)
+
   describe("to the original location", function()
     it("replaces changed files when the method is restore_if_can_replace", function()
       local w = db_writer(dir)
