@@ -27,6 +27,17 @@ int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e)
     return vss_document_path(r->o->root, path, out, e);
 }
 
+bool rs_laid_before(rs_run *r, const char *name)
+{
+    for (size_t i = r->nbefore; i-- > 0;) {
+        const vss_store_entry *en =
+            vss_store_reader_find(r->rd, r->before[i].id, VSS_STORE_ENTRY_FILE, name);
+        if (en != NULL && en->kind != VSS_STORE_ENTRY_PARTIAL)
+            return en->kind == VSS_STORE_ENTRY_FILE;
+    }
+    return false;
+}
+
 /* ---- choosing the components ---- */
 
 /* s names the component or its writer */
@@ -429,6 +440,7 @@ static void free_run(rs_run *r)
     for (size_t i = 0; i < r->nswept; i++)
         free(r->swept[i]);
     free(r->swept);
+    free(r->before);
     vss_restore_batch_free(r->batch);
     vss_store_reader_free(r->rd);
     vss_store_free(r->store);
@@ -465,6 +477,11 @@ int vss_restore_run(vss_writers *ws, vss_backup_components *bc, const char *stor
         const vss_store_manifest *m;
         if (vss_store_reader_manifest(r.rd, o->steps[i], &m, e) != VSS_OK)
             goto fail;
+    }
+    if (o->continues) {
+        if (vss_store_reader_chain(r.rd, o->steps[0], &r.before, &r.nbefore, e) != VSS_OK)
+            goto fail;
+        r.nbefore--; /* steps[0] itself */
     }
     if (vss_bc_set_restore_state(bc, o->restore_type ? o->restore_type : VSS_RTYPE_BY_COPY, e) !=
             VSS_OK ||

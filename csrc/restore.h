@@ -51,9 +51,11 @@ typedef struct vss_restore_options {
     size_t nsteps;
     /* more_follow: more runs of this chain follow (each component gets
      * additional_restores). continues: an earlier run laid the previous
-     * point in time: what it laid is replaced, and partial files are laid
-     * over it; without, a file whose steps hold only partial copies fails
-     * (ECHAIN), since what stands in its place is no point of the chain. */
+     * point in time (the backups before steps[0] in its chain): what it
+     * laid is replaced, and partial files are laid over it. A file whose
+     * steps hold only partial copies, and that no earlier backup holds
+     * whole, fails (ECHAIN): what stands in its place is no point of the
+     * chain. */
     bool more_follow, continues;
     /* Components to restore: names as vss_backup_options.select; NULL: all
      * that the backup holds. */

@@ -70,6 +70,8 @@ typedef struct rs_run {
     rs_target *targets;
     size_t ntargets;
     vss_restore_batch *batch; /* files laid, waiting for one durable commit */
+    vss_store_info *before;   /* continues: the backups before steps[0], oldest first */
+    size_t nbefore;
     char **swept; /* directories whose leftover temporaries were removed */
     size_t nswept;
     vss_restore_result *res;
@@ -84,6 +86,9 @@ int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e);
 int rs_gather(rs_run *r, vss_error *e);
 /* RESTORE_IF_NOT_THERE: whether some whole file of component c is there. */
 int rs_any_present(rs_run *r, size_t c, bool *present, vss_error *e);
+/* continues: whether a backup before this run's steps holds name whole
+ * (and no later one of them deleted it), so an earlier run laid it. */
+bool rs_laid_before(rs_run *r, const char *name);
 /* Lay every file (whole and partial), then the directed targets. */
 int rs_lay_all(rs_run *r, vss_error *e);
 

@@ -450,7 +450,8 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
     }
     if (rc == VSS_OK && whole)
         rc = vss_restore_target_begin_file(t, rel, &out, &e);
-    else if (rc == VSS_OK && !r->o->continues) /* what stands there is no point of this chain */
+    else if (rc == VSS_OK && !(r->o->continues && rs_laid_before(r, f->name)))
+        /* what stands there is no point of this chain */
         rc = vss_error_set(&e, "ECHAIN", "'%s': only partial copies in the backups laid, no whole one to lay them on",
                            f->name);
     else if (rc == VSS_OK && vss_restore_target_begin_update(t, rel, &out, &e) != VSS_OK) {

@@ -192,15 +192,19 @@ describe("vss.restore", function()
     support.write(dir .. "/db/new.db", pattern(8192, 3)) -- born after the full, reported partially
     partial["new.db"] = "0:100"
     backup(w, storedir, "incremental")
-    support.write(dir .. "/db/new.db", "unrelated")
-    local r, _, code, res = vss.restore{ store = storedir, overwrite = true, progress = false }
-    assert.is_nil(r)
-    assert.equal("EPARTIAL", code)
-    local by = {}
-    for _, f in ipairs(res.files) do by[f.name] = f end
-    assert.equal("ECHAIN", by[dir .. "/db/new.db"].code)
-    assert.equal("restored", by[dir .. "/db/main.db"].status)
-    assert.equal("unrelated", support.read(dir .. "/db/new.db"))
+    -- in one pass, and one pass a backup with the writer told
+    for _, writers in ipairs { {}, { w } } do
+      support.write(dir .. "/db/new.db", "unrelated")
+      local r, _, code, res = vss.restore{ store = storedir, overwrite = true, writers = writers,
+                                           progress = false }
+      assert.is_nil(r)
+      assert.equal("EPARTIAL", code)
+      local by = {}
+      for _, f in ipairs(res.files) do by[f.name] = f end
+      assert.equal("ECHAIN", by[dir .. "/db/new.db"].code)
+      assert.equal("restored", by[dir .. "/db/main.db"].status)
+      assert.equal("unrelated", support.read(dir .. "/db/new.db"))
+    end
   end)
 
   describe("to the original location", function()
