@@ -94,6 +94,8 @@ static int reflink_probe(const vss_volume *v, const char *path, bool snapshot_re
         return VSS_FAIL;
     }
     int err = try_clone(dir);
+    if (err == ENOENT) /* the area is made on first use: ask the volume's root */
+        err = try_clone(v->mountpoint);
     free(dir);
     if (err != 0) {
         set_strings(original, NULL, reason,
