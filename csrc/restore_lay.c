@@ -520,7 +520,7 @@ static char *doc_file(rs_run *r, const char *path, const char *filename, vss_err
 }
 
 /* dt's destination: beneath the directory of one of the component's sets */
-static int directed_dest(rs_run *r, const rs_component *c, const char *dst, const rs_set **set,
+static int directed_dest(const rs_component *c, const char *dst, const rs_set **set,
                          char **rel, vss_error *e)
 {
     const char *slash = strrchr(dst, '/');
@@ -532,7 +532,6 @@ static int directed_dest(rs_run *r, const rs_component *c, const char *dst, cons
             *rel = dest_rel(*set, rel_in_set(*set, dst));
             return *rel ? VSS_OK : vss_error_set(e, "ENOMEM", "out of memory");
         }
-    (void)r;
     return vss_error_set(e, "ESCAPE", "directed target '%s' lies outside the component's file sets",
                          dst);
 }
@@ -568,7 +567,7 @@ static int lay_directed(rs_run *r, rs_component *c, const vss_bc_directed_target
         rc = vss_error_set(e, "ENOENT", "directed target: '%s' is not a file of component '%s' in this backup",
                            src, c->bcc->name);
     if (rc == VSS_OK)
-        rc = directed_dest(r, c, dst, &s, &rel, e);
+        rc = directed_dest(c, dst, &s, &rel, e);
     if (rc == VSS_OK && (path = absolute(s->root, rel)) == NULL)
         rc = vss_error_set(e, "ENOMEM", "out of memory");
     if (rc == VSS_OK && (doc_ranges(dt->src_ranges, &sr, e) != VSS_OK ||

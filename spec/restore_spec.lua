@@ -707,18 +707,20 @@ describe("vss.restore", function()
       assert.equal("ENOENT", code)
     end)
 
-    it("refuses an incremental's partial file with nothing to lay it on", function()
+    it("refuses a chain whose base was deleted, writing nothing", function()
       local partial = {}
       local w = db_writer(dir, partial)
       local full = backup(w, storedir)
       partial["main.db"] = "0:100"
-      backup(w, storedir, "incremental")
-      -- with writers each step is its own run; lose the full's output in between
+      local inc = backup(w, storedir, "incremental")
       local store = assert(vss.store.open(storedir))
       assert(store:delete(full.id, { force = true }))
-      local r, msg = vss.restore{ store = storedir, target = "new", to = dir .. "/out", progress = false }
+      local r, msg, code = vss.restore{ store = storedir, target = "new", to = dir .. "/out",
+                                        progress = false }
       assert.is_nil(r)
-      assert.matches("not in the store", msg)
+      assert.equal("ECHAIN", code)
+      assert.truthy(msg:find("'" .. inc.id .. "' builds on '" .. full.id .. "'", 1, true), msg)
+      assert.is_nil(support.exists(dir .. "/out") or nil)
     end)
   end)
 

@@ -102,20 +102,34 @@ static void read_options(lua_State *L, int t, vss_restore_options *o, lservice *
     o->progress_ud = lp;
 }
 
+#define F_FIELD(name, kind, member, en) VSS_LUA_FIELD(vss_restore_file_result, name, kind, member, en)
+static const vss_lua_field file_fields[] = {
+    F_FIELD("name", VSS_LUA_STR, name, NULL),
+    F_FIELD("path", VSS_LUA_STR, path, NULL),
+    F_FIELD("message", VSS_LUA_STR, message, NULL),
+};
+
+#define C_FIELD(name, kind, member, en) \
+    VSS_LUA_FIELD(vss_restore_component_result, name, kind, member, en)
+static const vss_lua_field component_fields[] = {
+    C_FIELD("writer", VSS_LUA_STR, writer, NULL),
+    C_FIELD("logical_path", VSS_LUA_STR, logical_path, NULL),
+    C_FIELD("name", VSS_LUA_STR, name, NULL),
+    C_FIELD("target", VSS_LUA_ENUM, target, &vss_enum_restore_target),
+    C_FIELD("method", VSS_LUA_ENUM, method, &vss_enum_restore_method),
+    C_FIELD("status", VSS_LUA_ENUM, status, &vss_enum_file_restore_status),
+    C_FIELD("pre_restore_failure", VSS_LUA_STR, pre_restore_failure, NULL),
+    C_FIELD("post_restore_failure", VSS_LUA_STR, post_restore_failure, NULL),
+};
+
 static void push_files(lua_State *L, const vss_restore_result *r)
 {
     lua_createtable(L, (int)r->nfiles, 0);
     for (size_t i = 0; i < r->nfiles; i++) {
         const vss_restore_file_result *f = &r->files[i];
-        lua_createtable(L, 0, 6);
-        lua_pushstring(L, f->name);
-        lua_setfield(L, -2, "name");
-        vss_lua_pushstr(L, f->path);
-        lua_setfield(L, -2, "path");
+        VSS_LUA_PUSHFIELDS(L, f, file_fields);
         lua_pushstring(L, vss_restore_file_status_name(f->status));
         lua_setfield(L, -2, "status");
-        vss_lua_pushstr(L, f->message);
-        lua_setfield(L, -2, "message");
         vss_lua_pushstr(L, f->code[0] ? f->code : NULL);
         lua_setfield(L, -2, "code");
         lua_pushinteger(L, (lua_Integer)f->component + 1);
@@ -128,24 +142,7 @@ static void push_components(lua_State *L, const vss_restore_result *r)
 {
     lua_createtable(L, (int)r->ncomponents, 0);
     for (size_t i = 0; i < r->ncomponents; i++) {
-        const vss_restore_component_result *c = &r->components[i];
-        lua_createtable(L, 0, 8);
-        lua_pushstring(L, c->writer);
-        lua_setfield(L, -2, "writer");
-        vss_lua_pushstr(L, c->logical_path);
-        lua_setfield(L, -2, "logical_path");
-        lua_pushstring(L, c->name);
-        lua_setfield(L, -2, "name");
-        vss_lua_pushenum(L, &vss_enum_restore_target, c->target);
-        lua_setfield(L, -2, "target");
-        vss_lua_pushenum(L, &vss_enum_restore_method, c->method);
-        lua_setfield(L, -2, "method");
-        vss_lua_pushenum(L, &vss_enum_file_restore_status, c->status);
-        lua_setfield(L, -2, "status");
-        vss_lua_pushstr(L, c->pre_restore_failure);
-        lua_setfield(L, -2, "pre_restore_failure");
-        vss_lua_pushstr(L, c->post_restore_failure);
-        lua_setfield(L, -2, "post_restore_failure");
+        VSS_LUA_PUSHFIELDS(L, &r->components[i], component_fields);
         lua_seti(L, -2, (lua_Integer)i + 1);
     }
 }
