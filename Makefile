@@ -26,10 +26,12 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
             -Wpointer-arith -Wformat=2 -Wvla
 CFLAGS   ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 $(WARN) -fPIC -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(CFLAGS) $(SANFLAGS) \
-            $(LUA_INC) $(XML_INC)
+            -Icsrc $(foreach l,$(LAYERS),-Icsrc/$(l)) $(LUA_INC) $(XML_INC)
 LIBS     := -lxml2 -lvhdi -lxxhash
 
-ENGINE_SRC  := $(wildcard csrc/*.c)
+# The engine's layers are the folders of csrc/ (README, Layout); the binding is csrc/lua/.
+LAYERS      := $(filter-out lua,$(notdir $(patsubst %/,%,$(wildcard csrc/*/))))
+ENGINE_SRC  := $(foreach l,$(LAYERS),$(wildcard csrc/$(l)/*.c))
 BINDING_SRC := $(wildcard csrc/lua/*.c)
 CTEST_SRC   := $(wildcard spec/c/test_*.c)
 ENGINE_OBJ  := $(ENGINE_SRC:csrc/%.c=$(BUILD)/%.o)
@@ -110,6 +112,6 @@ install:
 	luarocks --lua-version=5.4 make rockspec/luavss-scm-1.rockspec
 
 clean:
-	rm -rf build vss csrc/*.o csrc/lua/*.o
+	rm -rf build vss csrc/*/*.o
 
 -include $(ENGINE_OBJ:.o=.d) $(BINDING_OBJ:.o=.d)

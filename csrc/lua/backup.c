@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../backup.h"
+#include "engine/backup.h"
 #include "docs.h"
 #include "filespec_types.h"
 #include "progress.h"

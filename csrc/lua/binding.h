@@ -7,7 +7,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "../error.h"
+#include "base/error.h"
 
 /* Operational failure: push nil, message, code and return 3. */
 int vss_lua_fail(lua_State *L, const vss_error *e);

@@ -2,7 +2,7 @@
  * the submodules; each one lives in its own file under csrc/lua/. */
 #include <time.h>
 
-#include "../version.h"
+#include "base/version.h"
 #include "binding.h"
 
 static const struct {

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../components.h"
-#include "../enums.h"
-#include "../filespec.h"
+#include "documents/components.h"
+#include "documents/enums.h"
+#include "files/filespec.h"
 #include "binding.h"
 
 #define VSS_LUA_WM_T "vss.WriterMetadata"

@@ -4,8 +4,8 @@
 #ifndef VSS_LUA_FILESPEC_TYPES_H
 #define VSS_LUA_FILESPEC_TYPES_H
 
-#include "../filespec.h"
-#include "../pathmap.h"
+#include "files/filespec.h"
+#include "files/pathmap.h"
 #include "binding.h"
 
 #define VSS_FILEDESC_T "vss.FileDesc"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../metadata.h"
+#include "documents/metadata.h"
 #include "docs.h"
 
 typedef struct lwm {

@@ -5,7 +5,7 @@
 #ifndef VSS_LUA_PROGRESS_H
 #define VSS_LUA_PROGRESS_H
 
-#include "../progress.h"
+#include "base/progress.h"
 #include "binding.h"
 
 typedef struct vss_lua_progress {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ranges.h"
+#include "ranges/ranges.h"
 #include "binding.h"
 
 #define RANGES_T "vss.Ranges"

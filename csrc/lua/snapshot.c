@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../snapshot.h"
-#include "../snapshot_freeze.h"
+#include "snapshot/snapshot.h"
+#include "snapshot/snapshot_freeze.h"
 #include "binding.h"
 
 #define SET_T "vss.SnapshotSet"

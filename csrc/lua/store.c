@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../store.h"
+#include "store/store.h"
 #include "binding.h"
 
 #define STORE_T "vss.Store"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../walker.h"
+#include "files/walker.h"
 #include "filespec_types.h"
 
 enum { W_OPEN, W_DONE, W_CLOSED };

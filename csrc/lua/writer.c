@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../writer.h"
-#include "../writer_external.h"
+#include "engine/writer.h"
+#include "engine/writer_external.h"
 #include "docs.h"
 #include "writer_bind.h"
 

@@ -3,7 +3,7 @@
 #ifndef VSS_LUA_WRITER_BIND_H
 #define VSS_LUA_WRITER_BIND_H
 
-#include "../writer.h"
+#include "engine/writer.h"
 #include "binding.h"
 
 /* The session at sidx (absolute; raises when it is not an open one): its

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../csrc/backup.h"
-#include "../../csrc/store.h"
+#include "engine/backup.h"
+#include "store/store.h"
 #include "check.h"
 
 typedef struct cwriter {

@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../csrc/components.h"
+#include "documents/components.h"
 #include "check.h"
 
 #define WID "a65faa63-5ea8-4ebc-9dbd-a0c4db26912a"

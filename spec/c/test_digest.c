@@ -3,7 +3,7 @@
  * hashed as zeros, and the hex form. */
 #include <stdlib.h>
 
-#include "../../csrc/digest.h"
+#include "base/digest.h"
 #include "check.h"
 
 static const char *hex_of(vss_digest d, char buf[VSS_DIGEST_HEX])

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "../../csrc/enums.h"
+#include "documents/enums.h"
 #include "check.h"
 
 TEST(values_are_the_vss_numbers)

@@ -1,6 +1,6 @@
 #include <errno.h>
 
-#include "../../csrc/error.h"
+#include "base/error.h"
 #include "check.h"
 
 TEST(set_fills_code_and_message)

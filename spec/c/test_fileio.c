@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../csrc/fileio.h"
+#include "base/fileio.h"
 #include "check.h"
 
 static int write_text(int fd, const void *ctx)

@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../csrc/fileset.h"
+#include "files/fileset.h"
 #include "check.h"
 
 TEST(paths_within)

@@ -1,6 +1,6 @@
 #include <stdlib.h>
 
-#include "../../csrc/filespec.h"
+#include "files/filespec.h"
 #include "check.h"
 
 TEST(init_copies_and_clear_frees)

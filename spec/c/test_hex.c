@@ -1,4 +1,4 @@
-#include "../../csrc/hex.h"
+#include "base/hex.h"
 #include "check.h"
 
 TEST(hex_digits_both_cases)

@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../csrc/metadata.h"
+#include "documents/metadata.h"
 #include "check.h"
 
 #define WID "8c6a8e4f-3a51-4c3e-9a7b-2f0d6c1e5a10"

@@ -1,6 +1,6 @@
 #include <stdlib.h>
 
-#include "../../csrc/pathmap.h"
+#include "files/pathmap.h"
 #include "check.h"
 
 static vss_pathmap *sample(void)

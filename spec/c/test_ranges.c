@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../csrc/ranges.h"
+#include "ranges/ranges.h"
 #include "check.h"
 
 /* Parse s (flags 0) or record a failure and return an empty list. */

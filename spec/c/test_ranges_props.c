@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../csrc/ranges.h"
+#include "ranges/ranges.h"
 #include "check.h"
 
 enum { UNIVERSE = 512, CASES = 3000 };

@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../csrc/fileio.h"
-#include "../../csrc/restore_target.h"
+#include "base/fileio.h"
+#include "dest/restore_target.h"
 #include "check.h"
 
 /* Each test: a fresh <tmp>/root (the target) and <tmp>/outside (where

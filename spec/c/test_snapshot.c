@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../csrc/snapshot_internal.h"
+#include "snapshot/snapshot_internal.h"
 #include "check.h"
 
 TEST(id_format_is_braced_lowercase_8_4_4_4_12)

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../csrc/fileio.h"
-#include "../../csrc/store.h"
+#include "base/fileio.h"
+#include "store/store.h"
 #include "check.h"
 
 static char root[64];

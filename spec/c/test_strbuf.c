@@ -1,6 +1,6 @@
 #include <stdlib.h>
 
-#include "../../csrc/strbuf.h"
+#include "base/strbuf.h"
 #include "check.h"
 
 TEST(appends_text_and_bytes)

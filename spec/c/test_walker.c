@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../csrc/walker.h"
+#include "files/walker.h"
 #include "check.h"
 
 static char root[64];

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../csrc/writer.h"
+#include "engine/writer.h"
 #include "check.h"
 
 /* Every event any test writer receives is appended to one log, as
