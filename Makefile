@@ -26,7 +26,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
             -Wpointer-arith -Wformat=2 -Wvla
 CFLAGS   ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 $(WARN) -fPIC -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(CFLAGS) $(SANFLAGS) \
-            -Icsrc $(foreach l,$(LAYERS),-Icsrc/$(l)) $(LUA_INC) $(XML_INC)
+            -Icsrc $(LUA_INC) $(XML_INC)
 LIBS     := -lxml2 -lvhdi -lxxhash
 
 # The engine's layers are the folders of csrc/ (README, Layout); the binding is csrc/lua/.

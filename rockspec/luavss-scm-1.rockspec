@@ -98,7 +98,7 @@ build = {
         "csrc/lua/writer.c",
       },
       defines = { "_GNU_SOURCE", "_FILE_OFFSET_BITS=64" },
-      incdirs = { "csrc", "csrc/base", "csrc/dest", "csrc/documents", "csrc/engine", "csrc/files", "csrc/ranges", "csrc/snapshot", "csrc/store", "$(LIBXML2_INCDIR)/libxml2", "$(LIBVHDI_INCDIR)", "$(LIBXXHASH_INCDIR)" },
+      incdirs = { "csrc", "$(LIBXML2_INCDIR)/libxml2", "$(LIBVHDI_INCDIR)", "$(LIBXXHASH_INCDIR)" },
       libdirs = { "$(LIBXML2_LIBDIR)", "$(LIBVHDI_LIBDIR)", "$(LIBXXHASH_LIBDIR)" },
       libraries = { "xml2", "vhdi", "xxhash" },
     },

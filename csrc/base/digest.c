@@ -1,5 +1,5 @@
-#include "digest.h"
-#include "hex.h"
+#include "base/digest.h"
+#include "base/hex.h"
 
 #include <stdlib.h>
 #include <string.h>

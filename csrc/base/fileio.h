@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* read() until n bytes or the end of file; bytes read, or -1 with errno. */
 ssize_t vss_read_full(int fd, void *buf, size_t n);

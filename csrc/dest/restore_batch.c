@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "restore_impl.h"
+#include "dest/restore_impl.h"
 
 typedef struct pending {
     vss_restore_file *f; /* its dir_fd is the batch's (dirs[dir].fd) */

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "restore_impl.h"
-#include "restore_target.h"
+#include "base/fileio.h"
+#include "dest/restore_impl.h"
+#include "dest/restore_target.h"
 
 #define SLOW_BUFFER (1u << 20)
 #define FAST_CHUNK ((uint64_t)1 << 30)

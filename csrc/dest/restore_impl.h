@@ -10,9 +10,9 @@
 #include <limits.h>
 #include <stdbool.h>
 
-#include "error.h"
-#include "ranges.h"
-#include "restore_target.h"
+#include "base/error.h"
+#include "ranges/ranges.h"
+#include "dest/restore_target.h"
 
 struct vss_restore_file {
     int dir_fd; /* the directory both names live in, O_RDONLY for fsync */

@@ -1,5 +1,5 @@
-#include "restore_target.h"
-#include "restore_impl.h"
+#include "dest/restore_target.h"
+#include "dest/restore_impl.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-#include "error.h"
-#include "ranges.h"
+#include "base/error.h"
+#include "ranges/ranges.h"
 
 typedef struct vss_restore_target vss_restore_target;
 typedef struct vss_restore_file vss_restore_file;

@@ -3,7 +3,7 @@
  * state and the per-component setters. Rules with file sets are in
  * components_files.c, component selection in components_select.c, XML in
  * components_xml.c. */
-#include "components_impl.h"
+#include "documents/components_impl.h"
 
 #include <stddef.h>
 #include <stdlib.h>

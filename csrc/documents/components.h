@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metadata.h"
+#include "documents/metadata.h"
 
 #define VSS_BCD_NAMESPACE "x-schema:#VssComponentMetadata"
 

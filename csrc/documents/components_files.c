@@ -2,13 +2,13 @@
  * files, directed targets, differenced files, new targets and alternate
  * location mappings, restore subcomponents. Most need the writer's file
  * sets, from its attached metadata. */
-#include "components_impl.h"
+#include "documents/components_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileset.h"
-#include "ranges.h"
+#include "files/fileset.h"
+#include "ranges/ranges.h"
 
 /* The writer's metadata and its description of c, for a rule that needs
  * them; `what` names the operation in the error. */

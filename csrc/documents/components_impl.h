@@ -6,8 +6,8 @@
 #ifndef VSS_COMPONENTS_IMPL_H
 #define VSS_COMPONENTS_IMPL_H
 
-#include "components.h"
-#include "docxml.h"
+#include "documents/components.h"
+#include "documents/docxml.h"
 
 struct vss_backup_components {
     char *version;

@@ -1,7 +1,7 @@
 /* Component selection (vss-reference.md §5): writers, their attached
  * metadata, AddComponent and the whole-document check of what a backup
  * must contain. */
-#include "components_impl.h"
+#include "documents/components_impl.h"
 
 #include <stdlib.h>
 #include <string.h>

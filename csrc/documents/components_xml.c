@@ -1,6 +1,6 @@
 /* Loading, parsing and saving a Backup Components Document. What the
  * model does not know is kept and written back. */
-#include "components_impl.h"
+#include "documents/components_impl.h"
 
 #include <stddef.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
-#include "docxml.h"
+#include "documents/docxml.h"
 
-#include "fileio.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

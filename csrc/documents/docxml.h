@@ -13,8 +13,8 @@
 
 #include <libxml/tree.h>
 
-#include "enums.h"
-#include "error.h"
+#include "documents/enums.h"
+#include "base/error.h"
 
 /* Unknown attributes and child nodes of one element. They point into the
  * parsed document, which the owning model keeps alive until it is freed. */

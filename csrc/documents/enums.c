@@ -1,4 +1,4 @@
-#include "enums.h"
+#include "documents/enums.h"
 
 #include <strings.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * fields that its lifecycle frees, creation and the read-only accessors.
  * The writer-side calls and their rules are in metadata_writer.c, XML in
  * metadata_xml.c. */
-#include "metadata_impl.h"
+#include "documents/metadata_impl.h"
 
 #include <stddef.h>
 #include <stdlib.h>

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "enums.h"
-#include "error.h"
-#include "filespec.h"
+#include "documents/enums.h"
+#include "base/error.h"
+#include "files/filespec.h"
 
 #define VSS_WMD_NAMESPACE "x-schema:#VssWriterMetadataInfo"
 

@@ -5,8 +5,8 @@
 #ifndef VSS_METADATA_IMPL_H
 #define VSS_METADATA_IMPL_H
 
-#include "docxml.h"
-#include "metadata.h"
+#include "documents/docxml.h"
+#include "documents/metadata.h"
 
 struct vss_writer_metadata {
     char *version;

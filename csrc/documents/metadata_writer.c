@@ -1,11 +1,11 @@
 /* The writer side of a Writer Metadata Document (IVssCreateWriterMetadata)
  * and the rules each call enforces (vss-reference.md §2.5-2.7, §6.3). */
-#include "metadata_impl.h"
+#include "documents/metadata_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileset.h"
+#include "files/fileset.h"
 
 static int check_logical_path(const char *lp, vss_error *e)
 {

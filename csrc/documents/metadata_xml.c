@@ -1,6 +1,6 @@
 /* Loading, parsing and saving a Writer Metadata Document. What the model
  * does not know is kept and written back. */
-#include "metadata_impl.h"
+#include "documents/metadata_impl.h"
 
 #include <stddef.h>
 #include <stdlib.h>

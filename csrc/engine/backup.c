@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backup_files.h"
-#include "backup_impl.h"
-#include "fileset.h"
-#include "snapshot.h"
+#include "engine/backup_files.h"
+#include "engine/backup_impl.h"
+#include "files/fileset.h"
+#include "snapshot/snapshot.h"
 
 typedef struct planned {
     char *name, *source;

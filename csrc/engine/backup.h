@@ -16,11 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "components.h"
-#include "error.h"
-#include "pathmap.h"
-#include "progress.h"
-#include "writer.h"
+#include "documents/components.h"
+#include "base/error.h"
+#include "files/pathmap.h"
+#include "base/progress.h"
+#include "engine/writer.h"
 
 typedef struct vss_backup_options {
     /* VSS_BT_FULL ... VSS_BT_COPY. An incremental, differential or log

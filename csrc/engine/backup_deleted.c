@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backup_impl.h"
-#include "fileset.h"
+#include "engine/backup_impl.h"
+#include "files/fileset.h"
 
 typedef struct mention {
     const char *name;

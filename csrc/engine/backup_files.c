@@ -1,9 +1,9 @@
 /* Expanding one file set for a backup, on top of the walker. */
-#include "backup_files.h"
+#include "engine/backup_files.h"
 
 #include <string.h>
 
-#include "walker.h"
+#include "files/walker.h"
 
 int vss_backup_walk(const vss_filedesc *d, const char *read_root, const char *original_root,
                     const vss_filedesc *excludes, size_t nexcludes, vss_backup_file_fn fn,

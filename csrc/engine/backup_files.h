@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "error.h"
-#include "filespec.h"
+#include "base/error.h"
+#include "files/filespec.h"
 
 typedef struct vss_backup_file {
     const char *path;     /* read here (the snapshot, an alternate location) */

@@ -4,9 +4,9 @@
 
 #include <time.h>
 
-#include "backup.h"
-#include "backup_files.h"
-#include "store.h"
+#include "engine/backup.h"
+#include "engine/backup_files.h"
+#include "store/store.h"
 
 typedef struct vss_backup_writer {
     vss_writer *w;

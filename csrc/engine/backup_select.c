@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backup_impl.h"
+#include "engine/backup_impl.h"
 
 int vss_backup_resolve(const vss_backup_ctx *r, const char *path, char **out, vss_error *e)
 {

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fileio.h"
-#include "fileset.h"
-#include "restore_engine.h"
+#include "base/fileio.h"
+#include "files/fileset.h"
+#include "engine/restore_engine.h"
 
 static const char *const file_status_names[] = {
     "", "restored", "failed", "exists", "at_reboot", "custom", "deleted", "skipped"};

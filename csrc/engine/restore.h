@@ -19,11 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "components.h"
-#include "error.h"
-#include "pathmap.h"
-#include "progress.h"
-#include "writer.h"
+#include "documents/components.h"
+#include "base/error.h"
+#include "files/pathmap.h"
+#include "base/progress.h"
+#include "engine/writer.h"
 
 /* Where the requester asks the files to go. A writer may still direct
  * its components in pre_restore (VSS_RT_DIRECTED, VSS_RT_ALTERNATE...). */

@@ -4,9 +4,9 @@
 #ifndef VSS_RESTORE_ENGINE_H
 #define VSS_RESTORE_ENGINE_H
 
-#include "restore.h"
-#include "restore_target.h"
-#include "store.h"
+#include "engine/restore.h"
+#include "dest/restore_target.h"
+#include "store/store.h"
 
 /* One file set of a component as it is restored: where its files were
  * (d.path, Linux form) and where they go: beneath the directory `root`,

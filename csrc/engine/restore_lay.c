@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileset.h"
-#include "restore_engine.h"
+#include "files/fileset.h"
+#include "engine/restore_engine.h"
 
 /* ---- gathering ---- */
 

@@ -1,6 +1,6 @@
 /* Writers and the dispatcher that drives them (writer.h): per-writer
  * state, the VSS order of events, failures and timeouts. */
-#include "writer.h"
+#include "engine/writer.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "components.h"
-#include "error.h"
-#include "metadata.h"
+#include "documents/components.h"
+#include "base/error.h"
+#include "documents/metadata.h"
 
 typedef enum vss_writer_event_type {
     VSS_EV_IDENTIFY,

@@ -1,6 +1,6 @@
 /* External writers (writer_external.h): events run as child processes
  * under a deadline, the BCD handed over as a file and read back. */
-#include "writer_external.h"
+#include "engine/writer_external.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "base/fileio.h"
 
 extern char **environ;
 

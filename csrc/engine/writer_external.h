@@ -36,7 +36,7 @@
 #ifndef VSS_WRITER_EXTERNAL_H
 #define VSS_WRITER_EXTERNAL_H
 
-#include "writer.h"
+#include "engine/writer.h"
 
 #define VSS_EXTERNAL_OUTPUT_MAX 1024
 #define VSS_EXTERNAL_KILL_GRACE_MS 500u

@@ -1,4 +1,4 @@
-#include "fileset.h"
+#include "files/fileset.h"
 
 #include <stdlib.h>
 #include <string.h>

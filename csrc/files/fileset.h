@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "filespec.h"
+#include "files/filespec.h"
 
 /* child is parent or lies beneath it (vss_path_equal, in filespec.h, says
  * whether two paths are the same). */

@@ -1,4 +1,4 @@
-#include "filespec.h"
+#include "files/filespec.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* VSS_FILE_SPEC_BACKUP_TYPE bits (§4). */
 enum {

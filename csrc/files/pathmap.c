@@ -1,4 +1,4 @@
-#include "pathmap.h"
+#include "files/pathmap.h"
 
 #include <stdlib.h>
 #include <string.h>

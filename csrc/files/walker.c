@@ -1,4 +1,4 @@
-#include "walker.h"
+#include "files/walker.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -36,8 +36,8 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
-#include "error.h"
-#include "filespec.h"
+#include "base/error.h"
+#include "files/filespec.h"
 
 typedef enum {
     VSS_ENTRY_FILE,

@@ -1,5 +1,5 @@
 /* vss.core.backup.run(session, bc, store_path, options): the binding of
- * vss_backup_run (csrc/backup.h). lua/vss/backup.lua makes the session
+ * vss_backup_run (csrc/engine/backup.h). lua/vss/backup.lua makes the session
  * and the BackupComponents and offers `vss.backup{...}`. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* vss.ComponentState: one component of a backup components document
- * (csrc/components.h) seen from Lua, with the IVssComponent calls of
+ * (csrc/documents/components.h) seen from Lua, with the IVssComponent calls of
  * writers and requesters. It keeps its vss.BackupComponents alive through
  * its uservalue. */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* vss.components and the vss.BackupComponents userdata: the backup
- * components document (csrc/components.h) seen from Lua. A
+ * components document (csrc/documents/components.h) seen from Lua. A
  * BackupComponents keeps the WriterMetadata attached to it alive (a table
  * in its uservalue). Its components are vss.ComponentState
  * (component_state.c). */

@@ -1,5 +1,5 @@
 /* vss.metadata and the vss.WriterMetadata userdata: the writer metadata
- * document (csrc/metadata.h) seen from Lua. Its components are
+ * document (csrc/documents/metadata.h) seen from Lua. Its components are
  * vss.Component (metadata_component.c). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* vss.Component: one component of a writer metadata document
- * (csrc/metadata.h) seen from Lua, read-only. It keeps its
+ * (csrc/documents/metadata.h) seen from Lua, read-only. It keeps its
  * vss.WriterMetadata alive through its uservalue. */
 #include "docs.h"
 

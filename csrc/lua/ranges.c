@@ -1,4 +1,4 @@
-/* vss.ranges and the vss.Ranges userdata: a range list (csrc/ranges.h)
+/* vss.ranges and the vss.Ranges userdata: a range list (csrc/ranges/ranges.h)
  * seen from Lua. A Ranges object is immutable: normalize, clip and the
  * set operations return new objects.
  *

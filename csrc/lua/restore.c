@@ -1,5 +1,5 @@
 /* vss.core.restore.run(session|nil, bc, store_path, options): the binding
- * of vss_restore_run (csrc/restore.h). lua/vss/restore.lua resolves the
+ * of vss_restore_run (csrc/engine/restore.h). lua/vss/restore.lua resolves the
  * chain, loads each step's documents and offers `vss.restore{...}`. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* vss.RestoreTarget and vss.RestoreFile: the destination side of a
- * restore (csrc/restore_target.h). Paths are data: a hostile one returns
+ * restore (csrc/dest/restore_target.h). Paths are data: a hostile one returns
  * nil, message, "ESCAPE" like any other operational failure. */
 #include <errno.h>
 #include <fcntl.h>

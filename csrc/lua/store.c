@@ -1,5 +1,5 @@
 /* vss.store, vss.Store and vss.StoreTransaction: the backup store
- * (csrc/store.h) seen from Lua. A Store holds the store directory open; a
+ * (csrc/store/store.h) seen from Lua. A Store holds the store directory open; a
  * transaction holds the writer lock until commit, abort, __close or
  * __gc. A transaction keeps its Store alive (uservalue 1), and the engine
  * store is freed when the Store is closed and no transaction uses it. */

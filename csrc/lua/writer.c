@@ -1,7 +1,7 @@
 /* vss.writer: the vss.Writer and vss.WriterSession userdata. A Lua writer
- * is one implementation of vss_writer_ops (csrc/writer.h) whose callbacks
+ * is one implementation of vss_writer_ops (csrc/engine/writer.h) whose callbacks
  * call the handlers kept in the Writer's uservalue; an external writer is
- * the engine's own (csrc/writer_external.h). A session binds the
+ * the engine's own (csrc/engine/writer_external.h). A session binds the
  * dispatcher: its methods deliver one event to all its writers.
  *
  * The engine calls a Lua handler from inside a session method, so the

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ranges_impl.h"
+#include "ranges/ranges_impl.h"
 
 vss_ranges *vss_ranges_new(void)
 {

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "ranges_impl.h"
+#include "base/fileio.h"
+#include "ranges/ranges_impl.h"
 
 /* load reads the pairs straight into the items array. */
 _Static_assert(sizeof(vss_range) == 16, "vss_range is two packed u64");

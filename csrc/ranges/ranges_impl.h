@@ -5,7 +5,7 @@
 #ifndef VSS_RANGES_IMPL_H
 #define VSS_RANGES_IMPL_H
 
-#include "ranges.h"
+#include "ranges/ranges.h"
 
 struct vss_ranges {
     vss_range *items;

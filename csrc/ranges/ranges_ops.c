@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ranges_impl.h"
+#include "ranges/ranges_impl.h"
 
 static int by_offset(const void *a, const void *b)
 {

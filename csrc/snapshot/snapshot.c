@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "snapshot_freeze.h"
-#include "snapshot_internal.h"
+#include "snapshot/snapshot_freeze.h"
+#include "snapshot/snapshot_internal.h"
 
 enum set_state { SET_STARTED, SET_TAKEN, SET_FAILED, SET_DELETED };
 

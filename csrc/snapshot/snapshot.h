@@ -18,9 +18,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "enums.h"
-#include "error.h"
-#include "snapshot_id.h"
+#include "documents/enums.h"
+#include "base/error.h"
+#include "snapshot/snapshot_id.h"
 
 /* Contexts (VSS_CTX_*) and attributes (VSS_VOLSNAP_ATTR_*) are those of
  * enums.h. The ones that mean something here: PERSISTENT (kept when the

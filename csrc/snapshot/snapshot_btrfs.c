@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "snapshot_internal.h"
+#include "snapshot/snapshot_internal.h"
 
 /* The subvolume root of path: the topmost directory above it, within the
  * mount, on the same st_dev (btrfs gives each subvolume its own). */

@@ -1,4 +1,4 @@
-#include "snapshot_freeze.h"
+#include "snapshot/snapshot_freeze.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
-#include "snapshot_id.h"
-#include "hex.h"
+#include "snapshot/snapshot_id.h"
+#include "base/hex.h"
 
 #include <errno.h>
 #include <string.h>

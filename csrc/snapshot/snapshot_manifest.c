@@ -23,8 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "snapshot_internal.h"
-#include "strbuf.h"
+#include "snapshot/snapshot_internal.h"
+#include "base/strbuf.h"
 
 #define MAGIC "luavss-snapshot-set 1"
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hex.h"
-#include "snapshot_internal.h"
+#include "base/hex.h"
+#include "snapshot/snapshot_internal.h"
 
 char *vss_strdup_printf(const char *fmt, ...)
 {

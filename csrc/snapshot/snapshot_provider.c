@@ -10,7 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "snapshot_internal.h"
+#include "snapshot/snapshot_internal.h"
 
 int vss_provider_add_selection(vss_snapshot *snap, const char *path, vss_error *e)
 {

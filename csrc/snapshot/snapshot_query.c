@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "snapshot_internal.h"
+#include "snapshot/snapshot_internal.h"
 
 typedef int (*manifest_visit)(void *ud, const char *area, const char *file, vss_error *e);
 

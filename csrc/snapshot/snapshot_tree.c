@@ -17,7 +17,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "snapshot_internal.h"
+#include "snapshot/snapshot_internal.h"
 
 enum { TICK_FILES = 1000 };
 #define TICK_BYTES (64ull << 20)

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "snapshot_internal.h"
+#include "snapshot/snapshot_internal.h"
 
 void vss_volume_clear(vss_volume *v)
 {

@@ -1,6 +1,6 @@
 /* The store as a whole: opening (the format marker), locks, listing,
  * deleting with the chain in mind, and cleaning up after crashed writers. */
-#include "store_impl.h"
+#include "store/store_impl.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "base/fileio.h"
 
 static const char *const type_names[] = {NULL, "full", "incremental", "differential", "log", "copy"};
 

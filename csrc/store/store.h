@@ -18,9 +18,9 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "digest.h"
-#include "error.h"
-#include "ranges.h"
+#include "base/digest.h"
+#include "base/error.h"
+#include "ranges/ranges.h"
 
 #define VSS_STORE_VERSION 1
 #define VSS_STORE_ID_MAX 48

@@ -2,7 +2,7 @@
  * copied through one 1 MiB buffer at the same offsets so holes stay
  * holes) and range sets (exactly the range bytes, packed). Every byte is
  * hashed on the way: a reflink still reads the source once to hash it. */
-#include "store_impl.h"
+#include "store/store_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>

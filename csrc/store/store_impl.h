@@ -3,8 +3,8 @@
 #ifndef VSS_STORE_IMPL_H
 #define VSS_STORE_IMPL_H
 
-#include "store.h"
-#include "strbuf.h"
+#include "store/store.h"
+#include "base/strbuf.h"
 
 #define STORE_MARKER "luavss-store"
 #define STORE_LOCK "lock"

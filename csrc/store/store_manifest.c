@@ -1,8 +1,8 @@
 /* The manifest of a backup: one line of text per entry, fields as
  * key=value, names escaped (docs/store-format.md). Its last line carries
  * the XXH3-128 of every byte before it, so truncation and damage show. */
-#include "hex.h"
-#include "store_impl.h"
+#include "base/hex.h"
+#include "store/store_impl.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -3,7 +3,7 @@
  * manifest once and finds entries by binary search. Extract and document
  * are one-call sessions over it. Every byte laid is digest-checked on
  * the way (store_read_entry). */
-#include "store_impl.h"
+#include "store/store_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>

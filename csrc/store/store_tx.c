@@ -3,7 +3,7 @@
  * the manifest, syncs, and renames the directory into backups/ in one
  * step. Until then nothing of it is visible; after a crash it is litter
  * that the next writer removes. */
-#include "store_impl.h"
+#include "store/store_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "base/fileio.h"
 
 #define SMALL_OBJECT (1 << 20)
 

@@ -1,7 +1,7 @@
 /* Verify: re-read everything of a backup and say exactly what is
  * damaged. It holds the read lock for its duration, so only a delete
  * waits for it. */
-#include "store_impl.h"
+#include "store/store_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "base/fileio.h"
 
 typedef struct verifier {
     vss_store_report *r;

@@ -1,7 +1,7 @@
 --- vss.backup: the requester (vss-reference.md §1). One call runs a whole
 -- backup: the writers' events in VSS order, component selection, a
 -- snapshot set, the data into the store, the documents, the commit.
--- The C engine (csrc/backup.c) does the work; this module makes the
+-- The C engine (csrc/engine/backup.c) does the work; this module makes the
 -- writer session and the Backup Components Document it works on.
 local core = require "vss.core"
 local components = require "vss.components"

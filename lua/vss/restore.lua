@@ -1,8 +1,8 @@
 --- vss.restore: the restore side. vss.restore{...} lays a backup, with the
--- chain it stands on, back from a store (csrc/restore.h): the writers told
+-- chain it stands on, back from a store (csrc/engine/restore.h): the writers told
 -- (pre_restore, post_restore), their restore methods and targets obeyed,
 -- partial files laid at their offsets, directed targets followed. Its
--- safety layer, restore targets (csrc/restore_target.h), is here too:
+-- safety layer, restore targets (csrc/dest/restore_target.h), is here too:
 -- every write stays beneath a root, no symlink is followed, files are
 -- replaced whole by rename, range updates are laid on a copy.
 local core = require "vss.core"

@@ -1,4 +1,4 @@
---- vss.store: the backup store, where backup sets are kept (csrc/store.h,
+--- vss.store: the backup store, where backup sets are kept (csrc/store/store.h,
 -- docs/store-format.md). The C core does the work; this module adds the
 -- iterator over a backup's files and turns range strings into vss.Ranges.
 local core = require "vss.core"
