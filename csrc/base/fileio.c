@@ -45,7 +45,7 @@ int vss_fsync_parent(const char *path, const char *what, vss_error *e)
     const char *slash = strrchr(path, '/');
     char *dir = slash == NULL ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
     if (dir == NULL)
-        return vss_error_set(e, "ENOMEM", "%s '%s': out of memory", what, path);
+        return vss_error_set(e, ENOMEM, "%s '%s': out of memory", what, path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = VSS_OK;
     if (fd < 0 || fsync(fd) != 0)
@@ -62,7 +62,7 @@ int vss_file_replace(const char *path, vss_write_fn fn, const void *ctx, const c
     size_t n = strlen(path);
     char *tmp = malloc(n + sizeof suffix);
     if (tmp == NULL)
-        return vss_error_set(e, "ENOMEM", "%s '%s': out of memory", what, path);
+        return vss_error_set(e, ENOMEM, "%s '%s': out of memory", what, path);
     memcpy(tmp, path, n);
     memcpy(tmp + n, suffix, sizeof suffix);
     int fd = mkostemp(tmp, O_CLOEXEC);

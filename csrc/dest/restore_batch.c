@@ -50,7 +50,7 @@ static void close_dirs(vss_restore_batch *b)
 int vss_restore_batch_new(vss_restore_batch **out, vss_error *e)
 {
     if ((*out = calloc(1, sizeof **out)) == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     return VSS_OK;
 }
 
@@ -111,7 +111,7 @@ int vss_restore_batch_add(vss_restore_batch *b, vss_restore_file *f, void *tag, 
         size_t cap = b->cap ? b->cap * 2 : 64;
         pending *v = realloc(b->v, cap * sizeof *v);
         if (v == NULL)
-            rc = vss_error_set(e, "ENOMEM", "out of memory");
+            rc = vss_error_set(e, ENOMEM, "out of memory");
         else
             b->v = v, b->cap = cap;
     }
@@ -128,7 +128,7 @@ int vss_restore_batch_add(vss_restore_batch *b, vss_restore_file *f, void *tag, 
     f->fd = -1;
     long dir = -1;
     if (rc == VSS_OK && (dir = dir_of(b, f, &dst)) < 0)
-        rc = vss_error_set(e, "ENOMEM", "out of memory");
+        rc = vss_error_set(e, ENOMEM, "out of memory");
     if (rc != VSS_OK) { /* f->dir_fd is still its own */
         unlinkat(f->dir_fd, f->tmp, 0);
         restore_file_free(f);
@@ -174,7 +174,7 @@ int vss_restore_batch_commit(vss_restore_batch *b, vss_restore_batch_fn fn, void
             why = &err;
         } else if (restore_file_rename(f) != 0) {
             if (errno == EEXIST)
-                vss_error_set(&fe, "EEXIST", "'%s': appeared while restoring; not replaced", f->relpath);
+                vss_error_set(&fe, EEXIST, "'%s': appeared while restoring; not replaced", f->relpath);
             else
                 vss_error_sys(&fe, errno, "'%s': rename", f->relpath);
             why = &fe;

@@ -23,7 +23,7 @@ static int source_ended(int src_fd, const vss_range_copy *c, size_t i, uint64_t 
 {
     struct stat st;
     long long size = fstat(src_fd, &st) == 0 ? (long long)st.st_size : -1;
-    return vss_error_set(e, "EINVAL",
+    return vss_error_set(e, EINVAL,
                          "copy plan entry %zu (%llu bytes from %llu to %llu): the source ends at %lld, "
                          "before %llu",
                          i + 1, (unsigned long long)c->length, (unsigned long long)c->src_offset,
@@ -73,7 +73,7 @@ static int check_plan(int src_fd, const vss_range_copy *plan, size_t n, int *reg
         const vss_range_copy *c = &plan[i];
         if (c->src_offset > INT64_MAX || c->length > INT64_MAX - c->src_offset ||
             c->dst_offset > INT64_MAX || c->length > INT64_MAX - c->dst_offset)
-            return vss_error_set(e, "EINVAL", "copy plan entry %zu: offset + length exceeds 2^63-1", i + 1);
+            return vss_error_set(e, EINVAL, "copy plan entry %zu: offset + length exceeds 2^63-1", i + 1);
         if (*regular && c->length > 0 && c->src_offset + c->length > (uint64_t)st.st_size)
             return source_ended(src_fd, c, i, c->src_offset + c->length, e);
     }
@@ -130,7 +130,7 @@ int vss_copy_whole(int src_fd, int dst_fd, vss_error *e)
     if (fstat(src_fd, &st) != 0)
         return vss_error_sys(e, errno, "copy: stat source");
     if (!S_ISREG(st.st_mode))
-        return vss_error_set(e, "EINVAL", "copy: the source is not a regular file");
+        return vss_error_set(e, EINVAL, "copy: the source is not a regular file");
     if (ioctl(dst_fd, FICLONE, src_fd) == 0)
         return VSS_OK;
     vss_range_copy all = {0, 0, (uint64_t)st.st_size};
@@ -186,7 +186,7 @@ int vss_restore_target_apply_plan(vss_restore_target *t, const char *relpath, in
     if (e == NULL)
         e = &local;
     if (vss_restore_target_begin_update(t, relpath, &f, e) != VSS_OK &&
-        (strcmp(e->code, "ENOENT") != 0 || vss_restore_target_begin_file(t, relpath, &f, e) != VSS_OK))
+        (e->code != ENOENT || vss_restore_target_begin_file(t, relpath, &f, e) != VSS_OK))
         return VSS_FAIL;
     if (vss_apply_copy_plan(src_fd, vss_restore_file_fd(f), plan, n, e) != VSS_OK) {
         vss_restore_file_abort(f);

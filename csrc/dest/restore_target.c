@@ -34,23 +34,23 @@ static int normalize(const char *relpath, int file, char **norm, vss_error *e)
 {
     size_t len = strlen(relpath);
     if (len == 0)
-        return vss_error_set(e, "EINVAL", "restore path is empty");
+        return vss_error_set(e, EINVAL, "restore path is empty");
     if (relpath[0] == '/')
-        return vss_error_set(e, "ESCAPE", "'%s': absolute path (restore paths are relative to the target root)",
+        return vss_error_set(e, VSS_ESCAPE, "'%s': absolute path (restore paths are relative to the target root)",
                              relpath);
     if (len >= PATH_MAX)
-        return vss_error_set(e, "ENAMETOOLONG", "'%.64s...': restore path too long", relpath);
+        return vss_error_set(e, ENAMETOOLONG, "'%.64s...': restore path too long", relpath);
     if (file && relpath[len - 1] == '/')
-        return vss_error_set(e, "EINVAL", "'%s': ends with '/' (names no file)", relpath);
+        return vss_error_set(e, EINVAL, "'%s': ends with '/' (names no file)", relpath);
     char *out = malloc(len + 1);
     if (out == NULL)
-        return vss_error_set(e, "ENOMEM", "'%s': out of memory", relpath);
+        return vss_error_set(e, ENOMEM, "'%s': out of memory", relpath);
     size_t n = 0;
     for (const char *p = relpath; *p != '\0';) {
         size_t k = strcspn(p, "/");
         if (k == 2 && p[0] == '.' && p[1] == '.') {
             free(out);
-            return vss_error_set(e, "ESCAPE", "'%s': '..' component (restore paths stay beneath the target root)",
+            return vss_error_set(e, VSS_ESCAPE, "'%s': '..' component (restore paths stay beneath the target root)",
                                  relpath);
         }
         if (k > 0 && !(k == 1 && p[0] == '.')) {
@@ -65,7 +65,7 @@ static int normalize(const char *relpath, int file, char **norm, vss_error *e)
     out[n] = '\0';
     if (file && n == 0) {
         free(out);
-        return vss_error_set(e, "EINVAL", "'%s': names no file", relpath);
+        return vss_error_set(e, EINVAL, "'%s': names no file", relpath);
     }
     *norm = out;
     return VSS_OK;
@@ -84,7 +84,7 @@ int vss_restore_target_open(const char *root, unsigned flags, vss_restore_target
 {
     vss_restore_target *t = calloc(1, sizeof *t);
     if (t == NULL)
-        return vss_error_set(e, "ENOMEM", "restore target '%s': out of memory", root);
+        return vss_error_set(e, ENOMEM, "restore target '%s': out of memory", root);
     t->flags = flags;
     t->no_openat2 = (flags & VSS_RESTORE_WALK) != 0;
     t->root = realpath(root, NULL);
@@ -131,7 +131,7 @@ char *vss_restore_target_path(const vss_restore_target *t, const char *relpath, 
     size_t a = strlen(t->root), b = strlen(norm);
     char *p = malloc(a + b + 2);
     if (p == NULL) {
-        vss_error_set(e, "ENOMEM", "'%s': out of memory", relpath);
+        vss_error_set(e, ENOMEM, "'%s': out of memory", relpath);
     } else if (b == 0) {
         memcpy(p, t->root, a + 1);
     } else {
@@ -185,9 +185,9 @@ static int open_beneath(vss_restore_target *t, int dirfd, const char *path, int 
 static int resolve_error(vss_error *e, int err, const char *relpath, const char *what)
 {
     if (err == ELOOP)
-        return vss_error_set(e, "ESCAPE", "'%s': %s: a symlink on the way is not followed", relpath, what);
+        return vss_error_set(e, VSS_ESCAPE, "'%s': %s: a symlink on the way is not followed", relpath, what);
     if (err == EXDEV)
-        return vss_error_set(e, "ESCAPE", "'%s': %s: resolves outside the target root", relpath, what);
+        return vss_error_set(e, VSS_ESCAPE, "'%s': %s: resolves outside the target root", relpath, what);
     return vss_error_sys(e, err, "'%s': %s", relpath, what);
 }
 
@@ -202,7 +202,7 @@ static int walk_dirs(vss_restore_target *t, const char *dir, int create, const c
         size_t k = strcspn(p, "/");
         if (k > NAME_MAX) {
             close(cur);
-            return vss_error_set(e, "ENAMETOOLONG", "'%s': a component is too long", relpath), -1;
+            return vss_error_set(e, ENAMETOOLONG, "'%s': a component is too long", relpath), -1;
         }
         memcpy(comp, p, k);
         comp[k] = '\0';
@@ -323,7 +323,7 @@ static int make_temp(vss_restore_file *f, vss_error *e)
         if (errno != EEXIST)
             return vss_error_sys(e, errno, "'%s': create temporary", f->relpath);
     }
-    return vss_error_set(e, "EEXIST", "'%s': no free temporary name", f->relpath);
+    return vss_error_set(e, EEXIST, "'%s': no free temporary name", f->relpath);
 }
 
 void restore_file_free(vss_restore_file *f)
@@ -359,7 +359,7 @@ static int file_start(vss_restore_target *t, const char *relpath, int create, vs
         free(f);
         free(copy);
         free(norm);
-        return vss_error_set(e, "ENOMEM", "'%s': out of memory", relpath);
+        return vss_error_set(e, ENOMEM, "'%s': out of memory", relpath);
     }
     memcpy(copy, relpath, rl + 1);
     f->relpath = copy;
@@ -375,7 +375,7 @@ static int file_start(vss_restore_target *t, const char *relpath, int create, vs
     if (strlen(f->name) > NAME_MAX) {
         free(norm);
         restore_file_free(f);
-        return vss_error_set(e, "ENAMETOOLONG", "'%s': file name too long", relpath);
+        return vss_error_set(e, ENAMETOOLONG, "'%s': file name too long", relpath);
     }
     f->dir_fd = open_dir(t, norm, create, relpath, e);
     free(norm);
@@ -399,9 +399,9 @@ int vss_restore_target_begin_file(vss_restore_target *t, const char *relpath, vs
     if (!have && errno != ENOENT)
         rc = vss_error_sys(e, errno, "'%s': stat", relpath);
     else if (have && !(t->flags & VSS_RESTORE_REPLACE))
-        rc = vss_error_set(e, "EEXIST", "'%s': exists, and the target does not replace files", relpath);
+        rc = vss_error_set(e, EEXIST, "'%s': exists, and the target does not replace files", relpath);
     else if (have && S_ISDIR(st.st_mode))
-        rc = vss_error_set(e, "EISDIR", "'%s': is a directory", relpath);
+        rc = vss_error_set(e, EISDIR, "'%s': is a directory", relpath);
     else if (make_temp(f, e) != VSS_OK)
         rc = VSS_FAIL;
     else if (have && S_ISREG(st.st_mode) && fchmod(f->fd, st.st_mode & 07777) != 0)
@@ -424,7 +424,7 @@ int vss_restore_target_begin_update(vss_restore_target *t, const char *relpath, 
     else if (fstat(src, &st) != 0)
         rc = vss_error_sys(e, errno, "'%s': stat", relpath);
     else if (!S_ISREG(st.st_mode))
-        rc = vss_error_set(e, "EINVAL", "'%s': not a regular file", relpath);
+        rc = vss_error_set(e, EINVAL, "'%s': not a regular file", relpath);
     else if (make_temp(f, e) != VSS_OK || vss_copy_whole(src, f->fd, e) != VSS_OK)
         rc = VSS_FAIL;
     else if ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(f->fd, st.st_uid, st.st_gid) != 0 &&
@@ -451,7 +451,7 @@ int vss_restore_target_remove(vss_restore_target *t, const char *relpath, vss_er
     int rc = VSS_OK;
     struct stat st;
     if (fstatat(f->dir_fd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
-        rc = vss_error_set(e, "EISDIR", "'%s': is a directory", relpath);
+        rc = vss_error_set(e, EISDIR, "'%s': is a directory", relpath);
     else if (unlinkat(f->dir_fd, f->name, 0) != 0 && errno != ENOENT)
         rc = vss_error_sys(e, errno, "'%s': remove", relpath);
     else if (fsync(f->dir_fd) != 0)
@@ -499,7 +499,7 @@ int vss_restore_file_commit(vss_restore_file *f, vss_error *e)
     if (step != NULL) {
         unlinkat(f->dir_fd, f->tmp, 0);
         if (err == EEXIST)
-            rc = vss_error_set(e, "EEXIST", "'%s': appeared while restoring; not replaced", f->relpath);
+            rc = vss_error_set(e, EEXIST, "'%s': appeared while restoring; not replaced", f->relpath);
         else
             rc = vss_error_sys(e, err, "'%s': %s", f->relpath, step);
     } else if (fsync(f->dir_fd) != 0) {

@@ -170,7 +170,7 @@ vss_backup_components *vss_bc_alloc_(vss_error *e)
     vss_backup_components *bc = calloc(1, sizeof *bc);
     if (bc == NULL || (bc->version = strdup("1.2")) == NULL) {
         free(bc);
-        vss_error_set(e, "ENOMEM", "out of memory");
+        vss_error_set(e, ENOMEM, "out of memory");
         return NULL;
     }
     return bc;
@@ -208,7 +208,7 @@ int vss_bc_set_backup_state(vss_backup_components *bc, bool select_components,
                             bool partial_file_support, vss_error *e)
 {
     if (!vss_enum_valid(&vss_enum_backup_type, backup_type))
-        return vss_error_set(e, "EINVAL", "backup type: %d is not a backup type", backup_type);
+        return vss_error_set(e, EINVAL, "backup type: %d is not a backup type", backup_type);
     bc->state.select_components = select_components;
     bc->state.bootable_system_state = bootable_system_state;
     bc->state.backup_type = backup_type;
@@ -219,7 +219,7 @@ int vss_bc_set_backup_state(vss_backup_components *bc, bool select_components,
 int vss_bc_set_restore_state(vss_backup_components *bc, int restore_type, vss_error *e)
 {
     if (!vss_enum_valid(&vss_enum_restore_type, restore_type))
-        return vss_error_set(e, "EINVAL", "restore type: %d is not a restore type", restore_type);
+        return vss_error_set(e, EINVAL, "restore type: %d is not a restore type", restore_type);
     bc->state.restore_type = restore_type;
     return VSS_OK;
 }
@@ -227,7 +227,7 @@ int vss_bc_set_restore_state(vss_backup_components *bc, int restore_type, vss_er
 int vss_bc_set_snapshot_set_id(vss_backup_components *bc, const char *id, vss_error *e)
 {
     if (id == NULL || !vss_guid_valid(id))
-        return vss_error_set(e, "EINVAL", "snapshot set id: expected a GUID, got '%s'",
+        return vss_error_set(e, EINVAL, "snapshot set id: expected a GUID, got '%s'",
                              id ? id : "(none)");
     char *s;
     if (vss_strdup_opt(&s, id, e) != VSS_OK)
@@ -292,7 +292,7 @@ int vss_bc_set_previous_backup_stamp(vss_backup_components *bc, vss_bc_component
 {
     int t = bc->state.backup_type;
     if (t != VSS_BT_INCREMENTAL && t != VSS_BT_DIFFERENTIAL)
-        return vss_error_set(e, "EINVAL", "previous backup stamp: only for an incremental or "
+        return vss_error_set(e, EINVAL, "previous backup stamp: only for an incremental or "
                                           "differential backup (this one is %s)",
                              vss_enum_name(&vss_enum_backup_type, t));
     return vss_bc_set_str_(&c->previous_backup_stamp, stamp, e);
@@ -303,7 +303,7 @@ int vss_bc_set_file_restore_status(vss_backup_components *bc, vss_bc_component *
 {
     (void)bc;
     if (status == VSS_RS_UNDEFINED || !vss_enum_valid(&vss_enum_file_restore_status, status))
-        return vss_error_set(e, "EINVAL", "file restore status: none, all or failed expected");
+        return vss_error_set(e, EINVAL, "file restore status: none, all or failed expected");
     c->file_restore_status = status;
     return VSS_OK;
 }
@@ -334,7 +334,7 @@ int vss_bc_set_restore_target(vss_backup_components *bc, vss_bc_component *c, in
 {
     (void)bc;
     if (target == VSS_RT_UNDEFINED || !vss_enum_valid(&vss_enum_restore_target, target))
-        return vss_error_set(e, "EINVAL", "restore target: %d is not a restore target", target);
+        return vss_error_set(e, EINVAL, "restore target: %d is not a restore target", target);
     c->restore_target = target;
     return VSS_OK;
 }

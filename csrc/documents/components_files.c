@@ -18,14 +18,14 @@ static const vss_wm_component *need_wm(const vss_backup_components *bc,
 {
     const vss_writer_metadata *wm = vss_bc_writer_metadata(bc, c->writer);
     if (wm == NULL) {
-        vss_error_set(e, "EINVAL",
+        vss_error_set(e, EINVAL,
                       "%s: needs writer %s's metadata (attach it with add_writer_metadata)", what,
                       c->writer->writer_id);
         return NULL;
     }
     const vss_wm_component *m = vss_wm_find_component(wm, c->logical_path, c->name);
     if (m == NULL)
-        vss_error_set(e, "ENOENT", "%s: component '%s' at logical path '%s' is not in writer "
+        vss_error_set(e, ENOENT, "%s: component '%s' at logical path '%s' is not in writer "
                                    "%s's metadata",
                       what, c->name, vss_bc_lp_show_(c->logical_path), c->writer->writer_id);
     *wmp = wm;
@@ -90,18 +90,18 @@ static bool has_wildcard(const char *s) { return strpbrk(s, "*?") != NULL; }
 static int check_dir(const char *what, const char *p, vss_error *e)
 {
     if (p == NULL || *p == '\0')
-        return vss_error_set(e, "EINVAL", "%s: a path is required", what);
+        return vss_error_set(e, EINVAL, "%s: a path is required", what);
     if (has_wildcard(strncmp(p, "\\\\?\\", 4) == 0 ? p + 4 : p))
-        return vss_error_set(e, "EINVAL", "%s '%s': wildcards are not allowed in a path", what, p);
+        return vss_error_set(e, EINVAL, "%s '%s': wildcards are not allowed in a path", what, p);
     return VSS_OK;
 }
 
 static int check_name(const char *what, const char *n, vss_error *e)
 {
     if (n == NULL || *n == '\0')
-        return vss_error_set(e, "EINVAL", "%s: a file name is required", what);
+        return vss_error_set(e, EINVAL, "%s: a file name is required", what);
     if (has_wildcard(n) || strpbrk(n, "\\/") != NULL)
-        return vss_error_set(e, "EINVAL", "%s '%s': a file name without wildcards or separators",
+        return vss_error_set(e, EINVAL, "%s '%s': a file name without wildcards or separators",
                              what, n);
     return VSS_OK;
 }
@@ -110,7 +110,7 @@ static int check_ranges(const char *what, const char *s, vss_ranges **out, vss_e
 {
     vss_ranges *r = NULL;
     if (s == NULL || *s == '\0')
-        return vss_error_set(e, "EINVAL", "%s: a range list is required", what);
+        return vss_error_set(e, EINVAL, "%s: a range list is required", what);
     if (vss_ranges_parse(s, strlen(s), VSS_RANGES_NO_ZERO, &r, e) != VSS_OK) {
         char msg[sizeof e->message];
         if (e) {
@@ -134,15 +134,15 @@ static int check_partial_ranges(const char *ranges, vss_error *e)
 {
     const char *ref = NULL;
     if (ranges == NULL || *ranges == '\0')
-        return vss_error_set(e, "EINVAL", "ranges: a range list or a ranges file is required");
+        return vss_error_set(e, EINVAL, "ranges: a range list or a ranges file is required");
     const char *p = ranges + strspn(ranges, " \t");
     if (*p >= '0' && *p <= '9')
         return check_ranges("ranges", ranges, NULL, e);
     if (!vss_ranges_file_reference(ranges, &ref) || ref == NULL || *ref == '\0')
-        return vss_error_set(e, "EINVAL", "ranges '%s': names no ranges file", ranges);
+        return vss_error_set(e, EINVAL, "ranges '%s': names no ranges file", ranges);
     bool drive = ((ref[0] | 0x20) >= 'a' && (ref[0] | 0x20) <= 'z') && ref[1] == ':';
     if (!(is_sep(ref[0]) || ref[0] == '%' || drive))
-        return vss_error_set(e, "EINVAL",
+        return vss_error_set(e, EINVAL,
                              "ranges '%s': neither a range list nor the full path of a ranges "
                              "file",
                              ranges);
@@ -154,7 +154,7 @@ int vss_bc_add_partial_file(vss_backup_components *bc, vss_bc_component *c, cons
                             vss_error *e)
 {
     if (!bc->state.partial_file_support)
-        return vss_error_set(e, "EINVAL", "add_partial_file: the backup state does not enable "
+        return vss_error_set(e, EINVAL, "add_partial_file: the backup state does not enable "
                                           "partial file support");
     if (check_dir("path", path, e) != VSS_OK || check_name("filename", filename, e) != VSS_OK)
         return VSS_FAIL;
@@ -165,7 +165,7 @@ int vss_bc_add_partial_file(vss_backup_components *bc, vss_bc_component *c, cons
         const vss_bc_differenced_file *df = &c->differenced_files[i];
         vss_filedesc d = {.path = df->path, .filespec = df->filespec, .recursive = df->recursive};
         if (vss_fileset_has_file(&d, path, filename))
-            return vss_error_set(e, "EINVAL", "partial file %s\\%s is already a differenced file "
+            return vss_error_set(e, EINVAL, "partial file %s\\%s is already a differenced file "
                                               "(%s\\%s)",
                                  path, filename, df->path, df->filespec);
     }
@@ -186,7 +186,7 @@ int vss_bc_set_ranges_file_path(vss_backup_components *bc, vss_bc_component *c, 
 {
     (void)bc;
     if (index >= c->partial_file_count)
-        return vss_error_set(e, "ERANGE", "partial file %zu: component '%s' has %zu", index,
+        return vss_error_set(e, ERANGE, "partial file %zu: component '%s' has %zu", index,
                              c->name, c->partial_file_count);
     if (check_dir("ranges file", ranges_file, e) != VSS_OK)
         return VSS_FAIL;
@@ -199,7 +199,7 @@ int vss_bc_add_directed_target(vss_backup_components *bc, vss_bc_component *c,
                                const char *dst_filename, const char *dst_ranges, vss_error *e)
 {
     if (c->restore_target != VSS_RT_DIRECTED)
-        return vss_error_set(e, "EINVAL", "add_directed_target: component '%s' has restore "
+        return vss_error_set(e, EINVAL, "add_directed_target: component '%s' has restore "
                                           "target %s; set it to directed first",
                              c->name, vss_enum_name(&vss_enum_restore_target, c->restore_target));
     if (check_dir("source path", src_path, e) != VSS_OK ||
@@ -221,7 +221,7 @@ int vss_bc_add_directed_target(vss_backup_components *bc, vss_bc_component *c,
         goto out;
     file_ref f = {src_path, src_filename};
     if (visit_sets(wm, m, visit_has_file, &f, NULL) == NULL) {
-        vss_error_set(e, "ENOENT", "directed target source %s\\%s: not in a file set of "
+        vss_error_set(e, ENOENT, "directed target source %s\\%s: not in a file set of "
                                    "component '%s'",
                       src_path, src_filename, c->name);
         goto out;
@@ -242,7 +242,7 @@ int vss_bc_add_directed_target(vss_backup_components *bc, vss_bc_component *c,
         free(a);
         free(b);
         if (!same) {
-            vss_error_set(e, "EINVAL", "source ranges '%s' of partial file %s\\%s: must be the "
+            vss_error_set(e, EINVAL, "source ranges '%s' of partial file %s\\%s: must be the "
                                        "ranges it was backed up with ('%s')",
                           src_ranges, src_path, src_filename, p->ranges);
             goto out;
@@ -275,7 +275,7 @@ int vss_bc_add_differenced_files_by_last_modify_time(vss_backup_components *bc,
     const char *what = "add_differenced_files_by_last_modify_time";
     int t = bc->state.backup_type;
     if (t != VSS_BT_INCREMENTAL && t != VSS_BT_DIFFERENTIAL)
-        return vss_error_set(e, "EINVAL", "%s: only in an incremental or differential backup "
+        return vss_error_set(e, EINVAL, "%s: only in an incremental or differential backup "
                                           "(this one is %s)",
                              what, vss_enum_name(&vss_enum_backup_type, t));
     const vss_writer_metadata *wm;
@@ -286,7 +286,7 @@ int vss_bc_add_differenced_files_by_last_modify_time(vss_backup_components *bc,
     uint32_t need = VSS_BS_LAST_MODIFY |
                     (t == VSS_BT_INCREMENTAL ? VSS_BS_INCREMENTAL : VSS_BS_DIFFERENTIAL);
     if ((schema & need) != need)
-        return vss_error_set(e, "EINVAL", "%s: writer's backup schema %u lacks last_modify and "
+        return vss_error_set(e, EINVAL, "%s: writer's backup schema %u lacks last_modify and "
                                           "%s",
                              what, (unsigned)schema, vss_enum_name(&vss_enum_backup_type, t));
     vss_filedesc d;
@@ -299,7 +299,7 @@ int vss_bc_add_differenced_files_by_last_modify_time(vss_backup_components *bc,
     if (visit_sets(wm, m, visit_same, &d, NULL) == NULL) {
         const vss_wm_component *o = visit_sets(wm, NULL, visit_overlap, &d, &hit);
         if (o != NULL) {
-            vss_error_set(e, "EINVAL", "differenced files %s\\%s partially overlap file set "
+            vss_error_set(e, EINVAL, "differenced files %s\\%s partially overlap file set "
                                        "%s\\%s of component '%s'",
                           path, filespec, hit->path, hit->filespec, o->name);
             goto out;
@@ -307,7 +307,7 @@ int vss_bc_add_differenced_files_by_last_modify_time(vss_backup_components *bc,
     }
     for (size_t i = 0; i < c->partial_file_count; i++) {
         if (vss_fileset_has_file(&d, c->partial_files[i].path, c->partial_files[i].filename)) {
-            vss_error_set(e, "EINVAL", "differenced files %s\\%s include partial file %s\\%s",
+            vss_error_set(e, EINVAL, "differenced files %s\\%s include partial file %s\\%s",
                           path, filespec, c->partial_files[i].path, c->partial_files[i].filename);
             goto out;
         }
@@ -335,7 +335,7 @@ static int add_relocation(vss_backup_components *bc, vss_bc_component *c, int ki
     if (m == NULL)
         return VSS_FAIL;
     if (kind == K_NEW_TARGET && !(vss_wm_backup_schema(wm) & VSS_BS_WRITER_SUPPORTS_NEW_TARGET))
-        return vss_error_set(e, "EINVAL", "%s: writer '%s' does not support new targets (backup "
+        return vss_error_set(e, EINVAL, "%s: writer '%s' does not support new targets (backup "
                                           "schema lacks writer_supports_new_target)",
                              what, vss_wm_get_identity(wm)->name);
     if (check_dir("alternate path", to, e) != VSS_OK)
@@ -344,7 +344,7 @@ static int add_relocation(vss_backup_components *bc, vss_bc_component *c, int ki
     if (vss_filedesc_init(&f.d, path, filespec, recursive, to, VSS_FSBT_DEFAULT, e) != VSS_OK)
         return VSS_FAIL;
     if (visit_sets(wm, m, visit_same, &f.d, NULL) == NULL) {
-        vss_error_set(e, "ENOENT", "%s: %s\\%s (recursive=%s) is not a file set of component "
+        vss_error_set(e, ENOENT, "%s: %s\\%s (recursive=%s) is not a file set of component "
                                    "'%s'",
                       what, path, filespec, recursive ? "yes" : "no", c->name);
         vss_filedesc_clear(&f.d);
@@ -385,11 +385,11 @@ int vss_bc_add_restore_subcomponent(vss_backup_components *bc, vss_bc_component 
     const char *lp = logical_path && *logical_path ? logical_path : NULL;
     const vss_wm_component *s = name ? vss_wm_find_component(wm, lp, name) : NULL;
     if (s == NULL || s == m || !vss_wm_in_set(m, s))
-        return vss_error_set(e, "ENOENT", "restore subcomponent '%s' at logical path '%s': not a "
+        return vss_error_set(e, ENOENT, "restore subcomponent '%s' at logical path '%s': not a "
                                           "subcomponent of '%s'",
                              name ? name : "", vss_bc_lp_show_(lp), c->name);
     if (!s->selectable_for_restore)
-        return vss_error_set(e, "EINVAL", "restore subcomponent '%s': not selectable for restore",
+        return vss_error_set(e, EINVAL, "restore subcomponent '%s': not selectable for restore",
                              name);
     vss_bc_restore_subcomponent r = {.repair = repair};
     if (vss_strdup_opt(&r.logical_path, lp, e) != VSS_OK ||

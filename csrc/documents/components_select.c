@@ -59,18 +59,18 @@ static int check_wm_component(const vss_writer_metadata *wm, int type, const cha
 {
     const vss_wm_component *m = vss_wm_find_component(wm, lp, name);
     if (m == NULL)
-        return vss_error_set(e, "ENOENT", "component '%s' at logical path '%s' is not in writer "
+        return vss_error_set(e, ENOENT, "component '%s' at logical path '%s' is not in writer "
                                           "'%s''s metadata",
                              name, vss_bc_lp_show_(lp), vss_wm_get_identity(wm)->name);
     if (m->type != type)
-        return vss_error_set(e, "EINVAL", "component '%s' is a %s component in its metadata",
+        return vss_error_set(e, EINVAL, "component '%s' is a %s component in its metadata",
                              name, vss_enum_name(&vss_enum_component_type, m->type));
     /* Subcomponents come with the selectable component that defines their
      * set and are never added themselves (§5). */
     for (size_t i = 0; i < vss_wm_component_count(wm); i++) {
         const vss_wm_component *s = vss_wm_component_at(wm, i);
         if (s != m && s->selectable && vss_wm_in_set(s, m))
-            return vss_error_set(e, "EINVAL",
+            return vss_error_set(e, EINVAL,
                                  "component '%s' is a subcomponent of selectable component "
                                  "'%s'; add that one",
                                  name, s->name);
@@ -86,15 +86,15 @@ int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
     if (out)
         *out = NULL;
     if (writer_id == NULL || !vss_guid_valid(writer_id))
-        return vss_error_set(e, "EINVAL", "writer id: expected a GUID, got '%s'",
+        return vss_error_set(e, EINVAL, "writer id: expected a GUID, got '%s'",
                              writer_id ? writer_id : "(none)");
     if (instance_id == NULL || !vss_guid_valid(instance_id))
-        return vss_error_set(e, "EINVAL", "instance id: expected a GUID, got '%s'",
+        return vss_error_set(e, EINVAL, "instance id: expected a GUID, got '%s'",
                              instance_id ? instance_id : "(none)");
     if (type != VSS_CT_DATABASE && type != VSS_CT_FILEGROUP)
-        return vss_error_set(e, "EINVAL", "component type: database or filegroup expected");
+        return vss_error_set(e, EINVAL, "component type: database or filegroup expected");
     if (name == NULL || *name == '\0' || strchr(name, '\\') != NULL)
-        return vss_error_set(e, "EINVAL", "component name: required, without '\\'");
+        return vss_error_set(e, EINVAL, "component name: required, without '\\'");
     vss_bc_writer *w = NULL;
     for (size_t i = 0; i < bc->nwriters && w == NULL; i++)
         if (vss_wm_same_id(bc->writers[i]->writer_id, writer_id) &&
@@ -103,7 +103,7 @@ int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
     for (size_t j = 0; w != NULL && j < w->component_count; j++)
         if (strcmp(w->components[j]->name, name) == 0 &&
             vss_wm_same_path(w->components[j]->logical_path, lp))
-            return vss_error_set(e, "EEXIST", "component '%s' at logical path '%s' is already "
+            return vss_error_set(e, EEXIST, "component '%s' at logical path '%s' is already "
                                               "added for writer %s",
                                  name, vss_bc_lp_show_(lp), writer_id);
     const vss_writer_metadata *wm = NULL;
@@ -124,7 +124,7 @@ int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
             vss_strdup_opt(&w->instance_id, instance_id, e) != VSS_OK ||
             (wm && vss_strdup_opt(&w->instance_name, vss_wm_get_identity(wm)->instance_name, e))) {
             vss_bc_writer_free_(w);
-            return vss_error_set(e, "ENOMEM", "out of memory");
+            return vss_error_set(e, ENOMEM, "out of memory");
         }
         w->backup_schema = wm ? vss_wm_backup_schema(wm) : 0;
     }
@@ -137,7 +137,7 @@ int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
         vss_bc_component_free_(c);
         if (new_writer)
             vss_bc_writer_free_(w);
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     }
     c->writer = w;
     c->type = type;
@@ -167,7 +167,7 @@ int vss_bc_validate(const vss_backup_components *bc, vss_error *e)
                 added = strcmp(w->components[j]->name, m->name) == 0 &&
                         vss_wm_same_path(w->components[j]->logical_path, m->logical_path);
             if (!covered && !added)
-                return vss_error_set(e, "EINVAL",
+                return vss_error_set(e, EINVAL,
                                      "writer '%s': nonselectable component '%s' at logical path "
                                      "'%s' must be added with the others",
                                      vss_wm_get_identity(wm)->name, m->name,

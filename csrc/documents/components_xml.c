@@ -74,7 +74,7 @@ static int load_component(vss_bc_writer *w, xmlNodePtr n, vss_error *e)
     if (c == NULL || vss_grow((void **)&w->components, &w->component_cap, w->component_count,
                               sizeof *w->components, e) != VSS_OK) {
         free(c);
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     }
     vss_xml_defaults(vss_bc_component_attrs_, vss_bc_component_nattrs_, c);
     c->writer = w;
@@ -114,7 +114,7 @@ static int load_writer(vss_backup_components *bc, xmlNodePtr n, vss_error *e)
         vss_grow((void **)&bc->writers, &bc->capwriters, bc->nwriters, sizeof *bc->writers, e) !=
             VSS_OK) {
         free(w);
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     }
     bc->writers[bc->nwriters++] = w;
     if (vss_xml_get_attrs(n, vss_bc_writer_attrs_, vss_bc_writer_nattrs_, w, &w->extra, e) !=
@@ -190,7 +190,7 @@ static xmlNodePtr add_el(xmlNodePtr parent, const char *name, const vss_xattr *s
     xmlNodePtr el = xmlNewChild(parent, xmlDocGetRootElement(parent->doc)->ns,
                                 (const xmlChar *)name, NULL);
     if (el == NULL) {
-        vss_error_set(e, "ENOMEM", "out of memory");
+        vss_error_set(e, ENOMEM, "out of memory");
         return NULL;
     }
     if (vss_xml_set_attrs(el, spec, n, obj, extra, e) != VSS_OK)
@@ -235,7 +235,7 @@ char *vss_bc_xml(const vss_backup_components *bc, size_t *len, vss_error *e)
 {
     xmlDocPtr doc = vss_xml_new_doc("BACKUP_COMPONENTS", VSS_BCD_NAMESPACE);
     if (doc == NULL) {
-        vss_error_set(e, "ENOMEM", "out of memory");
+        vss_error_set(e, ENOMEM, "out of memory");
         return NULL;
     }
     xmlNodePtr root = xmlDocGetRootElement(doc);

@@ -30,10 +30,10 @@ int vss_grow(void **items, size_t *cap, size_t n, size_t size, vss_error *e)
         return VSS_OK;
     size_t ncap = *cap ? *cap * 2 : 4;
     if (ncap > SIZE_MAX / size)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     void *p = realloc(*items, ncap * size);
     if (p == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     *items = p;
     *cap = ncap;
     return VSS_OK;
@@ -46,7 +46,7 @@ int vss_strdup_opt(char **dst, const char *src, vss_error *e)
         return VSS_OK;
     }
     *dst = strdup(src);
-    return *dst ? VSS_OK : vss_error_set(e, "ENOMEM", "out of memory");
+    return *dst ? VSS_OK : vss_error_set(e, ENOMEM, "out of memory");
 }
 
 void vss_xextra_free(vss_xextra *x)
@@ -61,7 +61,7 @@ void vss_xextra_free(vss_xextra *x)
 static vss_xextra *xextra_get(vss_xextra **x, vss_error *e)
 {
     if (*x == NULL && (*x = calloc(1, sizeof **x)) == NULL)
-        vss_error_set(e, "ENOMEM", "out of memory");
+        vss_error_set(e, ENOMEM, "out of memory");
     return *x;
 }
 
@@ -91,7 +91,7 @@ int vss_xextra_put_nodes(const vss_xextra *x, xmlNodePtr node, vss_error *e)
         xmlNodePtr copy = xmlDocCopyNode(x->nodes[i], node->doc, 1);
         if (copy == NULL || xmlAddChild(node, copy) == NULL) {
             xmlFreeNode(copy);
-            return vss_error_set(e, "ENOMEM", "out of memory");
+            return vss_error_set(e, ENOMEM, "out of memory");
         }
         /* The copy declares the namespaces it uses; drop the ones its new
          * ancestors already declare. */
@@ -142,14 +142,14 @@ int vss_xml_read_file(const char *path, char **buf, size_t *len, vss_error *e)
     }
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > VSS_XML_MAX_FILE) {
         close(fd);
-        return vss_error_set(e, "EINVAL", "'%s': not a regular file of at most %u bytes", path,
+        return vss_error_set(e, EINVAL, "'%s': not a regular file of at most %u bytes", path,
                              VSS_XML_MAX_FILE);
     }
     size_t size = (size_t)st.st_size;
     char *p = malloc(size + 1);
     if (p == NULL) {
         close(fd);
-        return vss_error_set(e, "ENOMEM", "out of memory reading '%s'", path);
+        return vss_error_set(e, ENOMEM, "out of memory reading '%s'", path);
     }
     ssize_t r = vss_read_full(fd, p, size);
     if (r < 0 || (size_t)r != size) {
@@ -170,10 +170,10 @@ int vss_xml_parse(const char *buf, size_t len, const char *root, const char *ns,
 {
     *out = NULL;
     if (len > INT32_MAX)
-        return vss_error_set(e, "EINVAL", "document too large");
+        return vss_error_set(e, EINVAL, "document too large");
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (ctxt == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     /* No network, no entity substitution, no DTD loading: documents are
      * data from elsewhere, never a reason to fetch or expand anything. */
     int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES;
@@ -187,23 +187,23 @@ int vss_xml_parse(const char *buf, size_t len, const char *root, const char *ns,
         }
         int line = err ? err->line : 0;
         xmlFreeParserCtxt(ctxt);
-        return vss_error_set(e, "EINVAL", "XML error at line %d: %s", line, msg);
+        return vss_error_set(e, EINVAL, "XML error at line %d: %s", line, msg);
     }
     xmlFreeParserCtxt(ctxt);
     if (doc->intSubset != NULL || doc->extSubset != NULL) {
         xmlFreeDoc(doc);
-        return vss_error_set(e, "EINVAL", "DOCTYPE not allowed in a VSS document (line 1)");
+        return vss_error_set(e, EINVAL, "DOCTYPE not allowed in a VSS document (line 1)");
     }
     xmlNodePtr r = xmlDocGetRootElement(doc);
     if (r == NULL || !vss_xml_is(r, root)) {
         int line = r ? xmlGetLineNo(r) : 1;
-        int rc = vss_error_set(e, "EINVAL", "root element <%s> at line %d: expected <%s>",
+        int rc = vss_error_set(e, EINVAL, "root element <%s> at line %d: expected <%s>",
                                r ? (const char *)r->name : "", line, root);
         xmlFreeDoc(doc);
         return rc;
     }
     if (r->ns != NULL && r->ns->href != NULL && strcmp((const char *)r->ns->href, ns) != 0) {
-        int rc = vss_error_set(e, "EINVAL", "<%s> at line %ld: namespace '%s', expected '%s'", root,
+        int rc = vss_error_set(e, EINVAL, "<%s> at line %ld: namespace '%s', expected '%s'", root,
                                xmlGetLineNo(r), (const char *)r->ns->href, ns);
         xmlFreeDoc(doc);
         return rc;
@@ -306,7 +306,7 @@ static int set_field(const vss_xattr *s, void *f, const char *v, xmlNodePtr node
     }
     static const char *const expected[] = {"a string", "a GUID", "yes or no", "a decimal 32-bit number",
                                            "a decimal 64-bit number", "a value of "};
-    return vss_error_set(e, "EINVAL", "<%s %s=\"%.64s\"> at line %ld: expected %s%s",
+    return vss_error_set(e, EINVAL, "<%s %s=\"%.64s\"> at line %ld: expected %s%s",
                          (const char *)node->name, s->name, v, xmlGetLineNo(node),
                          expected[s->kind], s->kind == VSS_XENUM ? s->en->name : "");
 }
@@ -341,7 +341,7 @@ int vss_xml_get_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, void *ob
     }
     for (size_t i = 0; i < n; i++)
         if ((spec[i].flags & VSS_XREQUIRED) && !(seen & (UINT64_C(1) << i)))
-            return vss_error_set(e, "EINVAL", "<%s> at line %ld: missing attribute %s",
+            return vss_error_set(e, EINVAL, "<%s> at line %ld: missing attribute %s",
                                  (const char *)node->name, xmlGetLineNo(node), spec[i].name);
     return VSS_OK;
 }
@@ -376,14 +376,14 @@ int vss_xml_set_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, const vo
             v = vss_enum_xml(spec[i].en, *(const int *)f);
             dflt = *(const int *)f == (int)spec[i].def;
             if (v == NULL)
-                return vss_error_set(e, "EINVAL", "%s: value %d has no spelling", spec[i].name,
+                return vss_error_set(e, EINVAL, "%s: value %d has no spelling", spec[i].name,
                                      *(const int *)f);
             break;
         }
         if (v == NULL || (dflt && (spec[i].flags & VSS_XOMIT_DEFAULT)))
             continue;
         if (xmlNewProp(node, (const xmlChar *)spec[i].name, (const xmlChar *)v) == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory");
+            return vss_error_set(e, ENOMEM, "out of memory");
     }
     for (size_t i = 0; extra != NULL && i < extra->nattrs; i++) {
         xmlAttrPtr a = extra->attrs[i];
@@ -397,7 +397,7 @@ int vss_xml_set_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, const vo
         xmlAttrPtr copy = xmlNewNsProp(node, ns, a->name, v ? v : (const xmlChar *)"");
         xmlFree(v);
         if (copy == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory");
+            return vss_error_set(e, ENOMEM, "out of memory");
     }
     return VSS_OK;
 }
@@ -426,7 +426,7 @@ char *vss_xml_dump(xmlDocPtr doc, size_t *len, vss_error *e)
 {
     xmlBufferPtr b = xmlBufferCreate();
     if (b == NULL) {
-        vss_error_set(e, "ENOMEM", "out of memory");
+        vss_error_set(e, ENOMEM, "out of memory");
         return NULL;
     }
     xmlSaveCtxtPtr s = xmlSaveToBuffer(b, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
@@ -434,7 +434,7 @@ char *vss_xml_dump(xmlDocPtr doc, size_t *len, vss_error *e)
         if (s)
             xmlSaveClose(s);
         xmlBufferFree(b);
-        vss_error_set(e, "ENOMEM", "cannot serialize the document");
+        vss_error_set(e, ENOMEM, "cannot serialize the document");
         return NULL;
     }
     xmlSaveClose(s);
@@ -442,7 +442,7 @@ char *vss_xml_dump(xmlDocPtr doc, size_t *len, vss_error *e)
     char *out = malloc(n + 1);
     if (out == NULL) {
         xmlBufferFree(b);
-        vss_error_set(e, "ENOMEM", "out of memory");
+        vss_error_set(e, ENOMEM, "out of memory");
         return NULL;
     }
     memcpy(out, xmlBufferContent(b), n);

@@ -145,7 +145,7 @@ vss_writer_metadata *vss_wm_alloc_(vss_error *e)
     vss_writer_metadata *wm = calloc(1, sizeof *wm);
     if (wm == NULL || (wm->version = strdup("1.2")) == NULL) {
         free(wm);
-        vss_error_set(e, "ENOMEM", "out of memory");
+        vss_error_set(e, ENOMEM, "out of memory");
         return NULL;
     }
     return wm;
@@ -155,17 +155,17 @@ int vss_wm_new(const vss_wm_identity *id, vss_writer_metadata **out, vss_error *
 {
     *out = NULL;
     if (id->writer_id == NULL || !vss_guid_valid(id->writer_id))
-        return vss_error_set(e, "EINVAL", "writer_id: expected a GUID, got '%s'",
+        return vss_error_set(e, EINVAL, "writer_id: expected a GUID, got '%s'",
                              id->writer_id ? id->writer_id : "(none)");
     if (id->instance_id == NULL || !vss_guid_valid(id->instance_id))
-        return vss_error_set(e, "EINVAL", "instance_id: expected a GUID, got '%s'",
+        return vss_error_set(e, EINVAL, "instance_id: expected a GUID, got '%s'",
                              id->instance_id ? id->instance_id : "(none)");
     if (id->name == NULL || id->name[0] == '\0')
-        return vss_error_set(e, "EINVAL", "name: a writer needs a name");
+        return vss_error_set(e, EINVAL, "name: a writer needs a name");
     if (!vss_enum_valid(&vss_enum_usage_type, id->usage))
-        return vss_error_set(e, "EINVAL", "usage: %d is not a usage type", id->usage);
+        return vss_error_set(e, EINVAL, "usage: %d is not a usage type", id->usage);
     if (!vss_enum_valid(&vss_enum_source_type, id->source))
-        return vss_error_set(e, "EINVAL", "source: %d is not a source type", id->source);
+        return vss_error_set(e, EINVAL, "source: %d is not a source type", id->source);
     vss_writer_metadata *wm = vss_wm_alloc_(e);
     if (wm == NULL)
         return VSS_FAIL;

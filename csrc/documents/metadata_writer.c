@@ -13,7 +13,7 @@ static int check_logical_path(const char *lp, vss_error *e)
         return VSS_OK;
     size_t n = strlen(lp);
     if (lp[0] == '\\' || lp[n - 1] == '\\' || strstr(lp, "\\\\") != NULL)
-        return vss_error_set(e, "EINVAL",
+        return vss_error_set(e, EINVAL,
                              "logical path '%s': backslash-separated names, none of them empty",
                              lp);
     return VSS_OK;
@@ -23,26 +23,26 @@ int vss_wm_add_component(vss_writer_metadata *wm, const vss_wm_component *info, 
 {
     const char *lp = info->logical_path && *info->logical_path ? info->logical_path : NULL;
     if (info->type != VSS_CT_DATABASE && info->type != VSS_CT_FILEGROUP)
-        return vss_error_set(e, "EINVAL", "component type: database or filegroup expected");
+        return vss_error_set(e, EINVAL, "component type: database or filegroup expected");
     if (info->name == NULL || info->name[0] == '\0')
-        return vss_error_set(e, "EINVAL", "component name: required");
+        return vss_error_set(e, EINVAL, "component name: required");
     if (strchr(info->name, '\\') != NULL)
-        return vss_error_set(e, "EINVAL", "component name '%s': must not contain '\\'",
+        return vss_error_set(e, EINVAL, "component name '%s': must not contain '\\'",
                              info->name);
     if (check_logical_path(lp, e) != VSS_OK)
         return VSS_FAIL;
     if (!vss_enum_mask_valid(&vss_enum_component_flags, info->component_flags))
-        return vss_error_set(e, "EINVAL", "component flags 0x%x: unknown bits",
+        return vss_error_set(e, EINVAL, "component flags 0x%x: unknown bits",
                              (unsigned)info->component_flags);
     if (vss_wm_find_component(wm, lp, info->name) != NULL)
-        return vss_error_set(e, "EEXIST", "duplicate component '%s' at logical path '%s'",
+        return vss_error_set(e, EEXIST, "duplicate component '%s' at logical path '%s'",
                              info->name, vss_wm_lp_show_(lp));
     if (vss_grow((void **)&wm->components, &wm->capcomponents, wm->ncomponents,
                  sizeof *wm->components, e) != VSS_OK)
         return VSS_FAIL;
     vss_wm_component *c = calloc(1, sizeof *c);
     if (c == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     c->type = info->type;
     c->restore_metadata = info->restore_metadata;
     c->notify_on_backup_complete = info->notify_on_backup_complete;
@@ -67,7 +67,7 @@ static vss_wm_component *find_mut(vss_writer_metadata *wm, const char *lp, const
         if (name && strcmp(c->name, name) == 0 && vss_wm_same_path(c->logical_path, lp))
             return c;
     }
-    vss_error_set(e, "ENOENT", "no component '%s' at logical path '%s'", name ? name : "",
+    vss_error_set(e, ENOENT, "no component '%s' at logical path '%s'", name ? name : "",
                   vss_wm_lp_show_(lp));
     return NULL;
 }
@@ -84,11 +84,11 @@ static int check_not_listed(const vss_writer_metadata *wm, const vss_filedesc *d
             for (size_t j = 0; j < lists[l]->count; j++) {
                 const vss_filedesc *o = &lists[l]->items[j].d;
                 if (vss_filedesc_same_set(o, d, 0))
-                    return vss_error_set(e, "EEXIST",
+                    return vss_error_set(e, EEXIST,
                                          "file set %s\\%s is already in component '%s'",
                                          d->path, d->filespec, c->name);
                 if (vss_filesets_overlap(o, d))
-                    return vss_error_set(e, "EINVAL",
+                    return vss_error_set(e, EINVAL,
                                          "file set %s\\%s overlaps file set %s\\%s of component "
                                          "'%s'",
                                          d->path, d->filespec, o->path, o->filespec, c->name);
@@ -107,11 +107,11 @@ static int add_file(vss_writer_metadata *wm, const char *lp, const char *name, i
     if (c == NULL)
         return VSS_FAIL;
     if (c->type != want_type)
-        return vss_error_set(e, "EINVAL", "component '%s' is a %s component, not a %s one",
+        return vss_error_set(e, EINVAL, "component '%s' is a %s component, not a %s one",
                              c->name, vss_enum_name(&vss_enum_component_type, c->type),
                              vss_enum_name(&vss_enum_component_type, want_type));
     if (!vss_enum_mask_valid(&vss_enum_file_spec_backup_type, mask))
-        return vss_error_set(e, "EINVAL", "backup type mask 0x%x: unknown bits", (unsigned)mask);
+        return vss_error_set(e, EINVAL, "backup type mask 0x%x: unknown bits", (unsigned)mask);
     vss_filedesc d;
     if (vss_filedesc_init(&d, path, filespec, recursive, alt, mask, e) != VSS_OK)
         return VSS_FAIL;
@@ -189,17 +189,17 @@ int vss_wm_set_restore_method(vss_writer_metadata *wm, int method, const char *s
                               bool reboot_required, vss_error *e)
 {
     if (method == VSS_RME_UNDEFINED || !vss_enum_valid(&vss_enum_restore_method, method))
-        return vss_error_set(e, "EINVAL", "restore method: %d is not a restore method", method);
+        return vss_error_set(e, EINVAL, "restore method: %d is not a restore method", method);
     if (!vss_enum_valid(&vss_enum_writer_restore, writer_restore))
-        return vss_error_set(e, "EINVAL", "writer restore: %d is not a writer restore value",
+        return vss_error_set(e, EINVAL, "writer restore: %d is not a writer restore value",
                              writer_restore);
     bool needs_service = method == VSS_RME_STOP_RESTORE_START ||
                          method == VSS_RME_RESTORE_STOP_START;
     if (needs_service && (service == NULL || *service == '\0'))
-        return vss_error_set(e, "EINVAL", "service: method %s needs the service to stop",
+        return vss_error_set(e, EINVAL, "service: method %s needs the service to stop",
                              vss_enum_name(&vss_enum_restore_method, method));
     if (method == VSS_RME_CUSTOM && (user_procedure == NULL || *user_procedure == '\0'))
-        return vss_error_set(e, "EINVAL", "user procedure: method custom needs one");
+        return vss_error_set(e, EINVAL, "user procedure: method custom needs one");
     char *s = NULL, *u = NULL;
     if (vss_strdup_opt(&s, service && *service ? service : NULL, e) != VSS_OK ||
         vss_strdup_opt(&u, user_procedure && *user_procedure ? user_procedure : NULL, e) !=
@@ -222,7 +222,7 @@ int vss_wm_add_alternate_location_mapping(vss_writer_metadata *wm, const char *p
                                           const char *destination, vss_error *e)
 {
     if (destination == NULL || *destination == '\0')
-        return vss_error_set(e, "EINVAL", "destination: required");
+        return vss_error_set(e, EINVAL, "destination: required");
     vss_filedesc d;
     if (vss_filedesc_init(&d, path, filespec, recursive, destination, VSS_FSBT_DEFAULT, e) !=
         VSS_OK)
@@ -238,7 +238,7 @@ int vss_wm_add_alternate_location_mapping(vss_writer_metadata *wm, const char *p
                 found = vss_filedesc_same_set(&lists[l]->items[j].d, &d, 0);
     }
     if (!found) {
-        vss_error_set(e, "ENOENT",
+        vss_error_set(e, ENOENT,
                       "alternate location mapping %s\\%s (recursive=%s): no component has "
                       "this file set",
                       d.path, d.filespec, recursive ? "yes" : "no");
@@ -263,10 +263,10 @@ int vss_wm_add_component_dependency(vss_writer_metadata *wm, const char *for_log
     if (c == NULL)
         return VSS_FAIL;
     if (on_writer_id == NULL || !vss_guid_valid(on_writer_id))
-        return vss_error_set(e, "EINVAL", "on_writer_id: expected a GUID, got '%s'",
+        return vss_error_set(e, EINVAL, "on_writer_id: expected a GUID, got '%s'",
                              on_writer_id ? on_writer_id : "(none)");
     if (on_name == NULL || *on_name == '\0' || strchr(on_name, '\\') != NULL)
-        return vss_error_set(e, "EINVAL", "on_name: a component name without '\\' expected");
+        return vss_error_set(e, EINVAL, "on_name: a component name without '\\' expected");
     if (check_logical_path(on_logical_path, e) != VSS_OK)
         return VSS_FAIL;
     if (vss_grow((void **)&c->dependencies, &c->dependency_cap, c->dependency_count,
@@ -289,16 +289,16 @@ int vss_wm_add_component_dependency(vss_writer_metadata *wm, const char *for_log
 int vss_wm_set_backup_schema(vss_writer_metadata *wm, uint32_t schema, vss_error *e)
 {
     if (!vss_enum_mask_valid(&vss_enum_backup_schema, schema))
-        return vss_error_set(e, "EINVAL", "backup schema 0x%x: unknown bits", (unsigned)schema);
+        return vss_error_set(e, EINVAL, "backup schema 0x%x: unknown bits", (unsigned)schema);
     const uint32_t di = VSS_BS_DIFFERENTIAL | VSS_BS_INCREMENTAL;
     if ((schema & VSS_BS_EXCLUSIVE_INCREMENTAL_DIFFERENTIAL) && (schema & di) != di)
-        return vss_error_set(e, "EINVAL", "backup schema: exclusive_incremental_differential "
+        return vss_error_set(e, EINVAL, "backup schema: exclusive_incremental_differential "
                                           "needs both differential and incremental");
     if ((schema & VSS_BS_TIMESTAMPED) && !(schema & di))
-        return vss_error_set(e, "EINVAL",
+        return vss_error_set(e, EINVAL,
                              "backup schema: timestamped needs differential or incremental");
     if ((schema & VSS_BS_LAST_MODIFY) && !(schema & di))
-        return vss_error_set(e, "EINVAL",
+        return vss_error_set(e, EINVAL,
                              "backup schema: last_modify needs differential or incremental");
     wm->backup_schema = schema;
     return VSS_OK;
@@ -307,7 +307,7 @@ int vss_wm_set_backup_schema(vss_writer_metadata *wm, uint32_t schema, vss_error
 int vss_wm_validate(const vss_writer_metadata *wm, vss_error *e)
 {
     if (!wm->restore.present)
-        return vss_error_set(e, "EINVAL", "writer '%s': no restore method (set_restore_method "
+        return vss_error_set(e, EINVAL, "writer '%s': no restore method (set_restore_method "
                                           "is mandatory)",
                              wm->id.name);
     if (wm->backup_schema & VSS_BS_LOG) {
@@ -315,7 +315,7 @@ int vss_wm_validate(const vss_writer_metadata *wm, vss_error *e)
         for (size_t i = 0; i < wm->ncomponents && !logs; i++)
             logs = wm->components[i]->log_files.count > 0;
         if (!logs)
-            return vss_error_set(e, "EINVAL", "backup schema log: no component has database "
+            return vss_error_set(e, EINVAL, "backup schema log: no component has database "
                                               "log files");
     }
     return VSS_OK;

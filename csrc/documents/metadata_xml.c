@@ -59,7 +59,7 @@ static int load_component(vss_writer_metadata *wm, xmlNodePtr n, int type, vss_e
         vss_grow((void **)&wm->components, &wm->capcomponents, wm->ncomponents,
                  sizeof *wm->components, e) != VSS_OK) {
         free(c);
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     }
     vss_xml_defaults(vss_wm_component_attrs_, vss_wm_component_nattrs_, c);
     c->type = type;
@@ -73,7 +73,7 @@ static int load_component(vss_writer_metadata *wm, xmlNodePtr n, int type, vss_e
         c->logical_path = NULL;
     }
     if (vss_wm_find_component(wm, c->logical_path, c->name) != NULL) {
-        int rc = vss_error_set(e, "EINVAL", "<%s> at line %ld: duplicate component '%s' at "
+        int rc = vss_error_set(e, EINVAL, "<%s> at line %ld: duplicate component '%s' at "
                                             "logical path '%s'",
                                (const char *)n->name, xmlGetLineNo(n), c->name,
                                vss_wm_lp_show_(c->logical_path));
@@ -139,7 +139,7 @@ static int load_locations(vss_writer_metadata *wm, xmlNodePtr n, vss_error *e)
 static int load_restore(vss_writer_metadata *wm, xmlNodePtr n, vss_error *e)
 {
     if (wm->restore.present)
-        return vss_error_set(e, "EINVAL", "<RESTORE_METHOD> at line %ld: a second one",
+        return vss_error_set(e, EINVAL, "<RESTORE_METHOD> at line %ld: a second one",
                              xmlGetLineNo(n));
     wm->restore.present = true;
     if (vss_xml_get_attrs(n, vss_wm_restore_attrs_, vss_wm_restore_nattrs_, &wm->restore,
@@ -186,7 +186,7 @@ static int load_doc(vss_writer_metadata *wm, xmlNodePtr root, vss_error *e)
             return VSS_FAIL;
     }
     if (!have_id)
-        return vss_error_set(e, "EINVAL", "<WRITER_METADATA> at line %ld: no <IDENTIFICATION>",
+        return vss_error_set(e, EINVAL, "<WRITER_METADATA> at line %ld: no <IDENTIFICATION>",
                              xmlGetLineNo(root));
     return VSS_OK;
 }
@@ -238,7 +238,7 @@ static xmlNodePtr add_el(xmlNodePtr parent, const char *name, vss_error *e)
     xmlNodePtr n = xmlNewChild(parent, xmlDocGetRootElement(parent->doc)->ns,
                                (const xmlChar *)name, NULL);
     if (n == NULL)
-        vss_error_set(e, "ENOMEM", "out of memory");
+        vss_error_set(e, ENOMEM, "out of memory");
     return n;
 }
 
@@ -252,7 +252,7 @@ static int save_files(xmlNodePtr parent, const char *name, const vss_xattr *spec
             return VSS_FAIL;
         if (spec == file_list_attrs && f->recursive_written && !f->d.recursive &&
             xmlNewProp(n, (const xmlChar *)"recursive", (const xmlChar *)"no") == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory");
+            return vss_error_set(e, ENOMEM, "out of memory");
         if (vss_xextra_put_nodes(f->extra, n, e) != VSS_OK)
             return VSS_FAIL;
     }
@@ -325,7 +325,7 @@ char *vss_wm_xml(const vss_writer_metadata *wm, size_t *len, vss_error *e)
 {
     xmlDocPtr doc = vss_xml_new_doc("WRITER_METADATA", VSS_WMD_NAMESPACE);
     if (doc == NULL) {
-        vss_error_set(e, "ENOMEM", "out of memory");
+        vss_error_set(e, ENOMEM, "out of memory");
         return NULL;
     }
     char *out = NULL;

@@ -143,14 +143,14 @@ static int plan_add(data_run *d, const vss_backup_file *f, vss_ranges *ranges,
     planned *p = push((void **)&d->plan, &d->nplan, &d->cap, sizeof *p);
     if (p == NULL) {
         vss_ranges_free(ranges);
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     }
     *p = (planned){.name = strdup(f->original), .source = strdup(f->path), .ranges = ranges,
                    .size = f->size};
     if (ranges_file != NULL)
         p->ranges_file = strdup(ranges_file);
     if (p->name == NULL || p->source == NULL || (ranges_file && p->ranges_file == NULL))
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     return VSS_OK;
 }
 
@@ -168,7 +168,7 @@ static int partial_of(data_run *d, const vss_backup_file *f, vss_ranges **ranges
         full = join(dir, pf->filename);
         free(dir);
         if (full == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory"), -1;
+            return vss_error_set(e, ENOMEM, "out of memory"), -1;
         bool same = strcmp(full, f->original) == 0;
         free(full);
         if (!same)
@@ -180,7 +180,7 @@ static int partial_of(data_run *d, const vss_backup_file *f, vss_ranges **ranges
         else if (vss_ranges_file_reference(pf->ranges, ranges_file))
             rc = vss_ranges_load(*ranges_file, ranges, e);
         else
-            rc = vss_error_set(e, "EINVAL", "partial file %s: bad ranges '%s'", f->original,
+            rc = vss_error_set(e, EINVAL, "partial file %s: bad ranges '%s'", f->original,
                                pf->ranges);
         if (rc != VSS_OK)
             return -1;
@@ -200,7 +200,7 @@ static int differenced_keep(data_run *d, const vss_backup_file *f, bool *keep, v
     const char *slash = strrchr(f->original, '/');
     char *fdir = strndup(f->original, (size_t)(slash - f->original));
     if (fdir == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     int rc = VSS_OK;
     for (size_t i = 0; rc == VSS_OK && i < c->differenced_file_count; i++) {
         const vss_bc_differenced_file *df = &c->differenced_files[i];
@@ -226,7 +226,7 @@ static int plan_file(void *ud, const vss_backup_file *f, vss_error *e)
     if (seen == NULL || (*seen = strdup(f->original)) == NULL) {
         if (seen != NULL)
             d->nwalked--;
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     }
     vss_ranges *ranges = NULL;
     const char *ranges_file = NULL;
@@ -254,7 +254,7 @@ static int plan_fileset(data_run *d, const vss_filedesc *f, vss_error *e)
                                     vss_wm_exclude_files_from_snapshot(d->bw->wm)};
     vss_filedesc *excludes = calloc(lists[0]->count + lists[1]->count + 1, sizeof *excludes);
     size_t nex = 0;
-    int rc = excludes ? VSS_OK : vss_error_set(e, "ENOMEM", "out of memory");
+    int rc = excludes ? VSS_OK : vss_error_set(e, ENOMEM, "out of memory");
     for (size_t l = 0; l < 2; l++) {
         for (size_t i = 0; rc == VSS_OK && i < lists[l]->count; i++, nex++) {
             excludes[nex] = lists[l]->items[i].d;
@@ -268,7 +268,7 @@ static int plan_fileset(data_run *d, const vss_filedesc *f, vss_error *e)
                                             sizeof *set)
                                      : NULL;
     if (rc == VSS_OK && set == NULL)
-        rc = vss_error_set(e, "ENOMEM", "out of memory");
+        rc = vss_error_set(e, ENOMEM, "out of memory");
     else if (rc == VSS_OK)
         rc = vss_filedesc_init(set, orig, f->filespec, f->recursive, NULL, 0, e);
     if (rc != VSS_OK && set != NULL)
@@ -321,7 +321,7 @@ static int transfer(data_run *d, vss_store_tx *tx, vss_backup_result *res, vss_e
         p.bytes_total += n;
     }
     if (o->progress && o->progress(o->progress_ud, &p) != 0)
-        return vss_error_set(e, "ECANCELED", "backup stopped by the progress callback");
+        return vss_error_set(e, ECANCELED, "backup stopped by the progress callback");
     for (size_t i = 0; i < d->nplan; i++) {
         planned *f = &d->plan[i];
         if (vss_store_tx_add_file(tx, f->name, f->source, f->ranges, f->ranges_file,
@@ -331,7 +331,7 @@ static int transfer(data_run *d, vss_store_tx *tx, vss_backup_result *res, vss_e
         p.bytes_done += f->size;
         p.name = f->name;
         if (o->progress && o->progress(o->progress_ud, &p) != 0)
-            return vss_error_set(e, "ECANCELED", "backup stopped by the progress callback");
+            return vss_error_set(e, ECANCELED, "backup stopped by the progress callback");
     }
     res->files = p.files_done;
     res->bytes = p.bytes_done;
@@ -374,7 +374,7 @@ static int add_documents(vss_backup_ctx *r, vss_store_tx *tx, vss_error *e)
  * (vss_writers_failed_policy). Fails when one it needs failed. */
 static int decide(vss_backup_ctx *r, int rc, const vss_error *ev, vss_error *e)
 {
-    if (rc != VSS_OK && strcmp(ev->code, "BAD_STATE") == 0) {
+    if (rc != VSS_OK && ev->code == VSS_BAD_STATE) {
         if (e != NULL)
             *e = *ev;
         return VSS_FAIL;
@@ -427,7 +427,7 @@ static int begin(vss_backup_ctx *r, vss_store_tx **tx, vss_error *e)
     vss_error first;
     if (vss_store_begin(r->store, r->type, NULL, 0, tx, &first) == VSS_OK)
         return VSS_OK;
-    if (strcmp(first.code, "ECHAIN") != 0 || r->type == VSS_BT_FULL || r->type == VSS_BT_COPY) {
+    if (first.code != VSS_ECHAIN || r->type == VSS_BT_FULL || r->type == VSS_BT_COPY) {
         if (e != NULL)
             *e = first;
         return VSS_FAIL;
@@ -458,7 +458,7 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     char set_id[VSS_ID_STRLEN + 1] = "";
     if ((r.w = calloc(r.nw + 1, sizeof *r.w)) == NULL ||
         (res->writers = calloc(r.nw + 1, sizeof *res->writers)) == NULL) {
-        vss_error_set(e, "ENOMEM", "out of memory");
+        vss_error_set(e, ENOMEM, "out of memory");
         goto fail;
     }
     res->nwriters = r.nw;

@@ -56,7 +56,7 @@ int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, siz
     while (rc == VSS_OK && base[0] != '\0') {
         vss_store_manifest **c = realloc(chain, (nchain + 1) * sizeof *c);
         if (c == NULL) {
-            rc = vss_error_set(e, "ENOMEM", "out of memory");
+            rc = vss_error_set(e, ENOMEM, "out of memory");
             break;
         }
         chain = c;
@@ -70,7 +70,7 @@ int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, siz
                 size_t ncap = cap ? cap * 2 : 256;
                 mention *g = realloc(m, ncap * sizeof *g);
                 if (g == NULL) {
-                    rc = vss_error_set(e, "ENOMEM", "out of memory");
+                    rc = vss_error_set(e, ENOMEM, "out of memory");
                     break;
                 }
                 m = g;

@@ -24,7 +24,7 @@ int vss_backup_walk(const vss_filedesc *d, const char *read_root, const char *or
     int rc = VSS_OK;
     while (rc == VSS_OK && vss_walker_next(w, &en) == 1) {
         if (en->kind == VSS_ENTRY_ERROR) {
-            rc = vss_error_set(e, en->code ? en->code : "EIO", "%s", en->message);
+            rc = vss_error_set(e, en->code ? en->code : EIO, "%s", en->message);
             if (e != NULL)
                 e->sys_errno = en->sys_errno;
         } else if (en->kind == VSS_ENTRY_FILE) {

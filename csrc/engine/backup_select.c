@@ -196,7 +196,7 @@ static int satisfy(vss_backup_ctx *r, vss_backup_writer *bw, const vss_wm_compon
     char a[256], b[256];
     component_label(a, sizeof a, from->logical_path, from->name);
     component_label(b, sizeof b, dep->logical_path, dep->component_name);
-    return vss_error_set(e, "ENOENT",
+    return vss_error_set(e, ENOENT,
                          "component '%s' of writer '%s' depends on component '%s' of writer %s, "
                          "which no writer reports",
                          a, vss_wm_get_identity(bw->wm)->name, b, dep->writer_id);
@@ -244,7 +244,7 @@ static int named_but_unknown(const vss_backup_ctx *r, const vss_writer *w, vss_e
         return VSS_OK;
     const char *msg;
     int kind = vss_writer_failure(w, &msg);
-    return vss_error_set(e, kind ? vss_writer_error_code(kind) : "WRITER_NONRETRYABLE",
+    return vss_error_set(e, kind ? vss_writer_error_code(kind) : VSS_WRITER_NONRETRYABLE,
                          "writer '%s' failed: %s", id->name, msg);
 }
 
@@ -325,7 +325,7 @@ int vss_backup_carry_stamps(vss_backup_ctx *r, vss_error *e)
         return VSS_FAIL;
     int rc = VSS_OK;
     if (o.n > 0 && (o.bc = calloc(o.n, sizeof *o.bc)) == NULL)
-        rc = vss_error_set(e, "ENOMEM", "out of memory");
+        rc = vss_error_set(e, ENOMEM, "out of memory");
     for (size_t i = 0; rc == VSS_OK && i < r->nw; i++) {
         vss_backup_writer *bw = &r->w[i];
         if (!bw->included || (bw->type != VSS_BT_INCREMENTAL && bw->type != VSS_BT_DIFFERENTIAL))

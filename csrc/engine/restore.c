@@ -58,7 +58,7 @@ static int add_set(rs_component *rc, const vss_filedesc *doc, const rs_run *r, v
 {
     rs_set *v = realloc(rc->sets, (rc->nsets + 1) * sizeof *v);
     if (v == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     rc->sets = v;
     rs_set *s = &v[rc->nsets];
     memset(s, 0, sizeof *s);
@@ -115,12 +115,12 @@ static int choose_components(rs_run *r, vss_writers *ws, vss_error *e)
     for (size_t i = 0; i < vss_bc_writer_count(bc); i++)
         total += vss_bc_writer_at(bc, i)->component_count;
     if ((r->comps = calloc(total + 1, sizeof *r->comps)) == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     for (size_t i = 0; i < vss_bc_writer_count(bc); i++) {
         vss_bc_writer *bw = vss_bc_writer_at(bc, i);
         const vss_writer_metadata *wm = vss_bc_writer_metadata(bc, bw);
         if (wm == NULL)
-            return vss_error_set(e, "ENOENT", "no writer metadata for writer %s", bw->writer_id);
+            return vss_error_set(e, ENOENT, "no writer metadata for writer %s", bw->writer_id);
         const vss_wm_identity *id = vss_wm_get_identity(wm);
         for (size_t k = 0; k < bw->component_count; k++) {
             vss_bc_component *c = bw->components[k];
@@ -131,7 +131,7 @@ static int choose_components(rs_run *r, vss_writers *ws, vss_error *e)
                 continue;
             const vss_wm_component *wc = vss_wm_find_component(wm, c->logical_path, c->name);
             if (wc == NULL)
-                return vss_error_set(e, "ECORRUPT", "component '%s' of writer '%s' is not in its metadata",
+                return vss_error_set(e, VSS_ECORRUPT, "component '%s' of writer '%s' is not in its metadata",
                                      c->name, id->name);
             rs_component *rc = &r->comps[r->ncomps++];
             *rc = (rs_component){.bcc = c, .wm = wm, .method = vss_wm_get_restore_method(wm),
@@ -146,7 +146,7 @@ static int choose_components(rs_run *r, vss_writers *ws, vss_error *e)
         for (size_t c = 0; c < r->ncomps && !hit; c++)
             hit = names(r->o->select[i], vss_wm_get_identity(r->comps[c].wm), r->comps[c].bcc);
         if (!hit)
-            return vss_error_set(e, "ENOENT",
+            return vss_error_set(e, ENOENT,
                                  "'%s' names no component that the backup holds and that succeeded",
                                  r->o->select[i]);
     }
@@ -163,7 +163,7 @@ static int set_dest(rs_set *s, int how, const char *root, const char *prefix, vs
     s->root = strdup(root);
     s->prefix = strdup(prefix);
     if (s->root == NULL || s->prefix == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     return VSS_OK;
 }
 
@@ -238,12 +238,12 @@ static int use_new_targets(rs_run *r, rs_component *c, vss_error *e)
             if (dir != NULL)
                 strcat(strcpy(dir, r->o->to), s->d.path);
         } else {
-            return vss_error_set(e, "EINVAL", "new target: file set %s\\%s has no new target and no 'to' was given",
+            return vss_error_set(e, EINVAL, "new target: file set %s\\%s has no new target and no 'to' was given",
                                  s->doc->path, s->doc->filespec);
         }
         if (rc != VSS_OK || dir == NULL) {
             free(dir);
-            return rc != VSS_OK ? rc : vss_error_set(e, "ENOMEM", "out of memory");
+            return rc != VSS_OK ? rc : vss_error_set(e, ENOMEM, "out of memory");
         }
         vss_error err;
         rc = vss_bc_add_new_target(r->bc, c->bcc, s->doc->path, s->doc->filespec, s->doc->recursive,
@@ -361,7 +361,7 @@ static int services(rs_run *r, bool before, vss_error *e)
             acts = restart;
         for (; acts && *acts; acts++) {
             if (r->o->service == NULL)
-                return vss_error_set(e, "EINVAL", "writer '%s' needs service '%s' %sped, and no service handler was given",
+                return vss_error_set(e, EINVAL, "writer '%s' needs service '%s' %sped, and no service handler was given",
                                      vss_wm_get_identity(c->wm)->name, m->service, *acts);
             if (r->o->service(r->o->service_ud, *acts, m->service, e) != VSS_OK)
                 return VSS_FAIL;
@@ -381,7 +381,7 @@ static int fill_components(rs_run *r, vss_error *e)
 {
     vss_restore_result *res = r->res;
     if ((res->components = calloc(r->ncomps + 1, sizeof *res->components)) == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     res->ncomponents = r->ncomps;
     for (size_t i = 0; i < r->ncomps; i++) {
         const rs_component *c = &r->comps[i];
@@ -400,7 +400,7 @@ static int fill_components(rs_run *r, vss_error *e)
             vss_writer_failure(c->live, &msg) != VSS_WE_NONE)
             o->post_restore_failure = strdup(msg); /* its handler failed */
         if (o->writer == NULL || o->name == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory");
+            return vss_error_set(e, ENOMEM, "out of memory");
     }
     return VSS_OK;
 }
@@ -449,16 +449,16 @@ static void free_run(rs_run *r)
 static int check_options(const vss_restore_options *o, vss_error *e)
 {
     if (o->nsteps == 0)
-        return vss_error_set(e, "EINVAL", "restore: no backup to restore");
+        return vss_error_set(e, EINVAL, "restore: no backup to restore");
     if (o->target < 0 || o->target > VSS_RESTORE_TO_NEW)
-        return vss_error_set(e, "EINVAL", "restore: unknown target %d", o->target);
+        return vss_error_set(e, EINVAL, "restore: unknown target %d", o->target);
     if (o->to != NULL && o->target != VSS_RESTORE_TO_NEW)
-        return vss_error_set(e, "EINVAL", "restore: 'to' goes with the new target");
+        return vss_error_set(e, EINVAL, "restore: 'to' goes with the new target");
     if (o->to != NULL && o->to[0] != '/')
-        return vss_error_set(e, "EINVAL", "restore: 'to' must be an absolute path, not '%s'", o->to);
+        return vss_error_set(e, EINVAL, "restore: 'to' must be an absolute path, not '%s'", o->to);
     for (size_t i = 0; i < o->nnew_targets; i++)
         if (o->new_targets[i].to == NULL || o->new_targets[i].to[0] != '/')
-            return vss_error_set(e, "EINVAL", "restore: new target %zu: 'to' must be an absolute path",
+            return vss_error_set(e, EINVAL, "restore: new target %zu: 'to' must be an absolute path",
                                  i + 1);
     return VSS_OK;
 }

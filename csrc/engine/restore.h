@@ -95,7 +95,7 @@ typedef struct vss_restore_file_result {
     char *path;    /* where it was written (absolute); NULL when it was not */
     int status;    /* VSS_RESTORE_FILE_* */
     char *message; /* NULL when restored */
-    char code[32]; /* the error's code ("ECORRUPT", "ESCAPE", ...); "" when none */
+    int code; /* the error's code (VSS_ECORRUPT, VSS_ESCAPE, ...); 0 when none */
     size_t component; /* index in components */
     uint64_t bytes;   /* bytes laid from the store */
 } vss_restore_file_result;

@@ -59,7 +59,7 @@ static int push_hit(hit **v, size_t *n, size_t *cap, const hit *h, vss_error *e)
         size_t ncap = *cap ? *cap * 2 : 256;
         hit *g = realloc(*v, ncap * sizeof *g);
         if (g == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory");
+            return vss_error_set(e, ENOMEM, "out of memory");
         *v = g;
         *cap = ncap;
     }
@@ -73,7 +73,7 @@ static int make_file(rs_file *f, const hit *h, size_t n, vss_error *e)
 {
     *f = (rs_file){.name = h[0].name, .comp = h[n - 1].comp, .set = h[n - 1].set};
     if ((f->layers = malloc(n * sizeof *f->layers)) == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         vss_store_kind k = h[i].en->kind;
         if (k != VSS_STORE_ENTRY_PARTIAL) {
@@ -101,7 +101,7 @@ int rs_gather(rs_run *r, vss_error *e)
                 continue;
             /* a store that names such a file was not written by a backup */
             if (h.name[0] != '/' || vss_path_climbs(h.name))
-                rc = vss_error_set(e, "ESCAPE", "backup '%s' names the file '%s', which is no absolute path without '..'; nothing restored",
+                rc = vss_error_set(e, VSS_ESCAPE, "backup '%s' names the file '%s', which is no absolute path without '..'; nothing restored",
                                    r->o->steps[s], h.name);
             else if (owner_of(r, h.name, &h.comp, &h.set))
                 rc = push_hit(&hits, &n, &cap, &h, e);
@@ -110,7 +110,7 @@ int rs_gather(rs_run *r, vss_error *e)
     if (rc == VSS_OK && n > 0) {
         qsort(hits, n, sizeof *hits, hit_cmp);
         if ((r->files = calloc(n, sizeof *r->files)) == NULL)
-            rc = vss_error_set(e, "ENOMEM", "out of memory");
+            rc = vss_error_set(e, ENOMEM, "out of memory");
     }
     for (size_t i = 0; rc == VSS_OK && i < n;) {
         size_t j = i + 1;
@@ -129,14 +129,14 @@ int rs_gather(rs_run *r, vss_error *e)
         room += r->comps[c].bcc->directed_target_count;
     vss_restore_result *res = r->res;
     if ((res->files = calloc(room, sizeof *res->files)) == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     for (size_t i = 0; i < r->nfiles; i++) {
         rs_file *f = &r->files[i];
         f->result = res->nfiles++;
         res->files[f->result] = (vss_restore_file_result){.name = strdup(f->name),
                                                           .component = f->comp};
         if (res->files[f->result].name == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory");
+            return vss_error_set(e, ENOMEM, "out of memory");
         if (!f->deleted)
             r->comps[f->comp].total++;
     }
@@ -176,7 +176,7 @@ static int make_dirs(const char *dir, vss_error *e)
 {
     char *p = strdup(dir);
     if (p == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     for (char *s = p + 1;; s++) {
         if (*s != '/' && *s != '\0')
             continue;
@@ -202,12 +202,12 @@ static vss_restore_target *target_of(rs_run *r, const char *root, bool replace, 
             return r->targets[i].t;
     rs_target *v = realloc(r->targets, (r->ntargets + 1) * sizeof *v);
     if (v == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory"), NULL;
+        return vss_error_set(e, ENOMEM, "out of memory"), NULL;
     r->targets = v;
     rs_target *t = &v[r->ntargets];
     *t = (rs_target){.root = strdup(root), .replace = replace};
     if (t->root == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory"), NULL;
+        return vss_error_set(e, ENOMEM, "out of memory"), NULL;
     if (make_dirs(root, e) != VSS_OK ||
         vss_restore_target_open(root, replace ? VSS_RESTORE_REPLACE : 0, &t->t, e) != VSS_OK) {
         free(t->root);
@@ -254,7 +254,7 @@ int rs_any_present(rs_run *r, size_t c, bool *present, vss_error *e)
         char *path = rel ? absolute(s->root, rel) : NULL;
         free(rel);
         if (path == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory");
+            return vss_error_set(e, ENOMEM, "out of memory");
         struct stat st;
         *present = lstat(path, &st) == 0;
         free(path);
@@ -304,7 +304,7 @@ static void set_result(rs_run *r, const rs_file *f, int status, const char *path
     o->path = path ? strdup(path) : NULL;
     free(o->message);
     o->message = why ? strdup(why->message) : NULL;
-    snprintf(o->code, sizeof o->code, "%s", why ? why->code : "");
+    o->code = why ? why->code : 0;
     if (status == VSS_RESTORE_FILE_AT_REBOOT)
         r->res->reboot_required = true;
 }
@@ -362,7 +362,7 @@ static int lay_ranges_file(rs_run *r, const rs_file *f, vss_error *e)
     char *path = rel ? absolute(s->root, rel) : NULL;
     vss_restore_target *t = path ? target_of(r, s->root, true, e) : NULL;
     vss_restore_file *rfile = NULL;
-    int rc = path == NULL ? vss_error_set(e, "ENOMEM", "out of memory") : t ? VSS_OK : VSS_FAIL;
+    int rc = path == NULL ? vss_error_set(e, ENOMEM, "out of memory") : t ? VSS_OK : VSS_FAIL;
     if (rc == VSS_OK)
         rc = vss_restore_target_begin_file(t, rel, &rfile, e);
     if (rc == VSS_OK)
@@ -388,7 +388,7 @@ static void outcome(rs_run *r, const rs_file *f, const char *path, const vss_err
     int method = c->method->present ? c->method->method : VSS_RME_UNDEFINED;
     if (e == NULL)
         set_result(r, f, VSS_RESTORE_FILE_RESTORED, path, NULL);
-    else if (strcmp(e->code, "EEXIST") == 0)
+    else if (e->code == EEXIST)
         set_result(r, f, VSS_RESTORE_FILE_EXISTS, NULL, e);
     else if (method == VSS_RME_RESTORE_AT_REBOOT_IF_CANNOT_REPLACE && cannot_replace(e))
         set_result(r, f, VSS_RESTORE_FILE_AT_REBOOT, NULL, e);
@@ -441,7 +441,7 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
     vss_restore_target *t = NULL;
     vss_restore_file *out = NULL;
     bool whole = f->layers[0].en->kind == VSS_STORE_ENTRY_FILE;
-    int rc = rel ? VSS_OK : vss_error_set(&e, "ENOMEM", "out of memory");
+    int rc = rel ? VSS_OK : vss_error_set(&e, ENOMEM, "out of memory");
     if (rc == VSS_OK && (t = target_of(r, s->root, c->replace, &e)) == NULL)
         rc = VSS_FAIL;
     if (rc == VSS_OK) {
@@ -452,12 +452,12 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
         rc = vss_restore_target_begin_file(t, rel, &out, &e);
     else if (rc == VSS_OK && !(r->o->continues && rs_laid_before(r, f->name)))
         /* what stands there is no point of this chain */
-        rc = vss_error_set(&e, "ECHAIN", "'%s': only partial copies in the backups laid, no whole one to lay them on",
+        rc = vss_error_set(&e, VSS_ECHAIN, "'%s': only partial copies in the backups laid, no whole one to lay them on",
                            f->name);
     else if (rc == VSS_OK && vss_restore_target_begin_update(t, rel, &out, &e) != VSS_OK) {
         rc = VSS_FAIL;
         if (e.sys_errno == ENOENT)
-            vss_error_set(&e, "ENOENT", "'%s/%s': partial file with nothing to lay it on: restore its chain from the full backup",
+            vss_error_set(&e, ENOENT, "'%s/%s': partial file with nothing to lay it on: restore its chain from the full backup",
                           s->root, rel);
     }
     if (rc == VSS_OK)
@@ -470,8 +470,8 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
     free(rel);
     if (rc != VSS_OK)
         outcome(r, f, NULL, &e);
-    if (strcmp(e.code, "ENOMEM") == 0)
-        return vss_error_set(run_e, "ENOMEM", "out of memory");
+    if (e.code == ENOMEM)
+        return vss_error_set(run_e, ENOMEM, "out of memory");
     if (vss_restore_batch_count(r->batch) >= BATCH_FILES ||
         vss_restore_batch_dirs(r->batch) >= BATCH_DIRS ||
         vss_restore_batch_bytes(r->batch) >= BATCH_BYTES)
@@ -488,7 +488,7 @@ static int doc_ranges(const char *s, vss_ranges **out, vss_error *e)
         return vss_ranges_parse(s, strlen(s), 0, out, e);
     if (vss_ranges_file_reference(s, &file))
         return vss_ranges_load(file, out, e);
-    return vss_error_set(e, "EINVAL", "bad range list '%s'", s);
+    return vss_error_set(e, EINVAL, "bad range list '%s'", s);
 }
 
 static rs_file *file_named(rs_run *r, const char *name)
@@ -515,7 +515,7 @@ static char *doc_file(rs_run *r, const char *path, const char *filename, vss_err
     char *full = absolute(dir, filename);
     free(dir);
     if (full == NULL)
-        vss_error_set(e, "ENOMEM", "out of memory");
+        vss_error_set(e, ENOMEM, "out of memory");
     return full;
 }
 
@@ -530,9 +530,9 @@ static int directed_dest(const rs_component *c, const char *dst, const rs_set **
         if (vss_path_within(dir, c->sets[k].d.path)) {
             *set = &c->sets[k];
             *rel = dest_rel(*set, rel_in_set(*set, dst));
-            return *rel ? VSS_OK : vss_error_set(e, "ENOMEM", "out of memory");
+            return *rel ? VSS_OK : vss_error_set(e, ENOMEM, "out of memory");
         }
-    return vss_error_set(e, "ESCAPE", "directed target '%s' lies outside the component's file sets",
+    return vss_error_set(e, VSS_ESCAPE, "directed target '%s' lies outside the component's file sets",
                          dst);
 }
 
@@ -544,7 +544,7 @@ static void orphan_result(rs_run *r, rs_component *c, const char *name, const vs
     *o = (vss_restore_file_result){.name = strdup(name), .status = VSS_RESTORE_FILE_FAILED,
                                    .message = strdup(why->message),
                                    .component = (size_t)(c - r->comps)};
-    snprintf(o->code, sizeof o->code, "%s", why->code);
+    o->code = why->code;
     c->failed++;
     c->total++;
     r->res->failed++;
@@ -564,12 +564,12 @@ static int lay_directed(rs_run *r, rs_component *c, const vss_bc_directed_target
     vss_restore_target *t = NULL;
     int tmp = -1, rc = dst ? VSS_OK : VSS_FAIL;
     if (rc == VSS_OK && (f == NULL || &r->comps[f->comp] != c || f->nlayers == 0))
-        rc = vss_error_set(e, "ENOENT", "directed target: '%s' is not a file of component '%s' in this backup",
+        rc = vss_error_set(e, ENOENT, "directed target: '%s' is not a file of component '%s' in this backup",
                            src, c->bcc->name);
     if (rc == VSS_OK)
         rc = directed_dest(c, dst, &s, &rel, e);
     if (rc == VSS_OK && (path = absolute(s->root, rel)) == NULL)
-        rc = vss_error_set(e, "ENOMEM", "out of memory");
+        rc = vss_error_set(e, ENOMEM, "out of memory");
     if (rc == VSS_OK && (doc_ranges(dt->src_ranges, &sr, e) != VSS_OK ||
                          doc_ranges(dt->dst_ranges, &dr, e) != VSS_OK ||
                          vss_ranges_map(sr, dr, &plan, &n, e) != VSS_OK))
@@ -652,7 +652,7 @@ static int progress(rs_run *r, const char *name, uint64_t bytes, vss_error *e)
     r->p.name = name;
     r->res->bytes += bytes;
     if (r->o->progress && r->o->progress(r->o->progress_ud, &r->p) != 0)
-        return vss_error_set(e, "ECANCELED", "restore stopped by the progress callback");
+        return vss_error_set(e, ECANCELED, "restore stopped by the progress callback");
     return VSS_OK;
 }
 
@@ -672,7 +672,7 @@ int rs_lay_all(rs_run *r, vss_error *e)
         if (!r->comps[i].skipped && r->comps[i].target == VSS_RT_DIRECTED)
             r->p.files_total += r->comps[i].bcc->directed_target_count;
     if (r->o->progress && r->o->progress(r->o->progress_ud, &r->p) != 0)
-        return vss_error_set(e, "ECANCELED", "restore stopped by the progress callback");
+        return vss_error_set(e, ECANCELED, "restore stopped by the progress callback");
     for (size_t i = 0; i < r->nfiles; i++) {
         rs_file *f = &r->files[i];
         rs_component *c = &r->comps[f->comp];
@@ -694,7 +694,7 @@ int rs_lay_all(rs_run *r, vss_error *e)
         else if (lay_file(r, f, &bytes, e) != VSS_OK)
             return VSS_FAIL;
         if (rc != VSS_OK)
-            return vss_error_set(e, "ENOMEM", "out of memory");
+            return vss_error_set(e, ENOMEM, "out of memory");
         if (progress(r, f->name, bytes, e) != VSS_OK)
             return VSS_FAIL;
     }
@@ -709,8 +709,8 @@ int rs_lay_all(rs_run *r, vss_error *e)
             uint64_t bytes = 0;
             vss_error de;
             if (lay_directed(r, c, &c->bcc->directed_targets[k], &bytes, &de) != VSS_OK &&
-                strcmp(de.code, "ENOMEM") == 0)
-                return vss_error_set(e, "ENOMEM", "out of memory");
+                de.code == ENOMEM)
+                return vss_error_set(e, ENOMEM, "out of memory");
             if (progress(r, c->bcc->directed_targets[k].dst_filename, bytes, e) != VSS_OK)
                 return VSS_FAIL;
         }

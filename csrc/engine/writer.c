@@ -58,21 +58,21 @@ const char *vss_writer_event_name(int type)
 }
 
 static const struct {
-    const char *code;
+    int code;
     uint32_t hresult;
 } kinds[] = {
-    [VSS_WE_NONE] = {"", 0},
-    [VSS_WE_INCONSISTENTSNAPSHOT] = {"WRITER_INCONSISTENTSNAPSHOT", 0x800423F0u},
-    [VSS_WE_OUTOFRESOURCES] = {"WRITER_OUTOFRESOURCES", 0x800423F1u},
-    [VSS_WE_TIMEOUT] = {"WRITER_TIMEOUT", 0x800423F2u},
-    [VSS_WE_RETRYABLE] = {"WRITER_RETRYABLE", 0x800423F3u},
-    [VSS_WE_NONRETRYABLE] = {"WRITER_NONRETRYABLE", 0x800423F4u},
+    [VSS_WE_NONE] = {0, 0},
+    [VSS_WE_INCONSISTENTSNAPSHOT] = {VSS_WRITER_INCONSISTENTSNAPSHOT, 0x800423F0u},
+    [VSS_WE_OUTOFRESOURCES] = {VSS_WRITER_OUTOFRESOURCES, 0x800423F1u},
+    [VSS_WE_TIMEOUT] = {VSS_WRITER_TIMEOUT, 0x800423F2u},
+    [VSS_WE_RETRYABLE] = {VSS_WRITER_RETRYABLE, 0x800423F3u},
+    [VSS_WE_NONRETRYABLE] = {VSS_WRITER_NONRETRYABLE, 0x800423F4u},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
-const char *vss_writer_error_code(int kind)
+int vss_writer_error_code(int kind)
 {
-    return kind >= 0 && (size_t)kind < NKINDS ? kinds[kind].code : "";
+    return kind >= 0 && (size_t)kind < NKINDS ? kinds[kind].code : 0;
 }
 
 uint32_t vss_writer_error_hresult(int kind)
@@ -80,22 +80,20 @@ uint32_t vss_writer_error_hresult(int kind)
     return kind >= 0 && (size_t)kind < NKINDS ? kinds[kind].hresult : 0;
 }
 
-int vss_writer_error_kind_of(const char *code)
+int vss_writer_error_kind_of(int code)
 {
     static const struct {
-        const char *code;
+        int code;
         int kind;
-    } sys[] = {{"ENOMEM", VSS_WE_OUTOFRESOURCES}, {"ENOSPC", VSS_WE_OUTOFRESOURCES},
-               {"EDQUOT", VSS_WE_OUTOFRESOURCES}, {"EMFILE", VSS_WE_OUTOFRESOURCES},
-               {"ENFILE", VSS_WE_OUTOFRESOURCES}, {"ETIMEDOUT", VSS_WE_TIMEOUT},
-               {"EAGAIN", VSS_WE_RETRYABLE},      {"EBUSY", VSS_WE_RETRYABLE}};
-    if (code == NULL)
-        return VSS_WE_NONRETRYABLE;
+    } sys[] = {{ENOMEM, VSS_WE_OUTOFRESOURCES}, {ENOSPC, VSS_WE_OUTOFRESOURCES},
+               {EDQUOT, VSS_WE_OUTOFRESOURCES}, {EMFILE, VSS_WE_OUTOFRESOURCES},
+               {ENFILE, VSS_WE_OUTOFRESOURCES}, {ETIMEDOUT, VSS_WE_TIMEOUT},
+               {EAGAIN, VSS_WE_RETRYABLE},      {EBUSY, VSS_WE_RETRYABLE}};
     for (size_t k = 1; k < NKINDS; k++)
-        if (strcmp(code, kinds[k].code) == 0)
+        if (code == kinds[k].code)
             return (int)k;
     for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++)
-        if (strcmp(code, sys[i].code) == 0)
+        if (code == sys[i].code)
             return sys[i].kind;
     return VSS_WE_NONRETRYABLE;
 }
@@ -140,12 +138,12 @@ int vss_writer_new(const vss_writer_info *info, const vss_writer_ops *ops, void 
     int rc = VSS_FAIL;
     vss_writer *w = NULL;
     if (id->writer_id == NULL || id->instance_id == NULL || id->name == NULL) {
-        vss_error_set(e, "EINVAL", "writer: writer_id, instance_id and name are required");
+        vss_error_set(e, EINVAL, "writer: writer_id, instance_id and name are required");
         goto out;
     }
     if (info->level != 0 && info->level != VSS_APP_SYSTEM && info->level != VSS_APP_BACK_END &&
         info->level != VSS_APP_FRONT_END) {
-        vss_error_set(e, "EINVAL", "writer '%s': level %d is not system, back_end or front_end",
+        vss_error_set(e, EINVAL, "writer '%s': level %d is not system, back_end or front_end",
                       id->name, info->level);
         goto out;
     }
@@ -279,18 +277,18 @@ static vss_bc_writer *entry_of(const vss_writer *w, vss_backup_components *bc)
 static int check_identified(const vss_writer *w, const vss_writer_metadata *wm, vss_error *e)
 {
     if (wm == NULL)
-        return vss_error_set(e, "WRITER_NONRETRYABLE", "identify gave no metadata document");
+        return vss_error_set(e, VSS_WRITER_NONRETRYABLE, "identify gave no metadata document");
     const vss_wm_identity *id = vss_wm_get_identity(wm);
     if (!vss_wm_same_id(id->writer_id, w->info.identity.writer_id) ||
         !vss_wm_same_id(id->instance_id, w->info.identity.instance_id))
-        return vss_error_set(e, "WRITER_NONRETRYABLE",
+        return vss_error_set(e, VSS_WRITER_NONRETRYABLE,
                              "metadata document is writer %s instance %s, not %s instance %s",
                              id->writer_id ? id->writer_id : "?",
                              id->instance_id ? id->instance_id : "?",
                              w->info.identity.writer_id, w->info.identity.instance_id);
     vss_error ve;
     if (vss_wm_validate(wm, &ve) != VSS_OK)
-        return vss_error_set(e, "WRITER_NONRETRYABLE", "metadata document: %s", ve.message);
+        return vss_error_set(e, VSS_WRITER_NONRETRYABLE, "metadata document: %s", ve.message);
     return VSS_OK;
 }
 
@@ -300,7 +298,7 @@ static int keep_metadata(vss_writer *w, vss_writer_metadata *wm, vss_error *e)
         void *p = realloc(w->retired, (w->nretired + 1) * sizeof *w->retired);
         if (p == NULL) {
             vss_wm_free(wm);
-            return vss_error_set(e, "WRITER_OUTOFRESOURCES", "no memory to keep the document");
+            return vss_error_set(e, VSS_WRITER_OUTOFRESOURCES, "no memory to keep the document");
         }
         w->retired = p;
         w->retired[w->nretired++] = w->wm;
@@ -335,11 +333,11 @@ static int deliver(vss_writer *w, int type, vss_backup_components *bc,
         w->session->delivering = true;
         rc = h(w->ctx, &ev, &he);
         w->session->delivering = false;
-        if (rc != VSS_OK && he.code[0] == '\0')
-            vss_error_set(&he, "WRITER_NONRETRYABLE", "%s failed", event_names[type]);
+        if (rc != VSS_OK && he.code == 0)
+            vss_error_set(&he, VSS_WRITER_NONRETRYABLE, "%s failed", event_names[type]);
     }
     if (rc == VSS_OK && vss_writer_clock_ms() > deadline_ms)
-        rc = vss_error_set(&he, "WRITER_TIMEOUT", "%s returned after its deadline",
+        rc = vss_error_set(&he, VSS_WRITER_TIMEOUT, "%s returned after its deadline",
                            event_names[type]);
     if (rc == VSS_OK && type == VSS_EV_IDENTIFY) {
         rc = check_identified(w, ev.metadata, &he);
@@ -386,10 +384,10 @@ void vss_writers_free(vss_writers *ws)
 int vss_writers_add(vss_writers *ws, vss_writer *w, vss_error *e)
 {
     if (w->session != NULL)
-        return vss_error_set(e, "EBUSY", "writer '%s' already takes part in a session",
+        return vss_error_set(e, EBUSY, "writer '%s' already takes part in a session",
                              w->info.identity.name);
     if (ws->phase != P_NEW)
-        return vss_error_set(e, "BAD_STATE", "writer '%s': the session has begun",
+        return vss_error_set(e, VSS_BAD_STATE, "writer '%s': the session has begun",
                              w->info.identity.name);
     if (ws->count == ws->cap) {
         size_t cap = ws->cap ? ws->cap * 2 : 4;
@@ -446,7 +444,7 @@ static int finish(const outcome *o, vss_error *e)
 
 static int bad_state(vss_error *e, int type, const char *why)
 {
-    return vss_error_set(e, "BAD_STATE", "%s: %s", event_names[type], why);
+    return vss_error_set(e, VSS_BAD_STATE, "%s: %s", event_names[type], why);
 }
 
 /* An event is refused out of order, and from inside a handler: the

@@ -35,7 +35,7 @@ typedef enum vss_writer_event_type {
 const char *vss_writer_event_name(int type);
 
 /* The writer error kinds of SetWriterFailure (§3.1, §4.1). Their codes in a
- * vss_error and in Lua are "WRITER_RETRYABLE" and so on. */
+ * vss_error are VSS_WRITER_RETRYABLE and so on, in Lua "WRITER_RETRYABLE". */
 typedef enum vss_writer_error_kind {
     VSS_WE_NONE,
     VSS_WE_INCONSISTENTSNAPSHOT, /* 0x800423F0 */
@@ -45,12 +45,12 @@ typedef enum vss_writer_error_kind {
     VSS_WE_NONRETRYABLE,         /* 0x800423F4 */
 } vss_writer_error_kind;
 
-const char *vss_writer_error_code(int kind); /* "WRITER_TIMEOUT"; "" for NONE */
+int vss_writer_error_code(int kind); /* VSS_WRITER_TIMEOUT...; 0 for NONE */
 uint32_t vss_writer_error_hresult(int kind); /* VSS_E_WRITERERROR_*; 0 for NONE */
-/* The kind a handler's error code stands for: a "WRITER_*" code is itself;
+/* The kind a handler's error code stands for: a VSS_WRITER_* code is itself;
  * ENOMEM, ENOSPC, EDQUOT, EMFILE, ENFILE -> out of resources; ETIMEDOUT
  * -> timeout; EAGAIN, EBUSY -> retryable; anything else -> non-retryable. */
-int vss_writer_error_kind_of(const char *code);
+int vss_writer_error_kind_of(int code);
 /* §3.1: retry after a while for out of resources, timeout and retryable. */
 bool vss_writer_error_retryable(int kind);
 

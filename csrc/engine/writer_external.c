@@ -131,7 +131,7 @@ static int build_env(envb *b, const ext *x, const vss_writer_event *ev, const ch
         env_set(b, "VSS_BACKUP_TYPE", vss_enum_name(&vss_enum_backup_type, ev->backup_type));
     env_set(b, "VSS_SNAPSHOT_SET_ID", ev->snapshot_set_id);
     if (b->oom)
-        return vss_error_set(e, "WRITER_OUTOFRESOURCES", "no memory for the environment");
+        return vss_error_set(e, VSS_WRITER_OUTOFRESOURCES, "no memory for the environment");
     return VSS_OK;
 }
 
@@ -267,13 +267,13 @@ static int run_command(char *const argv[], char *const envp[], uint64_t deadline
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
-        return vss_error_set(e, "WRITER_OUTOFRESOURCES", "pipe: %s", strerror(errno));
+        return vss_error_set(e, VSS_WRITER_OUTOFRESOURCES, "pipe: %s", strerror(errno));
     pid_t pid;
     vss_error se;
     if (spawn(argv, envp, fds[1], &pid, &se) != VSS_OK) {
         close(fds[0]);
         close(fds[1]);
-        return vss_error_set(e, "WRITER_NONRETRYABLE", "%s", se.message);
+        return vss_error_set(e, VSS_WRITER_NONRETRYABLE, "%s", se.message);
     }
     close(fds[1]);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -282,7 +282,7 @@ static int run_command(char *const argv[], char *const envp[], uint64_t deadline
         kill(-pid, SIGKILL);
         waitpid(pid, NULL, 0);
         close(fds[0]);
-        return vss_error_set(e, "WRITER_OUTOFRESOURCES", "no memory");
+        return vss_error_set(e, VSS_WRITER_OUTOFRESOURCES, "no memory");
     }
     supervise(r, pid, fds[0], deadline_ms);
     close(fds[0]);
@@ -292,13 +292,13 @@ static int run_command(char *const argv[], char *const envp[], uint64_t deadline
     const char *sep = r->outlen ? ": " : "";
     int rc = VSS_OK;
     if (r->lost)
-        rc = vss_error_set(e, "WRITER_NONRETRYABLE", "'%s': its exit status was lost "
+        rc = vss_error_set(e, VSS_WRITER_NONRETRYABLE, "'%s': its exit status was lost "
                            "(SIGCHLD ignored?)", argv[0]);
     else if (r->timed_out)
-        rc = vss_error_set(e, "WRITER_TIMEOUT", "'%s' was stopped at its deadline%s%s",
+        rc = vss_error_set(e, VSS_WRITER_TIMEOUT, "'%s' was stopped at its deadline%s%s",
                            argv[0], sep, r->out);
     else if (WIFSIGNALED(r->status))
-        rc = vss_error_set(e, "WRITER_NONRETRYABLE", "'%s' was killed by signal %d%s%s",
+        rc = vss_error_set(e, VSS_WRITER_NONRETRYABLE, "'%s' was killed by signal %d%s%s",
                            argv[0], WTERMSIG(r->status), sep, r->out);
     else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) != 0)
         rc = vss_error_set(e, vss_writer_error_code(exit_kind(WEXITSTATUS(r->status))),
@@ -387,7 +387,7 @@ static int read_back(vss_writer_event *ev, const char *path, vss_error *e)
     vss_backup_components *edited = NULL;
     vss_error le;
     if (vss_bc_load(path, &edited, &le) != VSS_OK)
-        return vss_error_set(e, "WRITER_NONRETRYABLE", "the BCD it was given: %s", le.message);
+        return vss_error_set(e, VSS_WRITER_NONRETRYABLE, "the BCD it was given: %s", le.message);
     int rc = VSS_OK;
     vss_bc_writer *w = ev->components;
     for (size_t i = 0; w != NULL && i < w->component_count && rc == VSS_OK; i++) {
@@ -395,7 +395,7 @@ static int read_back(vss_writer_event *ev, const char *path, vss_error *e)
         const vss_bc_component *x =
             vss_bc_find_component(edited, w->writer_id, c->logical_path, c->name);
         if (x != NULL && carry_component(ev->bc, c, x, &le) != VSS_OK)
-            rc = vss_error_set(e, "WRITER_NONRETRYABLE", "its change to component '%s': %s",
+            rc = vss_error_set(e, VSS_WRITER_NONRETRYABLE, "its change to component '%s': %s",
                                c->name, le.message);
     }
     vss_bc_free(edited);
@@ -414,7 +414,7 @@ static int ext_event(void *ctx, vss_writer_event *ev, vss_error *e)
         if (ev->bc != NULL) {
             vss_error we;
             if (write_bcd(ev->bc, bcd, sizeof bcd, &we) != VSS_OK)
-                return vss_error_set(e, "WRITER_OUTOFRESOURCES", "%s", we.message);
+                return vss_error_set(e, VSS_WRITER_OUTOFRESOURCES, "%s", we.message);
             have_bcd = true;
         }
         envb env = {0};
@@ -431,7 +431,7 @@ static int ext_event(void *ctx, vss_writer_event *ev, vss_error *e)
         vss_writer_metadata *wm = NULL;
         vss_error le;
         if (vss_wm_load(x->metadata, &wm, &le) != VSS_OK)
-            return vss_error_set(e, "WRITER_NONRETRYABLE", "%s", le.message);
+            return vss_error_set(e, VSS_WRITER_NONRETRYABLE, "%s", le.message);
         vss_wm_free(ev->metadata);
         ev->metadata = wm;
     }
@@ -459,7 +459,7 @@ int vss_writer_external_new(const vss_writer_external_cfg *cfg, vss_writer **out
                 if (cfg->commands[i][0] == NULL) {
                     vss_wm_free(wm);
                     ext_release(x);
-                    return vss_error_set(e, "EINVAL", "command for %s: empty",
+                    return vss_error_set(e, EINVAL, "command for %s: empty",
                                          vss_writer_event_name(i));
                 }
                 oom = (x->commands[i] = copy_argv(cfg->commands[i])) == NULL;

@@ -30,24 +30,24 @@ int vss_filedesc_init(vss_filedesc *d, const char *path, const char *filespec, b
 {
     memset(d, 0, sizeof *d);
     if (path == NULL || path[0] == '\0')
-        return vss_error_set(e, "EINVAL", "path: empty");
+        return vss_error_set(e, EINVAL, "path: empty");
     size_t bad = strcspn(path, "*?");
     if (path[bad] != '\0')
-        return vss_error_set(e, "EINVAL", "path: wildcard '%c' at position %zu in '%s'", path[bad],
+        return vss_error_set(e, EINVAL, "path: wildcard '%c' at position %zu in '%s'", path[bad],
                              bad + 1, path);
     if (filespec == NULL || filespec[0] == '\0')
-        return vss_error_set(e, "EINVAL", "filespec: empty");
+        return vss_error_set(e, EINVAL, "filespec: empty");
     bad = strcspn(filespec, "/\\");
     if (filespec[bad] != '\0')
-        return vss_error_set(e, "EINVAL",
+        return vss_error_set(e, EINVAL,
                              "filespec: directory separator at position %zu in '%s'", bad + 1,
                              filespec);
     if (alternate_location != NULL) {
         if (alternate_location[0] == '\0')
-            return vss_error_set(e, "EINVAL", "alternate_location: empty");
+            return vss_error_set(e, EINVAL, "alternate_location: empty");
         bad = strcspn(alternate_location, "*?");
         if (alternate_location[bad] != '\0')
-            return vss_error_set(e, "EINVAL",
+            return vss_error_set(e, EINVAL,
                                  "alternate_location: wildcard '%c' at position %zu in '%s'",
                                  alternate_location[bad], bad + 1, alternate_location);
     }
@@ -59,7 +59,7 @@ int vss_filedesc_init(vss_filedesc *d, const char *path, const char *filespec, b
     d->backup_type_mask = backup_type_mask;
     if (!ok) {
         vss_filedesc_clear(d);
-        return vss_error_set(e, "ENOMEM", "file descriptor '%s': out of memory", path);
+        return vss_error_set(e, ENOMEM, "file descriptor '%s': out of memory", path);
     }
     return VSS_OK;
 }

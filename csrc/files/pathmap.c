@@ -57,21 +57,21 @@ void vss_pathmap_free(vss_pathmap *m)
 int vss_pathmap_add(vss_pathmap *m, const char *prefix, const char *target, vss_error *e)
 {
     if (prefix == NULL || prefix[0] == '\0')
-        return vss_error_set(e, "EINVAL", "path_map: empty prefix");
+        return vss_error_set(e, EINVAL, "path_map: empty prefix");
     if (target == NULL || target[0] != '/')
-        return vss_error_set(e, "EINVAL", "path_map: target for '%s' must be an absolute path",
+        return vss_error_set(e, EINVAL, "path_map: target for '%s' must be an absolute path",
                              prefix);
     char *p = normalize(prefix, 0), *t = normalize(target, 1);
     if (p == NULL || t == NULL) {
         free(p);
         free(t);
-        return vss_error_set(e, "ENOMEM", "path_map: out of memory");
+        return vss_error_set(e, ENOMEM, "path_map: out of memory");
     }
     for (size_t i = 0; i < m->n; i++) {
         if (strcasecmp(m->v[i].prefix, p) == 0) {
             free(p);
             free(t);
-            return vss_error_set(e, "EINVAL", "path_map: prefix '%s' given twice", prefix);
+            return vss_error_set(e, EINVAL, "path_map: prefix '%s' given twice", prefix);
         }
     }
     if (m->n == m->cap) {
@@ -80,7 +80,7 @@ int vss_pathmap_add(vss_pathmap *m, const char *prefix, const char *target, vss_
         if (v == NULL) {
             free(p);
             free(t);
-            return vss_error_set(e, "ENOMEM", "path_map: out of memory");
+            return vss_error_set(e, ENOMEM, "path_map: out of memory");
         }
         m->v = v;
         m->cap = cap;
@@ -134,12 +134,12 @@ int vss_pathmap_resolve(const vss_pathmap *m, const char *path, char **out, vss_
         }
     }
     if (best == NULL)
-        return vss_error_set(e, "ENOENT", "path_map: no prefix maps '%s'", path);
+        return vss_error_set(e, ENOENT, "path_map: no prefix maps '%s'", path);
     const char *rest = path + best_len;
     size_t tlen = strlen(best->target);
     char *r = malloc(tlen + strlen(rest) + 2);
     if (r == NULL)
-        return vss_error_set(e, "ENOMEM", "path_map: out of memory");
+        return vss_error_set(e, ENOMEM, "path_map: out of memory");
     memcpy(r, best->target, tlen + 1);
     size_t len = strcmp(r, "/") == 0 ? 0 : tlen;
     while (*rest != '\0') {
@@ -150,7 +150,7 @@ int vss_pathmap_resolve(const vss_pathmap *m, const char *path, char **out, vss_
             break;
         if (c == 2 && rest[0] == '.' && rest[1] == '.') {
             free(r);
-            return vss_error_set(e, "EINVAL", "path_map: '..' component in '%s'", path);
+            return vss_error_set(e, EINVAL, "path_map: '..' component in '%s'", path);
         }
         if (!(c == 1 && rest[0] == '.')) {
             r[len++] = '/';
@@ -177,14 +177,14 @@ int vss_document_path(const vss_pathmap *m, const char *path, char **out, vss_er
     if (m != NULL)
         return vss_pathmap_resolve(m, path, out, e);
     if (path[0] != '/')
-        return vss_error_set(e, "EINVAL", "'%s': not an absolute Linux path (give root = a path map)",
+        return vss_error_set(e, EINVAL, "'%s': not an absolute Linux path (give root = a path map)",
                              path);
     if (vss_path_climbs(path))
-        return vss_error_set(e, "ESCAPE", "'%s': a path from the documents holds '..'", path);
+        return vss_error_set(e, VSS_ESCAPE, "'%s': a path from the documents holds '..'", path);
     size_t n = strlen(path);
     while (n > 1 && path[n - 1] == '/')
         n--;
     if ((*out = strndup(path, n)) == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     return VSS_OK;
 }

@@ -37,7 +37,6 @@ struct vss_walker {
 
     vss_walk_entry entry;
     char message[512];
-    char code[32];
 };
 
 /* Collapse runs of '/', drop a trailing one; "/" becomes "" so that
@@ -96,7 +95,7 @@ int vss_walker_open(vss_walker **out, const vss_filedesc *d, const vss_walk_opti
         o = &none;
     vss_walker *w = calloc(1, sizeof *w);
     if (w == NULL)
-        return vss_error_set(e, "ENOMEM", "walker: out of memory");
+        return vss_error_set(e, ENOMEM, "walker: out of memory");
     if (vss_filedesc_copy(&w->d, d, e) != VSS_OK) {
         free(w);
         return VSS_FAIL;
@@ -145,7 +144,7 @@ nomem:
     free(r);
     free(g);
     vss_walker_free(w);
-    return vss_error_set(e, "ENOMEM", "walker: out of memory");
+    return vss_error_set(e, ENOMEM, "walker: out of memory");
 }
 
 static void pop(vss_walker *w)
@@ -288,11 +287,9 @@ static int report_error(vss_walker *w, size_t len, int err, const char *what, bo
     en->kind = VSS_ENTRY_ERROR;
     en->has_stat = has_stat;
     en->sys_errno = err;
-    const char *name = err ? strerrorname_np(err) : NULL;
-    snprintf(w->code, sizeof w->code, "%s", name ? name : err ? "EIO" : "CHANGED");
     snprintf(w->message, sizeof w->message, "%s '%s'%s%s", what, en->path, err ? ": " : "",
              err ? strerror(err) : "");
-    en->code = w->code;
+    en->code = err ? err : VSS_CHANGED;
     en->message = w->message;
     return 1;
 }
@@ -314,7 +311,7 @@ static int report(vss_walker *w, size_t len, const struct stat *st)
     en->has_stat = true;
     en->st = *st;
     en->sys_errno = 0;
-    en->code = NULL;
+    en->code = 0;
     en->message = NULL;
     return 1;
 }
@@ -328,7 +325,7 @@ static int report_type(vss_walker *w, size_t len, unsigned char type)
     en->kind = type == DT_REG ? VSS_ENTRY_FILE : type == DT_LNK ? VSS_ENTRY_SYMLINK : VSS_ENTRY_OTHER;
     en->has_stat = false;
     en->sys_errno = 0;
-    en->code = NULL;
+    en->code = 0;
     en->message = NULL;
     return 1;
 }

@@ -57,7 +57,7 @@ typedef struct vss_walk_entry {
     bool has_stat;        /* st is lstat data (false for some errors) */
     struct stat st;
     int sys_errno;        /* VSS_ENTRY_ERROR: the errno */
-    const char *code;     /* VSS_ENTRY_ERROR: "EACCES", "CHANGED"...; else NULL */
+    int code;             /* VSS_ENTRY_ERROR: EACCES, VSS_CHANGED...; else 0 */
     const char *message;  /* VSS_ENTRY_ERROR: human text naming the path; else NULL */
 } vss_walk_entry;
 

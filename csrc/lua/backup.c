@@ -62,7 +62,7 @@ static int b_run(lua_State *L)
     vss_lua_session_unbind(L, 1, top);
     if (rc != VSS_OK) {
         if (lp.err[0] != '\0')
-            vss_error_set(&e, "ECANCELED", "%s", lp.err);
+            vss_error_set(&e, ECANCELED, "%s", lp.err);
         vss_lua_fail(L, &e);
         push_writers(L, ws, &r);
         vss_backup_result_clear(&r);

@@ -4,7 +4,7 @@ int vss_lua_fail(lua_State *L, const vss_error *e)
 {
     luaL_pushfail(L);
     lua_pushstring(L, e->message[0] != '\0' ? e->message : "unknown error");
-    lua_pushstring(L, e->code[0] != '\0' ? e->code : "EIO");
+    lua_pushstring(L, e->code != 0 ? vss_code_name(e->code) : "EIO");
     return 3;
 }
 

@@ -61,14 +61,14 @@ static int call_service(void *ud, const char *action, const char *service, vss_e
     lua_pushstring(L, action);
     lua_pushstring(L, service);
     if (lua_pcall(L, 2, 2, 0) != LUA_OK) {
-        vss_error_set(e, "ESERVICE", "service '%s' %s: %s", service, action,
+        vss_error_set(e, VSS_ESERVICE, "service '%s' %s: %s", service, action,
                       lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
         lua_pop(L, 1);
         return VSS_FAIL;
     }
     int rc = VSS_OK;
     if (!lua_toboolean(L, -2))
-        rc = vss_error_set(e, "ESERVICE", "service '%s' %s: %s", service, action,
+        rc = vss_error_set(e, VSS_ESERVICE, "service '%s' %s: %s", service, action,
                            lua_tostring(L, -1) ? lua_tostring(L, -1) : "failed");
     lua_pop(L, 2);
     return rc;
@@ -130,7 +130,7 @@ static void push_files(lua_State *L, const vss_restore_result *r)
         VSS_LUA_PUSHFIELDS(L, f, file_fields);
         lua_pushstring(L, vss_restore_file_status_name(f->status));
         lua_setfield(L, -2, "status");
-        vss_lua_pushstr(L, f->code[0] ? f->code : NULL);
+        vss_lua_pushstr(L, f->code ? vss_code_name(f->code) : NULL);
         lua_setfield(L, -2, "code");
         lua_pushinteger(L, (lua_Integer)f->component + 1);
         lua_setfield(L, -2, "component");
@@ -170,7 +170,7 @@ static int r_run(lua_State *L)
         vss_lua_session_unbind(L, 1, top);
     if (rc != VSS_OK) {
         if (lp.err[0] != '\0')
-            vss_error_set(&e, "ECANCELED", "%s", lp.err);
+            vss_error_set(&e, ECANCELED, "%s", lp.err);
         return vss_lua_fail(L, &e);
     }
     lua_createtable(L, 0, 6);

@@ -45,7 +45,7 @@ static const char *relpath_arg(lua_State *L, int arg, vss_error *e)
     size_t len;
     const char *s = luaL_checklstring(L, arg, &len);
     if (strlen(s) != len) {
-        vss_error_set(e, "EINVAL", "restore path '%s...': contains a NUL byte", s);
+        vss_error_set(e, EINVAL, "restore path '%s...': contains a NUL byte", s);
         return NULL;
     }
     return s;

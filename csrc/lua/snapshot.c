@@ -204,7 +204,7 @@ static int set_take(lua_State *L)
     vss_snapshot_set_progress(s->set, NULL, NULL);
     if (rc != VSS_OK) {
         if (pu.message[0])
-            vss_error_set(&err, "ECANCELED", "%s", pu.message);
+            vss_error_set(&err, ECANCELED, "%s", pu.message);
         return vss_lua_fail(L, &err);
     }
     lua_settop(L, 1);

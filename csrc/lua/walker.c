@@ -99,7 +99,7 @@ static void push_entry(lua_State *L, const vss_walk_entry *en)
     }
     if (en->kind == VSS_ENTRY_ERROR) {
         set_str(L, K_ERROR, en->message);
-        set_str(L, K_CODE, en->code);
+        set_str(L, K_CODE, vss_code_name(en->code));
         set_int(L, K_ERRNO, en->sys_errno);
     }
 }

@@ -97,15 +97,16 @@ static int handler_failure(lua_State *L, const char *event, vss_error *e)
             lua_pushliteral(L, "message");
             lua_rawget(L, top);
             const char *code = lua_tostring(L, -2), *msg = lua_tostring(L, -1);
-            vss_error_set(e, code ? code : "WRITER_NONRETRYABLE", "%s", msg ? msg : event);
+            int c = vss_code_from_name(code);
+            vss_error_set(e, c ? c : VSS_WRITER_NONRETRYABLE, "%s", msg ? msg : event);
             lua_settop(L, top - 1);
             return VSS_FAIL;
         }
     }
     if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
-        vss_error_set(e, "WRITER_NONRETRYABLE", "%s", lua_tostring(L, -1));
+        vss_error_set(e, VSS_WRITER_NONRETRYABLE, "%s", lua_tostring(L, -1));
     else
-        vss_error_set(e, "WRITER_NONRETRYABLE", "%s raised a %s value", event,
+        vss_error_set(e, VSS_WRITER_NONRETRYABLE, "%s raised a %s value", event,
                       luaL_typename(L, -1));
     lua_settop(L, top - 1);
     return VSS_FAIL;
@@ -150,7 +151,7 @@ static int lua_event(void *ctx, vss_writer_event *ev, vss_error *e)
     lua_State *L = u->L;
     const char *name = vss_writer_event_name(ev->type);
     if (L == NULL || !lua_checkstack(L, 8))
-        return vss_error_set(e, "WRITER_OUTOFRESOURCES", "%s: no Lua stack", name);
+        return vss_error_set(e, VSS_WRITER_OUTOFRESOURCES, "%s: no Lua stack", name);
     lua_pushstring(L, name);
     if (lua_rawget(L, u->handlers) == LUA_TNIL) {
         lua_pop(L, 1);
@@ -180,7 +181,7 @@ static int lua_event(void *ctx, vss_writer_event *ev, vss_error *e)
         const char *xml = lua_tolstring(L, -1, &len);
         vss_writer_metadata *wm = NULL;
         if (xml == NULL)
-            rc = vss_error_set(e, "WRITER_NONRETRYABLE", "identify returned no document");
+            rc = vss_error_set(e, VSS_WRITER_NONRETRYABLE, "identify returned no document");
         else if ((rc = vss_wm_parse(xml, len, &wm, e)) == VSS_OK) {
             vss_wm_free(ev->metadata);
             ev->metadata = wm;
@@ -444,7 +445,7 @@ static int writer_tostring(lua_State *L)
                     check_writer(L, 1)->external ? "external " : "", vss_writer_identity(w)->name);
     push_state(L, w);
     if (kind != VSS_WE_NONE)
-        lua_pushfstring(L, ": %s)", vss_writer_error_code(kind));
+        lua_pushfstring(L, ": %s)", vss_code_name(vss_writer_error_code(kind)));
     else
         lua_pushliteral(L, ")");
     lua_concat(L, 3);
@@ -470,7 +471,7 @@ static int writer_failure(lua_State *L)
         lua_pushnil(L);
         return 1;
     }
-    lua_pushstring(L, vss_writer_error_code(kind));
+    lua_pushstring(L, vss_code_name(vss_writer_error_code(kind)));
     lua_pushstring(L, msg);
     return 2;
 }
@@ -618,7 +619,7 @@ typedef int (*bc_event)(vss_writers *, vss_backup_components *, vss_error *);
  * of order) raises. */
 static int event_result(lua_State *L, int rc, const vss_error *e)
 {
-    if (rc != VSS_OK && strcmp(e->code, "BAD_STATE") == 0)
+    if (rc != VSS_OK && e->code == VSS_BAD_STATE)
         return luaL_error(L, "%s", e->message);
     return vss_lua_okresult(L, rc, e);
 }
@@ -685,7 +686,7 @@ void vss_lua_push_writer_status(lua_State *L, const vss_writers *ws, const vss_w
     lua_pushboolean(L, vss_writers_involved(ws, w));
     lua_setfield(L, -2, "involved");
     if (kind != VSS_WE_NONE) {
-        lua_pushstring(L, vss_writer_error_code(kind));
+        lua_pushstring(L, vss_code_name(vss_writer_error_code(kind)));
         lua_setfield(L, -2, "code");
         lua_pushstring(L, msg);
         lua_setfield(L, -2, "failure");

@@ -69,12 +69,12 @@ const vss_range *vss_ranges_items(const vss_ranges *r)
 int vss_ranges_append(vss_ranges *r, uint64_t offset, uint64_t length, vss_error *e)
 {
     if (offset > UINT64_MAX - length)
-        return vss_error_set(e, "EINVAL",
+        return vss_error_set(e, EINVAL,
                              "ranges: entry %zu: offset %" PRIu64 " + length %" PRIu64
                              " exceeds 2^64-1",
                              r->count + 1, offset, length);
     if (r->count == r->cap && !vss_ranges_reserve_(r, r->count + 1))
-        return vss_error_set(e, "ENOMEM", "ranges: out of memory at entry %zu", r->count + 1);
+        return vss_error_set(e, ENOMEM, "ranges: out of memory at entry %zu", r->count + 1);
     vss_ranges_push_(r, offset, length);
     return VSS_OK;
 }
@@ -84,7 +84,7 @@ int vss_ranges_total(const vss_ranges *r, uint64_t *total, vss_error *e)
     uint64_t sum = 0;
     for (size_t i = 0; i < r->count; i++) {
         if (sum > UINT64_MAX - r->items[i].length)
-            return vss_error_set(e, "ERANGE",
+            return vss_error_set(e, ERANGE,
                                  "ranges: total length exceeds 2^64-1 at entry %zu", i + 1);
         sum += r->items[i].length;
     }
@@ -113,7 +113,7 @@ int vss_ranges_check(const vss_ranges *r, unsigned flags, vss_error *e)
     for (size_t i = 0; i < r->count; i++) {
         const char *why = entry_rule(i > 0 ? &r->items[i - 1] : NULL, &r->items[i], flags);
         if (why != NULL)
-            return vss_error_set(e, "EINVAL", "ranges: entry %zu (%" PRIu64 ":%" PRIu64 "): %s",
+            return vss_error_set(e, EINVAL, "ranges: entry %zu (%" PRIu64 ":%" PRIu64 "): %s",
                                  i + 1, r->items[i].offset, r->items[i].length, why);
     }
     return VSS_OK;
@@ -143,7 +143,7 @@ static inline void skip_blanks(parser *p)
 /* Positions in messages are 1-based, as an editor counts columns. */
 static int parse_fail(parser *p, size_t pos, const char *why)
 {
-    return vss_error_set(p->e, "EINVAL", "ranges: entry %zu at position %zu: %s", p->entry,
+    return vss_error_set(p->e, EINVAL, "ranges: entry %zu at position %zu: %s", p->entry,
                          pos + 1, why);
 }
 
@@ -155,7 +155,7 @@ static int bad_char(parser *p, const char *where)
         snprintf(shown, sizeof shown, "'%c'", c);
     else
         snprintf(shown, sizeof shown, "\\x%02x", c);
-    return vss_error_set(p->e, "EINVAL", "ranges: entry %zu at position %zu: unexpected %s %s",
+    return vss_error_set(p->e, EINVAL, "ranges: entry %zu at position %zu: unexpected %s %s",
                          p->entry, p->pos + 1, shown, where);
 }
 
@@ -251,7 +251,7 @@ static int parse_into(parser *p, unsigned flags, vss_ranges *r)
         }
         if (r != NULL) {
             if (r->count == r->cap && !vss_ranges_reserve_(r, r->count + 1))
-                return vss_error_set(p->e, "ENOMEM", "ranges: out of memory at entry %zu",
+                return vss_error_set(p->e, ENOMEM, "ranges: out of memory at entry %zu",
                                      p->entry);
             vss_ranges_push_(r, cur.offset, cur.length);
         }
@@ -270,7 +270,7 @@ int vss_ranges_parse(const char *s, size_t len, unsigned flags, vss_ranges **out
     *out = NULL;
     vss_ranges *r = vss_ranges_new();
     if (r == NULL)
-        return vss_error_set(e, "ENOMEM", "ranges: out of memory");
+        return vss_error_set(e, ENOMEM, "ranges: out of memory");
     parser p = {(const unsigned char *)s, len, 0, 0, e};
     if (parse_into(&p, flags, r) != VSS_OK) {
         vss_ranges_free(r);
@@ -340,12 +340,12 @@ size_t vss_ranges_format_entries(const vss_ranges *r, size_t first, size_t n, ch
 char *vss_ranges_format(const vss_ranges *r, vss_error *e)
 {
     if (r->count > (SIZE_MAX - 1) / VSS_RANGES_MAX_ENTRY_CHARS) {
-        vss_error_set(e, "ENOMEM", "ranges: %zu entries are too many to format", r->count);
+        vss_error_set(e, ENOMEM, "ranges: %zu entries are too many to format", r->count);
         return NULL;
     }
     char *buf = malloc(r->count * VSS_RANGES_MAX_ENTRY_CHARS + 1);
     if (buf == NULL) {
-        vss_error_set(e, "ENOMEM", "ranges: out of memory formatting %zu entries", r->count);
+        vss_error_set(e, ENOMEM, "ranges: out of memory formatting %zu entries", r->count);
         return NULL;
     }
     size_t n = vss_ranges_format_entries(r, 0, r->count, buf);

@@ -41,13 +41,13 @@ static int load_pairs(int fd, const char *path, uint64_t count, vss_ranges *r, v
     if (got < 0)
         return vss_error_sys(e, errno, "ranges file '%s': read", path);
     if ((size_t)got != bytes)
-        return vss_error_set(e, "EINVAL",
+        return vss_error_set(e, EINVAL,
                              "ranges file '%s': truncated: %zu of %zu bytes of ranges read", path,
                              (size_t)got, bytes);
     for (size_t i = 0; i < count; i++) {
         uint64_t off = le64toh(r->items[i].offset), len = le64toh(r->items[i].length);
         if (off > UINT64_MAX - len)
-            return vss_error_set(e, "EINVAL",
+            return vss_error_set(e, EINVAL,
                                  "ranges file '%s': entry %zu: offset %" PRIu64 " + length %" PRIu64
                                  " exceeds 2^64-1",
                                  path, i + 1, off, len);
@@ -64,25 +64,25 @@ static int load_fd(int fd, const char *path, vss_ranges *r, vss_error *e)
     if (fstat(fd, &st) != 0)
         return vss_error_sys(e, errno, "ranges file '%s': stat", path);
     if (!S_ISREG(st.st_mode))
-        return vss_error_set(e, "EINVAL", "ranges file '%s': not a regular file", path);
+        return vss_error_set(e, EINVAL, "ranges file '%s': not a regular file", path);
     uint64_t size = (uint64_t)st.st_size, count;
     unsigned char head[8];
     ssize_t got = vss_read_full(fd, head, sizeof head);
     if (got < 0)
         return vss_error_sys(e, errno, "ranges file '%s': read", path);
     if (got != (ssize_t)sizeof head)
-        return vss_error_set(e, "EINVAL",
+        return vss_error_set(e, EINVAL,
                              "ranges file '%s': truncated: %zd bytes, at least 8 expected (the count)",
                              path, got);
     memcpy(&count, head, sizeof count);
     count = le64toh(count);
     if (size < 8 || count > (size - 8) / 16 || 8 + 16 * count != size)
-        return vss_error_set(e, "EINVAL",
+        return vss_error_set(e, EINVAL,
                              "ranges file '%s': count %" PRIu64 " disagrees with the size %" PRIu64
                              " (8 + 16 * count bytes expected)",
                              path, count, size);
     if (count > SIZE_MAX / sizeof(vss_range) || !vss_ranges_reserve_(r, (size_t)count))
-        return vss_error_set(e, "ENOMEM", "ranges file '%s': out of memory for %" PRIu64 " ranges",
+        return vss_error_set(e, ENOMEM, "ranges file '%s': out of memory for %" PRIu64 " ranges",
                              path, count);
     return load_pairs(fd, path, count, r, e);
 }
@@ -97,7 +97,7 @@ int vss_ranges_load(const char *path, vss_ranges **out, vss_error *e)
         return vss_error_sys(e, errno, "ranges file '%s': open", path);
     vss_ranges *r = vss_ranges_new();
     int rc = r != NULL ? load_fd(fd, path, r, e)
-                       : vss_error_set(e, "ENOMEM", "ranges file '%s': out of memory", path);
+                       : vss_error_set(e, ENOMEM, "ranges file '%s': out of memory", path);
     close(fd);
     if (rc != VSS_OK) {
         vss_ranges_free(r);

@@ -153,7 +153,7 @@ static int normalized_pair(const vss_ranges *a, const vss_ranges *b, vss_ranges 
     if (*na == NULL || *nb == NULL) {
         vss_ranges_free(*na);
         vss_ranges_free(*nb);
-        return vss_error_set(e, "ENOMEM", "ranges: out of memory");
+        return vss_error_set(e, ENOMEM, "ranges: out of memory");
     }
     vss_ranges_normalize(*na);
     vss_ranges_normalize(*nb);
@@ -167,7 +167,7 @@ int vss_ranges_union(const vss_ranges *a, const vss_ranges *b, vss_ranges **out,
     if (u == NULL || a->count > SIZE_MAX - b->count ||
         !vss_ranges_reserve_(u, a->count + b->count)) {
         vss_ranges_free(u);
-        return vss_error_set(e, "ENOMEM", "ranges: out of memory");
+        return vss_error_set(e, ENOMEM, "ranges: out of memory");
     }
     if (a->count != 0)
         memcpy(u->items, a->items, a->count * sizeof(vss_range));
@@ -195,7 +195,7 @@ static int sweep(const vss_ranges *a, const vss_ranges *b, bool keep_outside_b, 
         vss_ranges_free(na);
         vss_ranges_free(nb);
         vss_ranges_free(res);
-        return vss_error_set(e, "ENOMEM", "ranges: out of memory");
+        return vss_error_set(e, ENOMEM, "ranges: out of memory");
     }
     size_t j = 0;
     for (size_t i = 0; i < na->count; i++) {
@@ -243,12 +243,12 @@ int vss_ranges_map(const vss_ranges *src, const vss_ranges *dst, vss_range_copy 
     *plan = NULL;
     *n = 0;
     if (src->count != dst->count)
-        return vss_error_set(e, "EINVAL",
+        return vss_error_set(e, EINVAL,
                              "directed target: the source has %zu ranges, the destination %zu",
                              src->count, dst->count);
     for (size_t i = 0; i < src->count; i++)
         if (src->items[i].length != dst->items[i].length)
-            return vss_error_set(e, "EINVAL",
+            return vss_error_set(e, EINVAL,
                                  "directed target: entry %zu has source length %" PRIu64
                                  " but destination length %" PRIu64,
                                  i + 1, src->items[i].length, dst->items[i].length);
@@ -256,7 +256,7 @@ int vss_ranges_map(const vss_ranges *src, const vss_ranges *dst, vss_range_copy 
         return VSS_OK;
     vss_range_copy *p = src->count <= SIZE_MAX / sizeof *p ? malloc(src->count * sizeof *p) : NULL;
     if (p == NULL)
-        return vss_error_set(e, "ENOMEM", "directed target: out of memory for %zu copies",
+        return vss_error_set(e, ENOMEM, "directed target: out of memory for %zu copies",
                              src->count);
     for (size_t i = 0; i < src->count; i++)
         p[i] = (vss_range_copy){src->items[i].offset, dst->items[i].offset, src->items[i].length};

@@ -36,16 +36,16 @@ int vss_snapshot_set_new(const vss_snapshot_options *opt, vss_snapshot_set **out
     vss_snapshot_options o = opt ? *opt : (vss_snapshot_options){0};
     uint32_t ctx = o.attributes & ~(uint32_t)VSS_SNAPSHOT_USER_ATTRS;
     if (ctx != 0)
-        return vss_error_set(e, "UNSUPPORTED_CONTEXT", "snapshot context/attributes 0x%x: unsupported bits 0x%x",
+        return vss_error_set(e, VSS_UNSUPPORTED_CONTEXT, "snapshot context/attributes 0x%x: unsupported bits 0x%x",
                              o.attributes, ctx);
     if (o.provider && strcmp(o.provider, "auto") != 0 && vss_provider_find(o.provider) == NULL)
-        return vss_error_set(e, "EINVAL", "unknown snapshot provider '%s'", o.provider);
+        return vss_error_set(e, EINVAL, "unknown snapshot provider '%s'", o.provider);
     vss_snapshot_set *s = calloc(1, sizeof *s);
     if (s == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory starting a snapshot set");
+        return vss_error_set(e, ENOMEM, "out of memory starting a snapshot set");
     if (o.provider && strcmp(o.provider, "auto") != 0 && (s->default_provider = strdup(o.provider)) == NULL) {
         free(s);
-        return vss_error_set(e, "ENOMEM", "out of memory starting a snapshot set");
+        return vss_error_set(e, ENOMEM, "out of memory starting a snapshot set");
     }
     o.provider = NULL;
     s->opt = o;
@@ -98,7 +98,7 @@ static int member_for(vss_snapshot_set *s, const vss_volume *v, const vss_snapsh
     if (snaps == NULL || members == NULL) {
         free(original);
         free(reason);
-        return vss_error_set(e, "ENOMEM", "out of memory adding to the snapshot set");
+        return vss_error_set(e, ENOMEM, "out of memory adding to the snapshot set");
     }
     vss_snapshot *snap = &snaps[n];
     memset(snap, 0, sizeof *snap);
@@ -116,7 +116,7 @@ static int member_for(vss_snapshot_set *s, const vss_volume *v, const vss_snapsh
         snap->root = p == &vss_provider_none ? strdup(original)
                                                : vss_strdup_printf("%s/%s/%s", area, setid, sid);
         if (members[n].area == NULL || snap->volume == NULL || snap->root == NULL)
-            rc = vss_error_set(e, "ENOMEM", "out of memory adding to the snapshot set");
+            rc = vss_error_set(e, ENOMEM, "out of memory adding to the snapshot set");
     }
     if (rc != VSS_OK) {
         free(members[n].area);
@@ -132,7 +132,7 @@ int vss_snapshot_set_add(vss_snapshot_set *s, const char *path, const char *prov
                          bool snapshot_required, vss_error *e)
 {
     if (s->state != SET_STARTED)
-        return vss_error_set(e, "BAD_STATE", "add '%s': the set was already taken or deleted", path);
+        return vss_error_set(e, VSS_BAD_STATE, "add '%s': the set was already taken or deleted", path);
     char *canon = realpath(path, NULL);
     if (canon == NULL)
         return vss_error_sys(e, errno, "add '%s'", path);
@@ -146,9 +146,9 @@ int vss_snapshot_set_add(vss_snapshot_set *s, const char *path, const char *prov
     if (rc == VSS_OK && name && strcmp(name, "auto") != 0) {
         p = vss_provider_find(name);
         if (p == NULL)
-            rc = vss_error_set(e, "EINVAL", "unknown snapshot provider '%s'", name);
+            rc = vss_error_set(e, EINVAL, "unknown snapshot provider '%s'", name);
         else if (p->probe(&v, canon, snapshot_required, &original, &reason, e) != VSS_OK)
-            rc = vss_error_set(e, "VOLUME_NOT_SUPPORTED", "add '%s': %s", path,
+            rc = vss_error_set(e, VSS_VOLUME_NOT_SUPPORTED, "add '%s': %s", path,
                                reason ? reason : (e ? e->message : name));
     } else if (rc == VSS_OK) {
         rc = vss_provider_choose(&v, canon, snapshot_required, &p, &original, &reason, e);
@@ -158,7 +158,7 @@ int vss_snapshot_set_add(vss_snapshot_set *s, const char *path, const char *prov
         if (p == &vss_provider_none) /* it writes nothing: any name will do */
             rc = (area = vss_path_join(v.mountpoint, VSS_SNAPSHOT_AREA)) != NULL
                      ? VSS_OK
-                     : vss_error_set(e, "ENOMEM", "out of memory");
+                     : vss_error_set(e, ENOMEM, "out of memory");
     }
     vss_snapshot *snap = NULL;
     if (rc == VSS_OK) {
@@ -182,7 +182,7 @@ static int area_view(const vss_snapshot_set *s, const char *area, vss_snapshot_s
     *view = s->info;
     view->snapshots = malloc((s->info.nsnapshots + 1) * sizeof *view->snapshots);
     if (view->snapshots == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory writing a manifest");
+        return vss_error_set(e, ENOMEM, "out of memory writing a manifest");
     view->nsnapshots = 0;
     for (size_t i = 0; i < s->info.nsnapshots; i++)
         if (strcmp(s->members[i].area, area) == 0)
@@ -264,9 +264,9 @@ static int take_one(vss_snapshot_set *s, size_t i, const vss_take_ctx *ctx, vss_
 int vss_snapshot_set_take(vss_snapshot_set *s, vss_error *e)
 {
     if (s->state != SET_STARTED)
-        return vss_error_set(e, "BAD_STATE", "take: the set was already taken, failed or deleted");
+        return vss_error_set(e, VSS_BAD_STATE, "take: the set was already taken, failed or deleted");
     if (s->info.nsnapshots == 0)
-        return vss_error_set(e, "BAD_STATE", "take: nothing was added to the set");
+        return vss_error_set(e, VSS_BAD_STATE, "take: nothing was added to the set");
     if (vss_owner_self(&s->info.owner_pid, &s->info.owner_start, s->info.boot_id, e) != VSS_OK)
         return VSS_FAIL;
     s->info.created = (int64_t)time(NULL);
@@ -280,7 +280,7 @@ int vss_snapshot_set_take(vss_snapshot_set *s, vss_error *e)
             continue;
         char *dir = vss_strdup_printf("%s/%s", s->members[i].area, setid);
         if (dir == NULL)
-            rc = vss_error_set(e, "ENOMEM", "out of memory");
+            rc = vss_error_set(e, ENOMEM, "out of memory");
         else if (mkdir(dir, 0700) != 0)
             rc = vss_error_sys(e, errno, "creating '%s'", dir);
         free(dir);
@@ -338,7 +338,7 @@ static int translate(const vss_snapshot_set *s, const char *norm, char **out, si
             return VSS_OK;
         }
     }
-    return vss_error_set(e, "OBJECT_NOT_FOUND", "'%s' is not in snapshot set", norm);
+    return vss_error_set(e, VSS_OBJECT_NOT_FOUND, "'%s' is not in snapshot set", norm);
 }
 
 static int path_of(const vss_snapshot_set *s, const char *original, char **out, size_t *which,
@@ -346,7 +346,7 @@ static int path_of(const vss_snapshot_set *s, const char *original, char **out, 
 {
     *out = NULL;
     if (s->state != SET_TAKEN)
-        return vss_error_set(e, "BAD_STATE", "path '%s': the set is not taken", original);
+        return vss_error_set(e, VSS_BAD_STATE, "path '%s': the set is not taken", original);
     char *norm = NULL;
     if (vss_path_normalize(original, &norm, e) != VSS_OK)
         return VSS_FAIL;
@@ -359,10 +359,10 @@ static int path_of(const vss_snapshot_set *s, const char *original, char **out, 
             rc = VSS_OK;
         free(canon);
     }
-    if (rc != VSS_OK && e && strcmp(e->code, "OBJECT_NOT_FOUND") == 0) {
+    if (rc != VSS_OK && e && e->code == VSS_OBJECT_NOT_FOUND) {
         char setid[VSS_ID_STRLEN + 1];
         vss_id_format(&s->info.id, setid);
-        vss_error_set(e, "OBJECT_NOT_FOUND", "'%s' is not in snapshot set %s", original, setid);
+        vss_error_set(e, VSS_OBJECT_NOT_FOUND, "'%s' is not in snapshot set %s", original, setid);
     }
     free(norm);
     return rc;
@@ -384,7 +384,7 @@ int vss_snapshot_set_expose(vss_snapshot_set *s, const char *original, const cha
     int rc = path_of(s, original, &src, &which, e);
     vss_snapshot *snap = rc == VSS_OK ? &s->info.snapshots[which] : NULL;
     if (rc == VSS_OK && snap->exposed)
-        rc = vss_error_set(e, "OBJECT_ALREADY_EXISTS", "snapshot of '%s' is already exposed at '%s'",
+        rc = vss_error_set(e, VSS_OBJECT_ALREADY_EXISTS, "snapshot of '%s' is already exposed at '%s'",
                            original, snap->exposed);
     if (rc == VSS_OK && mount(src, mp, NULL, MS_BIND, NULL) != 0)
         rc = vss_error_sys(e, errno, "expose '%s' at '%s' (bind mount)", original, mp);

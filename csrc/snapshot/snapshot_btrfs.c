@@ -24,7 +24,7 @@ static int subvolume_root(const vss_volume *v, const char *path, char **out, vss
         return vss_error_sys(e, errno, "stat '%s'", path);
     char *cur = strdup(path);
     if (cur == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     dev_t dev = st.st_dev;
     ino_t ino = st.st_ino;
     if (!S_ISDIR(st.st_mode))
@@ -42,7 +42,7 @@ static int subvolume_root(const vss_volume *v, const char *path, char **out, vss
         ino = up.st_ino;
     }
     if (ino != BTRFS_FIRST_FREE_OBJECTID) {
-        int r = vss_error_set(e, "VOLUME_NOT_SUPPORTED",
+        int r = vss_error_set(e, VSS_VOLUME_NOT_SUPPORTED,
                               "btrfs: the subvolume root of '%s' is not visible under %s", path,
                               v->mountpoint);
         free(cur);
@@ -59,13 +59,13 @@ static int btrfs_probe(const vss_volume *v, const char *path, bool snapshot_requ
     *original = NULL;
     if (strcmp(v->fstype, "btrfs") != 0) {
         *reason = vss_strdup_printf("btrfs: %s at %s is not btrfs", v->fstype, v->mountpoint);
-        return vss_error_set(e, "VOLUME_NOT_SUPPORTED", "%s", *reason ? *reason : "btrfs");
+        return vss_error_set(e, VSS_VOLUME_NOT_SUPPORTED, "%s", *reason ? *reason : "btrfs");
     }
     if (geteuid() != 0) {
         /* a user may create a snapshot but not destroy it (without the
          * user_subvol_rm_allowed mount option): never leave one behind */
         *reason = vss_strdup_printf("btrfs: deleting a snapshot needs root");
-        return vss_error_set(e, "VOLUME_NOT_SUPPORTED", "%s", *reason ? *reason : "btrfs");
+        return vss_error_set(e, VSS_VOLUME_NOT_SUPPORTED, "%s", *reason ? *reason : "btrfs");
     }
     if (subvolume_root(v, path, original, e) != VSS_OK) {
         *reason = strdup(e ? e->message : "btrfs: no subvolume root");
@@ -77,7 +77,7 @@ static int btrfs_probe(const vss_volume *v, const char *path, bool snapshot_requ
     if (*reason == NULL) {
         free(*original);
         *original = NULL;
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     }
     return VSS_OK;
 }
@@ -86,7 +86,7 @@ static int btrfs_take(vss_snapshot *snap, const vss_take_ctx *ctx, vss_error *e)
 {
     char *parent = strdup(snap->root);
     if (parent == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     char *name = strrchr(parent, '/');
     *name++ = '\0';
     int rc = VSS_OK;
@@ -115,7 +115,7 @@ static int btrfs_take(vss_snapshot *snap, const vss_take_ctx *ctx, vss_error *e)
     if (rc == VSS_OK && ctx->progress) {
         vss_snapshot_progress p = {snap->provider, snap->volume, NULL, 0, 0, true};
         if (ctx->progress(ctx->ud, &p) != 0)
-            rc = vss_error_set(e, "ECANCELED", "snapshot aborted by the progress callback");
+            rc = vss_error_set(e, ECANCELED, "snapshot aborted by the progress callback");
     }
     return rc;
 }

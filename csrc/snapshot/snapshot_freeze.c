@@ -155,7 +155,7 @@ int vss_freeze(const char *mountpoint, unsigned timeout_ms, vss_freezer **out, v
         free(mp);
         close(sv[0]);
         close(sv[1]);
-        return vss_error_set(e, "ENOMEM", "out of memory freezing '%s'", mountpoint);
+        return vss_error_set(e, ENOMEM, "out of memory freezing '%s'", mountpoint);
     }
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -217,7 +217,7 @@ int vss_thaw(vss_freezer *f, vss_error *e)
     if (err != 0 && err != EPIPE)
         rc = vss_error_sys(e, err, "thaw '%s': no answer from the freezer", f->mountpoint);
     else if (err == EPIPE || msg[0] == 'A')
-        rc = vss_error_set(e, "HOLD_WRITES_TIMEOUT",
+        rc = vss_error_set(e, VSS_HOLD_WRITES_TIMEOUT,
                            "'%s' was thawed by its timeout before the thaw was asked for",
                            f->mountpoint);
     else if (msg[1] != 0)

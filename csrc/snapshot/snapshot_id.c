@@ -44,19 +44,19 @@ void vss_id_format(const vss_id *id, char out[VSS_ID_STRLEN + 1])
 int vss_id_parse(const char *s, vss_id *id, vss_error *e)
 {
     if (s == NULL || strlen(s) != VSS_ID_STRLEN || s[0] != '{' || s[VSS_ID_STRLEN - 1] != '}')
-        return vss_error_set(e, "EINVAL", "snapshot id '%s': not of the form {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}",
+        return vss_error_set(e, EINVAL, "snapshot id '%s': not of the form {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}",
                              s ? s : "(null)");
     const char *p = s + 1;
     for (int i = 0, d = 0; i < 16; i++) {
         if (d < 4 && i == dash_after[d]) {
             if (*p++ != '-')
-                return vss_error_set(e, "EINVAL", "snapshot id '%s': '-' expected at position %d", s,
+                return vss_error_set(e, EINVAL, "snapshot id '%s': '-' expected at position %d", s,
                                      (int)(p - s));
             d++;
         }
         int hi = vss_hex_value(p[0]), lo = vss_hex_value(p[1]);
         if (hi < 0 || lo < 0)
-            return vss_error_set(e, "EINVAL", "snapshot id '%s': hex digit expected at position %d", s,
+            return vss_error_set(e, EINVAL, "snapshot id '%s': hex digit expected at position %d", s,
                                  (int)(p - s + 1));
         id->b[i] = (uint8_t)(hi << 4 | lo);
         p += 2;

@@ -99,7 +99,7 @@ int vss_manifest_format(const vss_snapshot_set_info *info, char **out, vss_error
     sb_add(&b, "end", "manifest");
     if (b.oom) {
         vss_strbuf_free(&b);
-        return vss_error_set(e, "ENOMEM", "out of memory writing a manifest");
+        return vss_error_set(e, ENOMEM, "out of memory writing a manifest");
     }
     *out = b.p;
     return VSS_OK;
@@ -108,7 +108,7 @@ int vss_manifest_format(const vss_snapshot_set_info *info, char **out, vss_error
 static int set_string(char **slot, const char *value, int lineno, vss_error *e)
 {
     if (*slot != NULL)
-        return vss_error_set(e, "EINVAL", "manifest line %d: repeated field", lineno);
+        return vss_error_set(e, EINVAL, "manifest line %d: repeated field", lineno);
     return vss_path_unescape(value, slot, e);
 }
 
@@ -123,7 +123,7 @@ static int parse_field(vss_snapshot_set_info *info, const char *key, char *value
         errno = 0;
         unsigned long v = strtoul(value, &end, 0);
         if (errno || *end || v > UINT32_MAX)
-            return vss_error_set(e, "EINVAL", "manifest line %d: bad attributes '%s'", lineno, value);
+            return vss_error_set(e, EINVAL, "manifest line %d: bad attributes '%s'", lineno, value);
         info->attributes = (uint32_t)v;
         return VSS_OK;
     }
@@ -136,7 +136,7 @@ static int parse_field(vss_snapshot_set_info *info, const char *key, char *value
         uint64_t start;
         char boot[40];
         if (sscanf(value, "%ld %" SCNu64 " %39s", &pid, &start, boot) != 3 || pid <= 0)
-            return vss_error_set(e, "EINVAL", "manifest line %d: bad owner '%s'", lineno, value);
+            return vss_error_set(e, EINVAL, "manifest line %d: bad owner '%s'", lineno, value);
         info->owner_pid = (pid_t)pid;
         info->owner_start = start;
         snprintf(info->boot_id, sizeof info->boot_id, "%s", strcmp(boot, "-") == 0 ? "" : boot);
@@ -149,17 +149,17 @@ static int parse_field(vss_snapshot_set_info *info, const char *key, char *value
     if (strcmp(key, "snapshot") == 0) {
         vss_snapshot *grown = realloc(info->snapshots, (info->nsnapshots + 1) * sizeof *grown);
         if (grown == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory reading a manifest");
+            return vss_error_set(e, ENOMEM, "out of memory reading a manifest");
         info->snapshots = grown;
         s = &grown[info->nsnapshots++];
         memset(s, 0, sizeof *s);
         return vss_id_parse(value, &s->id, e);
     }
     if (s == NULL)
-        return vss_error_set(e, "EINVAL", "manifest line %d: '%s' before any snapshot", lineno, key);
+        return vss_error_set(e, EINVAL, "manifest line %d: '%s' before any snapshot", lineno, key);
     if (strcmp(key, "provider") == 0) {
         if (vss_provider_find(value) == NULL)
-            return vss_error_set(e, "EINVAL", "manifest line %d: unknown provider '%s'", lineno, value);
+            return vss_error_set(e, EINVAL, "manifest line %d: unknown provider '%s'", lineno, value);
         snprintf(s->provider, sizeof s->provider, "%s", value);
         return VSS_OK;
     }
@@ -176,7 +176,7 @@ static int parse_field(vss_snapshot_set_info *info, const char *key, char *value
     if (strcmp(key, "select") == 0) {
         char **grown = realloc(s->selection, (s->nselection + 1) * sizeof *grown);
         if (grown == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory reading a manifest");
+            return vss_error_set(e, ENOMEM, "out of memory reading a manifest");
         s->selection = grown;
         s->selection[s->nselection] = NULL;
         if (vss_path_unescape(value, &s->selection[s->nselection], e) != VSS_OK)
@@ -192,7 +192,7 @@ int vss_manifest_parse(const char *text, vss_snapshot_set_info *info, vss_error 
     memset(info, 0, sizeof *info);
     char *copy = strdup(text);
     if (copy == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory reading a manifest");
+        return vss_error_set(e, ENOMEM, "out of memory reading a manifest");
     int lineno = 0, rc = VSS_OK;
     bool ended = false;
     char *save = NULL;
@@ -201,16 +201,16 @@ int vss_manifest_parse(const char *text, vss_snapshot_set_info *info, vss_error 
         lineno++;
         if (lineno == 1) {
             if (strcmp(line, MAGIC) != 0)
-                rc = vss_error_set(e, "EINVAL", "manifest line 1: '" MAGIC "' expected");
+                rc = vss_error_set(e, EINVAL, "manifest line 1: '" MAGIC "' expected");
             continue;
         }
         if (ended) {
-            rc = vss_error_set(e, "EINVAL", "manifest line %d: text after the end", lineno);
+            rc = vss_error_set(e, EINVAL, "manifest line %d: text after the end", lineno);
             break;
         }
         char *sp = strchr(line, ' ');
         if (sp == NULL) {
-            rc = vss_error_set(e, "EINVAL", "manifest line %d: 'key value' expected", lineno);
+            rc = vss_error_set(e, EINVAL, "manifest line %d: 'key value' expected", lineno);
             break;
         }
         *sp = '\0';
@@ -221,11 +221,11 @@ int vss_manifest_parse(const char *text, vss_snapshot_set_info *info, vss_error 
     }
     free(copy);
     if (rc == VSS_OK && !ended)
-        rc = vss_error_set(e, "EINVAL", "manifest truncated after line %d", lineno);
+        rc = vss_error_set(e, EINVAL, "manifest truncated after line %d", lineno);
     for (size_t i = 0; rc == VSS_OK && i < info->nsnapshots; i++) {
         const vss_snapshot *s = &info->snapshots[i];
         if (!s->provider[0] || !s->volume || !s->original || !s->root)
-            rc = vss_error_set(e, "EINVAL", "manifest snapshot %zu: provider, volume, original and root required",
+            rc = vss_error_set(e, EINVAL, "manifest snapshot %zu: provider, volume, original and root required",
                                i + 1);
     }
     if (rc != VSS_OK)
@@ -266,7 +266,7 @@ int vss_manifest_write(const char *area, const vss_snapshot_set_info *info, bool
     char *tmp = vss_strdup_printf("%s/.%s.manifest.tmp.%ld", area, id, (long)getpid());
     int rc = VSS_FAIL, fd = -1, dfd = -1;
     if (final == NULL || tmp == NULL) {
-        vss_error_set(e, "ENOMEM", "out of memory writing a manifest");
+        vss_error_set(e, ENOMEM, "out of memory writing a manifest");
         goto out;
     }
     /* A cleanup elsewhere may remove the area the moment it is empty:
@@ -324,7 +324,7 @@ int vss_manifest_read(const char *file, vss_snapshot_set_info *info, vss_error *
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 24)) {
         close(fd);
-        return vss_error_set(e, "EINVAL", "manifest '%s': not a regular file of sane size", file);
+        return vss_error_set(e, EINVAL, "manifest '%s': not a regular file of sane size", file);
     }
     char *text = malloc((size_t)st.st_size + 1);
     size_t got = 0;
@@ -338,7 +338,7 @@ int vss_manifest_read(const char *file, vss_snapshot_set_info *info, vss_error *
     }
     close(fd);
     if (text == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory reading '%s'", file);
+        return vss_error_set(e, ENOMEM, "out of memory reading '%s'", file);
     text[got] = '\0';
     int rc = vss_manifest_parse(text, info, e);
     free(text);
@@ -397,7 +397,7 @@ int vss_owner_self(pid_t *pid, uint64_t *start, char boot_id[40], vss_error *e)
     *pid = getpid();
     *start = vss_owner_start(*pid);
     if (*start == 0)
-        return vss_error_set(e, "EIO", "cannot read this process's start time from /proc");
+        return vss_error_set(e, EIO, "cannot read this process's start time from /proc");
     read_boot_id(boot_id);
     return VSS_OK;
 }
@@ -433,7 +433,7 @@ int vss_manifest_remove_set(const char *area, const vss_snapshot_set_info *info,
     if (dir == NULL || man == NULL) {
         free(dir);
         free(man);
-        return vss_error_set(e, "ENOMEM", "out of memory removing a set");
+        return vss_error_set(e, ENOMEM, "out of memory removing a set");
     }
     rc = vss_tree_remove(dir, e);
     if (rc == VSS_OK && unlink(man) != 0 && errno != ENOENT)

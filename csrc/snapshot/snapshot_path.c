@@ -23,11 +23,11 @@ int vss_path_normalize(const char *in, char **out, vss_error *e)
 {
     *out = NULL;
     if (in == NULL || in[0] != '/')
-        return vss_error_set(e, "EINVAL", "path '%s': an absolute path expected", in ? in : "(null)");
+        return vss_error_set(e, EINVAL, "path '%s': an absolute path expected", in ? in : "(null)");
     size_t n = strlen(in);
     char *buf = malloc(n + 2);
     if (buf == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory normalizing '%s'", in);
+        return vss_error_set(e, ENOMEM, "out of memory normalizing '%s'", in);
     size_t len = 0; /* buf holds "" for "/", else "/a/b" */
     const char *p = in;
     while (*p) {
@@ -70,7 +70,7 @@ int vss_path_translate(const char *path, const char *original, const char *root,
 {
     *out = NULL;
     if (!vss_fspath_within(path, original))
-        return vss_error_set(e, "OBJECT_NOT_FOUND", "'%s' is not beneath '%s'", path, original);
+        return vss_error_set(e, VSS_OBJECT_NOT_FOUND, "'%s' is not beneath '%s'", path, original);
     const char *rest = path + strlen(original);
     if (strcmp(original, "/") == 0)
         rest = path; /* "/a" beneath "/" keeps its leading '/' */
@@ -78,7 +78,7 @@ int vss_path_translate(const char *path, const char *original, const char *root,
         rest = "";
     *out = vss_strdup_printf("%s%s", root, rest);
     if (*out == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory translating '%s'", path);
+        return vss_error_set(e, ENOMEM, "out of memory translating '%s'", path);
     return VSS_OK;
 }
 
@@ -104,11 +104,11 @@ int vss_path_unescape(const char *s, char **out, vss_error *e)
     size_t n = strlen(s), bad;
     *out = malloc(n + 1);
     if (*out == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory reading a manifest");
+        return vss_error_set(e, ENOMEM, "out of memory reading a manifest");
     if (!vss_percent_decode(s, n, *out, &bad)) {
         free(*out);
         *out = NULL;
-        return vss_error_set(e, "EINVAL", "bad escape at position %zu of '%s'", bad + 1, s);
+        return vss_error_set(e, EINVAL, "bad escape at position %zu of '%s'", bad + 1, s);
     }
     return VSS_OK;
 }

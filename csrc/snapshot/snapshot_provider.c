@@ -19,10 +19,10 @@ int vss_provider_add_selection(vss_snapshot *snap, const char *path, vss_error *
             return VSS_OK;
     char **grown = realloc(snap->selection, (snap->nselection + 1) * sizeof *grown);
     if (grown == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory adding '%s'", path);
+        return vss_error_set(e, ENOMEM, "out of memory adding '%s'", path);
     snap->selection = grown;
     if ((grown[snap->nselection] = strdup(path)) == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory adding '%s'", path);
+        return vss_error_set(e, ENOMEM, "out of memory adding '%s'", path);
     snap->nselection++;
     return VSS_OK;
 }
@@ -35,7 +35,7 @@ int vss_provider_path_selected(const vss_snapshot *snap, const char *original, c
         if (vss_fspath_within(original, snap->selection[i]) ||
             vss_fspath_within(snap->selection[i], original))
             return vss_path_translate(original, snap->original, snap->root, out, e);
-    return vss_error_set(e, "OBJECT_NOT_FOUND", "'%s' was not added to the snapshot set", original);
+    return vss_error_set(e, VSS_OBJECT_NOT_FOUND, "'%s' was not added to the snapshot set", original);
 }
 
 static int set_strings(char **original, const char *o, char **reason, char *r, vss_error *e)
@@ -46,7 +46,7 @@ static int set_strings(char **original, const char *o, char **reason, char *r, v
         free(*original);
         free(r);
         *original = *reason = NULL;
-        return vss_error_set(e, "ENOMEM", "out of memory probing a provider");
+        return vss_error_set(e, ENOMEM, "out of memory probing a provider");
     }
     return VSS_OK;
 }
@@ -102,7 +102,7 @@ static int reflink_probe(const vss_volume *v, const char *path, bool snapshot_re
                     vss_strdup_printf("reflink: %s at %s cannot clone files (FICLONE: %s)", v->fstype,
                                       v->mountpoint, strerror(err)),
                     e);
-        return vss_error_set(e, "VOLUME_NOT_SUPPORTED", "%s", *reason ? *reason : "reflink");
+        return vss_error_set(e, VSS_VOLUME_NOT_SUPPORTED, "%s", *reason ? *reason : "reflink");
     }
     return set_strings(original, v->mountpoint, reason,
                        vss_strdup_printf("reflink: %s at %s clones files (FICLONE), O(metadata) per "
@@ -182,7 +182,7 @@ static int mirror_take(vss_snapshot *snap, const vss_take_ctx *ctx, enum vss_tre
                                    "subvolume snapshot on this filesystem)",
                                    0, 0, false};
         if (ctx->progress(ctx->ud, &p) != 0)
-            return vss_error_set(e, "ECANCELED", "snapshot aborted by the progress callback");
+            return vss_error_set(e, ECANCELED, "snapshot aborted by the progress callback");
     }
     if (mkdir(snap->root, 0700) != 0) {
         return vss_error_sys(e, errno, "creating '%s'", snap->root);
@@ -201,7 +201,7 @@ static int mirror_take(vss_snapshot *snap, const vss_take_ctx *ctx, enum vss_tre
     if (rc == VSS_OK && ctx->progress) {
         vss_snapshot_progress p = {snap->provider, snap->volume, NULL, m.tree.files, m.tree.bytes, true};
         if (ctx->progress(ctx->ud, &p) != 0)
-            rc = vss_error_set(e, "ECANCELED", "snapshot aborted by the progress callback");
+            rc = vss_error_set(e, ECANCELED, "snapshot aborted by the progress callback");
     }
     return rc;
 }
@@ -274,7 +274,7 @@ int vss_provider_choose(const vss_volume *v, const char *path, bool snapshot_req
             if (*reason == NULL) {
                 free(*original);
                 *original = NULL;
-                return vss_error_set(e, "ENOMEM", "out of memory choosing a provider");
+                return vss_error_set(e, ENOMEM, "out of memory choosing a provider");
             }
             return VSS_OK;
         }
@@ -284,7 +284,7 @@ int vss_provider_choose(const vss_volume *v, const char *path, bool snapshot_req
         free(why);
         refused = joined;
     }
-    vss_error_set(e, "VOLUME_NOT_SUPPORTED", "no provider can snapshot '%s': %s", path,
+    vss_error_set(e, VSS_VOLUME_NOT_SUPPORTED, "no provider can snapshot '%s': %s", path,
                   refused ? refused : "out of memory");
     free(refused);
     return VSS_FAIL;

@@ -75,7 +75,7 @@ static int visit_area(const char *area, manifest_visit visit, void *ud, bool orp
     while (rc == VSS_OK && (de = readdir(d)) != NULL) {
         if (is_manifest_name(de->d_name)) {
             char *f = vss_path_join(area, de->d_name);
-            rc = f ? visit(ud, area, f, e) : vss_error_set(e, "ENOMEM", "out of memory");
+            rc = f ? visit(ud, area, f, e) : vss_error_set(e, ENOMEM, "out of memory");
             free(f);
         } else if (orphans && de->d_name[0] == '.' && de->d_name[1] == '{') {
             drop_stale_tmp(area, de->d_name);
@@ -101,7 +101,7 @@ static int each_area(const char *path, manifest_visit visit, void *ud, bool orph
         int rc = VSS_OK;
         for (size_t i = 0; rc == VSS_OK && i < n; i++) {
             char *area = vss_path_join(vols[i].mountpoint, VSS_SNAPSHOT_AREA);
-            rc = area ? visit_area(area, visit, ud, orphans, e) : vss_error_set(e, "ENOMEM", "out of memory");
+            rc = area ? visit_area(area, visit, ud, orphans, e) : vss_error_set(e, ENOMEM, "out of memory");
             free(area);
         }
         vss_volume_list_free(vols, n);
@@ -118,7 +118,7 @@ static int each_area(const char *path, manifest_visit visit, void *ud, bool orph
             canon[cut] = '\0';
             char *area = vss_path_join(cut <= 1 && start == 1 ? "/" : canon, VSS_SNAPSHOT_AREA);
             canon[cut] = saved;
-            rc = area ? visit_area(area, visit, ud, orphans, e) : vss_error_set(e, "ENOMEM", "out of memory");
+            rc = area ? visit_area(area, visit, ud, orphans, e) : vss_error_set(e, ENOMEM, "out of memory");
             free(area);
             if (saved == '\0')
                 break;
@@ -140,7 +140,7 @@ static int append_snapshots(vss_snapshot_set_info *into, vss_snapshot_set_info *
 {
     vss_snapshot *grown = realloc(into->snapshots, (into->nsnapshots + from->nsnapshots) * sizeof *grown);
     if (grown == NULL && into->nsnapshots + from->nsnapshots > 0)
-        return vss_error_set(e, "ENOMEM", "out of memory querying snapshots");
+        return vss_error_set(e, ENOMEM, "out of memory querying snapshots");
     into->snapshots = grown;
     for (size_t i = 0; i < from->nsnapshots; i++) {
         bool dup = false; /* the same area seen through two mounts */
@@ -174,7 +174,7 @@ static int query_visit(void *ud, const char *area, const char *file, vss_error *
     vss_snapshot_set_info *grown = realloc(q->list, (q->n + 1) * sizeof *grown);
     if (grown == NULL) {
         vss_snapshot_set_info_clear(&info);
-        return vss_error_set(e, "ENOMEM", "out of memory querying snapshots");
+        return vss_error_set(e, ENOMEM, "out of memory querying snapshots");
     }
     q->list = grown;
     q->list[q->n++] = info;
@@ -222,7 +222,7 @@ static int cleanup_visit(void *ud, const char *area, const char *file, vss_error
                         !(info.attributes & (VSS_VOLSNAP_ATTR_PERSISTENT | VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE));
             if (held) {
                 remove = false;
-                rc = vss_error_set(e, "BAD_STATE", "snapshot set in '%s' is held by live process %ld", file,
+                rc = vss_error_set(e, VSS_BAD_STATE, "snapshot set in '%s' is held by live process %ld", file,
                                    (long)info.owner_pid);
             }
         }
@@ -256,7 +256,7 @@ int vss_snapshot_delete_id(const vss_id *set_id, vss_error *e)
     if (!c.found) {
         char id[VSS_ID_STRLEN + 1];
         vss_id_format(set_id, id);
-        return vss_error_set(e, "OBJECT_NOT_FOUND", "no snapshot set %s on any mounted filesystem", id);
+        return vss_error_set(e, VSS_OBJECT_NOT_FOUND, "no snapshot set %s on any mounted filesystem", id);
     }
     return VSS_OK;
 }
@@ -277,7 +277,7 @@ int vss_snapshot_is_volume_supported(const char *path, const char *provider, boo
         if (provider == NULL || strcmp(provider, "auto") == 0)
             *supported = vss_provider_choose(&v, canon, true, &p, &original, reason, &why) == VSS_OK;
         else if ((p = vss_provider_find(provider)) == NULL)
-            rc = vss_error_set(e, "EINVAL", "unknown snapshot provider '%s'", provider);
+            rc = vss_error_set(e, EINVAL, "unknown snapshot provider '%s'", provider);
         else
             *supported = p->probe(&v, canon, true, &original, reason, &why) == VSS_OK;
         if (rc == VSS_OK && *reason == NULL)

@@ -91,7 +91,7 @@ static int tick(vss_tree_ctx *c, vss_error *e)
     c->next_tick_files = c->files + TICK_FILES;
     c->next_tick_bytes = c->bytes + TICK_BYTES;
     if (c->tick(c) != 0)
-        return vss_error_set(e, "ECANCELED", "snapshot aborted by the progress callback");
+        return vss_error_set(e, ECANCELED, "snapshot aborted by the progress callback");
     return VSS_OK;
 }
 
@@ -103,7 +103,7 @@ static int copy_data(vss_tree_ctx *c, int in, int out, const struct stat *st, co
         c->bufsize = 1 << 20;
         c->buf = malloc(c->bufsize);
         if (c->buf == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory copying '%s'", path);
+            return vss_error_set(e, ENOMEM, "out of memory copying '%s'", path);
     }
     off_t off = 0;
     while (off < st->st_size) {
@@ -218,7 +218,7 @@ static int mirror_children(vss_tree_ctx *c, int sfd, int dfd, char *path, size_t
             continue;
         size_t nlen = strlen(n);
         if (plen + 1 + nlen + 1 > pcap) {
-            rc = vss_error_set(e, "ENAMETOOLONG", "path too long beneath '%s'", path);
+            rc = vss_error_set(e, ENAMETOOLONG, "path too long beneath '%s'", path);
             break;
         }
         path[plen] = '/';
@@ -288,14 +288,14 @@ static int make_parents(const char *src_top, const char *dst_top, const char *re
 {
     char *r = strdup(rel);
     if (r == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     int rc = VSS_OK;
     for (char *slash = strchr(r + 1, '/'); slash && rc == VSS_OK; slash = strchr(slash + 1, '/')) {
         *slash = '\0';
         char *s = vss_strdup_printf("%s%s", src_top, r), *d = vss_strdup_printf("%s%s", dst_top, r);
         struct stat st;
         if (s == NULL || d == NULL)
-            rc = vss_error_set(e, "ENOMEM", "out of memory");
+            rc = vss_error_set(e, ENOMEM, "out of memory");
         else if (lstat(s, &st) != 0)
             rc = vss_error_sys(e, errno, "stat '%s'", s);
         else if (mkdir(d, 0700) == 0) {
@@ -332,7 +332,7 @@ int vss_tree_mirror(vss_tree_ctx *c, const char *src_top, const char *dst_top, c
         if (sdir < 0 || ddir < 0)
             rc = vss_error_sys(e, errno, "opening '%s'", sdir < 0 ? src : dst_top);
         else if (path == NULL)
-            rc = vss_error_set(e, "ENOMEM", "out of memory");
+            rc = vss_error_set(e, ENOMEM, "out of memory");
         else {
             snprintf(path, pcap, "%s", strcmp(src, "/") == 0 ? "" : src);
             rc = mirror_children(c, sdir, ddir, path, strlen(path), pcap, e);
@@ -351,7 +351,7 @@ int vss_tree_mirror(vss_tree_ctx *c, const char *src_top, const char *dst_top, c
     size_t pcap = 8192;
     char *path = malloc(pcap);
     if (sparent == NULL || dparent == NULL || path == NULL) {
-        rc = vss_error_set(e, "ENOMEM", "out of memory");
+        rc = vss_error_set(e, ENOMEM, "out of memory");
         goto out;
     }
     char *sname = strrchr(sparent, '/'), *dname = strrchr(dparent, '/');
@@ -412,7 +412,7 @@ static int remove_at(int parent, const char *name, const char *path, int depth, 
         return VSS_OK;
     }
     if (depth > 4096)
-        return vss_error_set(e, "ELOOP", "'%s': too deep to remove", path);
+        return vss_error_set(e, ELOOP, "'%s': too deep to remove", path);
     int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == EACCES && fchmodat(parent, name, 0700, 0) == 0)
         fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -433,7 +433,7 @@ static int remove_at(int parent, const char *name, const char *path, int depth, 
             continue;
         char *child = vss_path_join(path, de->d_name);
         rc = child ? remove_at(dirfd(d), de->d_name, child, depth + 1, e)
-                   : vss_error_set(e, "ENOMEM", "out of memory");
+                   : vss_error_set(e, ENOMEM, "out of memory");
         free(child);
     }
     closedir(d);
@@ -446,11 +446,11 @@ int vss_tree_remove(const char *path, vss_error *e)
 {
     char *parent = strdup(path);
     if (parent == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     char *slash = strrchr(parent, '/');
     if (slash == NULL || slash[1] == '\0') {
         free(parent);
-        return vss_error_set(e, "EINVAL", "refusing to remove '%s'", path);
+        return vss_error_set(e, EINVAL, "refusing to remove '%s'", path);
     }
     *slash = '\0';
     int dfd = open(parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

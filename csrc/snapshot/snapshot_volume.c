@@ -96,7 +96,7 @@ static int find_visit(void *ud, const char *mnt, const char *fstype, vss_error *
     if (vss_fspath_within(f->path, mnt) && (f->best->mountpoint == NULL || n >= f->best_len)) {
         char *copy = strdup(mnt);
         if (copy == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory reading mounts");
+            return vss_error_set(e, ENOMEM, "out of memory reading mounts");
         free(f->best->mountpoint);
         f->best->mountpoint = copy;
         snprintf(f->best->fstype, sizeof f->best->fstype, "%s", fstype);
@@ -115,7 +115,7 @@ int vss_volume_of(const char *path, vss_volume *v, vss_error *e)
         return VSS_FAIL;
     }
     if (v->mountpoint == NULL)
-        return vss_error_set(e, "ENOENT", "no mounted filesystem holds '%s'", path);
+        return vss_error_set(e, ENOENT, "no mounted filesystem holds '%s'", path);
     return VSS_OK;
 }
 
@@ -164,14 +164,14 @@ static int list_visit(void *ud, const char *mnt, const char *fstype, vss_error *
         size_t cap = l->cap ? l->cap * 2 : 16;
         vss_volume *grown = realloc(l->list, cap * sizeof *grown);
         if (grown == NULL)
-            return vss_error_set(e, "ENOMEM", "out of memory listing mounts");
+            return vss_error_set(e, ENOMEM, "out of memory listing mounts");
         l->list = grown;
         l->cap = cap;
     }
     vss_volume *v = &l->list[l->n];
     v->mountpoint = strdup(mnt);
     if (v->mountpoint == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory listing mounts");
+        return vss_error_set(e, ENOMEM, "out of memory listing mounts");
     snprintf(v->fstype, sizeof v->fstype, "%s", fstype);
     l->n++;
     return VSS_OK;
@@ -194,13 +194,13 @@ int vss_volume_area_dir(const vss_volume *v, const char *path, char **out, vss_e
     *out = NULL;
     if (access(v->mountpoint, W_OK) == 0) {
         *out = vss_path_join(v->mountpoint, VSS_SNAPSHOT_AREA);
-        return *out ? VSS_OK : vss_error_set(e, "ENOMEM", "out of memory");
+        return *out ? VSS_OK : vss_error_set(e, ENOMEM, "out of memory");
     }
     /* Walk from the mount point down towards path. */
     size_t mlen = strcmp(v->mountpoint, "/") == 0 ? 0 : strlen(v->mountpoint);
     char *dir = strdup(path);
     if (dir == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     for (char *p = dir + mlen + 1; p && *p;) {
         char *slash = strchr(p, '/');
         if (slash)
@@ -209,7 +209,7 @@ int vss_volume_area_dir(const vss_volume *v, const char *path, char **out, vss_e
         if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(dir, W_OK) == 0) {
             *out = vss_path_join(dir, VSS_SNAPSHOT_AREA);
             free(dir);
-            return *out ? VSS_OK : vss_error_set(e, "ENOMEM", "out of memory");
+            return *out ? VSS_OK : vss_error_set(e, ENOMEM, "out of memory");
         }
         if (!slash)
             break;
@@ -217,7 +217,7 @@ int vss_volume_area_dir(const vss_volume *v, const char *path, char **out, vss_e
         p = slash + 1;
     }
     free(dir);
-    return vss_error_set(e, "EACCES",
+    return vss_error_set(e, EACCES,
                          "no writable directory for the snapshot area between '%s' and '%s'",
                          v->mountpoint, path);
 }

@@ -42,7 +42,7 @@ int store_check_id(const char *id, vss_error *e)
 {
     size_t n = strlen(id);
     if (n == 0 || n >= VSS_STORE_ID_MAX || id[0] == '.' || strchr(id, '/') != NULL)
-        return vss_error_set(e, "ENOENT", "no backup '%s' in the store", id);
+        return vss_error_set(e, ENOENT, "no backup '%s' in the store", id);
     return VSS_OK;
 }
 
@@ -61,7 +61,7 @@ int store_lock(vss_store *s, const char *name, int op, unsigned flags, int *fd, 
         close(*fd);
         *fd = -1;
         if (err == EWOULDBLOCK)
-            return vss_error_set(e, "ELOCKED", "store '%s': %s is held by another process", s->path,
+            return vss_error_set(e, VSS_ELOCKED, "store '%s': %s is held by another process", s->path,
                                  name);
         return vss_error_sys(e, err, "store '%s': lock %s", s->path, name);
     }
@@ -133,7 +133,7 @@ int store_read_file(vss_store *s, const char *rel, char **out, size_t *len, vss_
     char *p = malloc(n + 1);
     if (p == NULL) {
         close(fd);
-        return vss_error_set(e, "ENOMEM", "store '%s': %s: out of memory", s->path, rel);
+        return vss_error_set(e, ENOMEM, "store '%s': %s: out of memory", s->path, rel);
     }
     ssize_t got = vss_read_full(fd, p, n);
     int err = errno;
@@ -197,7 +197,7 @@ static int create_layout(vss_store *s, vss_error *e)
      * is created again on the next open with create. */
     char *marker = malloc(strlen(s->path) + sizeof STORE_MARKER + 1);
     if (marker == NULL)
-        return vss_error_set(e, "ENOMEM", "store '%s': out of memory", s->path);
+        return vss_error_set(e, ENOMEM, "store '%s': out of memory", s->path);
     sprintf(marker, "%s/" STORE_MARKER, s->path);
     int rc = vss_file_replace(marker, write_marker, NULL, "store marker", e);
     free(marker);
@@ -220,7 +220,7 @@ static int check_marker(vss_store *s, unsigned flags, vss_error *e)
         if ((flags & VSS_STORE_CREATE) && faccessat(s->dirfd, STORE_BACKUPS, F_OK, 0) == 0 &&
             faccessat(s->dirfd, STORE_LOCK, F_OK, 0) == 0)
             return create_layout(s, e); /* a creation cut short before its marker */
-        return vss_error_set(e, "EFORMAT", "'%s' is not a luavss store (no %s file)%s", s->path,
+        return vss_error_set(e, VSS_EFORMAT, "'%s' is not a luavss store (no %s file)%s", s->path,
                              STORE_MARKER,
                              (flags & VSS_STORE_CREATE) ? " and not empty" : "");
     }
@@ -228,10 +228,10 @@ static int check_marker(vss_store *s, unsigned flags, vss_error *e)
     int ok = sscanf(text, STORE_MARKER "\nversion %d", &version) == 1;
     free(text);
     if (!ok || version < 1)
-        return vss_error_set(e, "EFORMAT", "store '%s': unreadable %s file", s->path,
+        return vss_error_set(e, VSS_EFORMAT, "store '%s': unreadable %s file", s->path,
                              STORE_MARKER);
     if (version > VSS_STORE_VERSION)
-        return vss_error_set(e, "EFORMAT",
+        return vss_error_set(e, VSS_EFORMAT,
                              "store '%s' has format version %d; this luavss reads up to %d",
                              s->path, version, VSS_STORE_VERSION);
     return VSS_OK;
@@ -244,7 +244,7 @@ int vss_store_open(const char *path, unsigned flags, vss_store **out, vss_error 
     vss_store *s = calloc(1, sizeof *s);
     if (s == NULL || (s->path = strdup(path)) == NULL) {
         free(s);
-        return vss_error_set(e, "ENOMEM", "store '%s': out of memory", path);
+        return vss_error_set(e, ENOMEM, "store '%s': out of memory", path);
     }
     s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->dirfd < 0) {
@@ -327,7 +327,7 @@ static int list_locked(vss_store *s, vss_store_info **out, size_t *n, vss_error 
             if (nv == NULL) {
                 free(v);
                 closedir(d);
-                return vss_error_set(e, "ENOMEM", "store '%s': out of memory", s->path);
+                return vss_error_set(e, ENOMEM, "store '%s': out of memory", s->path);
             }
             v = nv;
         }
@@ -420,20 +420,20 @@ static int delete_locked(vss_store *s, const char *id, unsigned flags, char ***d
         i++;
     if (i == n) {
         free(v);
-        return vss_error_set(e, "ENOENT", "no backup '%s' in the store", id);
+        return vss_error_set(e, ENOENT, "no backup '%s' in the store", id);
     }
     char **d;
     size_t nd;
     if (dependents_of(v, n, id, &d, &nd) != 0) {
         free(v);
-        return vss_error_set(e, "ENOMEM", "store '%s': out of memory", s->path);
+        return vss_error_set(e, ENOMEM, "store '%s': out of memory", s->path);
     }
     free(v);
     if (nd > 0 && !(flags & VSS_STORE_FORCE)) {
         vss_strbuf b = {0};
         for (size_t k = 0; k < nd; k++)
             vss_strbuf_printf(&b, "%s%s", k ? ", " : "", d[k]);
-        vss_error_set(e, "ECHAIN", "backup '%s' is the base of %s; delete %s first or force",
+        vss_error_set(e, VSS_ECHAIN, "backup '%s' is the base of %s; delete %s first or force",
                       id, b.oom ? "others" : b.p, nd > 1 ? "them" : "it");
         vss_strbuf_free(&b);
         if (deps) {

@@ -23,7 +23,7 @@ int store_copy_init(store_copy *c, vss_error *e)
     c->part = vss_hasher_new();
     if (c->buf == NULL || c->whole == NULL || c->part == NULL) {
         store_copy_fini(c);
-        return vss_error_set(e, "ENOMEM", "store: out of memory for the copy buffer");
+        return vss_error_set(e, ENOMEM, "store: out of memory for the copy buffer");
     }
     return VSS_OK;
 }
@@ -139,7 +139,7 @@ int store_copy_whole(store_copy *c, int src_fd, int dst_fd, uint64_t size, vss_s
 {
     vss_hasher_reset(c->whole);
     if ((en->ranges = vss_ranges_new()) == NULL)
-        return vss_error_set(e, "ENOMEM", "'%s': out of memory", src_path);
+        return vss_error_set(e, ENOMEM, "'%s': out of memory", src_path);
     int cloned = try_reflink(src_fd, dst_fd);
     if (!cloned && ftruncate(dst_fd, (off_t)size) != 0)
         return vss_error_sys(e, errno, "'%s': size the stored copy", src_path);
@@ -175,14 +175,14 @@ int store_copy_ranges(store_copy *c, int src_fd, int dst_fd, uint64_t size, cons
     vss_hasher_reset(c->whole);
     vss_ranges *kept = vss_ranges_clone(r);
     if (kept == NULL)
-        return vss_error_set(e, "ENOMEM", "'%s': out of memory", src_path);
+        return vss_error_set(e, ENOMEM, "'%s': out of memory", src_path);
     vss_ranges_normalize(kept);
     vss_ranges_clip(kept, size);
     en->ranges = kept;
     size_t n = vss_ranges_count(kept);
     en->parts = malloc((n ? n : 1) * sizeof *en->parts);
     if (en->parts == NULL)
-        return vss_error_set(e, "ENOMEM", "'%s': out of memory", src_path);
+        return vss_error_set(e, ENOMEM, "'%s': out of memory", src_path);
     const vss_range *it = vss_ranges_items(kept);
     uint64_t stored = 0;
     for (size_t i = 0; i < n; i++) {
@@ -192,7 +192,7 @@ int store_copy_ranges(store_copy *c, int src_fd, int dst_fd, uint64_t size, cons
                       src_path, e) != VSS_OK)
             return VSS_FAIL;
         if (got < it[i].length)
-            return vss_error_set(e, "EIO", "'%s': file shrank while range %zu (%" PRIu64 ":%" PRIu64
+            return vss_error_set(e, EIO, "'%s': file shrank while range %zu (%" PRIu64 ":%" PRIu64
                                  ") was read", src_path, i + 1, it[i].offset, it[i].length);
         en->parts[i] = vss_hasher_digest(c->part);
         stored += got;
@@ -214,7 +214,7 @@ static int read_xattrs(int fd, vss_store_attrs *a, const char *src_path, vss_err
         return VSS_OK;
     char *names = malloc((size_t)n);
     if (names == NULL)
-        return vss_error_set(e, "ENOMEM", "'%s': out of memory", src_path);
+        return vss_error_set(e, ENOMEM, "'%s': out of memory", src_path);
     n = flistxattr(fd, names, (size_t)n);
     if (n < 0) {
         free(names);
@@ -234,7 +234,7 @@ static int read_xattrs(int fd, vss_store_attrs *a, const char *src_path, vss_err
             free(x.value);
             if (nx)
                 a->xattrs = nx;
-            rc = vss_error_set(e, "ENOMEM", "'%s': out of memory", src_path);
+            rc = vss_error_set(e, ENOMEM, "'%s': out of memory", src_path);
             break;
         }
         a->xattrs = nx;
@@ -259,7 +259,7 @@ int store_read_attrs(int fd, const char *src_path, vss_store_attrs **out, vss_er
         return vss_error_sys(e, errno, "'%s': stat", src_path);
     vss_store_attrs *a = calloc(1, sizeof *a);
     if (a == NULL)
-        return vss_error_set(e, "ENOMEM", "'%s': out of memory", src_path);
+        return vss_error_set(e, ENOMEM, "'%s': out of memory", src_path);
     a->mode = st.st_mode;
     a->uid = st.st_uid;
     a->gid = st.st_gid;

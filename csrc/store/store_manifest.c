@@ -131,7 +131,7 @@ static int bad(parser *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return vss_error_set(p->e, "ECORRUPT", "backup '%s': manifest line %zu: %s", p->id, p->line,
+    return vss_error_set(p->e, VSS_ECORRUPT, "backup '%s': manifest line %zu: %s", p->id, p->line,
                          what);
 }
 
@@ -467,7 +467,7 @@ static int parse_body(parser *p, const char *text, size_t len, size_t pos, vss_s
             if (!vss_digest_equal(&want, &got)) {
                 char g[VSS_DIGEST_HEX];
                 vss_digest_hex(&got, g);
-                return vss_error_set(p->e, "ECORRUPT",
+                return vss_error_set(p->e, VSS_ECORRUPT,
                                      "backup '%s': manifest damaged: digest expected %s, actual %s",
                                      p->id, hex, g);
             }
@@ -481,7 +481,7 @@ static int parse_body(parser *p, const char *text, size_t len, size_t pos, vss_s
             cap = cap ? 2 * cap : 64;
             vss_store_entry *ne = realloc(m->entries, cap * sizeof *ne);
             if (ne == NULL)
-                return vss_error_set(p->e, "ENOMEM", "backup '%s': out of memory", p->id);
+                return vss_error_set(p->e, ENOMEM, "backup '%s': out of memory", p->id);
             m->entries = ne;
         }
         int rc = parse_entry(p, line, n, &m->entries[m->n]);
@@ -489,7 +489,7 @@ static int parse_body(parser *p, const char *text, size_t len, size_t pos, vss_s
         if (rc != VSS_OK)
             return rc;
     }
-    return vss_error_set(p->e, "ECORRUPT", "backup '%s': manifest truncated (no end line)", p->id);
+    return vss_error_set(p->e, VSS_ECORRUPT, "backup '%s': manifest truncated (no end line)", p->id);
 }
 
 int store_manifest_parse(const char *text, size_t len, const char *id, int head_only,
@@ -498,7 +498,7 @@ int store_manifest_parse(const char *text, size_t len, const char *id, int head_
     parser p = {id, 0, e};
     vss_store_manifest *m = calloc(1, sizeof *m);
     if (m == NULL)
-        return vss_error_set(e, "ENOMEM", "backup '%s': out of memory", id);
+        return vss_error_set(e, ENOMEM, "backup '%s': out of memory", id);
     size_t pos = 0, n = 0;
     const char *line = NULL;
     char magic[32];
@@ -512,7 +512,7 @@ int store_manifest_parse(const char *text, size_t len, const char *id, int head_
         if (sscanf(magic, "luavss-manifest %d", &version) != 1 || version < 1)
             rc = bad(&p, "%s", "not a manifest");
         else if (version > VSS_STORE_VERSION)
-            rc = vss_error_set(e, "EFORMAT", "backup '%s': manifest version %d is newer than %d",
+            rc = vss_error_set(e, VSS_EFORMAT, "backup '%s': manifest version %d is newer than %d",
                                id, version, VSS_STORE_VERSION);
     }
     p.line = 2;
@@ -543,7 +543,7 @@ int store_manifest_read(vss_store *s, const char *id, vss_store_manifest **out, 
     vss_error err;
     if (store_read_file(s, rel, &text, &len, &err) != VSS_OK) {
         if (err.sys_errno == ENOENT)
-            return vss_error_set(e, "ENOENT", "no backup '%s' in the store", id);
+            return vss_error_set(e, ENOENT, "no backup '%s' in the store", id);
         if (e)
             *e = err;
         return VSS_FAIL;

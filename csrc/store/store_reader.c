@@ -34,7 +34,7 @@ int vss_store_reader_open(vss_store *s, unsigned flags, vss_store_reader **out, 
 {
     vss_store_reader *rd = calloc(1, sizeof *rd);
     if (rd == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     rd->s = s;
     if (store_lock(s, STORE_READ_LOCK, LOCK_SH, flags, &rd->lock, e) != VSS_OK) {
         free(rd);
@@ -77,21 +77,21 @@ int vss_store_reader_chain(vss_store_reader *rd, const char *id, vss_store_info 
 {
     const vss_store_info *at = info_of(rd, id);
     if (at == NULL)
-        return vss_error_set(e, "ENOENT", "no backup '%s' in the store", id);
+        return vss_error_set(e, ENOENT, "no backup '%s' in the store", id);
     size_t len = 1;
     /* a chain cannot be longer than the store; a loop would be damage */
     for (const vss_store_info *b = at; b->base[0] != '\0'; len++) {
         const vss_store_info *base = info_of(rd, b->base);
         if (base == NULL)
-            return vss_error_set(e, "ECHAIN", "backup '%s' builds on '%s', which is not in the store",
+            return vss_error_set(e, VSS_ECHAIN, "backup '%s' builds on '%s', which is not in the store",
                                  b->id, b->base);
         if (len > rd->nlist)
-            return vss_error_set(e, "ECORRUPT", "backup '%s': its chain loops", id);
+            return vss_error_set(e, VSS_ECORRUPT, "backup '%s': its chain loops", id);
         b = base;
     }
     vss_store_info *v = malloc(len * sizeof *v);
     if (v == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory");
+        return vss_error_set(e, ENOMEM, "out of memory");
     size_t i = len;
     for (const vss_store_info *b = at; i > 0; b = info_of(rd, b->base))
         v[--i] = *b;
@@ -115,7 +115,7 @@ static cached *manifest_of(vss_store_reader *rd, const char *id, vss_error *e)
             return &rd->manifests[i];
     cached *v = realloc(rd->manifests, (rd->nmanifests + 1) * sizeof *v);
     if (v == NULL)
-        return vss_error_set(e, "ENOMEM", "out of memory"), NULL;
+        return vss_error_set(e, ENOMEM, "out of memory"), NULL;
     rd->manifests = v;
     cached *c = &v[rd->nmanifests];
     memset(c, 0, sizeof *c);
@@ -124,7 +124,7 @@ static cached *manifest_of(vss_store_reader *rd, const char *id, vss_error *e)
     c->by_name = malloc((c->m->n + 1) * sizeof *c->by_name);
     if (c->by_name == NULL) {
         vss_store_manifest_free(c->m);
-        return vss_error_set(e, "ENOMEM", "out of memory"), NULL;
+        return vss_error_set(e, ENOMEM, "out of memory"), NULL;
     }
     for (size_t i = 0; i < c->m->n; i++)
         c->by_name[i] = &c->m->entries[i];
@@ -204,10 +204,10 @@ static int read_checked(vss_store_reader *rd, const char *id, const vss_store_en
     if (rc != VSS_OK || !damaged)
         return rc;
     if (f.expected[0])
-        return vss_error_set(e, "ECORRUPT",
+        return vss_error_set(e, VSS_ECORRUPT,
                              "backup '%s': '%s': %s damaged: digest expected %s, actual %s", id,
                              what, f.what, f.expected, f.actual);
-    return vss_error_set(e, "ECORRUPT", "backup '%s': '%s': %s", id, what, f.what);
+    return vss_error_set(e, VSS_ECORRUPT, "backup '%s': '%s': %s", id, what, f.what);
 }
 
 /* sized: a partial entry leaves the file at its size at backup time;
@@ -216,7 +216,7 @@ static int lay(vss_store_reader *rd, const char *id, const vss_store_entry *en, 
                unsigned flags, bool sized, vss_error *e)
 {
     if (en->kind == VSS_STORE_ENTRY_DELETED)
-        return vss_error_set(e, "ENOENT", "backup '%s': '%s' was deleted", id, en->name);
+        return vss_error_set(e, ENOENT, "backup '%s': '%s' was deleted", id, en->name);
     if (read_checked(rd, id, en, en->name, dst_fd, e) != VSS_OK)
         return VSS_FAIL;
     if (sized && en->kind == VSS_STORE_ENTRY_PARTIAL && ftruncate(dst_fd, (off_t)en->size) != 0)
@@ -236,7 +236,7 @@ int vss_store_reader_ranges_file(vss_store_reader *rd, const char *id, const vss
                                  int dst_fd, vss_error *e)
 {
     if (en->ranges_file == NULL)
-        return vss_error_set(e, "ENOENT", "backup '%s': '%s' kept no ranges file", id, en->name);
+        return vss_error_set(e, ENOENT, "backup '%s': '%s' kept no ranges file", id, en->name);
     vss_store_entry doc = {.kind = VSS_STORE_ENTRY_DOCUMENT, .size = en->ranges_size,
                            .stored = en->ranges_size, .digest = en->ranges_digest};
     memcpy(doc.object, en->ranges_object, sizeof doc.object);
@@ -252,7 +252,7 @@ int vss_store_reader_document(vss_store_reader *rd, const char *id, const char *
         return VSS_FAIL;
     const vss_store_entry *en = vss_store_reader_find(rd, id, VSS_STORE_ENTRY_DOCUMENT, name);
     if (en == NULL)
-        return vss_error_set(e, "ENOENT", "backup '%s' has no document '%s'", id, name);
+        return vss_error_set(e, ENOENT, "backup '%s' has no document '%s'", id, name);
     /* Documents are small; read them through a memory file. */
     int tmp = memfd_create("vss-doc", MFD_CLOEXEC);
     if (tmp < 0)
@@ -265,7 +265,7 @@ int vss_store_reader_document(vss_store_reader *rd, const char *id, const char *
         if (got != (ssize_t)en->size) {
             free(p);
             p = NULL;
-            rc = vss_error_set(e, "ENOMEM", "backup '%s': document '%s': out of memory", id, name);
+            rc = vss_error_set(e, ENOMEM, "backup '%s': document '%s': out of memory", id, name);
         } else {
             p[got] = '\0';
             *out = p;
@@ -300,7 +300,7 @@ int vss_store_extract(vss_store *s, const char *id, const char *name, int dst_fd
     if (rc == VSS_OK) {
         en = vss_store_reader_find(rd, id, VSS_STORE_ENTRY_FILE, name);
         if (en == NULL || en->kind == VSS_STORE_ENTRY_DELETED)
-            rc = vss_error_set(e, "ENOENT", "backup '%s' has no file '%s'", id, name);
+            rc = vss_error_set(e, ENOENT, "backup '%s' has no file '%s'", id, name);
     }
     if (rc == VSS_OK && dst_fd >= 0)
         rc = lay(rd, id, en, dst_fd, flags, false, e);

@@ -85,11 +85,11 @@ static int names_add(vss_store_tx *tx, char *key)
 static int claim_name(vss_store_tx *tx, char space, const char *name, vss_error *e)
 {
     if (name[0] == '\0')
-        return vss_error_set(e, "EINVAL", "backup '%s': empty name", tx->info.id);
+        return vss_error_set(e, EINVAL, "backup '%s': empty name", tx->info.id);
     size_t n = strlen(name);
     char *key = malloc(n + 3);
     if (key == NULL)
-        return vss_error_set(e, "ENOMEM", "backup '%s': out of memory", tx->info.id);
+        return vss_error_set(e, ENOMEM, "backup '%s': out of memory", tx->info.id);
     key[0] = space;
     key[1] = ':';
     memcpy(key + 2, name, n + 1);
@@ -98,8 +98,8 @@ static int claim_name(vss_store_tx *tx, char space, const char *name, vss_error 
         return VSS_OK;
     free(key);
     if (r < 0)
-        return vss_error_set(e, "ENOMEM", "backup '%s': out of memory", tx->info.id);
-    return vss_error_set(e, "EEXIST", "backup '%s': '%s' is already in this backup", tx->info.id,
+        return vss_error_set(e, ENOMEM, "backup '%s': out of memory", tx->info.id);
+    return vss_error_set(e, EEXIST, "backup '%s': '%s' is already in this backup", tx->info.id,
                          name);
 }
 
@@ -154,11 +154,11 @@ static int choose_base(vss_store_tx *tx, const char *base, uint64_t *seq, vss_er
     const char *tn = vss_store_type_name(type);
     if (type == VSS_STORE_FULL || type == VSS_STORE_COPY) {
         if (base && base[0])
-            rc = vss_error_set(e, "EINVAL", "a %s backup has no base (got '%s')", tn, base);
+            rc = vss_error_set(e, EINVAL, "a %s backup has no base (got '%s')", tn, base);
     } else if (base == NULL || base[0] == '\0') {
         const char *b = latest_of(v, n, type);
         if (b == NULL)
-            rc = vss_error_set(e, "ECHAIN", "no %s backup in the store to base a%s %s backup on",
+            rc = vss_error_set(e, VSS_ECHAIN, "no %s backup in the store to base a%s %s backup on",
                                type == VSS_STORE_DIFFERENTIAL ? "full" : "full, incremental or differential",
                                type == VSS_STORE_INCREMENTAL ? "n" : "", tn);
         else
@@ -169,10 +169,10 @@ static int choose_base(vss_store_tx *tx, const char *base, uint64_t *seq, vss_er
             i++;
         int bt = i < n ? v[i].type : 0;
         if (i == n)
-            rc = vss_error_set(e, "ENOENT", "no backup '%s' in the store", base);
+            rc = vss_error_set(e, ENOENT, "no backup '%s' in the store", base);
         else if (type == VSS_STORE_DIFFERENTIAL ? bt != VSS_STORE_FULL
                                                 : (bt < VSS_STORE_FULL || bt > VSS_STORE_DIFFERENTIAL))
-            rc = vss_error_set(e, "ECHAIN", "a %s backup cannot build on '%s' (a %s backup)", tn, base,
+            rc = vss_error_set(e, VSS_ECHAIN, "a %s backup cannot build on '%s' (a %s backup)", tn, base,
                                bt ? vss_store_type_name(bt) : "damaged");
         else
             snprintf(tx->info.base, sizeof tx->info.base, "%s", base);
@@ -185,10 +185,10 @@ int vss_store_begin(vss_store *s, int type, const char *base, unsigned flags, vs
                     vss_error *e)
 {
     if (vss_store_type_name(type) == NULL)
-        return vss_error_set(e, "EINVAL", "unknown backup type %d", type);
+        return vss_error_set(e, EINVAL, "unknown backup type %d", type);
     vss_store_tx *tx = calloc(1, sizeof *tx);
     if (tx == NULL)
-        return vss_error_set(e, "ENOMEM", "store '%s': out of memory", s->path);
+        return vss_error_set(e, ENOMEM, "store '%s': out of memory", s->path);
     tx->s = s;
     tx->dirfd = tx->datafd = -1;
     tx->info.type = type;
@@ -278,7 +278,7 @@ static int append_entry(vss_store_tx *tx, const vss_store_entry *en, vss_error *
     if (tx->body.oom) {
         tx->body.oom = 0;
         tx->body.len = before;
-        return vss_error_set(e, "ENOMEM", "backup '%s': out of memory", tx->info.id);
+        return vss_error_set(e, ENOMEM, "backup '%s': out of memory", tx->info.id);
     }
     tx->entries++;
     if (en->kind != VSS_STORE_ENTRY_DOCUMENT)
@@ -312,7 +312,7 @@ static int keep_ranges_file(vss_store_tx *tx, const char *path, vss_store_entry 
         en->ranges_size = (uint64_t)got;
         en->ranges_digest = vss_digest_of(bytes, (size_t)got);
         rc = (en->ranges_file = strdup(path)) ? VSS_OK
-                                              : vss_error_set(e, "ENOMEM", "out of memory");
+                                              : vss_error_set(e, ENOMEM, "out of memory");
     }
     free(bytes);
     return rc;
@@ -338,7 +338,7 @@ static int add_file_data(vss_store_tx *tx, vss_store_entry *en, const char *sour
     if (fstat(src, &st) != 0)
         rc = vss_error_sys(e, errno, "'%s': stat", source_path);
     else if (!S_ISREG(st.st_mode))
-        rc = vss_error_set(e, "EINVAL", "'%s' is not a regular file", source_path);
+        rc = vss_error_set(e, EINVAL, "'%s' is not a regular file", source_path);
     else if ((flags & VSS_STORE_ATTRS) && store_read_attrs(src, source_path, &en->attrs, e) != VSS_OK)
         rc = VSS_FAIL;
     int dst = rc == VSS_OK ? new_object(tx, 'f', en->object, e) : -1;
@@ -362,7 +362,7 @@ int vss_store_tx_add_file(vss_store_tx *tx, const char *name, const char *source
     if (claim_name(tx, 'f', name, e) != VSS_OK)
         return VSS_FAIL;
     vss_store_entry en = {0};
-    int rc = (en.name = strdup(name)) ? VSS_OK : vss_error_set(e, "ENOMEM", "out of memory");
+    int rc = (en.name = strdup(name)) ? VSS_OK : vss_error_set(e, ENOMEM, "out of memory");
     if (rc == VSS_OK)
         rc = add_file_data(tx, &en, source_path, ranges, ranges_file, flags, e);
     if (rc == VSS_OK)
@@ -417,7 +417,7 @@ static int write_manifest(vss_store_tx *tx, vss_error *e)
     store_manifest_end(&m, tx->entries);
     if (m.oom) {
         vss_strbuf_free(&m);
-        return vss_error_set(e, "ENOMEM", "backup '%s': out of memory", tx->info.id);
+        return vss_error_set(e, ENOMEM, "backup '%s': out of memory", tx->info.id);
     }
     int fd = openat(tx->dirfd, STORE_MANIFEST, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     int ok = fd >= 0 && vss_write_full(fd, m.p, m.len) == 0 && fsync(fd) == 0;

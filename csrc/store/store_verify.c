@@ -122,7 +122,7 @@ int vss_store_verify(vss_store *s, const char *id, unsigned flags, vss_store_rep
     size_t n = 0;
     store_copy c = {0};
     vss_store_report *r = calloc(1, sizeof *r);
-    int rc = r ? VSS_OK : vss_error_set(e, "ENOMEM", "verify: out of memory");
+    int rc = r ? VSS_OK : vss_error_set(e, ENOMEM, "verify: out of memory");
     if (rc == VSS_OK)
         rc = store_list_unlocked(s, &list, &n, e);
     if (rc == VSS_OK)
@@ -137,9 +137,9 @@ int vss_store_verify(vss_store *s, const char *id, unsigned flags, vss_store_rep
         verify_backup(&v, s, &c);
     }
     if (rc == VSS_OK && !found)
-        rc = vss_error_set(e, "ENOENT", "no backup '%s' in the store", id);
+        rc = vss_error_set(e, ENOENT, "no backup '%s' in the store", id);
     if (rc == VSS_OK && v.oom)
-        rc = vss_error_set(e, "ENOMEM", "verify: out of memory");
+        rc = vss_error_set(e, ENOMEM, "verify: out of memory");
     store_copy_fini(&c);
     free(list);
     store_unlock(lock);

@@ -39,6 +39,18 @@ static int check_failures_in_test;
         }                                                                                   \
     } while (0)
 
+/* Two error codes (ENOENT, VSS_ECHAIN...) are equal; a failure shows their
+ * names. Needs base/error.h, included before it where used. */
+#define CHECK_CODE(a, b)                                                                    \
+    do {                                                                                    \
+        int check_a_ = (a), check_b_ = (b);                                                 \
+        if (check_a_ != check_b_) {                                                         \
+            fprintf(stderr, "  %s:%d: %s == %s failed: %s != %s\n", __FILE__, __LINE__, #a, \
+                    #b, vss_code_name(check_a_), vss_code_name(check_b_));                  \
+            check_failures_in_test++;                                                       \
+        }                                                                                   \
+    } while (0)
+
 /* The message of a vss_error must mention `needle` (e.g. "entry 3"). */
 #define CHECK_CONTAINS(hay, needle)                                                         \
     do {                                                                                    \

@@ -24,7 +24,7 @@ static int on_event(void *ctx, vss_writer_event *ev, vss_error *e)
 {
     cwriter *t = ctx;
     if (ev->type == t->fail_at)
-        return vss_error_set(e, "WRITER_RETRYABLE", "not now");
+        return vss_error_set(e, VSS_WRITER_RETRYABLE, "not now");
     if (ev->type == VSS_EV_IDENTIFY) {
         vss_wm_component c = {.type = VSS_CT_DATABASE, .name = "main"};
         if (vss_wm_set_restore_method(ev->metadata, VSS_RME_RESTORE_IF_CAN_REPLACE, NULL, NULL,
@@ -176,7 +176,7 @@ TEST(required_writer_failing_at_freeze_commits_nothing)
     f.t.fail_at = VSS_EV_FREEZE;
     static const char *const sel[] = {"main"};
     CHECK(run(&f, VSS_BT_FULL, sel, 1, &r, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "WRITER_RETRYABLE");
+    CHECK_CODE(e.code, VSS_WRITER_RETRYABLE);
     CHECK_CONTAINS(e.message, "not now");
     CHECK(r.nwriters == 1 && r.writers[0].skipped);
     CHECK(vss_writer_state(f.w) == VSS_WS_FAILED_AT_FREEZE);

@@ -64,12 +64,12 @@ TEST(add_component_rules)
     vss_bc_component *c = add_db(bc, wm);
     CHECK(c != NULL && c->restore_target == VSS_RT_ORIGINAL);
     CHECK(vss_bc_add_component(bc, WID, IID, VSS_CT_DATABASE, "Inst", "db", NULL, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "EEXIST");
+    CHECK_CODE(e.code, EEXIST);
     CHECK(vss_bc_add_component(bc, WID, IID, VSS_CT_FILEGROUP, "Inst\\db", "fulltext", NULL, &e) ==
           VSS_FAIL);
     CHECK_CONTAINS(e.message, "subcomponent of selectable component 'db'");
     CHECK(vss_bc_add_component(bc, WID, IID, VSS_CT_FILEGROUP, NULL, "nope", NULL, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ENOENT");
+    CHECK_CODE(e.code, ENOENT);
     CHECK(vss_bc_add_component(bc, WID, IID, VSS_CT_DATABASE, NULL, "conf", NULL, &e) == VSS_FAIL);
     CHECK_CONTAINS(e.message, "filegroup component");
     CHECK(vss_bc_add_component(bc, "x", IID, VSS_CT_DATABASE, NULL, "conf", NULL, &e) == VSS_FAIL);
@@ -111,7 +111,7 @@ TEST(partial_files)
     CHECK_STR(c->partial_files[0].ranges, "0:4096, 0x10000:512");
     CHECK_STR(c->partial_files[0].metadata, "m");
     CHECK(vss_bc_set_ranges_file_path(bc, c, 2, "/x", &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ERANGE");
+    CHECK_CODE(e.code, ERANGE);
     CHECK(vss_bc_set_ranges_file_path(bc, c, 1, "/restored/r.bin", &e) == VSS_OK);
     CHECK_STR(c->partial_files[1].ranges, "/restored/r.bin");
     vss_bc_free(bc);

@@ -7,8 +7,8 @@ TEST(set_fills_code_and_message)
 {
     vss_error e;
     vss_error_clear(&e);
-    CHECK(vss_error_set(&e, "EINVAL", "ranges: missing ':' at entry %d", 3) == VSS_FAIL);
-    CHECK_STR(e.code, "EINVAL");
+    CHECK(vss_error_set(&e, EINVAL, "ranges: missing ':' at entry %d", 3) == VSS_FAIL);
+    CHECK_CODE(e.code, EINVAL);
     CHECK_STR(e.message, "ranges: missing ':' at entry 3");
     CHECK(e.sys_errno == 0);
 }
@@ -17,7 +17,7 @@ TEST(sys_names_errno_and_appends_strerror)
 {
     vss_error e;
     CHECK(vss_error_sys(&e, ENOENT, "open '%s'", "/nonexistent") == VSS_FAIL);
-    CHECK_STR(e.code, "ENOENT");
+    CHECK_CODE(e.code, ENOENT);
     CHECK_CONTAINS(e.message, "open '/nonexistent': ");
     CHECK_CONTAINS(e.message, "No such file");
     CHECK(e.sys_errno == ENOENT);
@@ -25,7 +25,7 @@ TEST(sys_names_errno_and_appends_strerror)
 
 TEST(null_error_is_allowed)
 {
-    CHECK(vss_error_set(NULL, "EINVAL", "x") == VSS_FAIL);
+    CHECK(vss_error_set(NULL, EINVAL, "x") == VSS_FAIL);
     CHECK(vss_error_sys(NULL, EIO, "x") == VSS_FAIL);
     vss_error_clear(NULL);
 }
@@ -38,7 +38,7 @@ TEST(long_messages_are_truncated_not_overflowed)
     big[sizeof big - 1] = '\0';
     vss_error_sys(&e, EACCES, "%s", big);
     CHECK(strlen(e.message) == sizeof e.message - 1);
-    CHECK_STR(e.code, "EACCES");
+    CHECK_CODE(e.code, EACCES);
 }
 
 RUN_TESTS("test_error", T(set_fills_code_and_message), T(sys_names_errno_and_appends_strerror),

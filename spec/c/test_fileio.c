@@ -69,7 +69,7 @@ TEST(failed_write_leaves_original_and_no_temporary)
 {
     vss_error e;
     CHECK(vss_file_replace(path, write_then_fail, NULL, "test file", &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ENOSPC");
+    CHECK_CODE(e.code, ENOSPC);
     CHECK_CONTAINS(e.message, "test file '");
     CHECK_CONTAINS(e.message, "': write: ");
     char buf[64];
@@ -84,7 +84,7 @@ TEST(missing_directory_is_reported)
     char bad[96];
     snprintf(bad, sizeof bad, "%s/no/such/file", dir);
     CHECK(vss_file_replace(bad, write_text, "x", "test file", &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ENOENT");
+    CHECK_CODE(e.code, ENOENT);
     CHECK_CONTAINS(e.message, "create temporary");
 }
 

@@ -38,7 +38,7 @@ TEST(init_rejects_bad_arguments_naming_them)
     vss_filedesc d;
     vss_error e;
     CHECK(vss_filedesc_init(&d, "", "*", false, NULL, 0, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "EINVAL");
+    CHECK_CODE(e.code, EINVAL);
     CHECK_CONTAINS(e.message, "path: empty");
     CHECK(vss_filedesc_init(&d, NULL, "*", false, NULL, 0, &e) == VSS_FAIL);
     CHECK(vss_filedesc_init(&d, "C:\\Da*ta", "*", false, NULL, 0, &e) == VSS_FAIL);

@@ -40,7 +40,7 @@ TEST(id_parse_rejects_malformed_with_position)
     vss_id id;
     vss_error e;
     CHECK(vss_id_parse("a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeaf", &id, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "EINVAL");
+    CHECK_CODE(e.code, EINVAL);
     CHECK(vss_id_parse("{a0a1a2a3-a4a5-a6a7-a8a9-aaabacadaeag}", &id, &e) == VSS_FAIL);
     CHECK_CONTAINS(e.message, "position 36");
     CHECK(vss_id_parse("{a0a1a2a3+a4a5-a6a7-a8a9-aaabacadaeaf}", &id, &e) == VSS_FAIL);
@@ -66,7 +66,7 @@ TEST(path_normalize_is_lexical)
     char *out;
     vss_error e;
     CHECK(vss_path_normalize("a/b", &out, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "EINVAL");
+    CHECK_CODE(e.code, EINVAL);
     CHECK(vss_path_normalize("", &out, &e) == VSS_FAIL);
 }
 
@@ -96,7 +96,7 @@ TEST(path_translate_maps_original_onto_snapshot_root)
     char *out;
     vss_error e;
     CHECK(vss_path_translate("/mntx/a", "/mnt", "/snap", &out, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "OBJECT_NOT_FOUND");
+    CHECK_CODE(e.code, VSS_OBJECT_NOT_FOUND);
 }
 
 TEST(selection_limits_translation_to_added_paths_and_their_parents)
@@ -116,7 +116,7 @@ TEST(selection_limits_translation_to_added_paths_and_their_parents)
     free(out);
     vss_error e;
     CHECK(vss_provider_path_selected(&snap, "/mnt/dbx", &out, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "OBJECT_NOT_FOUND");
+    CHECK_CODE(e.code, VSS_OBJECT_NOT_FOUND);
     vss_snapshot_clear(&snap);
 }
 

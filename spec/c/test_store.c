@@ -94,7 +94,7 @@ TEST(open_create_and_versions)
     vss_store *s = NULL;
     vss_error e;
     CHECK(vss_store_open(tmp_path("none"), 0, &s, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ENOENT");
+    CHECK_CODE(e.code, ENOENT);
     s = new_store("st");
     vss_store_free(s);
     CHECK(vss_store_open(tmp_path("st"), 0, &s, &e) == VSS_OK);
@@ -103,12 +103,12 @@ TEST(open_create_and_versions)
     mkdir(tmp_path("other"), 0700);
     write_file(tmp_path("other/x"), "x", 1);
     CHECK(vss_store_open(tmp_path("other"), VSS_STORE_CREATE, &s, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "EFORMAT");
+    CHECK_CODE(e.code, VSS_EFORMAT);
     CHECK_CONTAINS(e.message, "not a luavss store");
     /* a newer format fails clearly */
     write_file(tmp_path("st/luavss-store"), "luavss-store\nversion 2\n", 23);
     CHECK(vss_store_open(tmp_path("st"), 0, &s, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "EFORMAT");
+    CHECK_CODE(e.code, VSS_EFORMAT);
     CHECK_CONTAINS(e.message, "version 2");
 }
 
@@ -122,17 +122,17 @@ TEST(chain_of_backups)
     vss_store_tx *tx;
     vss_error e;
     CHECK(vss_store_begin(s, VSS_STORE_INCREMENTAL, NULL, 0, &tx, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ECHAIN");
+    CHECK_CODE(e.code, VSS_ECHAIN);
     backup_one(s, VSS_STORE_FULL, NULL, "f", tmp_path("f"), full);
     backup_one(s, VSS_STORE_INCREMENTAL, NULL, "f", tmp_path("f"), inc);
     backup_one(s, VSS_STORE_INCREMENTAL, NULL, "f", tmp_path("f"), inc2);
     backup_one(s, VSS_STORE_DIFFERENTIAL, NULL, "f", tmp_path("f"), diff);
     CHECK(vss_store_begin(s, VSS_STORE_DIFFERENTIAL, inc, 0, &tx, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ECHAIN");
+    CHECK_CODE(e.code, VSS_ECHAIN);
     CHECK(vss_store_begin(s, VSS_STORE_FULL, full, 0, &tx, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "EINVAL");
+    CHECK_CODE(e.code, EINVAL);
     CHECK(vss_store_begin(s, VSS_STORE_INCREMENTAL, "nope-9", 0, &tx, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ENOENT");
+    CHECK_CODE(e.code, ENOENT);
     vss_store_info *v;
     size_t n;
     CHECK(vss_store_list(s, 0, &v, &n, &e) == VSS_OK);
@@ -180,7 +180,7 @@ TEST(whole_file_round_trip_with_digest)
     CHECK(memcmp(back, p, n) == 0);
     close(fd);
     CHECK(vss_store_extract(s, id, "/missing", -1, 0, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ENOENT");
+    CHECK_CODE(e.code, ENOENT);
     free(back);
     free(p);
     vss_store_free(s);
@@ -230,10 +230,10 @@ TEST(partial_file_keeps_only_the_ranges)
     CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
     CHECK(vss_store_tx_add_file(tx, "db", tmp_path("db"), r, NULL, 0, &e) == VSS_OK);
     CHECK(vss_store_tx_add_file(tx, "db", tmp_path("db"), NULL, NULL, 0, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "EEXIST");
+    CHECK_CODE(e.code, EEXIST);
     CHECK(vss_store_tx_record_deleted(tx, "db", &e) == VSS_FAIL);
     CHECK(vss_store_tx_add_file(tx, "dir", root, NULL, NULL, 0, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "EINVAL");
+    CHECK_CODE(e.code, EINVAL);
     CHECK(vss_store_tx_add_file(tx, "dir", root, NULL, NULL, 0, &e) == VSS_FAIL); /* name freed */
     char id[VSS_STORE_ID_MAX];
     CHECK(vss_store_tx_commit(tx, id, &e) == VSS_OK);
@@ -308,7 +308,7 @@ TEST(reader_chains_finds_and_lays)
     }
     free(chain);
     CHECK(vss_store_reader_chain(rd, "nope-1", &chain, &len, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ENOENT");
+    CHECK_CODE(e.code, ENOENT);
     const vss_store_entry *en = vss_store_reader_find(rd, full, VSS_STORE_ENTRY_FILE, "/d/f150");
     CHECK(en != NULL && strcmp(en->name, "/d/f150") == 0);
     CHECK(vss_store_reader_find(rd, full, VSS_STORE_ENTRY_FILE, "/d/f300") == NULL);
@@ -330,7 +330,7 @@ TEST(reader_chains_finds_and_lays)
         CHECK(memcmp(got, grown, n + 4096) == 0);
         free(got);
         CHECK(vss_store_reader_lay(rd, inc, en, fd, 0, &e) == VSS_FAIL); /* deleted */
-        CHECK_STR(e.code, "ENOENT");
+        CHECK_CODE(e.code, ENOENT);
     }
     close(fd);
     vss_store_reader_free(rd);
@@ -422,7 +422,7 @@ TEST(verify_names_the_damage)
     vss_store_report_free(rep);
     int fd = open(tmp_path("out"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     CHECK(vss_store_extract(s, id, "part", fd, 0, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ECORRUPT");
+    CHECK_CODE(e.code, VSS_ECORRUPT);
     CHECK_CONTAINS(e.message, "range 2");
     close(fd);
     /* a truncated manifest */
@@ -438,7 +438,7 @@ TEST(verify_names_the_damage)
     vss_store_report_free(rep);
     vss_store_manifest *m;
     CHECK(vss_store_manifest_load(s, id2, 0, &m, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ECORRUPT");
+    CHECK_CODE(e.code, VSS_ECORRUPT);
     vss_ranges_free(r);
     free(p);
     vss_store_free(s);
@@ -459,7 +459,7 @@ TEST(delete_respects_the_chain)
     size_t nd;
     vss_error e;
     CHECK(vss_store_delete(s, full, 0, &deps, &nd, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ECHAIN");
+    CHECK_CODE(e.code, VSS_ECHAIN);
     CHECK_CONTAINS(e.message, inc);
     CHECK_CONTAINS(e.message, inc2);
     CHECK_EQ_U64(nd, 2);
@@ -470,9 +470,9 @@ TEST(delete_respects_the_chain)
     CHECK_EQ_U64(nd, 1);
     vss_store_strings_free(deps, nd);
     CHECK(vss_store_delete(s, full, 0, NULL, NULL, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ENOENT");
+    CHECK_CODE(e.code, ENOENT);
     CHECK(vss_store_delete(s, "../st", 0, NULL, NULL, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ENOENT");
+    CHECK_CODE(e.code, ENOENT);
     vss_store_info *v;
     size_t n;
     CHECK(vss_store_list(s, 0, &v, &n, &e) == VSS_OK);
@@ -490,11 +490,11 @@ TEST(lock_and_leftovers)
     vss_store_tx *tx, *tx2;
     CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
     CHECK(vss_store_begin(s2, VSS_STORE_FULL, NULL, VSS_STORE_NOWAIT, &tx2, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ELOCKED");
+    CHECK_CODE(e.code, VSS_ELOCKED);
     char **deps;
     size_t nd;
     CHECK(vss_store_delete(s2, "x-1", VSS_STORE_NOWAIT, &deps, &nd, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "ELOCKED");
+    CHECK_CODE(e.code, VSS_ELOCKED);
     vss_store_info *v;
     size_t n;
     CHECK(vss_store_list(s2, VSS_STORE_NOWAIT, &v, &n, &e) == VSS_OK); /* readers don't wait */

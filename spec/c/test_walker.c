@@ -74,7 +74,7 @@ static char *walk(const char *path, const char *spec, bool recursive, const vss_
     while (vss_walker_next(w, &en) == 1 && n < 256) {
         char buf[600];
         snprintf(buf, sizeof buf, "%s %s%s%s", vss_entry_kind_name(en->kind), en->relpath,
-                 en->code ? " " : "", en->code ? en->code : "");
+                 en->code ? " " : "", vss_code_name(en->code));
         lines[n++] = strdup(buf);
     }
     vss_walker_free(w);
@@ -139,7 +139,7 @@ TEST(entries_carry_lstat_data_and_both_paths)
     CHECK(en->original == en->path);
     CHECK_STR(en->relpath, "File2.txt");
     CHECK_STR(en->name, "File2.txt");
-    CHECK(en->kind == VSS_ENTRY_FILE && en->has_stat && en->code == NULL);
+    CHECK(en->kind == VSS_ENTRY_FILE && en->has_stat && en->code == 0);
     CHECK_EQ_U64(en->st.st_size, strlen("Directory1/File2.txt"));
     CHECK_EQ_U64(en->st.st_ino, st.st_ino);
     CHECK_EQ_U64(en->st.st_dev, st.st_dev);
@@ -169,7 +169,7 @@ TEST(skip_stat_keeps_kinds_without_lstat_data)
     CHECK(vss_walker_open(&w, &d, &o, NULL) == VSS_OK);
     const vss_walk_entry *en;
     CHECK(vss_walker_next(w, &en) == 1);
-    CHECK(en->kind == VSS_ENTRY_FILE && !en->has_stat && en->code == NULL);
+    CHECK(en->kind == VSS_ENTRY_FILE && !en->has_stat && en->code == 0);
     CHECK(vss_walker_next(w, &en) == 0);
     vss_walker_free(w);
     vss_filedesc_clear(&d);
@@ -404,7 +404,7 @@ TEST(open_rejects_bad_descriptor)
     vss_error e;
     CHECK(vss_walker_open(&w, &d, NULL, &e) == VSS_FAIL);
     CHECK(w == NULL);
-    CHECK_STR(e.code, "EINVAL");
+    CHECK_CODE(e.code, EINVAL);
 }
 
 TEST(cleanup)

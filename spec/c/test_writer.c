@@ -17,7 +17,7 @@ typedef struct twriter {
     const char *name;
     tlog *log;
     int fail_at; /* VSS_EV_* that fails, or -1 */
-    const char *fail_code;
+    int fail_code;
     int sleep_at; /* VSS_EV_* that takes sleep_ms, or -1 */
     unsigned sleep_ms;
     int level; /* VSS_APP_*, 0 = front end */
@@ -204,7 +204,7 @@ TEST(a_backup_delivers_every_event_in_order)
     CHECK(vss_writers_failed_policy(w, true) == VSS_WA_KEEP);
     /* one session per operation */
     CHECK(vss_writers_identify(f.ws, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "BAD_STATE");
+    CHECK_CODE(e.code, VSS_BAD_STATE);
     fx_close(&f);
     CHECK_EQ_U64(released, 1);
 }
@@ -216,21 +216,21 @@ TEST(events_out_of_order_are_refused)
     fx_open(&f);
     vss_error e;
     CHECK(vss_writers_freeze(f.ws, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "BAD_STATE");
+    CHECK_CODE(e.code, VSS_BAD_STATE);
     CHECK_CONTAINS(e.message, "freeze");
     CHECK(vss_writers_identify(f.ws, &e) == VSS_OK);
     CHECK(vss_writers_thaw(f.ws, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "BAD_STATE");
+    CHECK_CODE(e.code, VSS_BAD_STATE);
     CHECK(vss_writers_prepare_backup(f.ws, f.bc, &e) == VSS_OK);
     CHECK(vss_writers_prepare_backup(f.ws, f.bc, &e) == VSS_FAIL); /* once */
-    CHECK_STR(e.code, "BAD_STATE");
+    CHECK_CODE(e.code, VSS_BAD_STATE);
     CHECK(vss_writers_pre_restore(f.ws, f.bc, &e) == VSS_FAIL); /* not in a backup */
-    CHECK_STR(e.code, "BAD_STATE");
+    CHECK_CODE(e.code, VSS_BAD_STATE);
     /* a writer is in one session at a time */
     vss_writers *other;
     CHECK(vss_writers_new(&other, &e) == VSS_OK);
     CHECK(vss_writers_add(other, f.w[0], &e) == VSS_FAIL);
-    CHECK_STR(e.code, "EBUSY");
+    CHECK_CODE(e.code, EBUSY);
     vss_writers_free(other);
     CHECK_STR(f.log.text, "a:identify a:prepare_backup ");
     vss_writers_free(f.ws); /* owes backup_shutdown */
@@ -245,16 +245,16 @@ TEST(a_failure_at_every_event)
 {
     static const struct {
         int event, state;
-        const char *code;
+        int code;
     } cases[] = {
-        {VSS_EV_IDENTIFY, VSS_WS_FAILED_AT_IDENTIFY, "WRITER_NONRETRYABLE"},
-        {VSS_EV_PREPARE_BACKUP, VSS_WS_FAILED_AT_PREPARE_BACKUP, "WRITER_RETRYABLE"},
-        {VSS_EV_PREPARE_SNAPSHOT, VSS_WS_FAILED_AT_PREPARE_SNAPSHOT, "WRITER_OUTOFRESOURCES"},
-        {VSS_EV_FREEZE, VSS_WS_FAILED_AT_FREEZE, "WRITER_INCONSISTENTSNAPSHOT"},
-        {VSS_EV_THAW, VSS_WS_FAILED_AT_THAW, "WRITER_TIMEOUT"},
-        {VSS_EV_POST_SNAPSHOT, VSS_WS_FAILED_AT_POST_SNAPSHOT, "WRITER_RETRYABLE"},
-        {VSS_EV_BACKUP_COMPLETE, VSS_WS_FAILED_AT_BACKUP_COMPLETE, "WRITER_NONRETRYABLE"},
-        {VSS_EV_BACKUP_SHUTDOWN, VSS_WS_FAILED_AT_BACKUPSHUTDOWN, "ENOMEM"},
+        {VSS_EV_IDENTIFY, VSS_WS_FAILED_AT_IDENTIFY, VSS_WRITER_NONRETRYABLE},
+        {VSS_EV_PREPARE_BACKUP, VSS_WS_FAILED_AT_PREPARE_BACKUP, VSS_WRITER_RETRYABLE},
+        {VSS_EV_PREPARE_SNAPSHOT, VSS_WS_FAILED_AT_PREPARE_SNAPSHOT, VSS_WRITER_OUTOFRESOURCES},
+        {VSS_EV_FREEZE, VSS_WS_FAILED_AT_FREEZE, VSS_WRITER_INCONSISTENTSNAPSHOT},
+        {VSS_EV_THAW, VSS_WS_FAILED_AT_THAW, VSS_WRITER_TIMEOUT},
+        {VSS_EV_POST_SNAPSHOT, VSS_WS_FAILED_AT_POST_SNAPSHOT, VSS_WRITER_RETRYABLE},
+        {VSS_EV_BACKUP_COMPLETE, VSS_WS_FAILED_AT_BACKUP_COMPLETE, VSS_WRITER_NONRETRYABLE},
+        {VSS_EV_BACKUP_SHUTDOWN, VSS_WS_FAILED_AT_BACKUPSHUTDOWN, ENOMEM},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         fixture f;
@@ -267,9 +267,9 @@ TEST(a_failure_at_every_event)
         CHECK_EQ_U64(vss_writer_state(wa), cases[k].state);
         const char *msg;
         int kind = vss_writer_failure(wa, &msg);
-        CHECK_STR(vss_writer_error_code(kind), strcmp(cases[k].code, "ENOMEM") == 0
-                                                   ? "WRITER_OUTOFRESOURCES"
-                                                   : cases[k].code);
+        CHECK_CODE(vss_writer_error_code(kind), cases[k].code == ENOMEM
+                                                    ? VSS_WRITER_OUTOFRESOURCES
+                                                    : cases[k].code);
         CHECK_STR(msg, "a says no");
         /* the other writer went all the way */
         CHECK_EQ_U64(vss_writer_state(wb), VSS_WS_STABLE);
@@ -302,14 +302,14 @@ TEST(the_failure_names_the_writer_and_counts_the_others)
     fixture f;
     fx_init(&f, 3);
     f.t[0].fail_at = f.t[1].fail_at = VSS_EV_PREPARE_SNAPSHOT;
-    f.t[0].fail_code = "WRITER_RETRYABLE";
-    f.t[1].fail_code = "EINVAL";
+    f.t[0].fail_code = VSS_WRITER_RETRYABLE;
+    f.t[1].fail_code = EINVAL;
     fx_open(&f);
     vss_error e;
     CHECK(vss_writers_identify(f.ws, &e) == VSS_OK);
     CHECK(vss_writers_prepare_backup(f.ws, f.bc, &e) == VSS_OK);
     CHECK(vss_writers_prepare_snapshot(f.ws, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "WRITER_RETRYABLE");
+    CHECK_CODE(e.code, VSS_WRITER_RETRYABLE);
     CHECK_CONTAINS(e.message, "writer 'a' failed at prepare_snapshot: a says no");
     CHECK_CONTAINS(e.message, "1 more");
     CHECK_EQ_U64(vss_writer_failure(f.w[1], NULL), VSS_WE_NONRETRYABLE);
@@ -321,7 +321,7 @@ TEST(the_failure_names_the_writer_and_counts_the_others)
     CHECK_EQ_U64(vss_writer_state(f.w[2]), VSS_WS_STABLE);
     CHECK_EQ_U64(vss_writer_state(f.w[0]), VSS_WS_FAILED_AT_PREPARE_SNAPSHOT);
     CHECK(vss_writers_freeze(f.ws, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "BAD_STATE");
+    CHECK_CODE(e.code, VSS_BAD_STATE);
     fx_close(&f);
     CHECK(strstr(f.log.text, "c:backup_shutdown") != NULL);
 }
@@ -364,7 +364,7 @@ TEST(a_thaw_past_the_freeze_window_fails_the_frozen_writers)
     sleep_ms(80); /* the snapshot takes longer than a's window */
     f.log.text[0] = '\0';
     CHECK(vss_writers_thaw(f.ws, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "WRITER_TIMEOUT");
+    CHECK_CODE(e.code, VSS_WRITER_TIMEOUT);
     CHECK_EQ_U64(vss_writer_state(wa), VSS_WS_FAILED_AT_FREEZE);
     const char *msg;
     CHECK_EQ_U64(vss_writer_failure(wa, &msg), VSS_WE_TIMEOUT);
@@ -389,7 +389,7 @@ TEST(a_handler_returning_late_times_out)
     up_to_freeze(f.ws, f.bc);
     vss_error e;
     CHECK(vss_writers_freeze(f.ws, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "WRITER_TIMEOUT");
+    CHECK_CODE(e.code, VSS_WRITER_TIMEOUT);
     CHECK_EQ_U64(vss_writer_state(f.w[0]), VSS_WS_FAILED_AT_FREEZE);
     CHECK_CONTAINS(f.log.text, "a:freeze a:abort");
     fx_close(&f);
@@ -420,12 +420,12 @@ TEST(a_restore_delivers_pre_and_post_restore)
     fixture f;
     fx_init(&f, 2);
     f.t[1].fail_at = VSS_EV_PRE_RESTORE;
-    f.t[1].fail_code = "WRITER_NONRETRYABLE";
+    f.t[1].fail_code = VSS_WRITER_NONRETRYABLE;
     fx_open(&f);
     vss_error e;
     CHECK(vss_writers_identify(f.ws, &e) == VSS_OK);
     CHECK(vss_writers_post_restore(f.ws, f.bc, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "BAD_STATE");
+    CHECK_CODE(e.code, VSS_BAD_STATE);
     CHECK(vss_writers_pre_restore(f.ws, f.bc, &e) == VSS_FAIL);
     CHECK_CONTAINS(e.message, "writer 'b' failed at pre_restore");
     CHECK_EQ_U64(vss_writer_state(f.w[1]), VSS_WS_FAILED_AT_PRE_RESTORE);
@@ -479,7 +479,7 @@ TEST(identify_must_give_a_whole_document)
     CHECK(vss_writers_new(&ws, &e) == VSS_OK);
     CHECK(vss_writers_add(ws, w, &e) == VSS_OK);
     CHECK(vss_writers_identify(ws, &e) == VSS_FAIL);
-    CHECK_STR(e.code, "WRITER_NONRETRYABLE");
+    CHECK_CODE(e.code, VSS_WRITER_NONRETRYABLE);
     CHECK_CONTAINS(e.message, "restore method");
     CHECK_EQ_U64(vss_writer_state(w), VSS_WS_FAILED_AT_IDENTIFY);
     CHECK(vss_writer_metadata_of(w) == NULL);
@@ -494,11 +494,11 @@ TEST(error_kinds)
 {
     CHECK_EQ_U64(vss_writer_error_hresult(VSS_WE_TIMEOUT), 0x800423F2u);
     CHECK_EQ_U64(vss_writer_error_hresult(VSS_WE_INCONSISTENTSNAPSHOT), 0x800423F0u);
-    CHECK_EQ_U64(vss_writer_error_kind_of("WRITER_RETRYABLE"), VSS_WE_RETRYABLE);
-    CHECK_EQ_U64(vss_writer_error_kind_of("ENOSPC"), VSS_WE_OUTOFRESOURCES);
-    CHECK_EQ_U64(vss_writer_error_kind_of("ETIMEDOUT"), VSS_WE_TIMEOUT);
-    CHECK_EQ_U64(vss_writer_error_kind_of("EINVAL"), VSS_WE_NONRETRYABLE);
-    CHECK_EQ_U64(vss_writer_error_kind_of(NULL), VSS_WE_NONRETRYABLE);
+    CHECK_EQ_U64(vss_writer_error_kind_of(VSS_WRITER_RETRYABLE), VSS_WE_RETRYABLE);
+    CHECK_EQ_U64(vss_writer_error_kind_of(ENOSPC), VSS_WE_OUTOFRESOURCES);
+    CHECK_EQ_U64(vss_writer_error_kind_of(ETIMEDOUT), VSS_WE_TIMEOUT);
+    CHECK_EQ_U64(vss_writer_error_kind_of(EINVAL), VSS_WE_NONRETRYABLE);
+    CHECK_EQ_U64(vss_writer_error_kind_of(0), VSS_WE_NONRETRYABLE);
     CHECK(vss_writer_error_retryable(VSS_WE_RETRYABLE));
     CHECK(!vss_writer_error_retryable(VSS_WE_NONRETRYABLE));
     CHECK(!vss_writer_error_retryable(VSS_WE_INCONSISTENTSNAPSHOT));
