@@ -41,7 +41,7 @@ CTEST_BIN   := $(CTEST_SRC:spec/c/%.c=$(BUILD)/%)
 # Run Lua against the in-tree build, ahead of anything installed.
 RUN_ENV  := LUA_PATH_5_4="lua/?.lua;lua/?/init.lua;;" LUA_CPATH_5_4="./?.so;;"
 
-.PHONY: all deps bench-deps test demo bench install clean help FORCE
+.PHONY: all deps bench-deps test layers demo bench install clean help FORCE
 
 # A sanitizer build stays in build/san (spec/run.sh points Lua at it): the
 # in-tree vss/core.so is always the plain one, loadable by a plain lua5.4.
@@ -54,7 +54,8 @@ endif
 help:
 	@echo "make deps        install missing Debian packages (apt-get; as root)"
 	@echo "make             build vss/core.so, $(BUILD)/libvss.a and the C tests"
-	@echo "make test        C unit tests, busted specs, luacheck (SAN=1: ASan+UBSan)"
+	@echo "make test        C unit tests, busted specs, luacheck, layers (SAN=1: ASan+UBSan)"
+	@echo "make layers      check the arrows between csrc/ layers and files (README, Layout)"
 	@echo "make demo        run examples/quickstart.lua"
 	@echo "make bench       benchmarks against peer tools (prints figures)"
 	@echo "make install     install the rock with luarocks (Lua 5.4)"
@@ -99,6 +100,10 @@ test:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all
 	@sh spec/run.sh $(BUILD) $(SAN)
+
+# The dependency graph read from the build: objects' symbols and .d files.
+layers: all
+	@$(LUA) tools/layers.lua $(BUILD)
 
 demo:
 	@$(MAKE) --no-print-directory deps

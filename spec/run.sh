@@ -1,6 +1,6 @@
 #!/bin/sh
 # The whole suite, as `make test` runs it: C unit tests, busted specs under
-# Lua 5.4, then luacheck. Prints each part's output and ends with one line
+# Lua 5.4, luacheck, then the layer check (tools/layers.lua). Prints each part's output and ends with one line
 # "N passed, N failed, N skipped"; exits non-zero when anything failed.
 #   usage: spec/run.sh BUILD_DIR [SAN]
 set -u
@@ -59,6 +59,12 @@ if luacheck --no-color -q . >"$log" 2>&1; then
 else
     cat "$log"
     echo "FAIL luacheck"
+    failed=$((failed + 1))
+fi
+
+echo "== layers"
+if ! lua5.4 tools/layers.lua "$build"; then
+    echo "FAIL layers"
     failed=$((failed + 1))
 fi
 
