@@ -44,7 +44,8 @@ local LIBRARIES = {
   { name = "libvhdi", room = "vdisk",
     headers = { "/libvhdi%.h$", "/libvhdi/[^/]+%.h$" }, symbols = { "^libvhdi_" } },
   { name = "the Lua C API", room = "lua",
-    headers = { "/lua%.h$", "/lauxlib%.h$", "/lualib%.h$", "/luaconf%.h$" }, symbols = { "^lua_", "^luaL_" } },
+    headers = { "/lua%.h$", "/lauxlib%.h$", "/lualib%.h$", "/luaconf%.h$" },
+    symbols = { "^lua_", "^luaL_" } },
 }
 
 -- TEMPORARY. Pairs of files that need each other on main today, each being
@@ -341,6 +342,8 @@ local layers_seen, nlayers = {}, 0
 for _, o in ipairs(objects) do
   if not layers_seen[o.layer] then layers_seen[o.layer], nlayers = true, nlayers + 1 end
 end
-print(("layers: OK, %d objects, %d file arrows, %d layers%s"):format(#objects, nedges, nlayers,
-  nknown > 0 and (", %d known cycle%s allowed for now (KNOWN_CYCLES)"):format(nknown, nknown == 1 and "" or "s")
-  or ""))
+local allowing = ""
+if nknown > 0 then
+  allowing = (", %d known pair%s allowed for now (KNOWN_CYCLES)"):format(nknown, nknown == 1 and "" or "s")
+end
+print(("layers: OK, %d objects, %d file arrows, %d layers%s"):format(#objects, nedges, nlayers, allowing))
