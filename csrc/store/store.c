@@ -1,5 +1,6 @@
-/* The store as a whole: opening (the format marker), locks, listing,
- * deleting with the chain in mind, and cleaning up after crashed writers. */
+/* The store as a whole: opening (the format marker), locks, listing and
+ * reading manifests, deleting with the chain in mind, and cleaning up
+ * after crashed writers. */
 #include "store/store_impl.h"
 
 #include <dirent.h>
@@ -13,23 +14,6 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
-
-static const char *const type_names[] = {NULL, "full", "incremental", "differential", "log", "copy"};
-
-const char *vss_store_type_name(int type)
-{
-    if (type < VSS_STORE_FULL || type > VSS_STORE_COPY)
-        return NULL;
-    return type_names[type];
-}
-
-int vss_store_type_parse(const char *name)
-{
-    for (int t = VSS_STORE_FULL; t <= VSS_STORE_COPY; t++)
-        if (strcmp(name, type_names[t]) == 0)
-            return t;
-    return 0;
-}
 
 const char *vss_store_path(const vss_store *s)
 {
@@ -291,6 +275,38 @@ static int read_info(vss_store *s, const char *id, vss_store_info *info)
     *info = m->info;
     vss_store_manifest_free(m);
     return 0;
+}
+
+int store_manifest_read(vss_store *s, const char *id, vss_store_manifest **out, vss_error *e)
+{
+    if (store_check_id(id, e) != VSS_OK)
+        return VSS_FAIL;
+    char rel[VSS_STORE_ID_MAX + 32];
+    snprintf(rel, sizeof rel, STORE_BACKUPS "/%s/" STORE_MANIFEST, id);
+    char *text;
+    size_t len;
+    vss_error err;
+    if (store_read_file(s, rel, &text, &len, &err) != VSS_OK) {
+        if (err.sys_errno == ENOENT)
+            return vss_error_set(e, ENOENT, "no backup '%s' in the store", id);
+        if (e)
+            *e = err;
+        return VSS_FAIL;
+    }
+    int rc = store_manifest_parse(text, len, id, 0, out, e);
+    free(text);
+    return rc;
+}
+
+int vss_store_manifest_load(vss_store *s, const char *id, unsigned flags, vss_store_manifest **out,
+                            vss_error *e)
+{
+    int lock;
+    if (store_lock(s, STORE_READ_LOCK, LOCK_SH, flags, &lock, e) != VSS_OK)
+        return VSS_FAIL;
+    int rc = store_manifest_read(s, id, out, e);
+    store_unlock(lock);
+    return rc;
 }
 
 static int cmp_info(const void *a, const void *b)

@@ -1,6 +1,8 @@
 /* The manifest of a backup: one line of text per entry, fields as
  * key=value, names escaped (docs/store-format.md). Its last line carries
- * the XXH3-128 of every byte before it, so truncation and damage show. */
+ * the XXH3-128 of every byte before it, so truncation and damage show.
+ * Text in and out only: reading one from the store, under its lock, is
+ * store.c's. */
 #include "base/hex.h"
 #include "store/store_impl.h"
 
@@ -10,7 +12,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+
+/* The words of the backup line's type=. */
+static const char *const type_names[] = {NULL, "full", "incremental", "differential", "log", "copy"};
+
+const char *vss_store_type_name(int type)
+{
+    if (type < VSS_STORE_FULL || type > VSS_STORE_COPY)
+        return NULL;
+    return type_names[type];
+}
+
+int vss_store_type_parse(const char *name)
+{
+    for (int t = VSS_STORE_FULL; t <= VSS_STORE_COPY; t++)
+        if (strcmp(name, type_names[t]) == 0)
+            return t;
+    return 0;
+}
 
 void store_buf_escaped(vss_strbuf *b, const char *key, const void *value, size_t n)
 {
@@ -530,38 +549,6 @@ int store_manifest_parse(const char *text, size_t len, const char *id, int head_
     }
     *out = m;
     return VSS_OK;
-}
-
-int store_manifest_read(vss_store *s, const char *id, vss_store_manifest **out, vss_error *e)
-{
-    if (store_check_id(id, e) != VSS_OK)
-        return VSS_FAIL;
-    char rel[VSS_STORE_ID_MAX + 32];
-    snprintf(rel, sizeof rel, STORE_BACKUPS "/%s/" STORE_MANIFEST, id);
-    char *text;
-    size_t len;
-    vss_error err;
-    if (store_read_file(s, rel, &text, &len, &err) != VSS_OK) {
-        if (err.sys_errno == ENOENT)
-            return vss_error_set(e, ENOENT, "no backup '%s' in the store", id);
-        if (e)
-            *e = err;
-        return VSS_FAIL;
-    }
-    int rc = store_manifest_parse(text, len, id, 0, out, e);
-    free(text);
-    return rc;
-}
-
-int vss_store_manifest_load(vss_store *s, const char *id, unsigned flags, vss_store_manifest **out,
-                            vss_error *e)
-{
-    int lock;
-    if (store_lock(s, STORE_READ_LOCK, LOCK_SH, flags, &lock, e) != VSS_OK)
-        return VSS_FAIL;
-    int rc = store_manifest_read(s, id, out, e);
-    store_unlock(lock);
-    return rc;
 }
 
 const vss_store_entry *vss_store_manifest_find(const vss_store_manifest *m, vss_store_kind kind,
