@@ -69,6 +69,7 @@ build = {
         "csrc/snapshot/snapshot_path.c",
         "csrc/snapshot/snapshot_provider.c",
         "csrc/snapshot/snapshot_query.c",
+        "csrc/snapshot/snapshot_selection.c",
         "csrc/snapshot/snapshot_tree.c",
         "csrc/snapshot/snapshot_volume.c",
         "csrc/store/store.c",

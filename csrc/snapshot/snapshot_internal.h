@@ -137,7 +137,7 @@ int vss_provider_choose(const vss_volume *v, const char *path, bool snapshot_req
                         const vss_snapshot_provider **p, char **original, char **reason,
                         vss_error *e);
 
-/* Shared by providers: selection list and path translation. */
+/* Shared by providers (snapshot_selection.c): selection list and path translation. */
 int vss_provider_add_selection(vss_snapshot *snap, const char *path, vss_error *e);
 int vss_provider_path_selected(const vss_snapshot *snap, const char *original, char **out,
                                vss_error *e);

@@ -1,5 +1,6 @@
-/* The file-level providers (reflink, copy, none), what they share, and the
- * automatic choice. The btrfs provider lives in snapshot_btrfs.c. */
+/* The file-level providers (reflink, copy, none) and the automatic choice.
+ * The btrfs provider lives in snapshot_btrfs.c, the selection list every
+ * provider keeps in snapshot_selection.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -11,32 +12,6 @@
 #include <unistd.h>
 
 #include "snapshot/snapshot_internal.h"
-
-int vss_provider_add_selection(vss_snapshot *snap, const char *path, vss_error *e)
-{
-    for (size_t i = 0; i < snap->nselection; i++)
-        if (strcmp(snap->selection[i], path) == 0)
-            return VSS_OK;
-    char **grown = realloc(snap->selection, (snap->nselection + 1) * sizeof *grown);
-    if (grown == NULL)
-        return vss_error_set(e, ENOMEM, "out of memory adding '%s'", path);
-    snap->selection = grown;
-    if ((grown[snap->nselection] = strdup(path)) == NULL)
-        return vss_error_set(e, ENOMEM, "out of memory adding '%s'", path);
-    snap->nselection++;
-    return VSS_OK;
-}
-
-/* Paths beneath a selection, and the directories leading to one, are in. */
-int vss_provider_path_selected(const vss_snapshot *snap, const char *original, char **out,
-                               vss_error *e)
-{
-    for (size_t i = 0; i < snap->nselection; i++)
-        if (vss_fspath_within(original, snap->selection[i]) ||
-            vss_fspath_within(snap->selection[i], original))
-            return vss_path_translate(original, snap->original, snap->root, out, e);
-    return vss_error_set(e, VSS_OBJECT_NOT_FOUND, "'%s' was not added to the snapshot set", original);
-}
 
 static int set_strings(char **original, const char *o, char **reason, char *r, vss_error *e)
 {
