@@ -199,7 +199,6 @@ void vss_writer_free(vss_writer *w)
     free(w);
 }
 
-void *vss_writer_ctx(const vss_writer *w) { return w->ctx; }
 const vss_wm_identity *vss_writer_identity(const vss_writer *w) { return &w->info.identity; }
 int vss_writer_level(const vss_writer *w) { return w->info.level; }
 uint32_t vss_writer_freeze_to_thaw_ms(const vss_writer *w) { return w->info.freeze_to_thaw_ms; }

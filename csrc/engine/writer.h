@@ -108,7 +108,6 @@ int vss_writer_new(const vss_writer_info *info, const vss_writer_ops *ops, void 
 /* A writer still in a vss_writers must not be freed. */
 void vss_writer_free(vss_writer *w);
 
-void *vss_writer_ctx(const vss_writer *w);
 const vss_wm_identity *vss_writer_identity(const vss_writer *w);
 int vss_writer_level(const vss_writer *w);
 uint32_t vss_writer_freeze_to_thaw_ms(const vss_writer *w);

@@ -442,13 +442,3 @@ const vss_snapshot_set_info *vss_snapshot_set_describe(const vss_snapshot_set *s
 {
     return &s->info;
 }
-
-bool vss_snapshot_set_taken(const vss_snapshot_set *s)
-{
-    return s->state == SET_TAKEN;
-}
-
-bool vss_snapshot_set_deleted(const vss_snapshot_set *s)
-{
-    return s->state == SET_DELETED;
-}

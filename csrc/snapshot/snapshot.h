@@ -120,8 +120,6 @@ int vss_snapshot_set_delete(vss_snapshot_set *s, vss_error *e);
 void vss_snapshot_set_free(vss_snapshot_set *s);
 
 const vss_snapshot_set_info *vss_snapshot_set_describe(const vss_snapshot_set *s);
-bool vss_snapshot_set_taken(const vss_snapshot_set *s);
-bool vss_snapshot_set_deleted(const vss_snapshot_set *s);
 
 /* Query: the sets recorded on the filesystem of `path`, or on every mounted
  * filesystem when path is NULL; one entry per set (volumes merged). */
