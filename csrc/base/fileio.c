@@ -40,7 +40,8 @@ int vss_write_full(int fd, const void *buf, size_t n)
     return 0;
 }
 
-int vss_fsync_parent(const char *path, const char *what, vss_error *e)
+/* fsync the directory that holds path, so a rename in it survives a crash. */
+static int fsync_parent(const char *path, const char *what, vss_error *e)
 {
     const char *slash = strrchr(path, '/');
     char *dir = slash == NULL ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
@@ -95,5 +96,5 @@ int vss_file_replace(const char *path, vss_write_fn fn, const void *ctx, const c
         return VSS_FAIL;
     }
     free(tmp);
-    return vss_fsync_parent(path, what, e);
+    return fsync_parent(path, what, e);
 }

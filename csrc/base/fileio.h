@@ -25,7 +25,4 @@ typedef int (*vss_write_fn)(int fd, const void *ctx);
  * ("ranges file '/x': fsync: ..."). */
 int vss_file_replace(const char *path, vss_write_fn fn, const void *ctx, const char *what, vss_error *e);
 
-/* fsync the directory that holds path, so a rename in it survives a crash. */
-int vss_fsync_parent(const char *path, const char *what, vss_error *e);
-
 #endif

@@ -129,7 +129,7 @@ bool vss_guid_valid(const char *s)
     return true;
 }
 
-int vss_xml_read_file(const char *path, char **buf, size_t *len, vss_error *e)
+static int xml_read_file(const char *path, char **buf, size_t *len, vss_error *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -215,9 +215,9 @@ int vss_xml_parse(const char *buf, size_t len, const char *root, const char *ns,
 int vss_xml_load(const char *path, const char *root, const char *ns, xmlDocPtr *out,
                  vss_error *e)
 {
-    char *buf;
-    size_t len;
-    if (vss_xml_read_file(path, &buf, &len, e) != VSS_OK)
+    char *buf = NULL; /* set on VSS_OK; inlined, gcc cannot see that */
+    size_t len = 0;
+    if (xml_read_file(path, &buf, &len, e) != VSS_OK)
         return VSS_FAIL;
     int rc = vss_xml_parse(buf, len, root, ns, out, e);
     free(buf);

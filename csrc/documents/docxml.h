@@ -44,7 +44,6 @@ typedef struct vss_xattr {
  * DTD. Errors name the line. */
 int vss_xml_parse(const char *buf, size_t len, const char *root, const char *ns, xmlDocPtr *out,
                   vss_error *e);
-int vss_xml_read_file(const char *path, char **buf, size_t *len, vss_error *e);
 /* Read path and parse it as vss_xml_parse does; parse errors start with
  * the path (read errors name it already). */
 int vss_xml_load(const char *path, const char *root, const char *ns, xmlDocPtr *out,

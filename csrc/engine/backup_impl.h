@@ -32,8 +32,6 @@ typedef struct vss_backup_ctx {
  * bootable system state) says, then what they depend on (§2.6), and
  * attach each included writer's metadata. */
 int vss_backup_select(vss_backup_ctx *r, vss_error *e);
-/* The type a writer's schema lets it take (full where it lacks o->type). */
-int vss_backup_effective_type(int type, uint32_t schema);
 /* §6.5: the previous backup stamps, from the newest backup in the store
  * that holds each component (a differential's from the newest full). */
 int vss_backup_carry_stamps(vss_backup_ctx *r, vss_error *e);

@@ -27,7 +27,8 @@ uint32_t vss_backup_snapshot_bit(int type)
     return vss_backup_required_bit(type) << 8;
 }
 
-int vss_backup_effective_type(int type, uint32_t schema)
+/* The type a writer's schema lets it take (full where it lacks o->type). */
+static int effective_type(int type, uint32_t schema)
 {
     switch (type) {
     case VSS_BT_INCREMENTAL: return schema & VSS_BS_INCREMENTAL ? type : VSS_BT_FULL;
@@ -97,7 +98,7 @@ static int include_writer(vss_backup_ctx *r, vss_backup_writer *bw, vss_error *e
         bw->entry = bcc->writer;
     }
     bw->included = true;
-    bw->type = vss_backup_effective_type(r->type, vss_wm_backup_schema(wm));
+    bw->type = effective_type(r->type, vss_wm_backup_schema(wm));
     return VSS_OK;
 }
 

@@ -30,7 +30,7 @@ void vss_lua_pushstr(lua_State *L, const char *s)
 /* A vss.FileDesc (the filespec binding's type) holding copies of d's
  * fields. Copied as they are, not re-validated: documents from Windows
  * hold paths such as "\\?\Volume{...}\Boot" that a writer could not add. */
-void vss_lua_pushfiledesc(lua_State *L, const vss_filedesc *d)
+static void pushfiledesc(lua_State *L, const vss_filedesc *d)
 {
     vss_filedesc *n = vss_lua_newfiledesc(L);
     n->recursive = d->recursive;
@@ -85,7 +85,7 @@ int vss_lua_pushfileat(lua_State *L, const vss_wm_files *f)
 {
     size_t i = vss_lua_checkindex(L, 2, f->count);
     vss_lua_checknargs(L, 2);
-    vss_lua_pushfiledesc(L, &f->items[i].d);
+    pushfiledesc(L, &f->items[i].d);
     return 1;
 }
 

@@ -41,9 +41,6 @@ uint32_t vss_lua_optmask(lua_State *L, int arg, const vss_enum *en, uint32_t def
 void vss_lua_pushenum(lua_State *L, const vss_enum *en, int64_t value);
 /* A mask as a list of single-bit names (unknown bits as one number). */
 void vss_lua_pushmask(lua_State *L, const vss_enum *en, uint64_t mask);
-/* A vss.FileDesc with a copy of d (path, filespec, recursive,
- * alternate_location, backup_type). */
-void vss_lua_pushfiledesc(lua_State *L, const vss_filedesc *d);
 /* method(i): the i-th (argument 2) file set of f as a vss.FileDesc. */
 int vss_lua_pushfileat(lua_State *L, const vss_wm_files *f);
 /* One field of an engine struct as a Lua value, for table-driven

@@ -126,8 +126,7 @@ typedef struct vss_snapshot_provider {
     int (*remove)(const vss_snapshot *snap, vss_error *e);
 } vss_snapshot_provider;
 
-extern const vss_snapshot_provider vss_provider_btrfs, vss_provider_reflink, vss_provider_copy,
-    vss_provider_none;
+extern const vss_snapshot_provider vss_provider_btrfs, vss_provider_none;
 
 /* By name ("btrfs", ...); NULL when unknown. */
 const vss_snapshot_provider *vss_provider_find(const char *name);

@@ -99,7 +99,7 @@ static int tree_remove(const vss_snapshot *snap, vss_error *e)
     return vss_tree_remove(snap->root, e);
 }
 
-const vss_snapshot_provider vss_provider_reflink = {
+static const vss_snapshot_provider provider_reflink = {
     "reflink", false, reflink_probe, vss_provider_add_selection, reflink_take,
     vss_provider_path_selected, tree_remove,
 };
@@ -126,7 +126,7 @@ static int copy_take(vss_snapshot *snap, const vss_take_ctx *ctx, vss_error *e)
     return mirror_take(snap, ctx, VSS_TREE_COPY, e);
 }
 
-const vss_snapshot_provider vss_provider_copy = {
+static const vss_snapshot_provider provider_copy = {
     "copy", false, copy_probe, vss_provider_add_selection, copy_take, vss_provider_path_selected,
     tree_remove,
 };
@@ -215,7 +215,7 @@ const vss_snapshot_provider vss_provider_none = {
 };
 
 static const vss_snapshot_provider *const providers[] = {
-    &vss_provider_btrfs, &vss_provider_reflink, &vss_provider_copy, &vss_provider_none,
+    &vss_provider_btrfs, &provider_reflink, &provider_copy, &vss_provider_none,
 };
 
 const vss_snapshot_provider *vss_provider_find(const char *name)

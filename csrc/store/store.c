@@ -103,7 +103,8 @@ void store_clean_dir(vss_store *s, const char *name)
     closedir(d);
 }
 
-int store_read_file(vss_store *s, const char *rel, char **out, size_t *len, vss_error *e)
+/* Read a file beneath the store whole; *out malloc'd, NUL-terminated. */
+static int store_read_file(vss_store *s, const char *rel, char **out, size_t *len, vss_error *e)
 {
     int fd = openat(s->dirfd, rel, O_RDONLY | O_CLOEXEC);
     if (fd < 0)

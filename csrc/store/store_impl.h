@@ -24,9 +24,6 @@ struct vss_store {
     int dirfd;
 };
 
-/* key=<escaped value>: bytes outside '!'..'~' and any of "%=;, " as %XX. */
-void store_buf_escaped(vss_strbuf *b, const char *key, const void *value, size_t n);
-
 /* flock name (under the store) with op LOCK_SH or LOCK_EX; *fd >= 0 then.
  * With VSS_STORE_NOWAIT a held lock fails with ELOCKED. */
 int store_lock(vss_store *s, const char *name, int op, unsigned flags, int *fd, vss_error *e);
@@ -35,8 +32,6 @@ void store_unlock(int fd);
 int store_remove_tree(int dirfd, const char *name);
 /* Remove every entry of the directory name beneath the store (leftovers). */
 void store_clean_dir(vss_store *s, const char *name);
-/* Read a file beneath the store whole; *out malloc'd, NUL-terminated. */
-int store_read_file(vss_store *s, const char *rel, char **out, size_t *len, vss_error *e);
 /* Open an object of a committed backup for reading. */
 int store_open_object(vss_store *s, const char *id, const char *object, vss_error *e);
 int store_check_id(const char *id, vss_error *e);

@@ -31,7 +31,8 @@ int vss_store_type_parse(const char *name)
     return 0;
 }
 
-void store_buf_escaped(vss_strbuf *b, const char *key, const void *value, size_t n)
+/* key=<escaped value>: bytes outside '!'..'~' and any of "%=;, " as %XX. */
+static void store_buf_escaped(vss_strbuf *b, const char *key, const void *value, size_t n)
 {
     vss_strbuf_printf(b, " %s=", key);
     if (!vss_strbuf_reserve(b, 3 * n))
