@@ -60,10 +60,8 @@ void vss_filedesc_clear(vss_filedesc *d); /* frees the strings; d stays reusable
 bool vss_filedesc_same_set(const vss_filedesc *a, const vss_filedesc *b, unsigned flags);
 
 /* Filespec matching of one file name (no directory part): '*' any run,
- * '?' one character, "*.*" also matches names without a dot. */
-bool vss_filespec_match(const char *filespec, const char *name, unsigned flags);
-
-/* Matching rules, in full (vss-reference.md §6.3 infers FindFirstFile's):
+ * '?' one character, "*.*" also matches names without a dot. The rules, in
+ * full (vss-reference.md §6.3 infers FindFirstFile's):
  * - Case: exact bytes by default, as Linux names are; VSS_MATCH_CASELESS
  *   folds ASCII letters only (bytes >= 0x80 compare exactly), for documents
  *   written on Windows.
@@ -74,6 +72,7 @@ bool vss_filespec_match(const char *filespec, const char *name, unsigned flags);
  *   matches every name and "File1.*" matches "File1" too.
  * - Cost is O(len(filespec) * len(name)) at worst (greedy star with one
  *   backtrack point), never exponential: "*a*a*a*a*b" is cheap. */
+bool vss_filespec_match(const char *filespec, const char *name, unsigned flags);
 
 /* True when the filespec matches every name ("*", "**", "*.*"): lets the
  * walker prune a directory that a recursive exclude removes entirely. */

@@ -27,7 +27,8 @@ void vss_lua_checknargs(lua_State *L, int maxargs);
 const char **vss_lua_strings_field(lua_State *L, int t, const char *name, size_t *n);
 
 /* Create the metatable tname (its __name is tname), fill it with the
- * metamethods, and set __index to a table of the methods. Pops both. */
+ * metamethods, and set __index to a table of the methods. The stack is
+ * left as it was: the class is found by name (luaL_setmetatable). */
 void vss_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *metamethods,
                       const luaL_Reg *methods);
 

@@ -1,6 +1,6 @@
 /* The data path: whole files (reflinked when the filesystem can, else
- * copied through one 1 MiB buffer at the same offsets so holes stay
- * holes) and range sets (exactly the range bytes, packed). Every byte is
+ * copied through one STORE_IO_BUF buffer, 256 KiB, at the same offsets so
+ * holes stay holes) and range sets (exactly the range bytes, packed). Every byte is
  * hashed on the way: a reflink still reads the source once to hash it. */
 #include "store/store_impl.h"
 

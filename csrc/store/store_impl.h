@@ -1,5 +1,6 @@
 /* Inside the store: what store.c, store_manifest.c, store_copy.c,
- * store_tx.c and store_verify.c share. Not part of the engine's API. */
+ * store_tx.c, store_reader.c and store_verify.c share. Not part of the
+ * engine's API. */
 #ifndef VSS_STORE_IMPL_H
 #define VSS_STORE_IMPL_H
 
@@ -67,11 +68,9 @@ int store_copy_ranges(store_copy *c, int src_fd, int dst_fd, uint64_t size, cons
 int store_read_attrs(int fd, const char *src_path, vss_store_attrs **out, vss_error *e);
 int store_apply_attrs(int fd, const vss_store_attrs *a, const char *what, vss_error *e);
 
-
-
-/* Info of every backup, oldest first, for callers holding a lock. */
+/* Info of every backup, oldest first, for callers holding a lock (store.c). */
 int store_list_unlocked(vss_store *s, vss_store_info **out, size_t *n, vss_error *e);
-/* A manifest, for callers holding the read lock. */
+/* A manifest, for callers holding the read lock (store.c). */
 int store_manifest_read(vss_store *s, const char *id, vss_store_manifest **out, vss_error *e);
 
 /* Reading an entry's object back (store_copy.c): every digest checked,
