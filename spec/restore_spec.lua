@@ -644,15 +644,21 @@ describe("vss.restore", function()
     local w = db_writer(dir)
     backup(w, storedir)
     local new = state(dir)
-    local script = dir .. "/child.lua"
+    local script, finished = dir .. "/child.lua", dir .. "/finished"
+    -- arg[1]: the progress call to die at (0: none); the child says when
+    -- its restore returned, so a kill that came too late shows. The small
+    -- files take 15 ms each at least, so the timed kills (0.3 s at most)
+    -- land before the end.
     support.write(script, ([[
       local vss = require "vss"
       local n = 0
-      vss.restore{ store = %q, progress = function()
+      vss.restore{ store = %q, progress = function(p)
         n = n + 1
         if n == tonumber(arg[1]) then os.execute("kill -9 " .. io.open("/proc/self/stat"):read("n")) end
+        if p.name and p.name:match("%%.log$") then os.execute("sleep 0.015") end
       end }
-    ]]):format(storedir))
+      io.open(%q, "w"):close()
+    ]]):format(storedir, finished))
     local old = {}
     for _, delay in ipairs { "k1", "k3", "k20", "t0.05", "t0.15", "t0.3" } do
       -- the live files differ from the backup before each run
@@ -662,12 +668,15 @@ describe("vss.restore", function()
       end
       local cmd
       if delay:sub(1, 1) == "k" then
-        cmd = ("cd %s && %s lua5.4 %s %s"):format(q(support.root), support.lua_env, q(script), delay:sub(2))
-      else
-        cmd = ("cd %s && (%s lua5.4 %s 0 & p=$!; sleep %s; kill -9 $p; wait $p)"):format(
+        cmd = ("cd %s && %s lua5.4 %s %s >/dev/null 2>&1; echo status=$?"):format(
           q(support.root), support.lua_env, q(script), delay:sub(2))
+      else
+        cmd = ("cd %s && (%s lua5.4 %s 0 >/dev/null 2>&1 & p=$!; sleep %s; kill -9 $p; wait $p; "
+          .. "echo status=$?)"):format(q(support.root), support.lua_env, q(script), delay:sub(2))
       end
-      support.sh(cmd .. " >/dev/null 2>&1; true")
+      local out = support.sh(cmd)
+      assert.equal("137", out:match("status=(%d+)"), delay .. ": not killed by SIGKILL: " .. out)
+      assert.is_false(support.exists(finished), delay .. ": the restore finished before the kill")
       local now = state(dir)
       for name in pairs(now) do -- what a kill mid-file leaves; swept below
         if name:match("/%.[^/]+%.vss%-%w+$") then now[name] = nil end
