@@ -271,10 +271,16 @@ describe("vss.restore.target", function()
     ]]):format(root, size // 4096, n, dir .. "/gen", gens))
     local changed = 0
     for kill = 1, 8 do
-      local pid = sh(LUA_ENV .. " sh -c 'lua5.4 " .. q(child) .. " >/dev/null 2>&1 & echo $!'"):match("%d+")
+      -- the child never ends by itself: only an exit by signal 9 says the
+      -- kill, not an error, stopped it
+      local p = io.popen("exec sh -c " .. q("echo $$; exec env " .. LUA_ENV .. " lua5.4 " .. q(child)
+        .. " 2>&1"))
+      local pid = assert(tonumber(p:read("l")))
       sh("sleep 0." .. (kill * 7 % 5 + 1))
       sh("kill -9 " .. pid)
-      sh("while kill -0 " .. pid .. " 2>/dev/null; do sleep 0.01; done")
+      local out = p:read("a")
+      local _, how, sig = p:close()
+      assert.same({ "signal", 9 }, { how, sig }, ("kill %d: %s"):format(kill, out))
       for i = 1, n do
         local got = support.read(root .. "/f" .. i)
         local which

@@ -286,6 +286,9 @@ describe("vss.snapshot_set", function()
       assert(set:add(%q))
       set:take()]]):format(marker, fs.mnt .. "/data"), fs.dir .. "/child.log")
     assert.is_true(loopfs.wait_for(marker, 20), support.read(fs.dir .. "/child.log"))
+    -- it spins in the take until killed: still there, so the kill lands mid-take
+    assert.is_true(loopfs.alive(pid),
+      "the child ended before the kill: " .. support.read(fs.dir .. "/child.log"))
     sh("kill -9 " .. pid)
     for _ = 1, 100 do if not loopfs.alive(pid) then break end sh("sleep 0.05") end
     -- what the crash left is recognisable: a manifest naming a dead owner
@@ -320,6 +323,8 @@ describe("vss.snapshot_set", function()
     local ok, _, code = vss.snapshot.delete(sets[1].id)
     assert.is_nil(ok)
     assert.equals("BAD_STATE", code)
+    assert.is_true(loopfs.alive(pid),
+      "the child ended before the kill: " .. support.read(fs.dir .. "/child.log"))
     sh("kill -9 " .. pid)
     for _ = 1, 100 do if not loopfs.alive(pid) then break end sh("sleep 0.05") end
     -- the next set on that volume removes the dead owner's leftovers
@@ -488,6 +493,8 @@ describe("vss.snapshot.freeze", function()
     sh("sleep 0.1")
     local freezer = tonumber(support.read(marker))
     assert.is_false(can_write(fs, 1))
+    assert.is_true(loopfs.alive(pid),
+      "the child ended before the kill: " .. support.read(fs.dir .. "/child.log"))
     sh("kill -9 " .. pid)
     assert.is_true(can_write(fs, 10))
     for _ = 1, 100 do if not loopfs.alive(freezer) then break end sh("sleep 0.05") end

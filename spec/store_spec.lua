@@ -343,7 +343,10 @@ describe("vss.store", function()
         local pid = assert(tonumber(p:read("l")))
         os.execute("sleep " .. delay)
         os.execute("kill -9 " .. pid)
-        p:close()
+        -- the writer loops for ever: only the kill may have stopped it
+        local out = p:read("a")
+        local _, how, sig = p:close()
+        assert.same({ "signal", 9 }, { how, sig }, delay .. ": " .. out)
         local _, partial = sh("ls -A " .. q(path .. "/incoming") .. " | grep -q .")
         if partial then killed_mid_backup = killed_mid_backup + 1 end
         local s <close> = ok(vss.store.open(path))
