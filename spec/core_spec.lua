@@ -1,4 +1,31 @@
 local vss = require "vss"
+local support = require "support"
+local q = support.q
+
+-- In a fresh lua5.4 (the in-tree build, from /), require module with _G
+-- watched: every global it sets (even one set back to nil), reads while
+-- undefined, adds or replaces. Returns the report line and whether it ran.
+local function global_report(module, lua_path)
+  local probe = ([[
+    local before, writes, reads = {}, {}, {}
+    for k, v in pairs(_G) do before[k] = v end
+    setmetatable(_G, {
+      __newindex = function(t, k, v) writes[#writes + 1] = tostring(k); rawset(t, k, v) end,
+      __index = function(_, k) reads[#reads + 1] = tostring(k) end })
+    require(%q)
+    setmetatable(_G, nil)
+    local added, changed = {}, {}
+    for k, v in pairs(_G) do
+      if before[k] == nil then added[#added + 1] = tostring(k)
+      elseif before[k] ~= v then changed[#changed + 1] = tostring(k) end
+    end
+    for _, t in ipairs { writes, reads, added, changed } do table.sort(t) end
+    io.write(("set={%%s} read={%%s} added={%%s} replaced={%%s}"):format(table.concat(writes, ","),
+      table.concat(reads, ","), table.concat(added, ","), table.concat(changed, ",")))
+  ]]):format(module)
+  local env = lua_path and "LUA_PATH_5_4=" .. q(lua_path .. "/?.lua;;") or support.lua_env
+  return support.sh("cd / && env " .. env .. " lua5.4 -e " .. q(probe))
+end
 
 describe("vss", function()
   it("has a version string", function()
@@ -14,5 +41,21 @@ describe("vss", function()
     for k in pairs(_G) do
       assert.is_true(before[k], "new global: " .. tostring(k))
     end
+  end)
+
+  it("sets, reads, adds and replaces no global in a fresh process", function()
+    local out, ok = global_report("vss")
+    assert.is_true(ok, out)
+    assert.equal("set={} read={} added={} replaced={}", out)
+  end)
+
+  it("would see a module that leaks a global, even one set back to nil", function()
+    local dir = support.tmpdir()
+    finally(function() support.rm_rf(dir) end)
+    support.write(dir .. "/leaky.lua", "leaked = 1\ntemp = 2\ntemp = nil\nif undefined then end\n"
+      .. "type = function() end\nreturn {}\n")
+    local out, ok = global_report("leaky", dir)
+    assert.is_true(ok, out)
+    assert.equal("set={leaked,temp} read={undefined} added={leaked} replaced={type}", out)
   end)
 end)
