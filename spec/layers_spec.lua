@@ -15,26 +15,32 @@ end
 
 local cflags = support.sh("pkg-config --cflags libxml-2.0 lua5.4"):gsub("%s+$", "")
 
--- A copy of the build's objects and .d files, plus sources = { ["layer/name.c"] = text }
--- compiled into it as the Makefile would; the checker's output and whether it passed.
-local function check_with(sources)
+-- A copy of the sources and of the build's objects and .d files, with
+-- sources = { ["layer/name.c"] = text } added and compiled into it as the
+-- Makefile would, then the sources named in `remove` deleted; the checker's
+-- output and whether it passed.
+local function check_with(sources, remove)
   local dir = support.tmpdir()
   finally(function() support.rm_rf(dir) end)
-  local out, ok = support.sh(("mkdir %s/build && cd %s && find . -mindepth 2 -maxdepth 2 "
-    .. "\\( -name '*.o' -o -name '*.d' \\) | tar -cf - -T - | tar -xf - -C %s/build")
-    :format(q(dir), q(build), q(dir)))
+  local out, ok = support.sh(("cp -r %s %s/csrc && mkdir %s/build && cd %s && find . -mindepth 2 "
+    .. "-maxdepth 2 \\( -name '*.o' -o -name '*.d' \\) | tar -cf - -T - | tar -xf - -C %s/build")
+    :format(q(root .. "/csrc"), q(dir), q(dir), q(build), q(dir)))
   assert(ok, out)
   for name, text in pairs(sources) do
     local layer = name:match("^([^/]+)/")
     support.mkdir(dir .. "/csrc/" .. layer)
     support.mkdir(dir .. "/build/" .. layer)
     support.write(dir .. "/csrc/" .. name, text)
-    out, ok = support.sh(("cd %s && cc -std=c11 -MMD -c -I%s %s csrc/%s -o build/%s"):format(
-      q(dir), q(root .. "/csrc"), cflags, name, (name:gsub("%.c$", ".o"))))
+    out, ok = support.sh(("cd %s && cc -std=c11 -MMD -c -Icsrc %s csrc/%s -o build/%s"):format(
+      q(dir), cflags, name, (name:gsub("%.c$", ".o"))))
     assert(ok, out)
   end
+  for _, name in ipairs(remove or {}) do os.remove(dir .. "/csrc/" .. name) end
   return run(dir .. "/build", dir .. "/csrc")
 end
+
+local PING = "int ping(int); int pong(int);\nint ping(int n) { return n ? pong(n - 1) : 0; }\n"
+local PONG = "int ping(int); int pong(int);\nint pong(int n) { return n ? ping(n - 1) : 1; }\n"
 
 describe("make layers", function()
   it("passes on the build", function()
@@ -68,10 +74,7 @@ describe("make layers", function()
   end)
 
   it("fails on two files that need each other, naming what each uses", function()
-    local out, ok = check_with({
-      ["ranges/ping.c"] = "int ping(int); int pong(int);\nint ping(int n) { return n ? pong(n - 1) : 0; }\n",
-      ["ranges/pong.c"] = "int ping(int); int pong(int);\nint pong(int n) { return n ? ping(n - 1) : 1; }\n",
-    })
+    local out, ok = check_with({ ["ranges/ping.c"] = PING, ["ranges/pong.c"] = PONG })
     assert.is_false(ok, out)
     assert.matches("ranges/ping.c <-> ranges/pong.c need each other: ranges/ping.c uses pong; "
       .. "ranges/pong.c uses ping", out, 1, true)
@@ -108,6 +111,22 @@ describe("make layers", function()
     local out, ok = check_with({ ["attic/old.c"] = "int old(void);\nint old(void) { return 0; }\n" })
     assert.is_false(ok, out)
     assert.matches("attic/old.c: attic/ is not in the layer table", out, 1, true)
+  end)
+
+  it("leaves out an object whose source is gone, and fails on a source not built", function()
+    local out, ok = check_with({ ["ranges/ping.c"] = PING, ["ranges/pong.c"] = PONG },
+      { "ranges/ping.c", "ranges/pong.c" })
+    assert.is_true(ok, out)
+    out, ok = check_with({}, {})
+    assert.is_true(ok, out)
+    local dir = support.tmpdir()
+    finally(function() support.rm_rf(dir) end)
+    support.mkdir(dir .. "/csrc/base")
+    support.mkdir(dir .. "/build/base")
+    support.write(dir .. "/csrc/base/new.c", "int new_one(void);\nint new_one(void) { return 0; }\n")
+    out, ok = run(dir .. "/build", dir .. "/csrc")
+    assert.is_false(ok, out)
+    assert.matches("base/new.c: no " .. dir .. "/build/base/new.o (build first)", out, 1, true)
   end)
 
   it("passes a file that uses its own layer and the layers below", function()

@@ -3,9 +3,9 @@
 --
 --   usage: lua5.4 tools/layers.lua BUILD_DIR [SRC_DIR]
 --
--- BUILD_DIR holds one folder per layer (BUILD_DIR/<layer>/*.o, with the .d
--- files the compiler writes beside them under -MMD); SRC_DIR (csrc by default)
--- is the source tree, checked for files outside any known layer folder.
+-- SRC_DIR (csrc by default) is the source tree, one folder per layer; each
+-- SRC_DIR/<layer>/<name>.c is built into BUILD_DIR/<layer>/<name>.o, with
+-- the .d file the compiler writes beside it under -MMD.
 --
 -- Two kinds of arrow:
 --   * symbols (nm): an object that uses a symbol another object defines
@@ -118,26 +118,35 @@ for _, f in ipairs(lines("find " .. q(src) .. " -type f -name '*.[ch]' | sort"))
   end
 end
 
--- The objects: BUILD_DIR/<layer>/<name>.o, named by their source, "store/store.c".
-local objects, by_path = {}, {}
-for _, p in ipairs(lines("find " .. q(build) .. " -mindepth 2 -maxdepth 2 -name '*.o' | sort")) do
-  local layer, name = p:match("([^/]+)/([^/]+)%.o$")
-  local o = { path = p, layer = layer, id = layer .. "/" .. name .. ".c" }
-  objects[#objects + 1], by_path[p] = o, o
-  if not rank[layer] then
-    problem("%s: %s/ is not in the layer table (tools/layers.lua, README Layout)", o.id, layer)
-  end
-end
-if #objects == 0 then
-  io.stderr:write("layers: no objects under " .. build .. "/<layer>/ (build first)\n")
+-- The objects: one per source, SRC_DIR/<layer>/<name>.c built into
+-- BUILD_DIR/<layer>/<name>.o, named by the source ("store/store.c"), as the
+-- Makefile builds them. An object whose source was since removed or renamed
+-- is not part of the build and is left out.
+local objects, by_path, unbuilt = {}, {}, {}
+local sources = lines("find " .. q(src) .. " -mindepth 2 -maxdepth 2 -name '*.c' | sort")
+if #sources == 0 then
+  io.stderr:write("layers: no sources under " .. src .. "/<layer>/\n")
   os.exit(2)
+end
+for _, f in ipairs(sources) do
+  local layer, name = f:sub(#src + 2):match("^([^/]+)/([^/]+)%.c$")
+  local o = { path = ("%s/%s/%s.o"):format(build, layer, name), layer = layer,
+              id = layer .. "/" .. name .. ".c" }
+  local built = io.open(o.path, "rb")
+  if built then
+    built:close()
+    objects[#objects + 1], by_path[o.path] = o, o
+  else
+    unbuilt[o.id] = true
+    problem("%s: no %s (build first)", o.id, o.path)
+  end
 end
 
 -- Symbols: who defines what, and what each object uses.
 local definer, uses = {}, {}
 local paths = {}
 for i, o in ipairs(objects) do paths[i] = q(o.path); uses[o] = {} end
-for _, l in ipairs(lines("nm -P -A " .. table.concat(paths, " "))) do
+for _, l in ipairs(#paths > 0 and lines("nm -P -A " .. table.concat(paths, " ")) or {}) do
   local path, sym, kind, value = l:match("^(.-): (%S+) (%a) ?(%S*)")
   local o = path and by_path[path]
   if o then
@@ -181,7 +190,7 @@ end
 for _, o in ipairs(objects) do
   for _, d in ipairs(targets(o)) do
     local syms = edges[o][d]
-    if not allowed[o.layer][d.layer] and rank[o.layer] then
+    if rank[o.layer] and not allowed[o.layer][d.layer] then
       problem("%s -> %s: %s (uses %s)", o.id, d.id, refusal(o.layer, d.layer), some(syms))
     end
   end
@@ -230,7 +239,7 @@ for _, pair in ipairs(KNOWN_CYCLES) do
   if a and b and edges[a][b] and edges[b][a] then
     known[a], known[b] = known[a] or {}, known[b] or {}
     known[a][b], known[b][a] = true, true
-  else
+  elseif not (unbuilt[pair[1]] or unbuilt[pair[2]]) then
     problem("%s <-> %s no longer need each other: remove the pair from KNOWN_CYCLES (tools/layers.lua)",
       pair[1], pair[2])
   end
@@ -289,10 +298,10 @@ local function ring_through(c, s)
   for _, o in ipairs(c) do inside[o] = true end
   while i <= #queue do
     local v = queue[i]; i = i + 1
-    local next = {}
-    for w in pairs(edges[v]) do if inside[w] and one_way(v, w) then next[#next + 1] = w end end
-    table.sort(next, by_name)
-    for _, w in ipairs(next) do
+    local succ = {}
+    for w in pairs(edges[v]) do if inside[w] and one_way(v, w) then succ[#succ + 1] = w end end
+    table.sort(succ, by_name)
+    for _, w in ipairs(succ) do
       if w == s then
         local ring = { s }
         while v ~= s do table.insert(ring, 2, v); v = from[v] end
