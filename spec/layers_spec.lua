@@ -19,9 +19,7 @@ local cflags = support.sh("pkg-config --cflags libxml-2.0 lua5.4"):gsub("%s+$", 
 -- sources = { ["layer/name.c"] = text } added and compiled into it as the
 -- Makefile would, then the sources named in `remove` deleted; the checker's
 -- output and whether it passed.
-local function check_with(sources, remove)
-  local dir = support.tmpdir()
-  finally(function() support.rm_rf(dir) end)
+local function check_in(dir, sources, remove)
   local out, ok = support.sh(("cp -r %s %s/csrc && mkdir %s/build && cd %s && find . -mindepth 2 "
     .. "-maxdepth 2 \\( -name '*.o' -o -name '*.d' \\) | tar -cf - -T - | tar -xf - -C %s/build")
     :format(q(root .. "/csrc"), q(dir), q(dir), q(build), q(dir)))
@@ -37,6 +35,15 @@ local function check_with(sources, remove)
   end
   for _, name in ipairs(remove or {}) do os.remove(dir .. "/csrc/" .. name) end
   return run(dir .. "/build", dir .. "/csrc")
+end
+
+-- (Its own cleanup: busted keeps only a spec's last `finally`.)
+local function check_with(sources, remove)
+  local dir = support.tmpdir()
+  local done, out, ok = pcall(check_in, dir, sources, remove)
+  support.rm_rf(dir)
+  if not done then error(out, 0) end
+  return out, ok
 end
 
 local PING = "int ping(int); int pong(int);\nint ping(int n) { return n ? pong(n - 1) : 0; }\n"
