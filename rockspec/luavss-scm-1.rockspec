@@ -28,10 +28,13 @@ build = {
     -- Every .c file under csrc/ belongs here (spec/rock_spec.lua checks it).
     ["vss.core"] = {
       sources = {
+        "csrc/base/array.c",
         "csrc/base/digest.c",
         "csrc/base/error.c",
         "csrc/base/fileio.c",
+        "csrc/base/guid.c",
         "csrc/base/hex.c",
+        "csrc/base/mem.c",
         "csrc/base/strbuf.c",
         "csrc/dest/restore_batch.c",
         "csrc/dest/restore_copy.c",

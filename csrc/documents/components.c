@@ -4,6 +4,9 @@
  * components_files.c, component selection in components_select.c, XML in
  * components_xml.c. */
 #include "documents/components_impl.h"
+#include "base/mem.h"
+#include "base/array.h"
+#include "base/guid.h"
 
 #include <stddef.h>
 #include <stdlib.h>

@@ -9,6 +9,7 @@
 
 #include "files/fileset.h"
 #include "ranges/ranges.h"
+#include "base/mem.h"
 
 /* The writer's metadata and its description of c, for a rule that needs
  * them; `what` names the operation in the error. */

@@ -2,6 +2,9 @@
  * metadata, AddComponent and the whole-document check of what a backup
  * must contain. */
 #include "documents/components_impl.h"
+#include "base/mem.h"
+#include "base/array.h"
+#include "base/guid.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /* Loading, parsing and saving a Backup Components Document. What the
  * model does not know is kept and written back. */
 #include "documents/components_impl.h"
+#include "base/array.h"
 
 #include <stddef.h>
 #include <stdlib.h>

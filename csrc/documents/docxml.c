@@ -1,6 +1,9 @@
 #include "documents/docxml.h"
 
 #include "base/fileio.h"
+#include "base/mem.h"
+#include "base/array.h"
+#include "base/guid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,31 +26,6 @@ struct vss_xextra {
     xmlNodePtr *nodes;
     size_t nnodes, capnodes;
 };
-
-int vss_grow(void **items, size_t *cap, size_t n, size_t size, vss_error *e)
-{
-    if (n < *cap)
-        return VSS_OK;
-    size_t ncap = *cap ? *cap * 2 : 4;
-    if (ncap > SIZE_MAX / size)
-        return vss_error_set(e, ENOMEM, "out of memory");
-    void *p = realloc(*items, ncap * size);
-    if (p == NULL)
-        return vss_error_set(e, ENOMEM, "out of memory");
-    *items = p;
-    *cap = ncap;
-    return VSS_OK;
-}
-
-int vss_strdup_opt(char **dst, const char *src, vss_error *e)
-{
-    if (src == NULL) {
-        *dst = NULL;
-        return VSS_OK;
-    }
-    *dst = strdup(src);
-    return *dst ? VSS_OK : vss_error_set(e, ENOMEM, "out of memory");
-}
 
 void vss_xextra_free(vss_xextra *x)
 {
@@ -112,20 +90,6 @@ bool vss_xml_ignorable(xmlNodePtr node)
     for (const xmlChar *p = node->content; p && *p; p++)
         if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
             return false;
-    return true;
-}
-
-bool vss_guid_valid(const char *s)
-{
-    static const int groups[] = {8, 4, 4, 4, 12};
-    for (int g = 0; g < 5; g++) {
-        for (int i = 0; i < groups[g]; i++, s++)
-            if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
-                return false;
-        if (*s != (g == 4 ? '\0' : '-'))
-            return false;
-        s++;
-    }
     return true;
 }
 

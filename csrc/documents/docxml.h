@@ -81,13 +81,4 @@ int vss_xml_write_file(const char *path, const char *buf, size_t len, vss_error 
 /* Put "<path>: " in front of e's message. */
 void vss_xml_prefix_error(vss_error *e, const char *path);
 
-/* A GUID as the documents write it: 8-4-4-4-12 hex digits, no braces. */
-bool vss_guid_valid(const char *s);
-
-/* Grow an array so that it holds n+1 items of size bytes. */
-int vss_grow(void **items, size_t *cap, size_t n, size_t size, vss_error *e);
-
-/* strdup that accepts NULL; sets ENOMEM in e on failure. */
-int vss_strdup_opt(char **dst, const char *src, vss_error *e);
-
 #endif

@@ -3,6 +3,9 @@
  * The writer-side calls and their rules are in metadata_writer.c, XML in
  * metadata_xml.c. */
 #include "documents/metadata_impl.h"
+#include "base/mem.h"
+#include "base/array.h"
+#include "base/guid.h"
 
 #include <stddef.h>
 #include <stdlib.h>

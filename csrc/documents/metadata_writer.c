@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "files/fileset.h"
+#include "base/mem.h"
+#include "base/array.h"
+#include "base/guid.h"
 
 static int check_logical_path(const char *lp, vss_error *e)
 {

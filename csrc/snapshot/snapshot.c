@@ -12,6 +12,7 @@
 
 #include "snapshot/snapshot_freeze.h"
 #include "snapshot/snapshot_internal.h"
+#include "base/mem.h"
 
 enum set_state { SET_STARTED, SET_TAKEN, SET_FAILED, SET_DELETED };
 

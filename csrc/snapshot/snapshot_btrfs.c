@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "snapshot/snapshot_internal.h"
+#include "base/mem.h"
 
 /* The subvolume root of path: the topmost directory above it, within the
  * mount, on the same st_dev (btrfs gives each subvolume its own). */

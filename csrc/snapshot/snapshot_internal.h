@@ -141,7 +141,6 @@ int vss_provider_add_selection(vss_snapshot *snap, const char *path, vss_error *
 int vss_provider_path_selected(const vss_snapshot *snap, const char *original, char **out,
                                vss_error *e);
 
-char *vss_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vss_snapshot_clear(vss_snapshot *s);
 
 #endif

@@ -25,6 +25,7 @@
 
 #include "snapshot/snapshot_internal.h"
 #include "base/strbuf.h"
+#include "base/mem.h"
 
 #define MAGIC "luavss-snapshot-set 1"
 

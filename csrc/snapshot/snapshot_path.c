@@ -1,23 +1,11 @@
 /* Path strings of snapshot sets: normal forms, containment, translation
  * from an original path to its snapshot path, manifest escaping. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/hex.h"
 #include "snapshot/snapshot_internal.h"
-
-char *vss_strdup_printf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
+#include "base/mem.h"
 
 int vss_path_normalize(const char *in, char **out, vss_error *e)
 {

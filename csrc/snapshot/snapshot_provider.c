@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "snapshot/snapshot_internal.h"
+#include "base/mem.h"
 
 static int set_strings(char **original, const char *o, char **reason, char *r, vss_error *e)
 {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "snapshot/snapshot_internal.h"
+#include "base/mem.h"
 
 typedef int (*manifest_visit)(void *ud, const char *area, const char *file, vss_error *e);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "snapshot/snapshot_internal.h"
+#include "base/mem.h"
 
 enum { TICK_FILES = 1000 };
 #define TICK_BYTES (64ull << 20)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "snapshot/snapshot_internal.h"
+#include "base/mem.h"
 #include "check.h"
 
 TEST(id_format_is_braced_lowercase_8_4_4_4_12)
