@@ -67,7 +67,6 @@ build = {
         "csrc/snapshot/snapshot.c",
         "csrc/snapshot/snapshot_btrfs.c",
         "csrc/snapshot/snapshot_freeze.c",
-        "csrc/snapshot/snapshot_id.c",
         "csrc/snapshot/snapshot_manifest.c",
         "csrc/snapshot/snapshot_path.c",
         "csrc/snapshot/snapshot_provider.c",

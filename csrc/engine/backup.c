@@ -404,15 +404,15 @@ static int decide(vss_backup_ctx *r, int rc, const vss_error *ev, vss_error *e)
             goto fail;                                                                \
     } while (0)
 
-static int make_set(data_run *d, char id[VSS_ID_STRLEN + 1], vss_error *e)
+static int make_set(data_run *d, char id[VSS_GUID_BUFSIZE], vss_error *e)
 {
     vss_snapshot_options so = {.attributes = VSS_CTX_BACKUP};
     if (vss_snapshot_set_new(&so, &d->set, e) != VSS_OK)
         return VSS_FAIL;
-    vss_id_format(&vss_snapshot_set_describe(d->set)->id, id);
-    char bare[VSS_ID_STRLEN]; /* the BCD writes GUIDs without braces */
-    memcpy(bare, id + 1, VSS_ID_STRLEN - 2);
-    bare[VSS_ID_STRLEN - 2] = '\0';
+    const vss_guid *set_id = &vss_snapshot_set_describe(d->set)->id;
+    vss_guid_format(set_id, VSS_GUID_BRACED, id);
+    char bare[VSS_GUID_BUFSIZE]; /* the BCD writes GUIDs without braces */
+    vss_guid_format(set_id, VSS_GUID_BARE, bare);
     if (vss_bc_set_snapshot_set_id(d->r->bc, bare, e) != VSS_OK)
         return VSS_FAIL;
     return each_fileset(d, add_to_set, e);
@@ -455,7 +455,7 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     data_run d = {.r = &r};
     vss_store_tx *tx = NULL;
     bool identified = false, abortable = false;
-    char set_id[VSS_ID_STRLEN + 1] = "";
+    char set_id[VSS_GUID_BUFSIZE] = "";
     if ((r.w = calloc(r.nw + 1, sizeof *r.w)) == NULL ||
         (res->writers = calloc(r.nw + 1, sizeof *res->writers)) == NULL) {
         vss_error_set(e, ENOMEM, "out of memory");

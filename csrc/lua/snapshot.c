@@ -235,10 +235,10 @@ static int set_expose(lua_State *L)
     return vss_lua_okresult(L, vss_snapshot_set_expose(s->set, original, mountpoint, &err), &err);
 }
 
-static void push_id(lua_State *L, const vss_id *id)
+static void push_id(lua_State *L, const vss_guid *id)
 {
-    char s[VSS_ID_STRLEN + 1];
-    vss_id_format(id, s);
+    char s[VSS_GUID_BUFSIZE];
+    vss_guid_format(id, VSS_GUID_BRACED, s);
     lua_pushstring(L, s);
 }
 
@@ -348,8 +348,8 @@ static int set_tostring(lua_State *L)
         return 1;
     }
     const vss_snapshot_set_info *info = vss_snapshot_set_describe(s->set);
-    char id[VSS_ID_STRLEN + 1];
-    vss_id_format(&info->id, id);
+    char id[VSS_GUID_BUFSIZE];
+    vss_guid_format(&info->id, VSS_GUID_BRACED, id);
     lua_pushfstring(L, SET_T " %s (%s, %d snapshot%s)", id, info->state, (int)info->nsnapshots,
                     info->nsnapshots == 1 ? "" : "s");
     return 1;
@@ -389,9 +389,9 @@ static int snap_delete(lua_State *L)
 {
     vss_lua_checknargs(L, 1);
     const char *s = luaL_checkstring(L, 1);
-    vss_id id;
+    vss_guid id;
     vss_error err;
-    if (vss_id_parse(s, &id, &err) != VSS_OK)
+    if (vss_guid_parse(s, VSS_GUID_BRACED, "snapshot id", &id, &err) != VSS_OK)
         return luaL_argerror(L, 1, err.message);
     return vss_lua_okresult(L, vss_snapshot_delete_id(&id, &err), &err);
 }

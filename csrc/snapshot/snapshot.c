@@ -52,7 +52,7 @@ int vss_snapshot_set_new(const vss_snapshot_options *opt, vss_snapshot_set **out
     s->opt = o;
     s->info.attributes = o.attributes;
     snprintf(s->info.state, sizeof s->info.state, "started");
-    if (vss_id_random(&s->info.id, e) != VSS_OK) {
+    if (vss_guid_random(&s->info.id, e) != VSS_OK) {
         free(s->default_provider);
         free(s);
         return VSS_FAIL;
@@ -109,11 +109,11 @@ static int member_for(vss_snapshot_set *s, const vss_volume *v, const vss_snapsh
     members[n].provider = p;
     members[n].area = strdup(area);
     snap->volume = strdup(v->mountpoint);
-    int rc = vss_id_random(&snap->id, e);
+    int rc = vss_guid_random(&snap->id, e);
     if (rc == VSS_OK) {
-        char sid[VSS_ID_STRLEN + 1], setid[VSS_ID_STRLEN + 1];
-        vss_id_format(&snap->id, sid);
-        vss_id_format(&s->info.id, setid);
+        char sid[VSS_GUID_BUFSIZE], setid[VSS_GUID_BUFSIZE];
+        vss_guid_format(&snap->id, VSS_GUID_BRACED, sid);
+        vss_guid_format(&s->info.id, VSS_GUID_BRACED, setid);
         snap->root = p == &vss_provider_none ? strdup(original)
                                                : vss_strdup_printf("%s/%s/%s", area, setid, sid);
         if (members[n].area == NULL || snap->volume == NULL || snap->root == NULL)
@@ -274,8 +274,8 @@ int vss_snapshot_set_take(vss_snapshot_set *s, vss_error *e)
     snprintf(s->info.state, sizeof s->info.state, "preparing");
     /* The manifests go first: whatever a crash leaves is then recognisable. */
     int rc = write_manifests(s, e);
-    char setid[VSS_ID_STRLEN + 1];
-    vss_id_format(&s->info.id, setid);
+    char setid[VSS_GUID_BUFSIZE];
+    vss_guid_format(&s->info.id, VSS_GUID_BRACED, setid);
     for (size_t i = 0; rc == VSS_OK && i < s->info.nsnapshots; i++) {
         if (!first_of_area(s, i))
             continue;
@@ -361,8 +361,8 @@ static int path_of(const vss_snapshot_set *s, const char *original, char **out, 
         free(canon);
     }
     if (rc != VSS_OK && e && e->code == VSS_OBJECT_NOT_FOUND) {
-        char setid[VSS_ID_STRLEN + 1];
-        vss_id_format(&s->info.id, setid);
+        char setid[VSS_GUID_BUFSIZE];
+        vss_guid_format(&s->info.id, VSS_GUID_BRACED, setid);
         vss_error_set(e, VSS_OBJECT_NOT_FOUND, "'%s' is not in snapshot set %s", original, setid);
     }
     free(norm);

@@ -20,7 +20,7 @@
 
 #include "documents/enums.h"
 #include "base/error.h"
-#include "snapshot/snapshot_id.h"
+#include "base/guid.h"
 
 /* Contexts (VSS_CTX_*) and attributes (VSS_VOLSNAP_ATTR_*) are those of
  * enums.h. The ones that mean something here: PERSISTENT (kept when the
@@ -38,7 +38,7 @@
 
 /* One snapshot of the set: `root` mirrors `original` at the point in time. */
 typedef struct vss_snapshot {
-    vss_id id;
+    vss_guid id;
     char provider[16];  /* "btrfs", "reflink", "copy", "none" */
     char *volume;       /* mount point of the filesystem */
     char *original;     /* the original tree root `root` stands for */
@@ -52,7 +52,7 @@ typedef struct vss_snapshot {
 /* A set as its manifest(s) describe it (the VSS_SNAPSHOT_PROP of each
  * member plus the set's owner). */
 typedef struct vss_snapshot_set_info {
-    vss_id id;
+    vss_guid id;
     uint32_t attributes;  /* context | extra attributes */
     char state[16];       /* "preparing", "created", "deleting" */
     pid_t owner_pid;
@@ -135,7 +135,7 @@ int vss_snapshot_cleanup(const char *path, unsigned *removed, vss_error *e);
 
 /* DeleteSnapshots(set id) from any process: removes a set of a dead owner
  * or a persistent one; BAD_STATE when a live process holds it. */
-int vss_snapshot_delete_id(const vss_id *set_id, vss_error *e);
+int vss_snapshot_delete_id(const vss_guid *set_id, vss_error *e);
 
 /* IsVolumeSupported: can `provider` ("auto" or NULL for any) snapshot the
  * filesystem of path? reason (malloc'ed) says why or why not. */

@@ -58,7 +58,7 @@ int vss_manifest_parse(const char *text, vss_snapshot_set_info *info, vss_error 
 int vss_manifest_write(const char *area, const vss_snapshot_set_info *info, bool durable,
                        vss_error *e);
 int vss_manifest_read(const char *file, vss_snapshot_set_info *info, vss_error *e);
-char *vss_manifest_name(const char *area, const vss_id *set_id);
+char *vss_manifest_name(const char *area, const vss_guid *set_id);
 /* This process as a manifest owner. */
 int vss_owner_self(pid_t *pid, uint64_t *start, char boot_id[40], vss_error *e);
 /* Start time of pid (0 when it does not exist or is a zombie). */

@@ -72,9 +72,9 @@ static void sb_add(vss_strbuf *b, const char *key, const char *value)
 int vss_manifest_format(const vss_snapshot_set_info *info, char **out, vss_error *e)
 {
     vss_strbuf b = {0};
-    char id[VSS_ID_STRLEN + 1], num[128];
+    char id[VSS_GUID_BUFSIZE], num[128];
     sb_line(&b, "luavss-snapshot-set", "1", false);
-    vss_id_format(&info->id, id);
+    vss_guid_format(&info->id, VSS_GUID_BRACED, id);
     sb_add(&b, "set", id);
     snprintf(num, sizeof num, "0x%08" PRIx32, info->attributes);
     sb_add(&b, "attributes", num);
@@ -86,7 +86,7 @@ int vss_manifest_format(const vss_snapshot_set_info *info, char **out, vss_error
     sb_add(&b, "created", num);
     for (size_t i = 0; i < info->nsnapshots; i++) {
         const vss_snapshot *s = &info->snapshots[i];
-        vss_id_format(&s->id, id);
+        vss_guid_format(&s->id, VSS_GUID_BRACED, id);
         sb_add(&b, "snapshot", id);
         sb_add(&b, "provider", s->provider);
         sb_add(&b, "volume", s->volume);
@@ -118,7 +118,7 @@ static int parse_field(vss_snapshot_set_info *info, const char *key, char *value
 {
     vss_snapshot *s = info->nsnapshots ? &info->snapshots[info->nsnapshots - 1] : NULL;
     if (strcmp(key, "set") == 0)
-        return vss_id_parse(value, &info->id, e);
+        return vss_guid_parse(value, VSS_GUID_BRACED, "snapshot id", &info->id, e);
     if (strcmp(key, "attributes") == 0) {
         char *end;
         errno = 0;
@@ -154,7 +154,7 @@ static int parse_field(vss_snapshot_set_info *info, const char *key, char *value
         info->snapshots = grown;
         s = &grown[info->nsnapshots++];
         memset(s, 0, sizeof *s);
-        return vss_id_parse(value, &s->id, e);
+        return vss_guid_parse(value, VSS_GUID_BRACED, "snapshot id", &s->id, e);
     }
     if (s == NULL)
         return vss_error_set(e, EINVAL, "manifest line %d: '%s' before any snapshot", lineno, key);
@@ -234,10 +234,10 @@ int vss_manifest_parse(const char *text, vss_snapshot_set_info *info, vss_error 
     return rc;
 }
 
-char *vss_manifest_name(const char *area, const vss_id *set_id)
+char *vss_manifest_name(const char *area, const vss_guid *set_id)
 {
-    char id[VSS_ID_STRLEN + 1];
-    vss_id_format(set_id, id);
+    char id[VSS_GUID_BUFSIZE];
+    vss_guid_format(set_id, VSS_GUID_BRACED, id);
     return vss_strdup_printf("%s/%s.manifest", area, id);
 }
 
@@ -261,8 +261,8 @@ int vss_manifest_write(const char *area, const vss_snapshot_set_info *info, bool
     char *text = NULL;
     if (vss_manifest_format(info, &text, e) != VSS_OK)
         return VSS_FAIL;
-    char id[VSS_ID_STRLEN + 1];
-    vss_id_format(&info->id, id);
+    char id[VSS_GUID_BUFSIZE];
+    vss_guid_format(&info->id, VSS_GUID_BRACED, id);
     char *final = vss_manifest_name(area, &info->id);
     char *tmp = vss_strdup_printf("%s/.%s.manifest.tmp.%ld", area, id, (long)getpid());
     int rc = VSS_FAIL, fd = -1, dfd = -1;
@@ -427,8 +427,8 @@ int vss_manifest_remove_set(const char *area, const vss_snapshot_set_info *info,
     }
     if (rc != VSS_OK)
         return rc; /* keep the manifest: the next cleanup retries */
-    char id[VSS_ID_STRLEN + 1];
-    vss_id_format(&info->id, id);
+    char id[VSS_GUID_BUFSIZE];
+    vss_guid_format(&info->id, VSS_GUID_BRACED, id);
     char *dir = vss_strdup_printf("%s/%s", area, id);
     char *man = vss_manifest_name(area, &info->id);
     if (dir == NULL || man == NULL) {

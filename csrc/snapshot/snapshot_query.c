@@ -17,7 +17,8 @@ typedef int (*manifest_visit)(void *ud, const char *area, const char *file, vss_
 static bool is_manifest_name(const char *n)
 {
     size_t len = strlen(n);
-    return len == VSS_ID_STRLEN + 9 && n[0] == '{' && strcmp(n + VSS_ID_STRLEN, ".manifest") == 0;
+    return len == VSS_GUID_BRACED_STRLEN + 9 && n[0] == '{' &&
+           strcmp(n + VSS_GUID_BRACED_STRLEN, ".manifest") == 0;
 }
 
 /* A temporary manifest ".{id}.manifest.tmp.<pid>" whose writer is gone. */
@@ -80,7 +81,8 @@ static int visit_area(const char *area, manifest_visit visit, void *ud, bool orp
             free(f);
         } else if (orphans && de->d_name[0] == '.' && de->d_name[1] == '{') {
             drop_stale_tmp(area, de->d_name);
-        } else if (orphans && de->d_name[0] == '{' && strlen(de->d_name) == VSS_ID_STRLEN) {
+        } else if (orphans && de->d_name[0] == '{' &&
+                   strlen(de->d_name) == VSS_GUID_BRACED_STRLEN) {
             drop_orphan(area, de->d_name);
         }
     }
@@ -146,7 +148,7 @@ static int append_snapshots(vss_snapshot_set_info *into, vss_snapshot_set_info *
     for (size_t i = 0; i < from->nsnapshots; i++) {
         bool dup = false; /* the same area seen through two mounts */
         for (size_t k = 0; k < into->nsnapshots && !dup; k++)
-            dup = vss_id_equal(&into->snapshots[k].id, &from->snapshots[i].id);
+            dup = vss_guid_equal(&into->snapshots[k].id, &from->snapshots[i].id);
         if (dup)
             vss_snapshot_clear(&from->snapshots[i]);
         else
@@ -166,7 +168,7 @@ static int query_visit(void *ud, const char *area, const char *file, vss_error *
     if (vss_manifest_read(file, &info, NULL) != VSS_OK)
         return VSS_OK; /* not ours to judge here; cleanup leaves it too */
     for (size_t i = 0; i < q->n; i++) {
-        if (vss_id_equal(&q->list[i].id, &info.id)) {
+        if (vss_guid_equal(&q->list[i].id, &info.id)) {
             int rc = append_snapshots(&q->list[i], &info, e);
             vss_snapshot_set_info_clear(&info);
             return rc;
@@ -203,7 +205,7 @@ int vss_snapshot_query(const char *path, vss_snapshot_set_info **out, size_t *n,
 
 typedef struct {
     unsigned removed;
-    const vss_id *only;  /* delete_id: this set, whatever its attributes */
+    const vss_guid *only;  /* delete_id: this set, whatever its attributes */
     bool found;
 } cleanup_ud;
 
@@ -216,7 +218,7 @@ static int cleanup_visit(void *ud, const char *area, const char *file, vss_error
     bool remove;
     int rc = VSS_OK;
     if (c->only) {
-        remove = vss_id_equal(&info.id, c->only);
+        remove = vss_guid_equal(&info.id, c->only);
         if (remove) {
             c->found = true;
             bool held = vss_snapshot_owner_alive(&info) && info.owner_pid != getpid() &&
@@ -249,14 +251,14 @@ int vss_snapshot_cleanup(const char *path, unsigned *removed, vss_error *e)
     return rc;
 }
 
-int vss_snapshot_delete_id(const vss_id *set_id, vss_error *e)
+int vss_snapshot_delete_id(const vss_guid *set_id, vss_error *e)
 {
     cleanup_ud c = {0, set_id, false};
     if (each_area(NULL, cleanup_visit, &c, false, e) != VSS_OK)
         return VSS_FAIL;
     if (!c.found) {
-        char id[VSS_ID_STRLEN + 1];
-        vss_id_format(set_id, id);
+        char id[VSS_GUID_BUFSIZE];
+        vss_guid_format(set_id, VSS_GUID_BRACED, id);
         return vss_error_set(e, VSS_OBJECT_NOT_FOUND, "no snapshot set %s on any mounted filesystem", id);
     }
     return VSS_OK;
