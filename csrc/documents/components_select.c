@@ -17,8 +17,8 @@ int vss_bc_add_writer_metadata(vss_backup_components *bc, const vss_writer_metad
     const vss_wm_identity *id = vss_wm_get_identity(wm);
     for (size_t i = 0; i < bc->nwms; i++) {
         const vss_wm_identity *o = vss_wm_get_identity(bc->wms[i]);
-        if (vss_wm_same_id(o->writer_id, id->writer_id) &&
-            vss_wm_same_id(o->instance_id, id->instance_id)) {
+        if (vss_guid_same(o->writer_id, id->writer_id) &&
+            vss_guid_same(o->instance_id, id->instance_id)) {
             bc->wms[i] = wm; /* a newer Identify of the same instance */
             return VSS_OK;
         }
@@ -34,8 +34,8 @@ const vss_writer_metadata *vss_bc_writer_metadata(const vss_backup_components *b
 {
     for (size_t i = 0; i < bc->nwms; i++) {
         const vss_wm_identity *id = vss_wm_get_identity(bc->wms[i]);
-        if (vss_wm_same_id(id->writer_id, w->writer_id) &&
-            vss_wm_same_id(id->instance_id, w->instance_id))
+        if (vss_guid_same(id->writer_id, w->writer_id) &&
+            vss_guid_same(id->instance_id, w->instance_id))
             return bc->wms[i];
     }
     return NULL;
@@ -46,7 +46,7 @@ vss_bc_component *vss_bc_find_component(const vss_backup_components *bc, const c
 {
     for (size_t i = 0; i < bc->nwriters; i++) {
         vss_bc_writer *w = bc->writers[i];
-        if (!vss_wm_same_id(w->writer_id, writer_id) && !vss_wm_same_id(w->instance_id, writer_id))
+        if (!vss_guid_same(w->writer_id, writer_id) && !vss_guid_same(w->instance_id, writer_id))
             continue;
         for (size_t j = 0; j < w->component_count; j++) {
             vss_bc_component *c = w->components[j];
@@ -100,8 +100,8 @@ int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
         return vss_error_set(e, EINVAL, "component name: required, without '\\'");
     vss_bc_writer *w = NULL;
     for (size_t i = 0; i < bc->nwriters && w == NULL; i++)
-        if (vss_wm_same_id(bc->writers[i]->writer_id, writer_id) &&
-            vss_wm_same_id(bc->writers[i]->instance_id, instance_id))
+        if (vss_guid_same(bc->writers[i]->writer_id, writer_id) &&
+            vss_guid_same(bc->writers[i]->instance_id, instance_id))
             w = bc->writers[i];
     for (size_t j = 0; w != NULL && j < w->component_count; j++)
         if (strcmp(w->components[j]->name, name) == 0 &&
@@ -112,7 +112,7 @@ int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
     const vss_writer_metadata *wm = NULL;
     for (size_t i = 0; i < bc->nwms && wm == NULL; i++) {
         const vss_wm_identity *id = vss_wm_get_identity(bc->wms[i]);
-        if (vss_wm_same_id(id->writer_id, writer_id) && vss_wm_same_id(id->instance_id, instance_id))
+        if (vss_guid_same(id->writer_id, writer_id) && vss_guid_same(id->instance_id, instance_id))
             wm = bc->wms[i];
     }
     if (wm != NULL && check_wm_component(wm, type, lp, name, e) != VSS_OK)

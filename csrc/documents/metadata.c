@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 const vss_xattr vss_wm_identity_attrs_[] = {
     {"writerId", VSS_XGUID, offsetof(vss_wm_identity, writer_id), NULL, VSS_XREQUIRED, 0},
@@ -56,11 +55,6 @@ const size_t vss_wm_component_nattrs_ = ARRAY_LEN(vss_wm_component_attrs_);
 const size_t vss_wm_dependency_nattrs_ = ARRAY_LEN(vss_wm_dependency_attrs_);
 
 /* ---- small helpers ---- */
-
-bool vss_wm_same_id(const char *a, const char *b)
-{
-    return a != NULL && b != NULL && strcasecmp(a, b) == 0;
-}
 
 bool vss_wm_same_path(const char *a, const char *b)
 {
@@ -223,8 +217,8 @@ const vss_wm_component *vss_wm_find_component(const vss_writer_metadata *wm,
 
 bool vss_wm_names_writer(const char *s, const vss_wm_identity *id)
 {
-    return strcmp(s, id->name) == 0 || vss_wm_same_id(s, id->writer_id) ||
-           vss_wm_same_id(s, id->instance_id);
+    return strcmp(s, id->name) == 0 || vss_guid_same(s, id->writer_id) ||
+           vss_guid_same(s, id->instance_id);
 }
 
 bool vss_wm_names_component(const char *s, const char *logical_path, const char *name)

@@ -141,9 +141,6 @@ bool vss_wm_names_writer(const char *s, const vss_wm_identity *id);
 /* How a requester names a component: "name" or "logical\path\name". */
 bool vss_wm_names_component(const char *s, const char *logical_path, const char *name);
 
-/* Names that VSS compares without case (GUIDs). */
-bool vss_wm_same_id(const char *a, const char *b);
-
 /* Logical path and name equality; NULL and "" are the same (no path). */
 bool vss_wm_same_path(const char *a, const char *b);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/backup_impl.h"
+#include "base/guid.h"
 
 int vss_backup_resolve(const vss_backup_ctx *r, const char *path, char **out, vss_error *e)
 {
@@ -168,7 +169,7 @@ static int satisfy(vss_backup_ctx *r, vss_backup_writer *bw, const vss_wm_compon
     bool found = false;
     for (size_t i = 0; i < r->nw; i++) {
         vss_backup_writer *tw = &r->w[i];
-        if (tw->wm == NULL || !vss_wm_same_id(dep->writer_id, vss_wm_get_identity(tw->wm)->writer_id))
+        if (tw->wm == NULL || !vss_guid_same(dep->writer_id, vss_wm_get_identity(tw->wm)->writer_id))
             continue;
         const vss_wm_component *tc =
             vss_wm_find_component(tw->wm, dep->logical_path, dep->component_name);

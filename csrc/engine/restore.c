@@ -11,6 +11,7 @@
 #include "base/fileio.h"
 #include "files/fileset.h"
 #include "engine/restore_engine.h"
+#include "base/guid.h"
 
 static const char *const file_status_names[] = {
     "", "restored", "failed", "exists", "at_reboot", "custom", "deleted", "skipped"};
@@ -101,8 +102,8 @@ static vss_writer *live_writer(vss_writers *ws, const vss_bc_writer *bw)
     for (size_t i = 0; ws && i < vss_writers_count(ws); i++) {
         vss_writer *w = vss_writers_at(ws, i);
         const vss_wm_identity *id = vss_writer_identity(w);
-        if (vss_wm_same_id(bw->writer_id, id->writer_id) &&
-            (bw->instance_id == NULL || vss_wm_same_id(bw->instance_id, id->instance_id)))
+        if (vss_guid_same(bw->writer_id, id->writer_id) &&
+            (bw->instance_id == NULL || vss_guid_same(bw->instance_id, id->instance_id)))
             return w;
     }
     return NULL;

@@ -1,6 +1,7 @@
 /* Writers and the dispatcher that drives them (writer.h): per-writer
  * state, the VSS order of events, failures and timeouts. */
 #include "engine/writer.h"
+#include "base/guid.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -265,8 +266,8 @@ static vss_bc_writer *entry_of(const vss_writer *w, vss_backup_components *bc)
     const vss_wm_identity *id = &w->info.identity;
     for (size_t i = 0; i < vss_bc_writer_count(bc); i++) {
         vss_bc_writer *bw = vss_bc_writer_at(bc, i);
-        if (vss_wm_same_id(bw->writer_id, id->writer_id) &&
-            (bw->instance_id == NULL || vss_wm_same_id(bw->instance_id, id->instance_id)))
+        if (vss_guid_same(bw->writer_id, id->writer_id) &&
+            (bw->instance_id == NULL || vss_guid_same(bw->instance_id, id->instance_id)))
             return bw;
     }
     return NULL;
@@ -278,8 +279,8 @@ static int check_identified(const vss_writer *w, const vss_writer_metadata *wm, 
     if (wm == NULL)
         return vss_error_set(e, VSS_WRITER_NONRETRYABLE, "identify gave no metadata document");
     const vss_wm_identity *id = vss_wm_get_identity(wm);
-    if (!vss_wm_same_id(id->writer_id, w->info.identity.writer_id) ||
-        !vss_wm_same_id(id->instance_id, w->info.identity.instance_id))
+    if (!vss_guid_same(id->writer_id, w->info.identity.writer_id) ||
+        !vss_guid_same(id->instance_id, w->info.identity.instance_id))
         return vss_error_set(e, VSS_WRITER_NONRETRYABLE,
                              "metadata document is writer %s instance %s, not %s instance %s",
                              id->writer_id ? id->writer_id : "?",
