@@ -1,18 +1,17 @@
 /* Copies onto a restore target: directed-target copy plans laid from one
  * file onto another, whole-file copies, and the all-or-nothing writes. */
 #include <errno.h>
-#include <linux/fs.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/fileio.h"
 #include "dest/restore_impl.h"
 #include "dest/restore_target.h"
+#include "base/clone.h"
 
 #define SLOW_BUFFER (1u << 20)
 #define FAST_CHUNK ((uint64_t)1 << 30)
@@ -131,8 +130,11 @@ int vss_copy_whole(int src_fd, int dst_fd, vss_error *e)
         return vss_error_sys(e, errno, "copy: stat source");
     if (!S_ISREG(st.st_mode))
         return vss_error_set(e, EINVAL, "copy: the source is not a regular file");
-    if (ioctl(dst_fd, FICLONE, src_fd) == 0)
+    int rc = vss_clone_fd(dst_fd, src_fd, e);
+    if (rc == VSS_OK)
         return VSS_OK;
+    if (rc == VSS_FAIL)
+        return vss_error_sys(e, errno, "copy: clone the source (FICLONE)");
     vss_range_copy all = {0, 0, (uint64_t)st.st_size};
     if (vss_apply_copy_plan(src_fd, dst_fd, &all, st.st_size > 0, e) != VSS_OK)
         return VSS_FAIL;

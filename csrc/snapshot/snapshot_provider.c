@@ -3,16 +3,15 @@
  * provider keeps in snapshot_selection.c. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "snapshot/snapshot_internal.h"
 #include "base/mem.h"
+#include "base/clone.h"
 
 static int set_strings(char **original, const char *o, char **reason, char *r, vss_error *e)
 {
@@ -52,7 +51,7 @@ static int try_clone(const char *dir)
     int err = 0;
     if (write(a, "luavss", 6) != 6 || fsync(a) != 0)
         err = errno ? errno : EIO;
-    else if (ioctl(b, FICLONE, a) != 0)
+    else if (vss_clone_fd(b, a, NULL) != VSS_OK)
         err = errno;
     close(a);
     close(b);

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <linux/btrfs.h>
 #include <linux/btrfs_tree.h>
-#include <linux/fs.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include "snapshot/snapshot_internal.h"
 #include "base/mem.h"
+#include "base/clone.h"
 
 enum { TICK_FILES = 1000 };
 #define TICK_BYTES (64ull << 20)
@@ -170,7 +170,7 @@ static int mirror_file(vss_tree_ctx *c, int sdir, int ddir, const char *name, co
     }
     int rc = VSS_OK;
     if (c->mode == VSS_TREE_CLONE) {
-        if (ioctl(out, FICLONE, in) != 0)
+        if (vss_clone_fd(out, in, NULL) != VSS_OK)
             rc = vss_error_sys(e, errno, "cloning '%s' (FICLONE)", path);
         else
             c->bytes += (uint64_t)now.st_size;

@@ -7,14 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+
+#include "base/clone.h"
 
 int store_copy_init(store_copy *c, vss_error *e)
 {
@@ -123,24 +123,16 @@ static int copy_span(store_copy *c, int src_fd, uint64_t start, uint64_t end, in
     return VSS_OK;
 }
 
-static int try_reflink(int src_fd, int dst_fd)
-{
-#ifdef FICLONE
-    return ioctl(dst_fd, FICLONE, src_fd) == 0;
-#else
-    (void)src_fd;
-    (void)dst_fd;
-    return 0;
-#endif
-}
-
 int store_copy_whole(store_copy *c, int src_fd, int dst_fd, uint64_t size, vss_store_entry *en,
                      const char *src_path, vss_error *e)
 {
     vss_hasher_reset(c->whole);
     if ((en->ranges = vss_ranges_new()) == NULL)
         return vss_error_set(e, ENOMEM, "'%s': out of memory", src_path);
-    int cloned = try_reflink(src_fd, dst_fd);
+    int rc = vss_clone_fd(dst_fd, src_fd, e);
+    if (rc == VSS_FAIL)
+        return vss_error_sys(e, errno, "'%s': clone into the store (FICLONE)", src_path);
+    int cloned = rc == VSS_OK;
     if (!cloned && ftruncate(dst_fd, (off_t)size) != 0)
         return vss_error_sys(e, errno, "'%s': size the stored copy", src_path);
     posix_fadvise(src_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
