@@ -23,7 +23,7 @@ int vss_bc_add_writer_metadata(vss_backup_components *bc, const vss_writer_metad
             return VSS_OK;
         }
     }
-    if (vss_grow((void **)&bc->wms, &bc->capwms, bc->nwms, sizeof *bc->wms, e) != VSS_OK)
+    if (VSS_GROW(bc->wms, bc->capwms, bc->nwms, e) != VSS_OK)
         return VSS_FAIL;
     bc->wms[bc->nwms++] = wm;
     return VSS_OK;
@@ -119,8 +119,7 @@ int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
         return VSS_FAIL;
     bool new_writer = w == NULL;
     if (new_writer) {
-        if (vss_grow((void **)&bc->writers, &bc->capwriters, bc->nwriters, sizeof *bc->writers,
-                     e) != VSS_OK)
+        if (VSS_GROW(bc->writers, bc->capwriters, bc->nwriters, e) != VSS_OK)
             return VSS_FAIL;
         w = calloc(1, sizeof *w);
         if (w == NULL || vss_strdup_opt(&w->writer_id, writer_id, e) != VSS_OK ||
@@ -133,8 +132,7 @@ int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
     }
     vss_bc_component *c = calloc(1, sizeof *c);
     if (c == NULL ||
-        vss_grow((void **)&w->components, &w->component_cap, w->component_count,
-                 sizeof *w->components, e) != VSS_OK ||
+        VSS_GROW(w->components, w->component_cap, w->component_count, e) != VSS_OK ||
         vss_strdup_opt(&c->logical_path, lp, e) != VSS_OK ||
         vss_strdup_opt(&c->name, name, e) != VSS_OK) {
         vss_bc_component_free_(c);

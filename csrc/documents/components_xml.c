@@ -72,8 +72,7 @@ static int load_child(vss_bc_component *c, const vss_bc_kind_ *k, xmlNodePtr n, 
 static int load_component(vss_bc_writer *w, xmlNodePtr n, vss_error *e)
 {
     vss_bc_component *c = calloc(1, sizeof *c);
-    if (c == NULL || vss_grow((void **)&w->components, &w->component_cap, w->component_count,
-                              sizeof *w->components, e) != VSS_OK) {
+    if (c == NULL || VSS_GROW(w->components, w->component_cap, w->component_count, e) != VSS_OK) {
         free(c);
         return vss_error_set(e, ENOMEM, "out of memory");
     }
@@ -111,9 +110,7 @@ static int load_component(vss_bc_writer *w, xmlNodePtr n, vss_error *e)
 static int load_writer(vss_backup_components *bc, xmlNodePtr n, vss_error *e)
 {
     vss_bc_writer *w = calloc(1, sizeof *w);
-    if (w == NULL ||
-        vss_grow((void **)&bc->writers, &bc->capwriters, bc->nwriters, sizeof *bc->writers, e) !=
-            VSS_OK) {
+    if (w == NULL || VSS_GROW(bc->writers, bc->capwriters, bc->nwriters, e) != VSS_OK) {
         free(w);
         return vss_error_set(e, ENOMEM, "out of memory");
     }

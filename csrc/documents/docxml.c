@@ -46,8 +46,7 @@ static vss_xextra *xextra_get(vss_xextra **x, vss_error *e)
 int vss_xextra_add_node(vss_xextra **x, xmlNodePtr child, vss_error *e)
 {
     vss_xextra *xx = xextra_get(x, e);
-    if (xx == NULL ||
-        vss_grow((void **)&xx->nodes, &xx->capnodes, xx->nnodes, sizeof *xx->nodes, e) != VSS_OK)
+    if (xx == NULL || VSS_GROW(xx->nodes, xx->capnodes, xx->nnodes, e) != VSS_OK)
         return VSS_FAIL;
     xx->nodes[xx->nnodes++] = child;
     return VSS_OK;
@@ -56,8 +55,7 @@ int vss_xextra_add_node(vss_xextra **x, xmlNodePtr child, vss_error *e)
 static int xextra_add_attr(vss_xextra **x, xmlAttrPtr a, vss_error *e)
 {
     vss_xextra *xx = xextra_get(x, e);
-    if (xx == NULL ||
-        vss_grow((void **)&xx->attrs, &xx->capattrs, xx->nattrs, sizeof *xx->attrs, e) != VSS_OK)
+    if (xx == NULL || VSS_GROW(xx->attrs, xx->capattrs, xx->nattrs, e) != VSS_OK)
         return VSS_FAIL;
     xx->attrs[xx->nattrs++] = a;
     return VSS_OK;

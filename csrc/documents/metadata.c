@@ -89,7 +89,7 @@ static void files_clear(vss_wm_files *f)
 
 vss_wm_file *vss_wm_files_push_(vss_wm_files *f, vss_error *e)
 {
-    if (vss_grow((void **)&f->items, &f->cap, f->count, sizeof *f->items, e) != VSS_OK)
+    if (VSS_GROW(f->items, f->cap, f->count, e) != VSS_OK)
         return NULL;
     vss_wm_file *x = &f->items[f->count++];
     memset(x, 0, sizeof *x);

@@ -40,8 +40,7 @@ int vss_wm_add_component(vss_writer_metadata *wm, const vss_wm_component *info, 
     if (vss_wm_find_component(wm, lp, info->name) != NULL)
         return vss_error_set(e, EEXIST, "duplicate component '%s' at logical path '%s'",
                              info->name, vss_wm_lp_show_(lp));
-    if (vss_grow((void **)&wm->components, &wm->capcomponents, wm->ncomponents,
-                 sizeof *wm->components, e) != VSS_OK)
+    if (VSS_GROW(wm->components, wm->capcomponents, wm->ncomponents, e) != VSS_OK)
         return VSS_FAIL;
     vss_wm_component *c = calloc(1, sizeof *c);
     if (c == NULL)
@@ -272,8 +271,7 @@ int vss_wm_add_component_dependency(vss_writer_metadata *wm, const char *for_log
         return vss_error_set(e, EINVAL, "on_name: a component name without '\\' expected");
     if (check_logical_path(on_logical_path, e) != VSS_OK)
         return VSS_FAIL;
-    if (vss_grow((void **)&c->dependencies, &c->dependency_cap, c->dependency_count,
-                 sizeof *c->dependencies, e) != VSS_OK)
+    if (VSS_GROW(c->dependencies, c->dependency_cap, c->dependency_count, e) != VSS_OK)
         return VSS_FAIL;
     vss_wm_dependency *d = &c->dependencies[c->dependency_count];
     memset(d, 0, sizeof *d);

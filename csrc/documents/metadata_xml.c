@@ -56,9 +56,7 @@ static int load_file(xmlNodePtr n, const vss_xattr *spec, size_t nspec, vss_wm_f
 static int load_component(vss_writer_metadata *wm, xmlNodePtr n, int type, vss_error *e)
 {
     vss_wm_component *c = calloc(1, sizeof *c);
-    if (c == NULL ||
-        vss_grow((void **)&wm->components, &wm->capcomponents, wm->ncomponents,
-                 sizeof *wm->components, e) != VSS_OK) {
+    if (c == NULL || VSS_GROW(wm->components, wm->capcomponents, wm->ncomponents, e) != VSS_OK) {
         free(c);
         return vss_error_set(e, ENOMEM, "out of memory");
     }
@@ -95,8 +93,7 @@ static int load_component(vss_writer_metadata *wm, xmlNodePtr n, int type, vss_e
             rc = load_file(k, database_file_attrs, ARRAY_LEN(database_file_attrs), &c->log_files,
                            e);
         else if (vss_xml_is(k, "DEPENDENCY")) {
-            rc = vss_grow((void **)&c->dependencies, &c->dependency_cap, c->dependency_count,
-                          sizeof *c->dependencies, e);
+            rc = VSS_GROW(c->dependencies, c->dependency_cap, c->dependency_count, e);
             if (rc == VSS_OK) {
                 vss_wm_dependency *d = &c->dependencies[c->dependency_count++];
                 memset(d, 0, sizeof *d);
