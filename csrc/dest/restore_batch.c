@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dest/restore_impl.h"
+#include "base/array.h"
 
 typedef struct pending {
     vss_restore_file *f; /* its dir_fd is the batch's (dirs[dir].fd) */
@@ -86,14 +87,8 @@ static long dir_of(vss_restore_batch *b, vss_restore_file *f, const struct stat 
             f->dir_fd = b->dirs[i].fd;
             return (long)i;
         }
-    if (b->ndirs == b->capdirs) {
-        size_t cap = b->capdirs ? b->capdirs * 2 : 16;
-        batch_dir *v = realloc(b->dirs, cap * sizeof *v);
-        if (v == NULL)
-            return -1;
-        b->dirs = v;
-        b->capdirs = cap;
-    }
+    if (VSS_GROW(b->dirs, b->capdirs, b->ndirs, NULL) != VSS_OK)
+        return -1;
     b->dirs[b->ndirs] = (batch_dir){.fd = f->dir_fd, .dev = st->st_dev, .ino = st->st_ino};
     return (long)b->ndirs++;
 }
@@ -106,15 +101,7 @@ uint64_t vss_restore_batch_bytes(const vss_restore_batch *b)
 int vss_restore_batch_add(vss_restore_batch *b, vss_restore_file *f, void *tag, vss_error *e)
 {
     struct stat st, dst;
-    int rc = VSS_OK;
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        pending *v = realloc(b->v, cap * sizeof *v);
-        if (v == NULL)
-            rc = vss_error_set(e, ENOMEM, "out of memory");
-        else
-            b->v = v, b->cap = cap;
-    }
+    int rc = VSS_GROW(b->v, b->cap, b->n, e);
     if (rc == VSS_OK && (fstat(f->fd, &st) != 0 || fstat(f->dir_fd, &dst) != 0))
         rc = vss_error_sys(e, errno, "'%s': stat", f->relpath);
     /* start the writeback now, so the syncfs at commit has little left */

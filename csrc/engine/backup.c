@@ -7,6 +7,7 @@
 #include "engine/backup_impl.h"
 #include "files/fileset.h"
 #include "snapshot/snapshot.h"
+#include "base/array.h"
 
 typedef struct planned {
     char *name, *source;
@@ -32,14 +33,8 @@ typedef struct data_run {
 /* Append one element of size sz to *v (count *n, capacity *cap). */
 static void *push(void **v, size_t *n, size_t *cap, size_t sz)
 {
-    if (*n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 64;
-        void *g = realloc(*v, ncap * sz);
-        if (g == NULL)
-            return NULL;
-        *v = g;
-        *cap = ncap;
-    }
+    if (vss_grow(v, cap, *n, sz, NULL) != VSS_OK)
+        return NULL;
     return (char *)*v + (*n)++ * sz;
 }
 

@@ -8,6 +8,7 @@
 
 #include "engine/backup_impl.h"
 #include "files/fileset.h"
+#include "base/array.h"
 
 typedef struct mention {
     const char *name;
@@ -50,32 +51,20 @@ int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, siz
     snprintf(base, sizeof base, "%s", vss_store_tx_info(tx)->base);
     vss_store_manifest **chain = NULL;
     mention *m = NULL;
-    size_t nchain = 0, nm = 0, cap = 0;
+    size_t nchain = 0, capchain = 0, nm = 0, cap = 0;
     int rc = VSS_OK;
     /* the base, then its base... up to the full backup that starts the chain */
     while (rc == VSS_OK && base[0] != '\0') {
-        vss_store_manifest **c = realloc(chain, (nchain + 1) * sizeof *c);
-        if (c == NULL) {
-            rc = vss_error_set(e, ENOMEM, "out of memory");
+        if ((rc = VSS_GROW(chain, capchain, nchain, e)) != VSS_OK)
             break;
-        }
-        chain = c;
         if ((rc = vss_store_manifest_load(s, base, 0, &chain[nchain], e)) != VSS_OK)
             break;
         const vss_store_manifest *man = chain[nchain];
         for (size_t i = 0; rc == VSS_OK && i < man->n; i++) {
             if (man->entries[i].kind == VSS_STORE_ENTRY_DOCUMENT)
                 continue;
-            if (nm == cap) {
-                size_t ncap = cap ? cap * 2 : 256;
-                mention *g = realloc(m, ncap * sizeof *g);
-                if (g == NULL) {
-                    rc = vss_error_set(e, ENOMEM, "out of memory");
-                    break;
-                }
-                m = g;
-                cap = ncap;
-            }
+            if ((rc = VSS_GROW(m, cap, nm, e)) != VSS_OK)
+                break;
             m[nm++] = (mention){man->entries[i].name, nchain,
                                 man->entries[i].kind == VSS_STORE_ENTRY_DELETED};
         }

@@ -2,6 +2,7 @@
  * state, the VSS order of events, failures and timeouts. */
 #include "engine/writer.h"
 #include "base/guid.h"
+#include "base/array.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ struct vss_writer {
      * still point at them (vss_bc_add_writer_metadata does not copy), so
      * they live until the writer's next operation. */
     vss_writer_metadata **retired;
-    size_t nretired;
+    size_t nretired, capretired;
     /* The operation in progress. */
     vss_writers *session;
     bool identified; /* got identify: backup_shutdown is owed */
@@ -295,12 +296,10 @@ static int check_identified(const vss_writer *w, const vss_writer_metadata *wm, 
 static int keep_metadata(vss_writer *w, vss_writer_metadata *wm, vss_error *e)
 {
     if (w->wm != NULL) {
-        void *p = realloc(w->retired, (w->nretired + 1) * sizeof *w->retired);
-        if (p == NULL) {
+        if (VSS_GROW(w->retired, w->capretired, w->nretired, NULL) != VSS_OK) {
             vss_wm_free(wm);
             return vss_error_set(e, VSS_WRITER_OUTOFRESOURCES, "no memory to keep the document");
         }
-        w->retired = p;
         w->retired[w->nretired++] = w->wm;
     }
     w->wm = wm;
@@ -389,14 +388,8 @@ int vss_writers_add(vss_writers *ws, vss_writer *w, vss_error *e)
     if (ws->phase != P_NEW)
         return vss_error_set(e, VSS_BAD_STATE, "writer '%s': the session has begun",
                              w->info.identity.name);
-    if (ws->count == ws->cap) {
-        size_t cap = ws->cap ? ws->cap * 2 : 4;
-        void *p = realloc(ws->items, cap * sizeof *ws->items);
-        if (p == NULL)
-            return vss_error_sys(e, ENOMEM, "writers");
-        ws->items = p;
-        ws->cap = cap;
-    }
+    if (VSS_GROW(ws->items, ws->cap, ws->count, NULL) != VSS_OK)
+        return vss_error_sys(e, ENOMEM, "writers");
     ws->items[ws->count++] = w;
     w->session = ws;
     start_operation(w);

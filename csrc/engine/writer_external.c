@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/array.h"
 
 extern char **environ;
 
@@ -75,16 +76,10 @@ static void env_push(envb *b, char *s)
         free(s);
         return;
     }
-    if (b->n + 2 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        char **p = realloc(b->v, cap * sizeof *p);
-        if (p == NULL) {
-            b->oom = true;
-            free(s);
-            return;
-        }
-        b->v = p;
-        b->cap = cap;
+    if (VSS_GROW_TO(b->v, b->cap, b->n + 2, NULL) != VSS_OK) { /* and the NULL after */
+        b->oom = true;
+        free(s);
+        return;
     }
     b->v[b->n++] = s;
     b->v[b->n] = NULL;

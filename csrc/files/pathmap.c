@@ -1,4 +1,5 @@
 #include "files/pathmap.h"
+#include "base/array.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,16 +75,10 @@ int vss_pathmap_add(vss_pathmap *m, const char *prefix, const char *target, vss_
             return vss_error_set(e, EINVAL, "path_map: prefix '%s' given twice", prefix);
         }
     }
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 4;
-        mapping *v = realloc(m->v, cap * sizeof *v);
-        if (v == NULL) {
-            free(p);
-            free(t);
-            return vss_error_set(e, ENOMEM, "path_map: out of memory");
-        }
-        m->v = v;
-        m->cap = cap;
+    if (VSS_GROW(m->v, m->cap, m->n, NULL) != VSS_OK) {
+        free(p);
+        free(t);
+        return vss_error_set(e, ENOMEM, "path_map: out of memory");
     }
     m->v[m->n].prefix = p;
     m->v[m->n].target = t;

@@ -1,4 +1,5 @@
 #include "files/walker.h"
+#include "base/array.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -233,14 +234,8 @@ static bool excluded(const vss_walker *w, const frame *f, const char *name)
 
 static int push(vss_walker *w, DIR *dir, size_t len, size_t nex)
 {
-    if (w->depth == w->stack_cap) {
-        size_t cap = w->stack_cap ? w->stack_cap * 2 : 16;
-        frame *s = realloc(w->stack, cap * sizeof *s);
-        if (s == NULL)
-            return -1;
-        w->stack = s;
-        w->stack_cap = cap;
-    }
+    if (VSS_GROW(w->stack, w->stack_cap, w->depth, NULL) != VSS_OK)
+        return -1;
     frame *f = &w->stack[w->depth];
     f->ex = NULL;
     f->nex = nex;

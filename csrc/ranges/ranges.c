@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ranges/ranges_impl.h"
+#include "base/array.h"
 
 vss_ranges *vss_ranges_new(void)
 {
@@ -24,20 +25,7 @@ void vss_ranges_free(vss_ranges *r)
 
 bool vss_ranges_reserve_(vss_ranges *r, size_t need)
 {
-    if (need <= r->cap)
-        return true;
-    size_t cap = r->cap != 0 ? r->cap : 16;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2 / sizeof(vss_range))
-            return false;
-        cap *= 2;
-    }
-    vss_range *items = realloc(r->items, cap * sizeof(vss_range));
-    if (items == NULL)
-        return false;
-    r->items = items;
-    r->cap = cap;
-    return true;
+    return need <= r->cap || VSS_GROW_TO(r->items, r->cap, need, NULL) == VSS_OK;
 }
 
 vss_ranges *vss_ranges_clone(const vss_ranges *r)

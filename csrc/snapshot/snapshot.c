@@ -13,6 +13,7 @@
 #include "snapshot/snapshot_freeze.h"
 #include "snapshot/snapshot_internal.h"
 #include "base/mem.h"
+#include "base/array.h"
 
 enum set_state { SET_STARTED, SET_TAKEN, SET_FAILED, SET_DELETED };
 
@@ -28,7 +29,7 @@ struct vss_snapshot_set {
     char *default_provider; /* NULL = auto */
     enum set_state state;
     char **cleaned;         /* volumes already cleaned of dead owners' sets */
-    size_t ncleaned;
+    size_t ncleaned, capcleaned;
 };
 
 int vss_snapshot_set_new(const vss_snapshot_options *opt, vss_snapshot_set **out, vss_error *e)
@@ -66,11 +67,9 @@ static bool already_cleaned(vss_snapshot_set *s, const char *volume)
     for (size_t i = 0; i < s->ncleaned; i++)
         if (strcmp(s->cleaned[i], volume) == 0)
             return true;
-    char **grown = realloc(s->cleaned, (s->ncleaned + 1) * sizeof *grown);
-    if (grown == NULL)
+    if (VSS_GROW(s->cleaned, s->capcleaned, s->ncleaned, NULL) != VSS_OK)
         return true; /* cleaning is a courtesy: skip it rather than fail */
-    s->cleaned = grown;
-    if ((grown[s->ncleaned] = strdup(volume)) != NULL)
+    if ((s->cleaned[s->ncleaned] = strdup(volume)) != NULL)
         s->ncleaned++;
     return false;
 }

@@ -11,6 +11,7 @@
 
 #include "snapshot/snapshot_internal.h"
 #include "base/mem.h"
+#include "base/array.h"
 
 typedef int (*manifest_visit)(void *ud, const char *area, const char *file, vss_error *e);
 
@@ -136,7 +137,7 @@ static int each_area(const char *path, manifest_visit visit, void *ud, bool orph
 
 typedef struct {
     vss_snapshot_set_info *list;
-    size_t n;
+    size_t n, cap;
 } query_ud;
 
 static int append_snapshots(vss_snapshot_set_info *into, vss_snapshot_set_info *from, vss_error *e)
@@ -174,12 +175,10 @@ static int query_visit(void *ud, const char *area, const char *file, vss_error *
             return rc;
         }
     }
-    vss_snapshot_set_info *grown = realloc(q->list, (q->n + 1) * sizeof *grown);
-    if (grown == NULL) {
+    if (VSS_GROW(q->list, q->cap, q->n, NULL) != VSS_OK) {
         vss_snapshot_set_info_clear(&info);
         return vss_error_set(e, ENOMEM, "out of memory querying snapshots");
     }
-    q->list = grown;
     q->list[q->n++] = info;
     return VSS_OK;
 }
@@ -193,7 +192,7 @@ void vss_snapshot_query_free(vss_snapshot_set_info *list, size_t n)
 
 int vss_snapshot_query(const char *path, vss_snapshot_set_info **out, size_t *n, vss_error *e)
 {
-    query_ud q = {NULL, 0};
+    query_ud q = {NULL, 0, 0};
     if (each_area(path, query_visit, &q, false, e) != VSS_OK) {
         vss_snapshot_query_free(q.list, q.n);
         return VSS_FAIL;

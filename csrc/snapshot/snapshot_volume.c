@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "snapshot/snapshot_internal.h"
+#include "base/array.h"
 
 void vss_volume_clear(vss_volume *v)
 {
@@ -160,14 +161,8 @@ static int list_visit(void *ud, const char *mnt, const char *fstype, vss_error *
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->list[i].mountpoint, mnt) == 0)
             return VSS_OK;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        vss_volume *grown = realloc(l->list, cap * sizeof *grown);
-        if (grown == NULL)
-            return vss_error_set(e, ENOMEM, "out of memory listing mounts");
-        l->list = grown;
-        l->cap = cap;
-    }
+    if (VSS_GROW(l->list, l->cap, l->n, NULL) != VSS_OK)
+        return vss_error_set(e, ENOMEM, "out of memory listing mounts");
     vss_volume *v = &l->list[l->n];
     v->mountpoint = strdup(mnt);
     if (v->mountpoint == NULL)

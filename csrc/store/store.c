@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/array.h"
 
 const char *vss_store_path(const vss_store *s)
 {
@@ -338,15 +339,10 @@ static int list_locked(vss_store *s, vss_store_info **out, size_t *n, vss_error 
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.' || strlen(de->d_name) >= VSS_STORE_ID_MAX)
             continue;
-        if (count == cap) {
-            cap = cap ? 2 * cap : 16;
-            vss_store_info *nv = realloc(v, cap * sizeof *nv);
-            if (nv == NULL) {
-                free(v);
-                closedir(d);
-                return vss_error_set(e, ENOMEM, "store '%s': out of memory", s->path);
-            }
-            v = nv;
+        if (VSS_GROW(v, cap, count, NULL) != VSS_OK) {
+            free(v);
+            closedir(d);
+            return vss_error_set(e, ENOMEM, "store '%s': out of memory", s->path);
         }
         if (read_info(s, de->d_name, &v[count]) != 0)
             v[count].type = 0;

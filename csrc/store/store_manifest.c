@@ -5,6 +5,7 @@
  * store.c's. */
 #include "base/hex.h"
 #include "store/store_impl.h"
+#include "base/array.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -497,13 +498,8 @@ static int parse_body(parser *p, const char *text, size_t len, size_t pos, vss_s
                 return bad(p, "%s", "data after the end line");
             return VSS_OK;
         }
-        if (m->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            vss_store_entry *ne = realloc(m->entries, cap * sizeof *ne);
-            if (ne == NULL)
-                return vss_error_set(p->e, ENOMEM, "backup '%s': out of memory", p->id);
-            m->entries = ne;
-        }
+        if (VSS_GROW(m->entries, cap, m->n, NULL) != VSS_OK)
+            return vss_error_set(p->e, ENOMEM, "backup '%s': out of memory", p->id);
         int rc = parse_entry(p, line, n, &m->entries[m->n]);
         m->n++; /* even when bad: it is freed with the rest */
         if (rc != VSS_OK)

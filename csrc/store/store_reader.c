@@ -4,6 +4,7 @@
  * are one-call sessions over it. Every byte laid is digest-checked on
  * the way (store_read_entry). */
 #include "store/store_impl.h"
+#include "base/array.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +28,7 @@ struct vss_store_reader {
     vss_store_info *list; /* committed backups, for chains */
     size_t nlist;
     cached *manifests;
-    size_t nmanifests;
+    size_t nmanifests, capmanifests;
 };
 
 int vss_store_reader_open(vss_store *s, unsigned flags, vss_store_reader **out, vss_error *e)
@@ -113,11 +114,9 @@ static cached *manifest_of(vss_store_reader *rd, const char *id, vss_error *e)
     for (size_t i = 0; i < rd->nmanifests; i++)
         if (strcmp(rd->manifests[i].id, id) == 0)
             return &rd->manifests[i];
-    cached *v = realloc(rd->manifests, (rd->nmanifests + 1) * sizeof *v);
-    if (v == NULL)
-        return vss_error_set(e, ENOMEM, "out of memory"), NULL;
-    rd->manifests = v;
-    cached *c = &v[rd->nmanifests];
+    if (VSS_GROW(rd->manifests, rd->capmanifests, rd->nmanifests, e) != VSS_OK)
+        return NULL;
+    cached *c = &rd->manifests[rd->nmanifests];
     memset(c, 0, sizeof *c);
     if (store_manifest_read(rd->s, id, &c->m, e) != VSS_OK)
         return NULL;
