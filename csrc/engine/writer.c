@@ -3,6 +3,7 @@
 #include "engine/writer.h"
 #include "base/guid.h"
 #include "base/array.h"
+#include "base/mem.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -122,16 +123,6 @@ static void free_identity(vss_wm_identity *id)
     free(id->name);
 }
 
-static int dup_str(char **dst, const char *src, vss_error *e)
-{
-    *dst = NULL;
-    if (src == NULL)
-        return VSS_OK;
-    if ((*dst = strdup(src)) == NULL)
-        return vss_error_sys(e, ENOMEM, "writer");
-    return VSS_OK;
-}
-
 int vss_writer_new(const vss_writer_info *info, const vss_writer_ops *ops, void *ctx,
                    vss_writer **out, vss_error *e)
 {
@@ -160,10 +151,10 @@ int vss_writer_new(const vss_writer_info *info, const vss_writer_ops *ops, void 
     w->info = *info;
     w->info.identity.writer_id = w->info.identity.instance_id = NULL;
     w->info.identity.instance_name = w->info.identity.name = NULL;
-    if (dup_str(&w->info.identity.writer_id, id->writer_id, e) != VSS_OK ||
-        dup_str(&w->info.identity.instance_id, id->instance_id, e) != VSS_OK ||
-        dup_str(&w->info.identity.instance_name, id->instance_name, e) != VSS_OK ||
-        dup_str(&w->info.identity.name, id->name, e) != VSS_OK)
+    if (vss_strdup_opt(&w->info.identity.writer_id, id->writer_id, e) != VSS_OK ||
+        vss_strdup_opt(&w->info.identity.instance_id, id->instance_id, e) != VSS_OK ||
+        vss_strdup_opt(&w->info.identity.instance_name, id->instance_name, e) != VSS_OK ||
+        vss_strdup_opt(&w->info.identity.name, id->name, e) != VSS_OK)
         goto out;
     if (w->info.level == 0)
         w->info.level = VSS_APP_FRONT_END;
