@@ -1,4 +1,4 @@
-/* luaopen_vss_core: the C module behind `require "vss"`. It only gathers
+/* luaopen_vss_core: the C module behind `require "vss"`. It only collects
  * the submodules; each one lives in its own file under csrc/lua/. */
 #include <time.h>
 

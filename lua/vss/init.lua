@@ -1,5 +1,5 @@
 --- luavss: the Volume Shadow Copy Service model of application-consistent
--- backup, for Linux, in Lua 5.4. This module is the public face: it gathers
+-- backup, for Linux, in Lua 5.4. This module is the public face: it collects
 -- the C core (vss.core) and the pure-Lua conveniences of each submodule.
 local core = require "vss.core"
 
