@@ -267,9 +267,9 @@ int vss_backup_select(vss_backup_ctx *r, vss_error *e)
  * keeps no history. */
 static bool stamp_source(int backup, int type)
 {
-    if (backup == VSS_STORE_COPY)
+    if (backup == VSS_BT_COPY)
         return false;
-    return type != VSS_BT_DIFFERENTIAL || backup == VSS_STORE_FULL;
+    return type != VSS_BT_DIFFERENTIAL || backup == VSS_BT_FULL;
 }
 
 typedef struct old_bcds {

@@ -524,11 +524,37 @@ static int l_delete(lua_State *L)
     return 2;
 }
 
+/* "type: full, incremental, differential, log or copy expected, got x": the
+ * types a store keeps, named by the engine's backup_type table. */
+static int type_argerror(lua_State *L, int arg, const char *got)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "type: ");
+    const char *prev = NULL;
+    for (size_t i = 0; i < vss_enum_backup_type.count; i++) {
+        const char *n = vss_store_type_name((int)vss_enum_backup_type.entries[i].value);
+        if (n == NULL)
+            continue;
+        if (prev != NULL) {
+            luaL_addstring(&b, prev);
+            luaL_addstring(&b, ", ");
+        }
+        prev = n;
+    }
+    luaL_buffsub(&b, 2);
+    luaL_addstring(&b, " or ");
+    luaL_addstring(&b, prev);
+    luaL_addstring(&b, " expected, got ");
+    luaL_addstring(&b, got);
+    luaL_pushresult(&b);
+    return luaL_argerror(L, arg, lua_tostring(L, -1));
+}
+
 /* store:begin{type = "full"|..., base = id, wait = bool} -> StoreTransaction | nil, msg, code */
 static int l_begin(lua_State *L)
 {
     static const char *const keys[] = {"type", "base", "wait", NULL};
-    static const char *const types[] = {"full", "incremental", "differential", "log", "copy", NULL};
     vss_lua_checknargs(L, 2);
     check_store(L, 1);
     lstore *owner = lua_touserdata(L, 1);
@@ -536,14 +562,9 @@ static int l_begin(lua_State *L)
     check_options(L, 2, keys);
     lua_getfield(L, 2, "type");
     const char *tname = lua_tostring(L, -1);
-    int type = 0;
-    for (int i = 0; tname && types[i]; i++)
-        if (strcmp(types[i], tname) == 0)
-            type = i + 1;
+    int type = tname ? vss_store_type_parse(tname) : 0;
     if (type == 0)
-        luaL_argerror(L, 2, lua_pushfstring(L, "type: full, incremental, differential, log or copy "
-                                               "expected, got %s",
-                                            tname ? tname : luaL_typename(L, -1)));
+        type_argerror(L, 2, tname ? tname : luaL_typename(L, -1));
     lua_getfield(L, 2, "base");
     const char *base = NULL;
     if (!lua_isnil(L, -1)) {

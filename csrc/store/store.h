@@ -20,6 +20,7 @@
 
 #include "base/digest.h"
 #include "base/error.h"
+#include "documents/enums.h"
 #include "ranges/ranges.h"
 
 #define VSS_STORE_VERSION 1
@@ -28,15 +29,6 @@
  * other document of a backup is a writer metadata document. */
 #define VSS_STORE_COMPONENTS "backup_components"
 
-/* Backup types, numbered as VSS_BACKUP_TYPE (vss-reference.md §4). */
-enum {
-    VSS_STORE_FULL = 1,
-    VSS_STORE_INCREMENTAL = 2,
-    VSS_STORE_DIFFERENTIAL = 3,
-    VSS_STORE_LOG = 4,
-    VSS_STORE_COPY = 5,
-};
-
 enum {
     VSS_STORE_CREATE = 1u << 0, /* open: make the store when path is absent or empty */
     VSS_STORE_NOWAIT = 1u << 1, /* lock: fail with ELOCKED instead of waiting */
@@ -44,7 +36,9 @@ enum {
     VSS_STORE_ATTRS = 1u << 3,  /* add_file: record attributes; extract: apply them */
 };
 
-/* "full", "incremental"... ; NULL for a number that is none of them. */
+/* A backup's type is a VSS_BT_* (documents/enums.h), full to copy; the
+ * manifest spells it with its name in vss_enum_backup_type ("full",
+ * "incremental"...). NULL for any other number (undefined, other). */
 const char *vss_store_type_name(int type);
 int vss_store_type_parse(const char *name); /* 0 when unknown */
 

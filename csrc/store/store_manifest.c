@@ -14,22 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The words of the backup line's type=. */
-static const char *const type_names[] = {NULL, "full", "incremental", "differential", "log", "copy"};
-
+/* The words of the backup line's type=: the names of vss_enum_backup_type. */
 const char *vss_store_type_name(int type)
 {
-    if (type < VSS_STORE_FULL || type > VSS_STORE_COPY)
+    if (type < VSS_BT_FULL || type > VSS_BT_COPY)
         return NULL;
-    return type_names[type];
+    return vss_enum_name(&vss_enum_backup_type, type);
 }
 
 int vss_store_type_parse(const char *name)
 {
-    for (int t = VSS_STORE_FULL; t <= VSS_STORE_COPY; t++)
-        if (strcmp(name, type_names[t]) == 0)
-            return t;
-    return 0;
+    int64_t v;
+    if (!vss_enum_value(&vss_enum_backup_type, name, &v) || vss_store_type_name((int)v) == NULL)
+        return 0;
+    return (int)v;
 }
 
 /* key=<escaped value>: bytes outside '!'..'~' and any of "%=;, " as %XX. */

@@ -129,8 +129,8 @@ static const char *latest_of(const vss_store_info *v, size_t n, int type)
 {
     for (size_t i = n; i-- > 0;) {
         int t = v[i].type;
-        if (type == VSS_STORE_DIFFERENTIAL ? t == VSS_STORE_FULL
-                                           : (t >= VSS_STORE_FULL && t <= VSS_STORE_DIFFERENTIAL))
+        if (type == VSS_BT_DIFFERENTIAL ? t == VSS_BT_FULL
+                                           : (t >= VSS_BT_FULL && t <= VSS_BT_DIFFERENTIAL))
             return v[i].id;
     }
     return NULL;
@@ -152,15 +152,15 @@ static int choose_base(vss_store_tx *tx, const char *base, uint64_t *seq, vss_er
     }
     int rc = VSS_OK;
     const char *tn = vss_store_type_name(type);
-    if (type == VSS_STORE_FULL || type == VSS_STORE_COPY) {
+    if (type == VSS_BT_FULL || type == VSS_BT_COPY) {
         if (base && base[0])
             rc = vss_error_set(e, EINVAL, "a %s backup has no base (got '%s')", tn, base);
     } else if (base == NULL || base[0] == '\0') {
         const char *b = latest_of(v, n, type);
         if (b == NULL)
             rc = vss_error_set(e, VSS_ECHAIN, "no %s backup in the store to base a%s %s backup on",
-                               type == VSS_STORE_DIFFERENTIAL ? "full" : "full, incremental or differential",
-                               type == VSS_STORE_INCREMENTAL ? "n" : "", tn);
+                               type == VSS_BT_DIFFERENTIAL ? "full" : "full, incremental or differential",
+                               type == VSS_BT_INCREMENTAL ? "n" : "", tn);
         else
             snprintf(tx->info.base, sizeof tx->info.base, "%s", b);
     } else {
@@ -170,8 +170,8 @@ static int choose_base(vss_store_tx *tx, const char *base, uint64_t *seq, vss_er
         int bt = i < n ? v[i].type : 0;
         if (i == n)
             rc = vss_error_set(e, ENOENT, "no backup '%s' in the store", base);
-        else if (type == VSS_STORE_DIFFERENTIAL ? bt != VSS_STORE_FULL
-                                                : (bt < VSS_STORE_FULL || bt > VSS_STORE_DIFFERENTIAL))
+        else if (type == VSS_BT_DIFFERENTIAL ? bt != VSS_BT_FULL
+                                                : (bt < VSS_BT_FULL || bt > VSS_BT_DIFFERENTIAL))
             rc = vss_error_set(e, VSS_ECHAIN, "a %s backup cannot build on '%s' (a %s backup)", tn, base,
                                bt ? vss_store_type_name(bt) : "damaged");
         else

@@ -121,17 +121,17 @@ TEST(chain_of_backups)
         diff[VSS_STORE_ID_MAX];
     vss_store_tx *tx;
     vss_error e;
-    CHECK(vss_store_begin(s, VSS_STORE_INCREMENTAL, NULL, 0, &tx, &e) == VSS_FAIL);
+    CHECK(vss_store_begin(s, VSS_BT_INCREMENTAL, NULL, 0, &tx, &e) == VSS_FAIL);
     CHECK_CODE(e.code, VSS_ECHAIN);
-    backup_one(s, VSS_STORE_FULL, NULL, "f", tmp_path("f"), full);
-    backup_one(s, VSS_STORE_INCREMENTAL, NULL, "f", tmp_path("f"), inc);
-    backup_one(s, VSS_STORE_INCREMENTAL, NULL, "f", tmp_path("f"), inc2);
-    backup_one(s, VSS_STORE_DIFFERENTIAL, NULL, "f", tmp_path("f"), diff);
-    CHECK(vss_store_begin(s, VSS_STORE_DIFFERENTIAL, inc, 0, &tx, &e) == VSS_FAIL);
+    backup_one(s, VSS_BT_FULL, NULL, "f", tmp_path("f"), full);
+    backup_one(s, VSS_BT_INCREMENTAL, NULL, "f", tmp_path("f"), inc);
+    backup_one(s, VSS_BT_INCREMENTAL, NULL, "f", tmp_path("f"), inc2);
+    backup_one(s, VSS_BT_DIFFERENTIAL, NULL, "f", tmp_path("f"), diff);
+    CHECK(vss_store_begin(s, VSS_BT_DIFFERENTIAL, inc, 0, &tx, &e) == VSS_FAIL);
     CHECK_CODE(e.code, VSS_ECHAIN);
-    CHECK(vss_store_begin(s, VSS_STORE_FULL, full, 0, &tx, &e) == VSS_FAIL);
+    CHECK(vss_store_begin(s, VSS_BT_FULL, full, 0, &tx, &e) == VSS_FAIL);
     CHECK_CODE(e.code, EINVAL);
-    CHECK(vss_store_begin(s, VSS_STORE_INCREMENTAL, "nope-9", 0, &tx, &e) == VSS_FAIL);
+    CHECK(vss_store_begin(s, VSS_BT_INCREMENTAL, "nope-9", 0, &tx, &e) == VSS_FAIL);
     CHECK_CODE(e.code, ENOENT);
     vss_store_info *v;
     size_t n;
@@ -139,11 +139,11 @@ TEST(chain_of_backups)
     CHECK_EQ_U64(n, 4);
     if (n == 4) {
         CHECK_STR(v[0].id, full);
-        CHECK(v[0].type == VSS_STORE_FULL && v[0].base[0] == '\0');
+        CHECK(v[0].type == VSS_BT_FULL && v[0].base[0] == '\0');
         CHECK_STR(v[1].base, full); /* default base: the latest */
         CHECK_STR(v[2].base, inc);
         CHECK_STR(v[3].base, full); /* differential: the latest full */
-        CHECK(v[3].type == VSS_STORE_DIFFERENTIAL);
+        CHECK(v[3].type == VSS_BT_DIFFERENTIAL);
         CHECK_EQ_U64(v[0].files, 1);
         CHECK_EQ_U64(v[0].stored, 5);
     }
@@ -159,7 +159,7 @@ TEST(whole_file_round_trip_with_digest)
     unsigned char *p = pattern(n, 1);
     write_file(tmp_path("src"), p, n);
     char id[VSS_STORE_ID_MAX];
-    backup_one(s, VSS_STORE_FULL, NULL, "/var/db/main.db", tmp_path("src"), id);
+    backup_one(s, VSS_BT_FULL, NULL, "/var/db/main.db", tmp_path("src"), id);
     vss_store_manifest *m;
     vss_error e;
     CHECK(vss_store_manifest_load(s, id, 0, &m, &e) == VSS_OK);
@@ -197,7 +197,7 @@ TEST(sparse_file_stays_sparse)
     CHECK(pwrite(fd, "middle", 6, 128 << 20) == 6);
     close(fd);
     char id[VSS_STORE_ID_MAX];
-    backup_one(s, VSS_STORE_FULL, NULL, "sparse", tmp_path("sparse"), id);
+    backup_one(s, VSS_BT_FULL, NULL, "sparse", tmp_path("sparse"), id);
     vss_store_manifest *m;
     vss_error e;
     CHECK(vss_store_manifest_load(s, id, 0, &m, &e) == VSS_OK);
@@ -227,7 +227,7 @@ TEST(partial_file_keeps_only_the_ranges)
     /* unsorted and past the end: kept sorted and clipped */
     unsigned char *p = source_with_ranges("db", n, 2, "8192:4096,100:10,1048000:4096", &r);
     vss_store_tx *tx;
-    CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_begin(s, VSS_BT_FULL, NULL, 0, &tx, &e) == VSS_OK);
     CHECK(vss_store_tx_add_file(tx, "db", tmp_path("db"), r, NULL, 0, &e) == VSS_OK);
     CHECK(vss_store_tx_add_file(tx, "db", tmp_path("db"), NULL, NULL, 0, &e) == VSS_FAIL);
     CHECK_CODE(e.code, EEXIST);
@@ -273,7 +273,7 @@ TEST(reader_chains_finds_and_lays)
     vss_store_tx *tx;
     vss_error e;
     char full[VSS_STORE_ID_MAX], inc[VSS_STORE_ID_MAX], inc2[VSS_STORE_ID_MAX];
-    CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_begin(s, VSS_BT_FULL, NULL, 0, &tx, &e) == VSS_OK);
     CHECK(vss_store_tx_add_file(tx, "/d/db", tmp_path("db"), NULL, NULL, 0, &e) == VSS_OK);
     for (int i = 0; i < 300; i++) { /* many names around it */
         char name[32];
@@ -288,12 +288,12 @@ TEST(reader_chains_finds_and_lays)
     write_file(tmp_path("db"), grown, n + 4096);
     vss_ranges *r;
     CHECK(vss_ranges_parse("0:4096,61440:8192", 17, 0, &r, &e) == VSS_OK);
-    CHECK(vss_store_begin(s, VSS_STORE_INCREMENTAL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_begin(s, VSS_BT_INCREMENTAL, NULL, 0, &tx, &e) == VSS_OK);
     CHECK(vss_store_tx_add_file(tx, "/d/db", tmp_path("db"), r, NULL, 0, &e) == VSS_OK);
     CHECK(vss_store_tx_record_deleted(tx, "/d/f007", &e) == VSS_OK);
     CHECK(vss_store_tx_commit(tx, inc, &e) == VSS_OK);
     vss_store_tx_free(tx);
-    backup_one(s, VSS_STORE_INCREMENTAL, NULL, NULL, NULL, inc2);
+    backup_one(s, VSS_BT_INCREMENTAL, NULL, NULL, NULL, inc2);
 
     vss_store_reader *rd;
     CHECK(vss_store_reader_open(s, 0, &rd, &e) == VSS_OK);
@@ -349,7 +349,7 @@ TEST(names_are_data_not_paths)
                                         "/", "\t\x01\x7f"};
     vss_store_tx *tx;
     vss_error e;
-    CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_begin(s, VSS_BT_FULL, NULL, 0, &tx, &e) == VSS_OK);
     for (size_t i = 0; i < 6; i++)
         CHECK(vss_store_tx_add_file(tx, names[i], tmp_path("f"), NULL, NULL, 0, &e) == VSS_OK);
     CHECK(vss_store_tx_add_document(tx, "a b\nc", "<x/>", 4, &e) == VSS_OK);
@@ -390,13 +390,13 @@ TEST(verify_names_the_damage)
     vss_error e;
     unsigned char *p = source_with_ranges("db", 64 * 1024, 3, "0:4096,16384:4096,32768:4096", &r);
     vss_store_tx *tx;
-    CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_begin(s, VSS_BT_FULL, NULL, 0, &tx, &e) == VSS_OK);
     CHECK(vss_store_tx_add_file(tx, "whole", tmp_path("db"), NULL, NULL, 0, &e) == VSS_OK);
     CHECK(vss_store_tx_add_file(tx, "part", tmp_path("db"), r, NULL, 0, &e) == VSS_OK);
     char id[VSS_STORE_ID_MAX], id2[VSS_STORE_ID_MAX];
     CHECK(vss_store_tx_commit(tx, id, &e) == VSS_OK);
     vss_store_tx_free(tx);
-    backup_one(s, VSS_STORE_INCREMENTAL, NULL, "whole", tmp_path("db"), id2);
+    backup_one(s, VSS_BT_INCREMENTAL, NULL, "whole", tmp_path("db"), id2);
     vss_store_report *rep;
     CHECK(vss_store_verify(s, NULL, 0, &rep, &e) == VSS_OK);
     CHECK(rep->nproblems == 0 && rep->backups == 2 && rep->files == 3);
@@ -451,10 +451,10 @@ TEST(delete_respects_the_chain)
     write_file(tmp_path("f"), "abc", 3);
     char full[VSS_STORE_ID_MAX], inc[VSS_STORE_ID_MAX], inc2[VSS_STORE_ID_MAX],
         copy[VSS_STORE_ID_MAX];
-    backup_one(s, VSS_STORE_FULL, NULL, "f", tmp_path("f"), full);
-    backup_one(s, VSS_STORE_INCREMENTAL, NULL, "f", tmp_path("f"), inc);
-    backup_one(s, VSS_STORE_INCREMENTAL, NULL, "f", tmp_path("f"), inc2);
-    backup_one(s, VSS_STORE_COPY, NULL, "f", tmp_path("f"), copy);
+    backup_one(s, VSS_BT_FULL, NULL, "f", tmp_path("f"), full);
+    backup_one(s, VSS_BT_INCREMENTAL, NULL, "f", tmp_path("f"), inc);
+    backup_one(s, VSS_BT_INCREMENTAL, NULL, "f", tmp_path("f"), inc2);
+    backup_one(s, VSS_BT_COPY, NULL, "f", tmp_path("f"), copy);
     char **deps;
     size_t nd;
     vss_error e;
@@ -488,8 +488,8 @@ TEST(lock_and_leftovers)
     vss_error e;
     CHECK(vss_store_open(tmp_path("st"), 0, &s2, &e) == VSS_OK);
     vss_store_tx *tx, *tx2;
-    CHECK(vss_store_begin(s, VSS_STORE_FULL, NULL, 0, &tx, &e) == VSS_OK);
-    CHECK(vss_store_begin(s2, VSS_STORE_FULL, NULL, VSS_STORE_NOWAIT, &tx2, &e) == VSS_FAIL);
+    CHECK(vss_store_begin(s, VSS_BT_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_begin(s2, VSS_BT_FULL, NULL, VSS_STORE_NOWAIT, &tx2, &e) == VSS_FAIL);
     CHECK_CODE(e.code, VSS_ELOCKED);
     char **deps;
     size_t nd;
@@ -509,7 +509,7 @@ TEST(lock_and_leftovers)
     /* litter of a crashed writer goes with the next transaction */
     mkdir(tmp_path("st/incoming/20200101T000000Z-7"), 0700);
     write_file(tmp_path("st/incoming/20200101T000000Z-7/junk"), "j", 1);
-    CHECK(vss_store_begin(s2, VSS_STORE_FULL, NULL, VSS_STORE_NOWAIT, &tx2, &e) == VSS_OK);
+    CHECK(vss_store_begin(s2, VSS_BT_FULL, NULL, VSS_STORE_NOWAIT, &tx2, &e) == VSS_OK);
     CHECK(stat(tmp_path("st/incoming/20200101T000000Z-7"), &st) != 0);
     vss_store_tx_free(tx2);
     vss_store_free(s);
