@@ -142,6 +142,45 @@ describe("vss.backup", function()
     assert.same({ "none", "none", "s1", "s1" }, seen)
   end)
 
+  -- The log-backup decision (README, Backup, "Type" and "Stamps"): as in VSS a
+  -- log backup is incremental-like. It builds on the latest backup but a copy,
+  -- and an incremental or another log builds on it; the stamp an incremental's
+  -- writer sees comes from the backup it builds on (a log backup too), by the
+  -- rule that picks the base. A log backup's writers are told no previous
+  -- stamp: VSS sets one for incremental and differential backups only.
+  -- Each case: the types in order, the backup each builds on (its index; 0 for
+  -- none) and the previous stamp its writer sees (backup i stamps "s<i>").
+  for _, case in ipairs {
+    { types = { "full", "log", "incremental" }, base = { 0, 1, 2 }, seen = { "none", "none", "s2" } },
+    { types = { "full", "incremental", "log" }, base = { 0, 1, 2 }, seen = { "none", "s1", "none" } },
+    { types = { "full", "log", "log", "differential" }, base = { 0, 1, 2, 1 },
+      seen = { "none", "none", "none", "s1" } },
+  } do
+    it("builds " .. table.concat(case.types, " -> ") .. " by one rule for base and stamp", function()
+      local seen, n = {}, 0
+      local w = db_writer(dir, {
+        identify = db_identify(dir, { "incremental", "differential", "log", "timestamped" }),
+        prepare_backup = function(_, comps)
+          seen[#seen + 1] = comps[1]:get_previous_backup_stamp() or "none"
+        end,
+        post_snapshot = function(_, comps) n = n + 1; comps[1]:set_backup_stamp("s" .. n) end,
+      })
+      local ids = {}
+      for i, t in ipairs(case.types) do
+        local r, msg = vss.backup{ writers = { w }, store = storedir, snapshot = false, type = t }
+        assert.is_table(r, msg)
+        assert.same({ t, t }, { r.type, r.writers[1].type })
+        ids[i] = r.id
+      end
+      local bases, want = {}, {}
+      for i, b in ipairs(assert(vss.store.open(storedir)):list()) do
+        bases[i], want[i] = b.base or "", ids[case.base[i]] or ""
+      end
+      assert.same(want, bases)
+      assert.same(case.seen, seen)
+    end)
+  end
+
   it("falls back to full for a writer whose schema lacks the type", function()
     -- incremental backups need only the logs, yet the writer cannot take one
     local w = db_writer(dir, { identify = db_identify(dir, nil, { "full_backup_required" }) })

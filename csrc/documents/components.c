@@ -290,11 +290,16 @@ int vss_bc_set_additional_restores(vss_backup_components *bc, vss_bc_component *
     return VSS_OK;
 }
 
+bool vss_bc_takes_previous_stamp(int backup_type)
+{
+    return backup_type == VSS_BT_INCREMENTAL || backup_type == VSS_BT_DIFFERENTIAL;
+}
+
 int vss_bc_set_previous_backup_stamp(vss_backup_components *bc, vss_bc_component *c,
                                      const char *stamp, vss_error *e)
 {
     int t = bc->state.backup_type;
-    if (t != VSS_BT_INCREMENTAL && t != VSS_BT_DIFFERENTIAL)
+    if (!vss_bc_takes_previous_stamp(t))
         return vss_error_set(e, EINVAL, "previous backup stamp: only for an incremental or "
                                           "differential backup (this one is %s)",
                              vss_enum_name(&vss_enum_backup_type, t));

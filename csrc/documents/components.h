@@ -141,6 +141,11 @@ int vss_bc_set_selected_for_restore(vss_backup_components *bc, vss_bc_component 
                                     vss_error *e);
 int vss_bc_set_additional_restores(vss_backup_components *bc, vss_bc_component *c, bool more,
                                    vss_error *e);
+/* A previous backup stamp is for an incremental or a differential backup
+ * only (vss-reference.md §1, §6.5): a log backup builds on an earlier one
+ * (store/store.h, vss_store_builds_on) but its writers are told no stamp,
+ * while a later incremental takes its stamp from the log backup. */
+bool vss_bc_takes_previous_stamp(int backup_type);
 int vss_bc_set_previous_backup_stamp(vss_backup_components *bc, vss_bc_component *c,
                                      const char *stamp, vss_error *e);
 int vss_bc_set_file_restore_status(vss_backup_components *bc, vss_bc_component *c, int status,

@@ -32,8 +32,11 @@ typedef struct vss_backup_ctx {
  * bootable system state) says, then what they depend on (§2.6), and
  * attach each included writer's metadata. */
 int vss_backup_select(vss_backup_ctx *r, vss_error *e);
-/* §6.5: the previous backup stamps, from the newest backup in the store
- * that holds each component (a differential's from the newest full). */
+/* §6.5: the previous backup stamps of the writers taking an incremental or
+ * differential backup (vss_bc_takes_previous_stamp), from the newest
+ * backup in the store that holds each component and that the writer's
+ * type builds on (vss_store_builds_on: an incremental's from any but a
+ * copy, a log backup included; a differential's from a full). */
 int vss_backup_carry_stamps(vss_backup_ctx *r, vss_error *e);
 
 /* Record as deleted what the chain up to tx's base holds inside the

@@ -262,16 +262,6 @@ int vss_backup_select(vss_backup_ctx *r, vss_error *e)
     return add_dependencies(r, e);
 }
 
-/* The backups a stamp may come from: a differential builds on the last
- * full; an incremental on the last backup of any kind but copy, which
- * keeps no history. */
-static bool stamp_source(int backup, int type)
-{
-    if (backup == VSS_BT_COPY)
-        return false;
-    return type != VSS_BT_DIFFERENTIAL || backup == VSS_BT_FULL;
-}
-
 typedef struct old_bcds {
     vss_store_info *list;
     vss_backup_components **bc; /* parsed on demand */
@@ -296,11 +286,15 @@ static int old_bcd(vss_backup_ctx *r, old_bcds *o, size_t i, vss_backup_componen
     return VSS_OK;
 }
 
+/* The stamp comes from the newest backup that the writer's type builds on
+ * (vss_store_builds_on: the rule that picks the store's base) and that
+ * holds the component backed up: a log backup's for a later incremental,
+ * never a copy's. */
 static int carry_component(vss_backup_ctx *r, old_bcds *o, vss_backup_writer *bw,
                            vss_bc_component *c, vss_error *e)
 {
     for (size_t i = o->n; i-- > 0;) {
-        if (!stamp_source(o->list[i].type, bw->type))
+        if (!vss_store_builds_on(bw->type, o->list[i].type))
             continue;
         vss_backup_components *old;
         if (old_bcd(r, o, i, &old, e) != VSS_OK)
@@ -330,7 +324,7 @@ int vss_backup_carry_stamps(vss_backup_ctx *r, vss_error *e)
         rc = vss_error_set(e, ENOMEM, "out of memory");
     for (size_t i = 0; rc == VSS_OK && i < r->nw; i++) {
         vss_backup_writer *bw = &r->w[i];
-        if (!bw->included || (bw->type != VSS_BT_INCREMENTAL && bw->type != VSS_BT_DIFFERENTIAL))
+        if (!bw->included || !vss_bc_takes_previous_stamp(bw->type))
             continue;
         for (size_t k = 0; rc == VSS_OK && k < bw->entry->component_count; k++)
             rc = carry_component(r, &o, bw, bw->entry->components[k], e);

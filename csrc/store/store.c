@@ -16,6 +16,24 @@
 #include "base/fileio.h"
 #include "base/array.h"
 
+bool vss_store_builds_on(int type, int earlier)
+{
+    switch (type) {
+    case VSS_BT_DIFFERENTIAL: return earlier == VSS_BT_FULL;
+    case VSS_BT_INCREMENTAL:
+    case VSS_BT_LOG: return earlier >= VSS_BT_FULL && earlier <= VSS_BT_LOG;
+    default: return false; /* full, copy */
+    }
+}
+
+const vss_store_info *vss_store_base_for(int type, const vss_store_info *v, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        if (vss_store_builds_on(type, v[i].type))
+            return &v[i];
+    return NULL;
+}
+
 const char *vss_store_path(const vss_store *s)
 {
     return s->path;

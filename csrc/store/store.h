@@ -42,8 +42,6 @@ enum {
 const char *vss_store_type_name(int type);
 int vss_store_type_parse(const char *name); /* 0 when unknown */
 
-typedef struct vss_store vss_store;
-typedef struct vss_store_tx vss_store_tx;
 
 typedef struct vss_store_info {
     char id[VSS_STORE_ID_MAX];
@@ -53,6 +51,22 @@ typedef struct vss_store_info {
     uint64_t files;  /* entries other than documents */
     uint64_t stored; /* data bytes held (file data, ranges, documents) */
 } vss_store_info;
+
+/* What a backup of type builds on, the one rule for chains (README, Backup,
+ * "Type"; docs/store-format.md, Chains): a differential on a full; an
+ * incremental or a log backup on a full, incremental, differential or log
+ * backup (a log backup is incremental-like, as in VSS: it holds what
+ * changed since the previous backup, and the next one builds on it); full
+ * and copy on nothing. Nothing builds on a copy, which keeps no history.
+ * The requester takes a component's previous backup stamp by the same
+ * rule, from the newest such backup that holds the component. */
+bool vss_store_builds_on(int type, int earlier);
+/* The newest backup of v (n of them, oldest first) that a backup of type
+ * builds on: its base when none is named. NULL when there is none. */
+const vss_store_info *vss_store_base_for(int type, const vss_store_info *v, size_t n);
+
+typedef struct vss_store vss_store;
+typedef struct vss_store_tx vss_store_tx;
 
 typedef enum vss_store_kind {
     VSS_STORE_ENTRY_FILE,     /* a whole regular file */
@@ -189,9 +203,9 @@ int vss_store_verify(vss_store *s, const char *id, unsigned flags, vss_store_rep
 void vss_store_report_free(vss_store_report *r);
 
 /* Writing. begin takes the writer lock (flags: VSS_STORE_NOWAIT) and
- * cleans leftovers; base "" or NULL means the latest backup the type can
- * build on (differential: the latest full; incremental, log: the latest
- * full, incremental or differential); full and copy have none. */
+ * cleans leftovers; base "" or NULL means vss_store_base_for the type; a
+ * named base must be one the type builds on (ECHAIN otherwise); full and
+ * copy have none. */
 int vss_store_begin(vss_store *s, int type, const char *base, unsigned flags, vss_store_tx **out,
                     vss_error *e);
 /* Copy source_path (whole, or only ranges when not NULL) as name. A

@@ -125,15 +125,20 @@ static void release_name(vss_store_tx *tx, char space, const char *name)
     }
 }
 
-static const char *latest_of(const vss_store_info *v, size_t n, int type)
+/* "full" or "full, incremental, differential or log": the types a backup
+ * of type builds on, for messages. */
+static void base_types(int type, char *buf, size_t n)
 {
-    for (size_t i = n; i-- > 0;) {
-        int t = v[i].type;
-        if (type == VSS_BT_DIFFERENTIAL ? t == VSS_BT_FULL
-                                           : (t >= VSS_BT_FULL && t <= VSS_BT_DIFFERENTIAL))
-            return v[i].id;
-    }
-    return NULL;
+    const char *names[VSS_BT_COPY + 1];
+    size_t k = 0;
+    for (int t = VSS_BT_FULL; t <= VSS_BT_COPY; t++)
+        if (vss_store_builds_on(type, t))
+            names[k++] = vss_store_type_name(t);
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < k && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", i == 0 ? "" : i + 1 < k ? ", " : " or ",
+                                names[i]);
 }
 
 static int choose_base(vss_store_tx *tx, const char *base, uint64_t *seq, vss_error *e)
@@ -152,17 +157,18 @@ static int choose_base(vss_store_tx *tx, const char *base, uint64_t *seq, vss_er
     }
     int rc = VSS_OK;
     const char *tn = vss_store_type_name(type);
+    char kinds[64];
+    base_types(type, kinds, sizeof kinds);
     if (type == VSS_BT_FULL || type == VSS_BT_COPY) {
         if (base && base[0])
             rc = vss_error_set(e, EINVAL, "a %s backup has no base (got '%s')", tn, base);
     } else if (base == NULL || base[0] == '\0') {
-        const char *b = latest_of(v, n, type);
+        const vss_store_info *b = vss_store_base_for(type, v, n);
         if (b == NULL)
             rc = vss_error_set(e, VSS_ECHAIN, "no %s backup in the store to base a%s %s backup on",
-                               type == VSS_BT_DIFFERENTIAL ? "full" : "full, incremental or differential",
-                               type == VSS_BT_INCREMENTAL ? "n" : "", tn);
+                               kinds, type == VSS_BT_INCREMENTAL ? "n" : "", tn);
         else
-            snprintf(tx->info.base, sizeof tx->info.base, "%s", b);
+            snprintf(tx->info.base, sizeof tx->info.base, "%s", b->id);
     } else {
         size_t i = 0;
         while (i < n && strcmp(v[i].id, base) != 0)
@@ -170,10 +176,10 @@ static int choose_base(vss_store_tx *tx, const char *base, uint64_t *seq, vss_er
         int bt = i < n ? v[i].type : 0;
         if (i == n)
             rc = vss_error_set(e, ENOENT, "no backup '%s' in the store", base);
-        else if (type == VSS_BT_DIFFERENTIAL ? bt != VSS_BT_FULL
-                                                : (bt < VSS_BT_FULL || bt > VSS_BT_DIFFERENTIAL))
-            rc = vss_error_set(e, VSS_ECHAIN, "a %s backup cannot build on '%s' (a %s backup)", tn, base,
-                               bt ? vss_store_type_name(bt) : "damaged");
+        else if (!vss_store_builds_on(type, bt))
+            rc = vss_error_set(e, VSS_ECHAIN, "a %s backup cannot build on '%s' (a %s backup; it "
+                               "builds on a %s backup)", tn, base,
+                               bt ? vss_store_type_name(bt) : "damaged", kinds);
         else
             snprintf(tx->info.base, sizeof tx->info.base, "%s", base);
     }

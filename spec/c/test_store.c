@@ -151,6 +151,84 @@ TEST(chain_of_backups)
     vss_store_free(s);
 }
 
+/* The one rule of what a backup builds on: a log backup is incremental-like
+ * (it builds on any backup but a copy, and incrementals and logs build on
+ * it); a differential only on a full; nothing on a copy. */
+TEST(what_a_backup_builds_on)
+{
+    static const int all[] = {VSS_BT_FULL, VSS_BT_INCREMENTAL, VSS_BT_DIFFERENTIAL, VSS_BT_LOG,
+                              VSS_BT_COPY};
+    for (size_t i = 0; i < 5; i++) {
+        int t = all[i];
+        CHECK(vss_store_builds_on(VSS_BT_DIFFERENTIAL, t) == (t == VSS_BT_FULL));
+        CHECK(vss_store_builds_on(VSS_BT_INCREMENTAL, t) == (t != VSS_BT_COPY));
+        CHECK(vss_store_builds_on(VSS_BT_LOG, t) == (t != VSS_BT_COPY));
+        CHECK(!vss_store_builds_on(VSS_BT_FULL, t));
+        CHECK(!vss_store_builds_on(VSS_BT_COPY, t));
+        CHECK(!vss_store_builds_on(t, VSS_BT_UNDEFINED)); /* a damaged entry */
+    }
+    vss_store_info v[4] = {{.id = "a", .type = VSS_BT_FULL}, {.id = "b", .type = VSS_BT_LOG},
+                           {.id = "c", .type = VSS_BT_INCREMENTAL}, {.id = "d", .type = VSS_BT_COPY}};
+    CHECK_STR(vss_store_base_for(VSS_BT_INCREMENTAL, v, 4)->id, "c");
+    CHECK_STR(vss_store_base_for(VSS_BT_LOG, v, 2)->id, "b");
+    CHECK_STR(vss_store_base_for(VSS_BT_DIFFERENTIAL, v, 4)->id, "a");
+    CHECK(vss_store_base_for(VSS_BT_FULL, v, 4) == NULL);
+    CHECK(vss_store_base_for(VSS_BT_INCREMENTAL, v + 3, 1) == NULL);
+    CHECK(vss_store_base_for(VSS_BT_LOG, v, 0) == NULL);
+}
+
+TEST(log_backups_in_chains)
+{
+    setup();
+    vss_store *s = new_store("st");
+    write_file(tmp_path("f"), "hello", 5);
+    char full[VSS_STORE_ID_MAX], log[VSS_STORE_ID_MAX], inc[VSS_STORE_ID_MAX],
+        log2[VSS_STORE_ID_MAX], copy[VSS_STORE_ID_MAX];
+    vss_store_tx *tx;
+    vss_error e;
+    CHECK(vss_store_begin(s, VSS_BT_LOG, NULL, 0, &tx, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, VSS_ECHAIN);
+    CHECK_CONTAINS(e.message, "no full, incremental, differential or log backup");
+    backup_one(s, VSS_BT_FULL, NULL, "f", tmp_path("f"), full);
+    backup_one(s, VSS_BT_LOG, NULL, "f", tmp_path("f"), log);   /* full -> log */
+    backup_one(s, VSS_BT_INCREMENTAL, NULL, "f", tmp_path("f"), inc); /* -> incremental */
+    backup_one(s, VSS_BT_LOG, NULL, "f", tmp_path("f"), log2);  /* -> log */
+    backup_one(s, VSS_BT_COPY, NULL, "f", tmp_path("f"), copy);
+    CHECK(vss_store_begin(s, VSS_BT_DIFFERENTIAL, log, 0, &tx, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, VSS_ECHAIN);
+    CHECK_CONTAINS(e.message, "a log backup; it builds on a full backup");
+    CHECK(vss_store_begin(s, VSS_BT_LOG, copy, 0, &tx, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, VSS_ECHAIN);
+    CHECK(vss_store_begin(s, VSS_BT_INCREMENTAL, log, 0, &tx, &e) == VSS_OK); /* named: fine */
+    CHECK_STR(vss_store_tx_info(tx)->base, log);
+    vss_store_tx_free(tx);
+    vss_store_info *v;
+    size_t n;
+    CHECK(vss_store_list(s, 0, &v, &n, &e) == VSS_OK);
+    CHECK_EQ_U64(n, 5);
+    if (n == 5) {
+        CHECK_STR(v[1].base, full); /* the log on the full */
+        CHECK_STR(v[2].base, log);  /* the incremental on the log */
+        CHECK_STR(v[3].base, inc);  /* the second log on the incremental */
+        CHECK(v[3].type == VSS_BT_LOG && v[4].base[0] == '\0');
+    }
+    free(v);
+    /* the chain a restore walks goes through the logs */
+    vss_store_reader *rd;
+    CHECK(vss_store_reader_open(s, 0, &rd, &e) == VSS_OK);
+    CHECK(vss_store_reader_chain(rd, log2, &v, &n, &e) == VSS_OK);
+    CHECK_EQ_U64(n, 4);
+    if (n == 4) {
+        CHECK_STR(v[0].id, full);
+        CHECK_STR(v[1].id, log);
+        CHECK_STR(v[2].id, inc);
+        CHECK_STR(v[3].id, log2);
+    }
+    free(v);
+    vss_store_reader_free(rd);
+    vss_store_free(s);
+}
+
 TEST(whole_file_round_trip_with_digest)
 {
     setup();
@@ -518,6 +596,7 @@ TEST(lock_and_leftovers)
 }
 
 RUN_TESTS("test_store", T(open_create_and_versions), T(chain_of_backups),
+          T(what_a_backup_builds_on), T(log_backups_in_chains),
           T(whole_file_round_trip_with_digest), T(sparse_file_stays_sparse),
           T(partial_file_keeps_only_the_ranges), T(reader_chains_finds_and_lays),
           T(names_are_data_not_paths),
