@@ -168,16 +168,7 @@ static int partial_of(data_run *d, const vss_backup_file *f, vss_ranges **ranges
         free(full);
         if (!same)
             continue;
-        int rc;
-        *ranges_file = NULL;
-        if (vss_ranges_is_inline(pf->ranges, strlen(pf->ranges)))
-            rc = vss_ranges_parse(pf->ranges, strlen(pf->ranges), 0, ranges, e);
-        else if (vss_ranges_file_reference(pf->ranges, ranges_file))
-            rc = vss_ranges_load(*ranges_file, ranges, e);
-        else
-            rc = vss_error_set(e, EINVAL, "partial file %s: bad ranges '%s'", f->original,
-                               pf->ranges);
-        if (rc != VSS_OK)
+        if (vss_ranges_resolve(pf->ranges, 0, ranges, ranges_file, e) != VSS_OK)
             return -1;
         vss_ranges_normalize(*ranges);
         vss_ranges_clip(*ranges, f->size);

@@ -481,16 +481,6 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
 
 /* ---- directed targets (§6.2) ---- */
 
-static int doc_ranges(const char *s, vss_ranges **out, vss_error *e)
-{
-    const char *file;
-    if (vss_ranges_is_inline(s, strlen(s)))
-        return vss_ranges_parse(s, strlen(s), 0, out, e);
-    if (vss_ranges_file_reference(s, &file))
-        return vss_ranges_load(file, out, e);
-    return vss_error_set(e, EINVAL, "bad range list '%s'", s);
-}
-
 static rs_file *file_named(rs_run *r, const char *name)
 {
     size_t lo = 0, hi = r->nfiles;
@@ -570,8 +560,8 @@ static int lay_directed(rs_run *r, rs_component *c, const vss_bc_directed_target
         rc = directed_dest(c, dst, &s, &rel, e);
     if (rc == VSS_OK && (path = absolute(s->root, rel)) == NULL)
         rc = vss_error_set(e, ENOMEM, "out of memory");
-    if (rc == VSS_OK && (doc_ranges(dt->src_ranges, &sr, e) != VSS_OK ||
-                         doc_ranges(dt->dst_ranges, &dr, e) != VSS_OK ||
+    if (rc == VSS_OK && (vss_ranges_resolve(dt->src_ranges, 0, &sr, NULL, e) != VSS_OK ||
+                         vss_ranges_resolve(dt->dst_ranges, 0, &dr, NULL, e) != VSS_OK ||
                          vss_ranges_map(sr, dr, &plan, &n, e) != VSS_OK))
         rc = VSS_FAIL;
     if (rc == VSS_OK && (t = target_of(r, s->root, true, e)) == NULL)

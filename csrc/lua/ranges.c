@@ -181,6 +181,24 @@ static int ranges_is_file_reference(lua_State *L)
     return 1;
 }
 
+/* vss.ranges.resolve(s [, {strict=, no_zero=}]) -> Ranges | nil, msg, code:
+ * an inline list or the ranges file it names (vss_ranges_resolve). */
+static int ranges_resolve(lua_State *L)
+{
+    vss_lua_checknargs(L, 2);
+    luaL_checktype(L, 1, LUA_TSTRING);
+    unsigned flags = check_flags(L, 2);
+    size_t len;
+    const char *s = lua_tolstring(L, 1, &len);
+    if (strlen(s) != len) /* an embedded NUL: no usable path, no valid list */
+        luaL_argerror(L, 1, "string contains a NUL byte");
+    lranges *u = push_new(L);
+    vss_error e;
+    if (vss_ranges_resolve(s, flags, &u->r, NULL, &e) != VSS_OK)
+        return vss_lua_fail(L, &e);
+    return 1;
+}
+
 /* vss.ranges.map(src, dst) -> { {src=, dst=, length=}, ... } | nil, msg, "EINVAL" */
 static int ranges_map(lua_State *L)
 {
@@ -458,6 +476,7 @@ int vss_lua_open_ranges(lua_State *L)
         {"new", ranges_new},
         {"load", ranges_load},
         {"is_file_reference", ranges_is_file_reference},
+        {"resolve", ranges_resolve},
         {"map", ranges_map},
         {NULL, NULL},
     };

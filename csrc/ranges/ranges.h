@@ -85,6 +85,15 @@ bool vss_ranges_file_reference(const char *s, const char **path);
 int vss_ranges_load(const char *path, vss_ranges **out, vss_error *e);
 int vss_ranges_save(const vss_ranges *r, const char *path, vss_error *e);
 
+/* The ranges a partial-file or directed-target string stands for (§6.1,
+ * §6.2), the one reading of "a ranges string or a ranges file": an inline
+ * list, parsed with flags, or the ranges file it names ("File=<path>" or
+ * a bare path), loaded and checked against flags. *file (file may be
+ * NULL) points at the path inside s when s names a file, else is NULL.
+ * EINVAL for "File=" alone, which names nothing. */
+int vss_ranges_resolve(const char *s, unsigned flags, vss_ranges **out, const char **file,
+                       vss_error *e);
+
 /* Validate an existing list against flags (as parse would). */
 int vss_ranges_check(const vss_ranges *r, unsigned flags, vss_error *e);
 

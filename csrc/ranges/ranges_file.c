@@ -32,6 +32,30 @@ bool vss_ranges_file_reference(const char *s, const char **path)
     return true;
 }
 
+int vss_ranges_resolve(const char *s, unsigned flags, vss_ranges **out, const char **file,
+                       vss_error *e)
+{
+    *out = NULL;
+    const char *path;
+    bool named = vss_ranges_file_reference(s, &path);
+    if (file != NULL)
+        *file = named ? path : NULL;
+    if (!named) {
+        if (!vss_ranges_is_inline(s, strlen(s)))
+            return vss_error_set(e, EINVAL, "ranges '%s': names no ranges file", s);
+        return vss_ranges_parse(s, strlen(s), flags, out, e);
+    }
+    if (vss_ranges_load(path, out, e) != VSS_OK)
+        return VSS_FAIL;
+    vss_error ce;
+    if (flags != 0 && vss_ranges_check(*out, flags, &ce) != VSS_OK) {
+        vss_ranges_free(*out);
+        *out = NULL;
+        return vss_error_set(e, ce.code, "ranges file '%s': %s", path, ce.message);
+    }
+    return VSS_OK;
+}
+
 /* Read the pairs into r (count entries reserved); entries checked for
  * offset+length overflow. */
 static int load_pairs(int fd, const char *path, uint64_t count, vss_ranges *r, vss_error *e)

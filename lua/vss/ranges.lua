@@ -1,7 +1,8 @@
 --- vss.ranges: range lists, what partial files and directed targets are made
 -- of (vss-reference.md §6.1-6.2). The C core does the work (parse, format,
--- the ranges file, set operations, the copy plan); this module adds the
--- conveniences that take a VSS ranges string as VSS hands it out.
+-- the ranges file, set operations, the copy plan, resolve: a ranges string
+-- or the ranges file it names); this module adds the conveniences that take
+-- a VSS ranges string as VSS hands it out.
 local core = require "vss.core"
 
 local C = core.ranges
@@ -24,22 +25,6 @@ function M.map(src, dst)
   d, err, code = as_ranges(dst, "destination")
   if not d then return nil, err, code end
   return C.map(s, d)
-end
-
---- The ranges a partial-file string stands for: an inline list, or the
--- ranges file it names ("File=<path>" or a bare path), loaded.
--- opts as for parse ({strict=, no_zero=}) apply to either form.
-function M.resolve(s, opts)
-  local path = C.is_file_reference(s)
-  if not path then return C.parse(s, opts) end
-  local r, err, code = C.load(path)
-  if not r then return nil, err, code end
-  if opts then
-    local ok
-    ok, err, code = r:check(opts)
-    if not ok then return nil, path .. ": " .. err, code end
-  end
-  return r
 end
 
 return M

@@ -339,6 +339,45 @@ TEST(save_writes_little_endian_and_load_reads_it_back)
     rm_dir(d);
 }
 
+/* One reading of "a ranges string or a ranges file", for partial files
+ * and directed targets alike: flags apply to either form. */
+TEST(resolve_reads_either_form)
+{
+    char *d = tmp_dir(), path[512], ref[600];
+    snprintf(path, sizeof path, "%s/r.bin", d);
+    vss_ranges *r = P("20:10,0:10");
+    vss_error e;
+    CHECK(vss_ranges_save(r, path, &e) == VSS_OK);
+    vss_ranges *got;
+    const char *file = "unset";
+    CHECK(vss_ranges_resolve("5:5,0x10:1", 0, &got, &file, &e) == VSS_OK);
+    CHECK(file == NULL);
+    CHECK_STR(F(got), "5:5,16:1");
+    vss_ranges_free(got);
+    snprintf(ref, sizeof ref, "file=%s", path);
+    CHECK(vss_ranges_resolve(ref, 0, &got, &file, &e) == VSS_OK);
+    CHECK_STR(file, path);
+    CHECK_STR(F(got), "20:10,0:10");
+    vss_ranges_free(got);
+    CHECK(vss_ranges_resolve(path, 0, &got, NULL, &e) == VSS_OK); /* a bare path */
+    vss_ranges_free(got);
+    CHECK(vss_ranges_resolve(path, VSS_RANGES_STRICT, &got, NULL, &e) == VSS_FAIL);
+    CHECK(got == NULL);
+    CHECK_CODE(e.code, EINVAL);
+    CHECK_CONTAINS(e.message, path);
+    CHECK_CONTAINS(e.message, "not sorted");
+    CHECK(vss_ranges_resolve("10:1,0:1", VSS_RANGES_STRICT, &got, NULL, &e) == VSS_FAIL);
+    CHECK_CONTAINS(e.message, "not sorted");
+    CHECK(vss_ranges_resolve("File=", 0, &got, &file, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, EINVAL);
+    CHECK_CONTAINS(e.message, "names no ranges file");
+    snprintf(ref, sizeof ref, "File=%s/none", d);
+    CHECK(vss_ranges_resolve(ref, 0, &got, NULL, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, ENOENT);
+    vss_ranges_free(r);
+    rm_dir(d);
+}
+
 TEST(save_reports_unwritable_places)
 {
     vss_ranges *r = P("1:2");
@@ -540,7 +579,8 @@ RUN_TESTS("test_ranges", T(new_append_count_items_clone),
           T(zero_length_entries_rejected_only_when_asked),
           T(strict_rejects_unsorted_and_overlapping), T(check_applies_the_same_rules),
           T(format_entries_previews_a_slice), T(is_inline_and_file_reference),
-          T(save_writes_little_endian_and_load_reads_it_back), T(save_reports_unwritable_places),
+          T(save_writes_little_endian_and_load_reads_it_back), T(resolve_reads_either_form),
+          T(save_reports_unwritable_places),
           T(load_rejects_bad_files), T(normalize_sorts_merges_and_drops_empty),
           T(overlap_finds_a_pair), T(clip_cuts_to_the_size_keeping_order), T(set_operations),
           T(map_builds_the_directed_copy_plan))
