@@ -426,6 +426,35 @@ describe("vss.backup", function()
     assert.equal(rf, e.ranges_file)
   end)
 
+  it("stores a ranges file and the ranges it copied from one read of it", function()
+    local rf = dir .. "/main.ranges"
+    local w = db_writer(dir, {
+      post_snapshot = function(bc, comps)
+        if bc:get_backup_state().backup_type == "incremental" then
+          assert(vss.ranges.parse("0:16,100:4"):save(rf))
+          comps[1]:add_partial_file(dir .. "/db", "main.db", "File=" .. rf)
+        end
+      end,
+    })
+    assert(vss.backup{ writers = { w }, store = storedir, snapshot = false })
+    -- the file is rewritten after the plan was made, before any data moves
+    -- (the first progress call): what is stored follows the one version read
+    local r = assert(vss.backup{ writers = { w }, store = storedir, snapshot = false,
+      type = "incremental", partial_file_support = true,
+      progress = function(p)
+        if p.files == 0 then assert(vss.ranges.parse("8:8"):save(rf)) end
+      end })
+    local e = entries_by_name(assert(vss.store.open(storedir)), r.id)[dir .. "/db/main.db"]
+    assert.equal("8:8", e.ranges:format())
+    assert.equal(8, e.stored)
+    -- the ranges file kept is that version too: a restore lays it back
+    local kept = support.read(rf)
+    os.remove(rf)
+    local to = dir .. "/out"
+    assert(vss.restore{ store = storedir, target = "new", to = to, progress = false })
+    assert.equal(kept, support.read(to .. dir .. "/db/main.ranges"))
+  end)
+
   it("reads an alternate location's files and stores them under the set's path", function()
     mkdir(dir .. "/alt")
     support.write(dir .. "/alt/a.txt", "from the alternate location")

@@ -310,8 +310,10 @@ static int transfer(data_run *d, vss_store_tx *tx, vss_backup_result *res, vss_e
         return vss_error_set(e, ECANCELED, "backup stopped by the progress callback");
     for (size_t i = 0; i < d->nplan; i++) {
         planned *f = &d->plan[i];
-        if (vss_store_tx_add_file(tx, f->name, f->source, f->ranges, f->ranges_file,
-                                  VSS_STORE_ATTRS, e) != VSS_OK)
+        /* A partial file named by a ranges file: the store copies the ranges
+         * of the very bytes it keeps (one read), not the ones planned with. */
+        if (vss_store_tx_add_file(tx, f->name, f->source, f->ranges_file ? NULL : f->ranges,
+                                  f->ranges_file, VSS_STORE_ATTRS, e) != VSS_OK)
             return VSS_FAIL;
         p.files_done++;
         p.bytes_done += f->size;

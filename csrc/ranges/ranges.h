@@ -84,6 +84,14 @@ bool vss_ranges_file_reference(const char *s, const char **path);
  * a replaced file keeps its permissions, a new one is 0600. */
 int vss_ranges_load(const char *path, vss_ranges **out, vss_error *e);
 int vss_ranges_save(const vss_ranges *r, const char *path, vss_error *e);
+/* The same format from bytes in memory (path names them in messages). */
+int vss_ranges_decode(const void *bytes, size_t len, const char *path, vss_ranges **out,
+                      vss_error *e);
+/* Read the ranges file once: its bytes (*bytes malloc'd, *len of them) and
+ * the ranges decoded from those very bytes, for a caller that keeps the
+ * file and uses its ranges (the store), so the two cannot disagree. */
+int vss_ranges_read_file(const char *path, vss_ranges **out, void **bytes, size_t *len,
+                         vss_error *e);
 
 /* The ranges a partial-file or directed-target string stands for (§6.1,
  * §6.2), the one reading of "a ranges string or a ranges file": an inline

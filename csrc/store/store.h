@@ -209,7 +209,9 @@ void vss_store_report_free(vss_store_report *r);
 int vss_store_begin(vss_store *s, int type, const char *base, unsigned flags, vss_store_tx **out,
                     vss_error *e);
 /* Copy source_path (whole, or only ranges when not NULL) as name. A
- * ranges_file, when given, is kept in the store too. */
+ * ranges_file, when given, is kept in the store too, read once: with
+ * ranges NULL its ranges are the ones copied, so the file kept and the
+ * ranges stored are of one version of it. */
 int vss_store_tx_add_file(vss_store_tx *tx, const char *name, const char *source_path,
                           const vss_ranges *ranges, const char *ranges_file, unsigned flags,
                           vss_error *e);

@@ -293,30 +293,21 @@ static int append_entry(vss_store_tx *tx, const vss_store_entry *en, vss_error *
     return VSS_OK;
 }
 
-/* The ranges file named for a partial file: loaded (when no ranges were
- * given) and kept as an object, as VSS asks of a requester. */
+/* The ranges file named for a partial file, kept as an object, as VSS asks
+ * of a requester. It is read once: the bytes kept and the ranges *loaded
+ * (copied when the caller gave none) are the same version of the file,
+ * even if it changes while the backup runs. */
 static int keep_ranges_file(vss_store_tx *tx, const char *path, vss_store_entry *en,
                             vss_ranges **loaded, vss_error *e)
 {
-    if (vss_ranges_load(path, loaded, e) != VSS_OK)
+    void *bytes;
+    size_t len;
+    if (vss_ranges_read_file(path, loaded, &bytes, &len, e) != VSS_OK)
         return VSS_FAIL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return vss_error_sys(e, errno, "ranges file '%s'", path);
-    struct stat st;
-    char *bytes = NULL;
-    ssize_t got = -1;
-    if (fstat(fd, &st) == 0 && (bytes = malloc((size_t)st.st_size + 1)) != NULL)
-        got = vss_read_full(fd, bytes, (size_t)st.st_size);
-    close(fd);
-    if (got < 0) {
-        free(bytes);
-        return vss_error_sys(e, errno, "ranges file '%s': read", path);
-    }
-    int rc = store_bytes(tx, 'r', bytes, (size_t)got, en->ranges_object, e);
+    int rc = store_bytes(tx, 'r', bytes, len, en->ranges_object, e);
     if (rc == VSS_OK) {
-        en->ranges_size = (uint64_t)got;
-        en->ranges_digest = vss_digest_of(bytes, (size_t)got);
+        en->ranges_size = (uint64_t)len;
+        en->ranges_digest = vss_digest_of(bytes, len);
         rc = (en->ranges_file = strdup(path)) ? VSS_OK
                                               : vss_error_set(e, ENOMEM, "out of memory");
     }

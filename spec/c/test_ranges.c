@@ -378,6 +378,43 @@ TEST(resolve_reads_either_form)
     rm_dir(d);
 }
 
+/* read_file: the bytes and the ranges of one read; decode: the same format
+ * from memory, with load's checks. */
+TEST(read_file_gives_bytes_and_their_ranges)
+{
+    char *d = tmp_dir(), path[512];
+    snprintf(path, sizeof path, "%s/r.bin", d);
+    vss_ranges *r = P("1:2,4096:16");
+    vss_error e;
+    CHECK(vss_ranges_save(r, path, &e) == VSS_OK);
+    vss_ranges *got;
+    void *bytes;
+    size_t len;
+    CHECK(vss_ranges_read_file(path, &got, &bytes, &len, &e) == VSS_OK);
+    CHECK_EQ_U64(len, 8 + 2 * 16);
+    CHECK_STR(F(got), "1:2,4096:16");
+    vss_ranges *again;
+    CHECK(vss_ranges_decode(bytes, len, "mem", &again, &e) == VSS_OK);
+    CHECK_STR(F(again), "1:2,4096:16");
+    vss_ranges_free(again);
+    CHECK(vss_ranges_decode(bytes, len - 1, "mem", &again, &e) == VSS_FAIL);
+    CHECK(again == NULL);
+    CHECK_CONTAINS(e.message, "'mem': count 2 disagrees with the size 39");
+    CHECK(vss_ranges_decode(bytes, 7, "mem", &again, &e) == VSS_FAIL);
+    CHECK_CONTAINS(e.message, "truncated: 7 bytes");
+    unsigned char over[8 + 16] = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80,
+                                  0, 0, 0, 0, 0, 0, 0, 0x80};
+    CHECK(vss_ranges_decode(over, sizeof over, "mem", &again, &e) == VSS_FAIL);
+    CHECK_CONTAINS(e.message, "exceeds 2^64-1");
+    free(bytes);
+    vss_ranges_free(got);
+    CHECK(vss_ranges_read_file(d, &got, &bytes, &len, &e) == VSS_FAIL); /* a directory */
+    CHECK(got == NULL && bytes == NULL);
+    CHECK_CONTAINS(e.message, "not a regular file");
+    vss_ranges_free(r);
+    rm_dir(d);
+}
+
 TEST(save_reports_unwritable_places)
 {
     vss_ranges *r = P("1:2");
@@ -580,7 +617,7 @@ RUN_TESTS("test_ranges", T(new_append_count_items_clone),
           T(strict_rejects_unsorted_and_overlapping), T(check_applies_the_same_rules),
           T(format_entries_previews_a_slice), T(is_inline_and_file_reference),
           T(save_writes_little_endian_and_load_reads_it_back), T(resolve_reads_either_form),
-          T(save_reports_unwritable_places),
+          T(read_file_gives_bytes_and_their_ranges), T(save_reports_unwritable_places),
           T(load_rejects_bad_files), T(normalize_sorts_merges_and_drops_empty),
           T(overlap_finds_a_pair), T(clip_cuts_to_the_size_keeping_order), T(set_operations),
           T(map_builds_the_directed_copy_plan))

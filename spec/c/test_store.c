@@ -339,6 +339,66 @@ TEST(partial_file_keeps_only_the_ranges)
     vss_store_free(s);
 }
 
+/* A partial file named by a ranges file: the store reads that file once,
+ * so the ranges file it keeps and the ranges it copied are one version
+ * (a second read could see a file rewritten in between). */
+TEST(ranges_file_kept_is_the_ranges_copied)
+{
+    setup();
+    vss_store *s = new_store("st");
+    size_t n = 1 << 20;
+    vss_ranges *r;
+    vss_error e;
+    unsigned char *p = source_with_ranges("db", n, 3, "8192:4096,100:10,1048000:4096", &r);
+    CHECK(vss_ranges_save(r, tmp_path("db.ranges"), &e) == VSS_OK);
+    vss_store_tx *tx;
+    char id[VSS_STORE_ID_MAX];
+    CHECK(vss_store_begin(s, VSS_BT_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_file(tx, "db", tmp_path("db"), NULL, tmp_path("db.ranges"), 0, &e) ==
+          VSS_OK);
+    CHECK(vss_store_tx_add_file(tx, "bad", tmp_path("db"), NULL, tmp_path("db"), 0, &e) ==
+          VSS_FAIL); /* not a ranges file: nothing kept */
+    CHECK_CODE(e.code, EINVAL);
+    CHECK(vss_store_tx_commit(tx, id, &e) == VSS_OK);
+    vss_store_tx_free(tx);
+    /* the file changes after the backup: the store keeps what it read */
+    vss_ranges *later = NULL;
+    CHECK(vss_ranges_parse("0:1", 3, 0, &later, &e) == VSS_OK);
+    CHECK(vss_ranges_save(later, tmp_path("db.ranges"), &e) == VSS_OK);
+    vss_store_reader *rd;
+    CHECK(vss_store_reader_open(s, 0, &rd, &e) == VSS_OK);
+    const vss_store_entry *en = vss_store_reader_find(rd, id, VSS_STORE_ENTRY_FILE, "db");
+    CHECK(en != NULL && en->kind == VSS_STORE_ENTRY_PARTIAL && en->ranges_file != NULL);
+    CHECK(vss_store_reader_find(rd, id, VSS_STORE_ENTRY_FILE, "bad") == NULL);
+    if (en != NULL && en->ranges_file != NULL) {
+        CHECK_STR(en->ranges_file, tmp_path("db.ranges"));
+        int fd = open(tmp_path("kept.ranges"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        CHECK(vss_store_reader_ranges_file(rd, id, en, fd, &e) == VSS_OK);
+        unsigned char kept[256];
+        ssize_t got = pread(fd, kept, sizeof kept, 0);
+        close(fd);
+        CHECK(got == 8 + 3 * 16); /* the file as it was at backup, three entries */
+        /* its ranges, kept sorted and clipped to the file, are those copied */
+        vss_ranges *back = NULL;
+        CHECK(vss_ranges_decode(kept, got > 0 ? (size_t)got : 0, "kept", &back, &e) == VSS_OK);
+        if (back != NULL) {
+            vss_ranges_normalize(back);
+            vss_ranges_clip(back, n);
+            char *a = vss_ranges_format(back, NULL), *b = vss_ranges_format(en->ranges, NULL);
+            CHECK_STR(a, b);
+            CHECK_STR(b, "100:10,8192:4096,1048000:576");
+            free(a);
+            free(b);
+        }
+        vss_ranges_free(back);
+    }
+    vss_store_reader_free(rd);
+    vss_ranges_free(later);
+    vss_ranges_free(r);
+    free(p);
+    vss_store_free(s);
+}
+
 /* The reader of restores: chains, lookups among many names, a partial
  * file laid over a base and sized as it was, damage named. */
 TEST(reader_chains_finds_and_lays)
@@ -598,6 +658,7 @@ TEST(lock_and_leftovers)
 RUN_TESTS("test_store", T(open_create_and_versions), T(chain_of_backups),
           T(what_a_backup_builds_on), T(log_backups_in_chains),
           T(whole_file_round_trip_with_digest), T(sparse_file_stays_sparse),
-          T(partial_file_keeps_only_the_ranges), T(reader_chains_finds_and_lays),
+          T(partial_file_keeps_only_the_ranges), T(ranges_file_kept_is_the_ranges_copied),
+          T(reader_chains_finds_and_lays),
           T(names_are_data_not_paths),
           T(verify_names_the_damage), T(delete_respects_the_chain), T(lock_and_leftovers))
