@@ -64,6 +64,12 @@ describe("vss.components", function()
     assert.is_true(bc:validate())
     assert.equal(2, #bc:writers())
     assert.equal(2, #bc:components())
+    -- a writer's entry by writer id and instance id, both, GUIDs without case
+    assert.equal(1, bc:find_writer(WID:upper(), IID:upper()))
+    assert.equal(2, bc:find_writer("542da469-d3e1-473c-9f4f-7847f01fc64f",
+      "096A689B-077B-44E3-A7BA-5831D480C95B"))
+    assert.is_nil(bc:find_writer(WID, "096a689b-077b-44e3-a7ba-5831d480c95b"))
+    assert.is_nil(bc:find_writer(IID, WID))
   end)
 
   it("keeps writer metadata and the document alive for its components", function()

@@ -107,6 +107,10 @@ int vss_bc_set_snapshot_set_id(vss_backup_components *bc, const char *id, vss_er
 
 size_t vss_bc_writer_count(const vss_backup_components *bc);
 vss_bc_writer *vss_bc_writer_at(const vss_backup_components *bc, size_t i);
+/* The entry of the writer (writer_id, instance_id), by vss_wm_is_writer;
+ * NULL when bc has none. */
+vss_bc_writer *vss_bc_find_writer(const vss_backup_components *bc, const char *writer_id,
+                                  const char *instance_id);
 
 /* Attach a writer's metadata for the rules that need it. Not owned: it
  * must outlive the BCD (or be attached again after a reload). */
@@ -129,6 +133,9 @@ int vss_bc_validate(const vss_backup_components *bc, vss_error *e);
 /* By writer id (or instance id) and (logical path, name); NULL if none. */
 vss_bc_component *vss_bc_find_component(const vss_backup_components *bc, const char *writer_id,
                                         const char *logical_path, const char *name);
+/* A component of one writer's entry by (logical path, name); NULL if none. */
+vss_bc_component *vss_bc_writer_component(const vss_bc_writer *w, const char *logical_path,
+                                          const char *name);
 
 /* Requester operations (IVssBackupComponents, ‹comp› = c). */
 int vss_bc_set_backup_succeeded(vss_backup_components *bc, vss_bc_component *c, bool ok,

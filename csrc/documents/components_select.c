@@ -11,17 +11,37 @@
 
 /* ---- writers and their metadata ---- */
 
+/* The attached metadata of the writer (writer_id, instance_id); its index
+ * in bc->wms, or bc->nwms when none. */
+static size_t wm_index(const vss_backup_components *bc, const char *writer_id,
+                       const char *instance_id)
+{
+    size_t i = 0;
+    while (i < bc->nwms && !vss_wm_is_writer(vss_wm_get_identity(bc->wms[i]), writer_id, instance_id))
+        i++;
+    return i;
+}
+
+vss_bc_writer *vss_bc_find_writer(const vss_backup_components *bc, const char *writer_id,
+                                  const char *instance_id)
+{
+    for (size_t i = 0; i < bc->nwriters; i++) {
+        vss_bc_writer *w = bc->writers[i];
+        const vss_wm_identity entry = {.writer_id = w->writer_id, .instance_id = w->instance_id};
+        if (vss_wm_is_writer(&entry, writer_id, instance_id))
+            return w;
+    }
+    return NULL;
+}
+
 int vss_bc_add_writer_metadata(vss_backup_components *bc, const vss_writer_metadata *wm,
                                vss_error *e)
 {
     const vss_wm_identity *id = vss_wm_get_identity(wm);
-    for (size_t i = 0; i < bc->nwms; i++) {
-        const vss_wm_identity *o = vss_wm_get_identity(bc->wms[i]);
-        if (vss_guid_same(o->writer_id, id->writer_id) &&
-            vss_guid_same(o->instance_id, id->instance_id)) {
-            bc->wms[i] = wm; /* a newer Identify of the same instance */
-            return VSS_OK;
-        }
+    size_t i = wm_index(bc, id->writer_id, id->instance_id);
+    if (i < bc->nwms) {
+        bc->wms[i] = wm; /* a newer Identify of the same instance */
+        return VSS_OK;
     }
     if (VSS_GROW(bc->wms, bc->capwms, bc->nwms, e) != VSS_OK)
         return VSS_FAIL;
@@ -32,13 +52,8 @@ int vss_bc_add_writer_metadata(vss_backup_components *bc, const vss_writer_metad
 const vss_writer_metadata *vss_bc_writer_metadata(const vss_backup_components *bc,
                                                   const vss_bc_writer *w)
 {
-    for (size_t i = 0; i < bc->nwms; i++) {
-        const vss_wm_identity *id = vss_wm_get_identity(bc->wms[i]);
-        if (vss_guid_same(id->writer_id, w->writer_id) &&
-            vss_guid_same(id->instance_id, w->instance_id))
-            return bc->wms[i];
-    }
-    return NULL;
+    size_t i = wm_index(bc, w->writer_id, w->instance_id);
+    return i < bc->nwms ? bc->wms[i] : NULL;
 }
 
 vss_bc_component *vss_bc_find_component(const vss_backup_components *bc, const char *writer_id,
@@ -48,11 +63,20 @@ vss_bc_component *vss_bc_find_component(const vss_backup_components *bc, const c
         vss_bc_writer *w = bc->writers[i];
         if (!vss_guid_same(w->writer_id, writer_id) && !vss_guid_same(w->instance_id, writer_id))
             continue;
-        for (size_t j = 0; j < w->component_count; j++) {
-            vss_bc_component *c = w->components[j];
-            if (strcmp(c->name, name) == 0 && vss_wm_same_path(c->logical_path, logical_path))
-                return c;
-        }
+        vss_bc_component *c = vss_bc_writer_component(w, logical_path, name);
+        if (c != NULL)
+            return c;
+    }
+    return NULL;
+}
+
+vss_bc_component *vss_bc_writer_component(const vss_bc_writer *w, const char *logical_path,
+                                          const char *name)
+{
+    for (size_t j = 0; j < w->component_count; j++) {
+        vss_bc_component *c = w->components[j];
+        if (strcmp(c->name, name) == 0 && vss_wm_same_path(c->logical_path, logical_path))
+            return c;
     }
     return NULL;
 }
@@ -98,23 +122,15 @@ int vss_bc_add_component(vss_backup_components *bc, const char *writer_id,
         return vss_error_set(e, EINVAL, "component type: database or filegroup expected");
     if (name == NULL || *name == '\0' || strchr(name, '\\') != NULL)
         return vss_error_set(e, EINVAL, "component name: required, without '\\'");
-    vss_bc_writer *w = NULL;
-    for (size_t i = 0; i < bc->nwriters && w == NULL; i++)
-        if (vss_guid_same(bc->writers[i]->writer_id, writer_id) &&
-            vss_guid_same(bc->writers[i]->instance_id, instance_id))
-            w = bc->writers[i];
+    vss_bc_writer *w = vss_bc_find_writer(bc, writer_id, instance_id);
     for (size_t j = 0; w != NULL && j < w->component_count; j++)
         if (strcmp(w->components[j]->name, name) == 0 &&
             vss_wm_same_path(w->components[j]->logical_path, lp))
             return vss_error_set(e, EEXIST, "component '%s' at logical path '%s' is already "
                                               "added for writer %s",
                                  name, vss_bc_lp_show_(lp), writer_id);
-    const vss_writer_metadata *wm = NULL;
-    for (size_t i = 0; i < bc->nwms && wm == NULL; i++) {
-        const vss_wm_identity *id = vss_wm_get_identity(bc->wms[i]);
-        if (vss_guid_same(id->writer_id, writer_id) && vss_guid_same(id->instance_id, instance_id))
-            wm = bc->wms[i];
-    }
+    size_t k = wm_index(bc, writer_id, instance_id);
+    const vss_writer_metadata *wm = k < bc->nwms ? bc->wms[k] : NULL;
     if (wm != NULL && check_wm_component(wm, type, lp, name, e) != VSS_OK)
         return VSS_FAIL;
     bool new_writer = w == NULL;

@@ -56,6 +56,11 @@ const size_t vss_wm_dependency_nattrs_ = ARRAY_LEN(vss_wm_dependency_attrs_);
 
 /* ---- small helpers ---- */
 
+bool vss_wm_is_writer(const vss_wm_identity *id, const char *writer_id, const char *instance_id)
+{
+    return vss_guid_same(id->writer_id, writer_id) && vss_guid_same(id->instance_id, instance_id);
+}
+
 bool vss_wm_same_path(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "") == 0;

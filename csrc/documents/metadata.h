@@ -141,6 +141,11 @@ bool vss_wm_names_writer(const char *s, const vss_wm_identity *id);
 /* How a requester names a component: "name" or "logical\path\name". */
 bool vss_wm_names_component(const char *s, const char *logical_path, const char *name);
 
+/* The one writer matcher: is id the writer (writer_id, instance_id)? Both
+ * ids must be equal, without case (vss_guid_same); a NULL id matches
+ * nothing (every WMD and BCD names its instance: instanceId is required). */
+bool vss_wm_is_writer(const vss_wm_identity *id, const char *writer_id, const char *instance_id);
+
 /* Logical path and name equality; NULL and "" are the same (no path). */
 bool vss_wm_same_path(const char *a, const char *b);
 

@@ -299,8 +299,9 @@ static int carry_component(vss_backup_ctx *r, old_bcds *o, vss_backup_writer *bw
         vss_backup_components *old;
         if (old_bcd(r, o, i, &old, e) != VSS_OK)
             return VSS_FAIL;
-        vss_bc_component *oc = vss_bc_find_component(old, bw->entry->instance_id,
-                                                     c->logical_path, c->name);
+        const vss_bc_writer *ow =
+            vss_bc_find_writer(old, bw->entry->writer_id, bw->entry->instance_id);
+        vss_bc_component *oc = ow ? vss_bc_writer_component(ow, c->logical_path, c->name) : NULL;
         if (oc == NULL || !oc->backup_succeeded)
             continue;
         if (!bw->has_previous || o->list[i].time.tv_sec > bw->previous_time.tv_sec) {

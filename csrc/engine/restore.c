@@ -101,9 +101,7 @@ static vss_writer *live_writer(vss_writers *ws, const vss_bc_writer *bw)
 {
     for (size_t i = 0; ws && i < vss_writers_count(ws); i++) {
         vss_writer *w = vss_writers_at(ws, i);
-        const vss_wm_identity *id = vss_writer_identity(w);
-        if (vss_guid_same(bw->writer_id, id->writer_id) &&
-            (bw->instance_id == NULL || vss_guid_same(bw->instance_id, id->instance_id)))
+        if (vss_wm_is_writer(vss_writer_identity(w), bw->writer_id, bw->instance_id))
             return w;
     }
     return NULL;

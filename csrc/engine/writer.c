@@ -255,14 +255,7 @@ static vss_bc_writer *entry_of(const vss_writer *w, vss_backup_components *bc)
 {
     if (bc == NULL)
         return NULL;
-    const vss_wm_identity *id = &w->info.identity;
-    for (size_t i = 0; i < vss_bc_writer_count(bc); i++) {
-        vss_bc_writer *bw = vss_bc_writer_at(bc, i);
-        if (vss_guid_same(bw->writer_id, id->writer_id) &&
-            (bw->instance_id == NULL || vss_guid_same(bw->instance_id, id->instance_id)))
-            return bw;
-    }
-    return NULL;
+    return vss_bc_find_writer(bc, w->info.identity.writer_id, w->info.identity.instance_id);
 }
 
 /* The identify handler's document must be whole and be this writer's. */
@@ -271,8 +264,7 @@ static int check_identified(const vss_writer *w, const vss_writer_metadata *wm, 
     if (wm == NULL)
         return vss_error_set(e, VSS_WRITER_NONRETRYABLE, "identify gave no metadata document");
     const vss_wm_identity *id = vss_wm_get_identity(wm);
-    if (!vss_guid_same(id->writer_id, w->info.identity.writer_id) ||
-        !vss_guid_same(id->instance_id, w->info.identity.instance_id))
+    if (!vss_wm_is_writer(id, w->info.identity.writer_id, w->info.identity.instance_id))
         return vss_error_set(e, VSS_WRITER_NONRETRYABLE,
                              "metadata document is writer %s instance %s, not %s instance %s",
                              id->writer_id ? id->writer_id : "?",

@@ -385,10 +385,10 @@ static int read_back(vss_writer_event *ev, const char *path, vss_error *e)
         return vss_error_set(e, VSS_WRITER_NONRETRYABLE, "the BCD it was given: %s", le.message);
     int rc = VSS_OK;
     vss_bc_writer *w = ev->components;
-    for (size_t i = 0; w != NULL && i < w->component_count && rc == VSS_OK; i++) {
+    const vss_bc_writer *ew = w ? vss_bc_find_writer(edited, w->writer_id, w->instance_id) : NULL;
+    for (size_t i = 0; ew != NULL && i < w->component_count && rc == VSS_OK; i++) {
         vss_bc_component *c = w->components[i];
-        const vss_bc_component *x =
-            vss_bc_find_component(edited, w->writer_id, c->logical_path, c->name);
+        const vss_bc_component *x = vss_bc_writer_component(ew, c->logical_path, c->name);
         if (x != NULL && carry_component(ev->bc, c, x, &le) != VSS_OK)
             rc = vss_error_set(e, VSS_WRITER_NONRETRYABLE, "its change to component '%s': %s",
                                c->name, le.message);

@@ -269,6 +269,24 @@ static int bc_get_writer_components(lua_State *L)
     return 1;
 }
 
+/* find_writer(writer_id, instance_id) -> i | nil: the index of that
+ * writer's entry for get_writer_components (vss_bc_find_writer). */
+static int bc_find_writer(lua_State *L)
+{
+    const vss_backup_components *bc = check_bc(L, 1);
+    const char *writer_id = luaL_checkstring(L, 2);
+    const char *instance_id = luaL_checkstring(L, 3);
+    vss_lua_checknargs(L, 3);
+    const vss_bc_writer *w = vss_bc_find_writer(bc, writer_id, instance_id);
+    for (size_t i = 0; w != NULL && i < vss_bc_writer_count(bc); i++)
+        if (vss_bc_writer_at(bc, i) == w) {
+            lua_pushinteger(L, (lua_Integer)i + 1);
+            return 1;
+        }
+    lua_pushnil(L);
+    return 1;
+}
+
 /* validate() -> true, or nil, message, "EINVAL" */
 static int bc_validate(lua_State *L)
 {
@@ -311,6 +329,7 @@ int vss_lua_open_components(lua_State *L)
         {"get_component", bc_get_component},
         {"get_writer_components_count", bc_get_writer_components_count},
         {"get_writer_components", bc_get_writer_components},
+        {"find_writer", bc_find_writer},
         {"validate", bc_validate},
         {"xml", bc_xml},
         {"save", bc_save},

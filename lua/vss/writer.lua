@@ -41,17 +41,10 @@ local EVENTS = {
   "abort", "backup_complete", "backup_shutdown", "pre_restore", "post_restore",
 }
 
--- This writer's ComponentStates in bc (GUIDs compare without case).
+-- This writer's ComponentStates in bc (the engine's writer matcher).
 local function components_of(bc, writer_id, instance_id)
-  writer_id, instance_id = writer_id:lower(), instance_id:lower()
-  for i = 1, bc:get_writer_components_count() do
-    local w = bc:get_writer_components(i)
-    if w.writer_id:lower() == writer_id
-      and (w.instance_id == nil or w.instance_id:lower() == instance_id) then
-      return w.components
-    end
-  end
-  return {}
+  local i = bc:find_writer(writer_id, instance_id)
+  return i and bc:get_writer_components(i).components or {}
 end
 
 local function wrap(ev, f, def)

@@ -256,6 +256,34 @@ TEST(stamps_and_states)
     vss_bc_free(bc);
 }
 
+/* The one writer matcher: writer id and instance id, both, without case;
+ * two instances of one writer are two entries. */
+TEST(writer_matcher)
+{
+    vss_error e;
+    vss_wm_identity id = {.writer_id = WID, .instance_id = IID};
+    CHECK(vss_wm_is_writer(&id, "A65FAA63-5EA8-4EBC-9DBD-A0C4DB26912A", IID));
+    CHECK(!vss_wm_is_writer(&id, WID, WID));
+    CHECK(!vss_wm_is_writer(&id, IID, IID));
+    CHECK(!vss_wm_is_writer(&id, WID, NULL));
+    vss_wm_identity none = {.writer_id = WID};
+    CHECK(!vss_wm_is_writer(&none, WID, NULL));
+    const char *iid2 = "11111111-2222-3333-4444-555555555555";
+    vss_backup_components *bc = bcd(VSS_BT_FULL, false);
+    vss_bc_component *c1 = add_db(bc, NULL), *c2 = NULL;
+    CHECK(vss_bc_add_component(bc, WID, iid2, VSS_CT_FILEGROUP, NULL, "conf", &c2, &e) == VSS_OK);
+    vss_bc_writer *w1 = vss_bc_find_writer(bc, WID, "235435D9-34D6-41EA-8C08-5958A9982636");
+    vss_bc_writer *w2 = vss_bc_find_writer(bc, WID, iid2);
+    CHECK(w1 != NULL && w2 != NULL && w1 != w2);
+    CHECK(vss_bc_find_writer(bc, IID, WID) == NULL);
+    if (w1 != NULL && w2 != NULL) {
+        CHECK(vss_bc_writer_component(w1, "Inst", "db") == c1);
+        CHECK(vss_bc_writer_component(w1, NULL, "conf") == NULL);
+        CHECK(vss_bc_writer_component(w2, "", "conf") == c2);
+    }
+    vss_bc_free(bc);
+}
+
 TEST(xml_round_trip_and_unknowns)
 {
     vss_error e;
@@ -356,4 +384,4 @@ TEST(xml_round_trip_and_unknowns)
 
 RUN_TESTS("test_components", T(add_component_rules), T(partial_files), T(directed_targets),
           T(differenced_files), T(new_targets_mappings_subcomponents), T(stamps_and_states),
-          T(xml_round_trip_and_unknowns))
+          T(writer_matcher), T(xml_round_trip_and_unknowns))
