@@ -39,9 +39,18 @@ describe("vss.snapshot_set", function()
   it("raises on misuse, naming the argument", function()
     assert.has_error(function() vss.snapshot_set{ provider = "lvm" } end,
       "bad argument #1 to 'set' (provider: invalid option 'lvm')")
-    assert.has_error(function() vss.snapshot_set{ context = "nope" } end)
+    assert.has_error(function() vss.snapshot_set{ context = "nope" } end,
+      "bad argument #1 to 'set' (context: invalid option 'nope')")
+    -- names of the engine's tables that a set cannot be made with
+    assert.has_error(function() vss.snapshot_set{ context = "client_accessible" } end,
+      "bad argument #1 to 'set' (context: invalid option 'client_accessible')")
     assert.has_error(function() vss.snapshot_set{ attributes = { "sticky" } } end,
       "bad argument #1 to 'set' (attributes: unknown attribute 'sticky' at entry 1)")
+    assert.has_error(function() vss.snapshot_set{ attributes = { "persistent", "exposed_locally" } } end,
+      "bad argument #1 to 'set' (attributes: unknown attribute 'exposed_locally' at entry 2)")
+    assert.has_error(function() vss.snapshot.is_volume_supported("/tmp", "lvm") end,
+      "bad argument #2 to 'is_volume_supported' (invalid option 'lvm')")
+    assert.is_true(vss.snapshot.is_volume_supported("/tmp", "none"))
     local set = assert(vss.snapshot_set{})
     assert.has_error(function() set:add("/tmp", { snapshot_required = "yes" }) end)
     assert.has_error(function() set:take(true) end)

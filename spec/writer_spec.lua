@@ -162,7 +162,9 @@ describe("vss.writer", function()
     end
     local e = vss.writer.retryable("x")
     assert.equal("WRITER_RETRYABLE: x", tostring(e))
-    assert.has_error(function() vss.writer.error("WRITER_SOMETHING", "x") end)
+    assert.has_error(function() vss.writer.error("WRITER_SOMETHING", "x") end,
+      "bad argument #1 to 'error' (invalid option 'WRITER_SOMETHING')")
+    assert.equal("WRITER_TIMEOUT: WRITER_TIMEOUT", tostring(vss.writer.error("WRITER_TIMEOUT")))
   end)
 
   it("records a failure at every event as failed_at_<event>", function()

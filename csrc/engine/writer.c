@@ -676,6 +676,13 @@ int vss_writers_post_restore(vss_writers *ws, vss_backup_components *bc, vss_err
                 "comes once, after pre_restore", bc, VSS_WS_STABLE, e);
 }
 
+const char *vss_writers_failed_policy_name(int policy)
+{
+    static const char *const names[] = {[VSS_WA_KEEP] = "keep", [VSS_WA_SKIP] = "skip",
+                                        [VSS_WA_FAIL] = "fail"};
+    return policy >= VSS_WA_KEEP && policy <= VSS_WA_FAIL ? names[policy] : "";
+}
+
 int vss_writers_failed_policy(const vss_writer *w, bool required)
 {
     switch (w->state) {

@@ -204,5 +204,7 @@ bool vss_writers_involved(const vss_writers *ws, const vss_writer *w);
  * go on without the writer; this is that choice, made once, here. */
 enum { VSS_WA_KEEP, VSS_WA_SKIP, VSS_WA_FAIL };
 int vss_writers_failed_policy(const vss_writer *w, bool required);
+/* "keep", "skip", "fail" (the Lua names); "" for another number. */
+const char *vss_writers_failed_policy_name(int policy);
 
 #endif

@@ -3,34 +3,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "documents/enums.h"
 #include "filespec_types.h"
 
-static const struct {
-    const char *name;
-    uint32_t bit;
-} backup_types[] = {
-    {"full_backup_required", VSS_FSBT_FULL_BACKUP_REQUIRED},
-    {"differential_backup_required", VSS_FSBT_DIFFERENTIAL_BACKUP_REQUIRED},
-    {"incremental_backup_required", VSS_FSBT_INCREMENTAL_BACKUP_REQUIRED},
-    {"log_backup_required", VSS_FSBT_LOG_BACKUP_REQUIRED},
-    {"full_snapshot_required", VSS_FSBT_FULL_SNAPSHOT_REQUIRED},
-    {"differential_snapshot_required", VSS_FSBT_DIFFERENTIAL_SNAPSHOT_REQUIRED},
-    {"incremental_snapshot_required", VSS_FSBT_INCREMENTAL_SNAPSHOT_REQUIRED},
-    {"log_snapshot_required", VSS_FSBT_LOG_SNAPSHOT_REQUIRED},
-    {"created_during_backup", VSS_FSBT_CREATED_DURING_BACKUP},
-    /* Aliases for groups, accepted on input only. */
-    {"all_backup_required", VSS_FSBT_ALL_BACKUP_REQUIRED},
-    {"all_snapshot_required", VSS_FSBT_ALL_SNAPSHOT_REQUIRED},
-};
-enum { N_SINGLE_BITS = 9, N_TYPES = sizeof backup_types / sizeof backup_types[0] };
-#define KNOWN_BITS 0x10F0Fu
+/* Backup-type bits by the engine's table (documents/enums.h); its group
+ * entries (all_backup_required) are accepted on input only. */
+static const vss_enum *const backup_types = &vss_enum_file_spec_backup_type;
 
 /* A backup-type mask at idx: a list of names or a number. */
 static uint32_t check_mask(lua_State *L, int idx, int arg)
 {
     if (lua_isinteger(L, idx)) {
         lua_Integer v = lua_tointeger(L, idx);
-        if (v < 0 || ((lua_Unsigned)v & ~(lua_Unsigned)KNOWN_BITS) != 0) {
+        if (v < 0 || !vss_enum_mask_valid(backup_types, (uint64_t)v)) {
             char msg[64];
             snprintf(msg, sizeof msg, "backup_type: unknown bits in 0x%llx", (long long)v);
             return (uint32_t)luaL_argerror(L, arg, msg);
@@ -47,16 +32,13 @@ static uint32_t check_mask(lua_State *L, int idx, int arg)
     for (lua_Integer i = 1; i <= n; i++) {
         lua_geti(L, idx, i);
         const char *s = lua_tostring(L, -1);
-        size_t k = 0;
-        while (s != NULL && lua_type(L, -1) == LUA_TSTRING && k < N_TYPES &&
-               strcmp(backup_types[k].name, s) != 0)
-            k++;
-        if (s == NULL || lua_type(L, -1) != LUA_TSTRING || k == N_TYPES)
+        int64_t bits;
+        if (s == NULL || lua_type(L, -1) != LUA_TSTRING || !vss_enum_value(backup_types, s, &bits))
             return (uint32_t)luaL_argerror(
                 L, arg,
                 lua_pushfstring(L, "backup_type: unknown name '%s' at entry %d",
                                 s ? s : luaL_typename(L, -1), (int)i));
-        mask |= backup_types[k].bit;
+        mask |= (uint32_t)bits;
         lua_pop(L, 1);
     }
     return mask;
@@ -203,9 +185,12 @@ static int fd_backup_types(lua_State *L)
     vss_filedesc *d = vss_lua_checkfiledesc(L, 1);
     lua_newtable(L);
     int n = 0;
-    for (int k = 0; k < N_SINGLE_BITS; k++) {
-        if (d->backup_type_mask & backup_types[k].bit) {
-            lua_pushstring(L, backup_types[k].name);
+    for (int bit = 0; bit < 32; bit++) {
+        const char *name = (d->backup_type_mask >> bit) & 1u
+                               ? vss_enum_name(backup_types, (int64_t)1 << bit)
+                               : NULL;
+        if (name != NULL) {
+            lua_pushstring(L, name);
             lua_rawseti(L, -2, ++n);
         }
     }
@@ -282,10 +267,10 @@ int vss_lua_open_filespec(lua_State *L)
                                      {"path_map", vss_lua_path_map},
                                      {NULL, NULL}};
     luaL_newlib(L, funcs);
-    lua_createtable(L, 0, N_TYPES);
-    for (int k = 0; k < N_TYPES; k++) {
-        lua_pushinteger(L, backup_types[k].bit);
-        lua_setfield(L, -2, backup_types[k].name);
+    lua_createtable(L, 0, (int)backup_types->count);
+    for (size_t k = 0; k < backup_types->count; k++) {
+        lua_pushinteger(L, (lua_Integer)backup_types->entries[k].value);
+        lua_setfield(L, -2, backup_types->entries[k].name);
     }
     lua_setfield(L, -2, "backup_types");
     return 1;

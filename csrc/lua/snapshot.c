@@ -19,30 +19,30 @@ typedef struct {
     vss_freezer *f; /* NULL once thawed */
 } lfreeze;
 
-static const char *const provider_names[] = {"auto", "btrfs", "reflink", "copy", "none", NULL};
-static const char *const context_names[] = {"backup", "file_share_backup", "app_rollback",
-                                            "nas_rollback", NULL};
-static const uint32_t context_values[] = {VSS_CTX_BACKUP, VSS_CTX_FILE_SHARE_BACKUP,
-                                          VSS_CTX_APP_ROLLBACK, VSS_CTX_NAS_ROLLBACK};
-static const struct {
-    const char *name;
-    uint32_t bit;
-} attr_names[] = {
-    {"persistent", VSS_VOLSNAP_ATTR_PERSISTENT},
-    {"no_auto_release", VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE},
-    {"no_writers", VSS_VOLSNAP_ATTR_NO_WRITERS},
-    {"exposed_locally", VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY},
-};
-
 /* An option of a table argument: "bad argument #arg to 'f' (field: invalid option 'x')". */
-static int check_field_option(lua_State *L, int arg, const char *field, const char *const names[])
+static int field_option_error(lua_State *L, int arg, const char *field)
 {
     const char *v = lua_tostring(L, -1);
-    for (int i = 0; v && names[i]; i++)
-        if (strcmp(names[i], v) == 0)
-            return i;
     lua_pushfstring(L, "%s: invalid option '%s'", field, v ? v : luaL_typename(L, -1));
     return luaL_argerror(L, arg, lua_tostring(L, -1));
+}
+
+/* The engine's name for provider v ("auto", "btrfs"...); NULL when none. */
+static const char *find_provider(const char *v)
+{
+    const char *p;
+    for (size_t i = 0; v != NULL && (p = vss_snapshot_provider_name(i)) != NULL; i++)
+        if (strcmp(p, v) == 0)
+            return p;
+    return NULL;
+}
+
+static const char *field_provider(lua_State *L, int arg)
+{
+    const char *p = find_provider(lua_tostring(L, -1));
+    if (p == NULL)
+        field_option_error(L, arg, "provider");
+    return p;
 }
 
 static lset *check_set(lua_State *L, int idx)
@@ -65,12 +65,11 @@ static uint32_t check_attributes(lua_State *L, int idx, const char *field)
     uint32_t mask = 0;
     for (lua_Integer i = 1; lua_rawgeti(L, idx, i) != LUA_TNIL; i++) {
         const char *name = lua_tostring(L, -1);
-        bool found = false;
-        for (size_t k = 0; name && k < 3 && !found; k++)
-            if (strcmp(name, attr_names[k].name) == 0) {
-                mask |= attr_names[k].bit;
-                found = true;
-            }
+        int64_t bit;
+        bool found = name && vss_enum_value(&vss_enum_volume_snapshot_attributes, name, &bit) &&
+                     vss_snapshot_attributes_supported((uint32_t)bit);
+        if (found)
+            mask |= (uint32_t)bit;
         if (!found) {
             lua_pushfstring(L, "%s: unknown attribute '%s' at entry %d", field, name ? name : "?", (int)i);
             luaL_argerror(L, 1, lua_tostring(L, -1));
@@ -89,11 +88,17 @@ static int set_new(lua_State *L)
         luaL_checktype(L, 1, LUA_TTABLE);
         lua_getfield(L, 1, "provider");
         if (!lua_isnil(L, -1)) {
-            opt.provider = provider_names[check_field_option(L, 1, "provider", provider_names)];
+            opt.provider = field_provider(L, 1);
         }
         lua_getfield(L, 1, "context");
-        if (!lua_isnil(L, -1))
-            opt.attributes = context_values[check_field_option(L, 1, "context", context_names)];
+        if (!lua_isnil(L, -1)) {
+            const char *v = lua_tostring(L, -1);
+            int64_t ctx;
+            if (v == NULL || !vss_enum_value(&vss_enum_snapshot_context, v, &ctx) ||
+                !vss_snapshot_attributes_supported((uint32_t)ctx))
+                field_option_error(L, 1, "context");
+            opt.attributes = (uint32_t)ctx;
+        }
         lua_getfield(L, 1, "attributes");
         if (!lua_isnil(L, -1))
             opt.attributes |= check_attributes(L, lua_gettop(L), "attributes");
@@ -133,7 +138,7 @@ static int set_add(lua_State *L)
         luaL_checktype(L, 3, LUA_TTABLE);
         lua_getfield(L, 3, "provider");
         if (!lua_isnil(L, -1))
-            provider = provider_names[check_field_option(L, 3, "provider", provider_names)];
+            provider = field_provider(L, 3);
         lua_getfield(L, 3, "snapshot_required");
         if (!lua_isnil(L, -1)) {
             if (!lua_isboolean(L, -1))
@@ -277,18 +282,25 @@ static void push_set_info(lua_State *L, const vss_snapshot_set_info *info)
     push_id(L, &info->id);
     lua_setfield(L, -2, "id");
     uint32_t ctx = info->attributes & ~(uint32_t)VSS_VOLSNAP_ATTR_EXPOSED_LOCALLY;
-    for (size_t i = 0; context_names[i]; i++)
-        if (context_values[i] == ctx) {
-            lua_pushstring(L, context_names[i]);
-            lua_setfield(L, -2, "context");
-        }
+    const char *cname = vss_snapshot_attributes_supported(ctx)
+                            ? vss_enum_name(&vss_enum_snapshot_context, ctx)
+                            : NULL;
+    if (cname != NULL) {
+        lua_pushstring(L, cname);
+        lua_setfield(L, -2, "context");
+    }
     lua_newtable(L);
     int n = 0;
-    for (size_t i = 0; i < sizeof attr_names / sizeof attr_names[0]; i++)
-        if (info->attributes & attr_names[i].bit) {
-            lua_pushstring(L, attr_names[i].name);
+    for (int bit = 0; bit < 32; bit++) {
+        const char *aname = (info->attributes >> bit) & 1u
+                                ? vss_enum_name(&vss_enum_volume_snapshot_attributes,
+                                                (int64_t)1 << bit)
+                                : NULL;
+        if (aname != NULL) {
+            lua_pushstring(L, aname);
             lua_rawseti(L, -2, ++n);
         }
+    }
     lua_setfield(L, -2, "attributes");
     lua_pushstring(L, info->state);
     lua_setfield(L, -2, "state");
@@ -400,7 +412,9 @@ static int snap_supported(lua_State *L)
 {
     vss_lua_checknargs(L, 2);
     const char *path = luaL_checkstring(L, 1);
-    const char *provider = lua_isnoneornil(L, 2) ? NULL : provider_names[luaL_checkoption(L, 2, NULL, provider_names)];
+    const char *provider = NULL;
+    if (!lua_isnoneornil(L, 2) && (provider = find_provider(luaL_checkstring(L, 2))) == NULL)
+        luaL_argerror(L, 2, lua_pushfstring(L, "invalid option '%s'", lua_tostring(L, 2)));
     bool ok = false;
     char *reason = NULL;
     vss_error err;

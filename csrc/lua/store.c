@@ -281,13 +281,11 @@ static void push_attrs(lua_State *L, const vss_store_attrs *a)
     lua_setfield(L, -2, "xattrs");
 }
 
-static const char *const kind_names[] = {"file", "partial", "deleted", "document"};
-
 static void push_entry(lua_State *L, const vss_store_entry *en)
 {
     lua_createtable(L, 0, 10);
     set_str(L, "name", en->name);
-    set_str(L, "kind", kind_names[en->kind]);
+    set_str(L, "kind", vss_store_kind_name(en->kind));
     if (en->kind != VSS_STORE_ENTRY_DELETED) {
         set_u64(L, "size", en->size);
         set_u64(L, "stored", en->stored);

@@ -49,10 +49,6 @@ static lsession *check_session(lua_State *L, int idx)
 
 /* ---- error objects ---- */
 
-static const char *const error_codes[] = {
-    "WRITER_INCONSISTENTSNAPSHOT", "WRITER_OUTOFRESOURCES", "WRITER_TIMEOUT",
-    "WRITER_RETRYABLE", "WRITER_NONRETRYABLE", NULL};
-
 static void push_error(lua_State *L, const char *code, const char *message)
 {
     lua_createtable(L, 0, 2);
@@ -67,10 +63,16 @@ static void push_error(lua_State *L, const char *code, const char *message)
  * kind other than non-retryable. */
 static int m_error(lua_State *L)
 {
-    int k = luaL_checkoption(L, 1, NULL, error_codes);
-    const char *msg = luaL_optstring(L, 2, error_codes[k]);
+    const char *code = luaL_checkstring(L, 1);
+    const char *name = NULL;
+    for (int k = VSS_WE_NONE + 1; name == NULL && vss_writer_error_code(k) != 0; k++)
+        if (strcmp(vss_code_name(vss_writer_error_code(k)), code) == 0)
+            name = vss_code_name(vss_writer_error_code(k));
+    if (name == NULL)
+        return luaL_argerror(L, 1, lua_pushfstring(L, "invalid option '%s'", code));
+    const char *msg = luaL_optstring(L, 2, name);
     vss_lua_checknargs(L, 2);
-    push_error(L, error_codes[k], msg);
+    push_error(L, name, msg);
     return 1;
 }
 
@@ -533,12 +535,10 @@ static int writer_metadata_xml(lua_State *L)
  * choice for this writer (vss_writers_failed_policy). */
 static int writer_failed_policy(lua_State *L)
 {
-    static const char *const names[] = {[VSS_WA_KEEP] = "keep", [VSS_WA_SKIP] = "skip",
-                                        [VSS_WA_FAIL] = "fail"};
     vss_writer *w = live_writer(L, 1);
     int required = vss_lua_optbool(L, 2, 0);
     vss_lua_checknargs(L, 2);
-    lua_pushstring(L, names[vss_writers_failed_policy(w, required)]);
+    lua_pushstring(L, vss_writers_failed_policy_name(vss_writers_failed_policy(w, required)));
     return 1;
 }
 

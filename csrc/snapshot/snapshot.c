@@ -32,14 +32,18 @@ struct vss_snapshot_set {
     size_t ncleaned, capcleaned;
 };
 
+bool vss_snapshot_attributes_supported(uint32_t attributes)
+{
+    return (attributes & ~(uint32_t)VSS_SNAPSHOT_USER_ATTRS) == 0;
+}
+
 int vss_snapshot_set_new(const vss_snapshot_options *opt, vss_snapshot_set **out, vss_error *e)
 {
     *out = NULL;
     vss_snapshot_options o = opt ? *opt : (vss_snapshot_options){0};
-    uint32_t ctx = o.attributes & ~(uint32_t)VSS_SNAPSHOT_USER_ATTRS;
-    if (ctx != 0)
+    if (!vss_snapshot_attributes_supported(o.attributes))
         return vss_error_set(e, VSS_UNSUPPORTED_CONTEXT, "snapshot context/attributes 0x%x: unsupported bits 0x%x",
-                             o.attributes, ctx);
+                             o.attributes, o.attributes & ~(uint32_t)VSS_SNAPSHOT_USER_ATTRS);
     if (o.provider && strcmp(o.provider, "auto") != 0 && vss_provider_find(o.provider) == NULL)
         return vss_error_set(e, EINVAL, "unknown snapshot provider '%s'", o.provider);
     vss_snapshot_set *s = calloc(1, sizeof *s);

@@ -33,6 +33,16 @@
     (VSS_VOLSNAP_ATTR_PERSISTENT | VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE |                  \
      VSS_VOLSNAP_ATTR_NO_WRITERS)
 
+/* Whether a set can be made with attributes (a VSS_CTX_* context OR'ed
+ * with extra attributes): only VSS_SNAPSHOT_USER_ATTRS bits, so the
+ * contexts backup, file_share_backup, app_rollback and nas_rollback. */
+bool vss_snapshot_attributes_supported(uint32_t attributes);
+
+/* The provider names a caller may ask for, i = 0, 1, ...: "auto" (chosen
+ * per volume), then each provider ("btrfs", "reflink", "copy", "none");
+ * NULL past the last. */
+const char *vss_snapshot_provider_name(size_t i);
+
 /* Name of the per-filesystem area, at the filesystem's mount point. */
 #define VSS_SNAPSHOT_AREA ".luavss-snapshots"
 

@@ -218,6 +218,13 @@ static const vss_snapshot_provider *const providers[] = {
     &vss_provider_btrfs, &provider_reflink, &provider_copy, &vss_provider_none,
 };
 
+const char *vss_snapshot_provider_name(size_t i)
+{
+    if (i == 0)
+        return "auto";
+    return i <= sizeof providers / sizeof providers[0] ? providers[i - 1]->name : NULL;
+}
+
 const vss_snapshot_provider *vss_provider_find(const char *name)
 {
     for (size_t i = 0; i < sizeof providers / sizeof providers[0]; i++)

@@ -75,6 +75,10 @@ typedef enum vss_store_kind {
     VSS_STORE_ENTRY_DOCUMENT, /* an XML document, opaque bytes */
 } vss_store_kind;
 
+/* "file", "partial", "deleted", "document": the manifest's word for a
+ * kind, and its Lua name; "" for another number. */
+const char *vss_store_kind_name(int kind);
+
 typedef struct vss_store_xattr {
     char *name;
     unsigned char *value;

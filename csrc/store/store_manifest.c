@@ -81,6 +81,11 @@ void store_manifest_head(vss_strbuf *b, const vss_store_info *info)
 
 static const char *const kind_words[] = {"file", "partial", "deleted", "document"};
 
+const char *vss_store_kind_name(int kind)
+{
+    return kind >= VSS_STORE_ENTRY_FILE && kind <= VSS_STORE_ENTRY_DOCUMENT ? kind_words[kind] : "";
+}
+
 void store_manifest_entry(vss_strbuf *b, const vss_store_entry *en)
 {
     vss_strbuf_str(b, kind_words[en->kind]);
