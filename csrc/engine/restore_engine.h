@@ -5,7 +5,7 @@
 #define VSS_RESTORE_ENGINE_H
 
 #include "engine/restore.h"
-#include "dest/restore_target.h"
+#include "dest/dest.h"
 #include "store/store.h"
 
 /* One file set of a component as it is restored: where its files were

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dest/restore_target.h"
+#include "dest/dest.h"
 #include "binding.h"
 
 #define TARGET_T "vss.RestoreTarget"

@@ -12,7 +12,7 @@
 
 #include "base/error.h"
 #include "ranges/ranges.h"
-#include "dest/restore_target.h"
+#include "dest/dest.h"
 
 struct vss_restore_file {
     int dir_fd; /* the directory both names live in, O_RDONLY for fsync */

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dest/restore_impl.h"
+#include "dest/dest_impl.h"
 #include "base/array.h"
 
 typedef struct pending {

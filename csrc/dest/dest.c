@@ -1,5 +1,5 @@
-#include "dest/restore_target.h"
-#include "dest/restore_impl.h"
+#include "dest/dest.h"
+#include "dest/dest_impl.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
-#include "dest/restore_impl.h"
-#include "dest/restore_target.h"
+#include "dest/dest_impl.h"
+#include "dest/dest.h"
 #include "base/clone.h"
 
 #define SLOW_BUFFER (1u << 20)

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
-#include "dest/restore_target.h"
+#include "dest/dest.h"
 #include "check.h"
 
 /* Each test: a fresh <tmp>/root (the target) and <tmp>/outside (where

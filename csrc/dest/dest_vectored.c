@@ -10,7 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "dest/restore_impl.h"
+#include "dest/dest_impl.h"
 
 #define IOV_BATCH 1024
 #define RUN_MAX ((uint64_t)1 << 30)
