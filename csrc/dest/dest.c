@@ -20,7 +20,7 @@
 #define SYS_openat2 437
 #endif
 
-struct vss_restore_target {
+struct vss_dest {
     int root_fd; /* O_PATH | O_DIRECTORY */
     unsigned flags;
     bool no_openat2; /* the kernel said ENOSYS once: walk with O_NOFOLLOW */
@@ -36,7 +36,7 @@ static int normalize(const char *relpath, int file, char **norm, vss_error *e)
     if (len == 0)
         return vss_error_set(e, EINVAL, "restore path is empty");
     if (relpath[0] == '/')
-        return vss_error_set(e, VSS_ESCAPE, "'%s': absolute path (restore paths are relative to the target root)",
+        return vss_error_set(e, VSS_ESCAPE, "'%s': absolute path (paths are relative to the destination root)",
                              relpath);
     if (len >= PATH_MAX)
         return vss_error_set(e, ENAMETOOLONG, "'%.64s...': restore path too long", relpath);
@@ -50,7 +50,7 @@ static int normalize(const char *relpath, int file, char **norm, vss_error *e)
         size_t k = strcspn(p, "/");
         if (k == 2 && p[0] == '.' && p[1] == '.') {
             free(out);
-            return vss_error_set(e, VSS_ESCAPE, "'%s': '..' component (restore paths stay beneath the target root)",
+            return vss_error_set(e, VSS_ESCAPE, "'%s': '..' component (paths stay beneath the destination root)",
                                  relpath);
         }
         if (k > 0 && !(k == 1 && p[0] == '.')) {
@@ -71,7 +71,7 @@ static int normalize(const char *relpath, int file, char **norm, vss_error *e)
     return VSS_OK;
 }
 
-int vss_restore_path_check(const char *relpath, int file, vss_error *e)
+int vss_dest_path_check(const char *relpath, int file, vss_error *e)
 {
     char *norm;
     if (normalize(relpath, file, &norm, e) != VSS_OK)
@@ -80,22 +80,22 @@ int vss_restore_path_check(const char *relpath, int file, vss_error *e)
     return VSS_OK;
 }
 
-int vss_restore_target_open(const char *root, unsigned flags, vss_restore_target **out, vss_error *e)
+int vss_dest_open(const char *root, unsigned flags, vss_dest **out, vss_error *e)
 {
-    vss_restore_target *t = calloc(1, sizeof *t);
+    vss_dest *t = calloc(1, sizeof *t);
     if (t == NULL)
-        return vss_error_set(e, ENOMEM, "restore target '%s': out of memory", root);
+        return vss_error_set(e, ENOMEM, "destination '%s': out of memory", root);
     t->flags = flags;
-    t->no_openat2 = (flags & VSS_RESTORE_WALK) != 0;
+    t->no_openat2 = (flags & VSS_DEST_WALK) != 0;
     t->root = realpath(root, NULL);
     if (t->root == NULL) {
-        vss_error_sys(e, errno, "restore target '%s'", root);
+        vss_error_sys(e, errno, "destination '%s'", root);
         free(t);
         return VSS_FAIL;
     }
     t->root_fd = open(t->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (t->root_fd < 0) {
-        vss_error_sys(e, errno, "restore target '%s'", root);
+        vss_error_sys(e, errno, "destination '%s'", root);
         free(t->root);
         free(t);
         return VSS_FAIL;
@@ -104,7 +104,7 @@ int vss_restore_target_open(const char *root, unsigned flags, vss_restore_target
     return VSS_OK;
 }
 
-void vss_restore_target_free(vss_restore_target *t)
+void vss_dest_free(vss_dest *t)
 {
     if (t == NULL)
         return;
@@ -113,17 +113,17 @@ void vss_restore_target_free(vss_restore_target *t)
     free(t);
 }
 
-const char *vss_restore_target_root(const vss_restore_target *t)
+const char *vss_dest_root(const vss_dest *t)
 {
     return t->root;
 }
 
-unsigned vss_restore_target_flags(const vss_restore_target *t)
+unsigned vss_dest_flags(const vss_dest *t)
 {
     return t->flags;
 }
 
-char *vss_restore_target_path(const vss_restore_target *t, const char *relpath, vss_error *e)
+char *vss_dest_path(const vss_dest *t, const char *relpath, vss_error *e)
 {
     char *norm;
     if (normalize(relpath, 0, &norm, e) != VSS_OK)
@@ -146,7 +146,7 @@ char *vss_restore_target_path(const vss_restore_target *t, const char *relpath, 
 }
 
 /* Open path beneath dirfd without following any symlink. */
-static int open_beneath(vss_restore_target *t, int dirfd, const char *path, int flags, mode_t mode)
+static int open_beneath(vss_dest *t, int dirfd, const char *path, int flags, mode_t mode)
 {
     if (!t->no_openat2) {
         struct open_how how = {
@@ -187,16 +187,16 @@ static int resolve_error(vss_error *e, int err, const char *relpath, const char 
     if (err == ELOOP)
         return vss_error_set(e, VSS_ESCAPE, "'%s': %s: a symlink on the way is not followed", relpath, what);
     if (err == EXDEV)
-        return vss_error_set(e, VSS_ESCAPE, "'%s': %s: resolves outside the target root", relpath, what);
+        return vss_error_set(e, VSS_ESCAPE, "'%s': %s: resolves outside the destination root", relpath, what);
     return vss_error_sys(e, err, "'%s': %s", relpath, what);
 }
 
 /* One component at a time from the root, creating what is missing. */
-static int walk_dirs(vss_restore_target *t, const char *dir, int create, const char *relpath, vss_error *e)
+static int walk_dirs(vss_dest *t, const char *dir, int create, const char *relpath, vss_error *e)
 {
     int cur = openat(t->root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cur < 0)
-        return resolve_error(e, errno, relpath, "open target root"), -1;
+        return resolve_error(e, errno, relpath, "open destination root"), -1;
     char comp[NAME_MAX + 1];
     for (const char *p = dir; *p != '\0';) {
         size_t k = strcspn(p, "/");
@@ -228,7 +228,7 @@ static int walk_dirs(vss_restore_target *t, const char *dir, int create, const c
 }
 
 /* The directory dir (canonical, "" for the root) as an O_RDONLY fd, or -1. */
-static int open_dir(vss_restore_target *t, const char *dir, int create, const char *relpath, vss_error *e)
+static int open_dir(vss_dest *t, const char *dir, int create, const char *relpath, vss_error *e)
 {
     if (*dir == '\0')
         dir = ".";
@@ -242,7 +242,7 @@ static int open_dir(vss_restore_target *t, const char *dir, int create, const ch
     return walk_dirs(t, strcmp(dir, ".") == 0 ? "" : dir, create, relpath, e);
 }
 
-int vss_restore_target_mkdir(vss_restore_target *t, const char *relpath, vss_error *e)
+int vss_dest_mkdir(vss_dest *t, const char *relpath, vss_error *e)
 {
     char *norm;
     if (normalize(relpath, 0, &norm, e) != VSS_OK)
@@ -267,7 +267,7 @@ static bool is_temp_name(const char *n)
     return true;
 }
 
-int vss_restore_target_sweep(vss_restore_target *t, const char *reldir, size_t *removed,
+int vss_dest_sweep(vss_dest *t, const char *reldir, size_t *removed,
                              vss_error *e)
 {
     if (removed)
@@ -305,7 +305,7 @@ int vss_restore_target_sweep(vss_restore_target *t, const char *reldir, size_t *
 
 /* A fresh temporary ".<name>.vss-XXXXXXXX" in dir_fd, O_EXCL (never a
  * symlink followed), into f->tmp and f->fd. */
-static int make_temp(vss_restore_file *f, vss_error *e)
+static int make_temp(vss_dest_file *f, vss_error *e)
 {
     static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
     for (int tries = 0; tries < 32; tries++) {
@@ -326,7 +326,7 @@ static int make_temp(vss_restore_file *f, vss_error *e)
     return vss_error_set(e, EEXIST, "'%s': no free temporary name", f->relpath);
 }
 
-void restore_file_free(vss_restore_file *f)
+void dest_file_free(vss_dest_file *f)
 {
     if (f->dir_fd >= 0)
         close(f->dir_fd);
@@ -335,10 +335,10 @@ void restore_file_free(vss_restore_file *f)
 }
 
 /* The end of a begin: f handed out, or dropped with its temporary. */
-static int file_ready(vss_restore_file *f, int rc, vss_restore_file **out)
+static int file_ready(vss_dest_file *f, int rc, vss_dest_file **out)
 {
     if (rc != VSS_OK) {
-        vss_restore_file_abort(f);
+        vss_dest_file_abort(f);
         return VSS_FAIL;
     }
     *out = f;
@@ -346,14 +346,14 @@ static int file_ready(vss_restore_file *f, int rc, vss_restore_file **out)
 }
 
 /* Split relpath, open (and maybe create) its directory, allocate f. */
-static int file_start(vss_restore_target *t, const char *relpath, int create, vss_restore_file **out,
+static int file_start(vss_dest *t, const char *relpath, int create, vss_dest_file **out,
                       vss_error *e)
 {
     char *norm;
     if (normalize(relpath, 1, &norm, e) != VSS_OK)
         return VSS_FAIL;
     size_t rl = strlen(relpath);
-    vss_restore_file *f = calloc(1, sizeof *f);
+    vss_dest_file *f = calloc(1, sizeof *f);
     char *copy = malloc(rl + 1 + strlen(norm) + 1);
     if (f == NULL || copy == NULL) {
         free(f);
@@ -374,23 +374,23 @@ static int file_start(vss_restore_target *t, const char *relpath, int create, vs
         norm[0] = '\0';
     if (strlen(f->name) > NAME_MAX) {
         free(norm);
-        restore_file_free(f);
+        dest_file_free(f);
         return vss_error_set(e, ENAMETOOLONG, "'%s': file name too long", relpath);
     }
     f->dir_fd = open_dir(t, norm, create, relpath, e);
     free(norm);
     if (f->dir_fd < 0) {
-        restore_file_free(f);
+        dest_file_free(f);
         return VSS_FAIL;
     }
     *out = f;
     return VSS_OK;
 }
 
-int vss_restore_target_begin_file(vss_restore_target *t, const char *relpath, vss_restore_file **out,
+int vss_dest_begin_file(vss_dest *t, const char *relpath, vss_dest_file **out,
                                   vss_error *e)
 {
-    vss_restore_file *f;
+    vss_dest_file *f;
     if (file_start(t, relpath, 1, &f, e) != VSS_OK)
         return VSS_FAIL;
     struct stat st;
@@ -398,22 +398,22 @@ int vss_restore_target_begin_file(vss_restore_target *t, const char *relpath, vs
     int rc = VSS_OK;
     if (!have && errno != ENOENT)
         rc = vss_error_sys(e, errno, "'%s': stat", relpath);
-    else if (have && !(t->flags & VSS_RESTORE_REPLACE))
-        rc = vss_error_set(e, EEXIST, "'%s': exists, and the target does not replace files", relpath);
+    else if (have && !(t->flags & VSS_DEST_REPLACE))
+        rc = vss_error_set(e, EEXIST, "'%s': exists, and the destination does not replace files", relpath);
     else if (have && S_ISDIR(st.st_mode))
         rc = vss_error_set(e, EISDIR, "'%s': is a directory", relpath);
     else if (make_temp(f, e) != VSS_OK)
         rc = VSS_FAIL;
     else if (have && S_ISREG(st.st_mode) && fchmod(f->fd, st.st_mode & 07777) != 0)
         rc = vss_error_sys(e, errno, "'%s': chmod temporary", relpath);
-    f->noreplace = !(t->flags & VSS_RESTORE_REPLACE);
+    f->noreplace = !(t->flags & VSS_DEST_REPLACE);
     return file_ready(f, rc, out);
 }
 
-int vss_restore_target_begin_update(vss_restore_target *t, const char *relpath, vss_restore_file **out,
+int vss_dest_begin_update(vss_dest *t, const char *relpath, vss_dest_file **out,
                                     vss_error *e)
 {
-    vss_restore_file *f;
+    vss_dest_file *f;
     if (file_start(t, relpath, 0, &f, e) != VSS_OK)
         return VSS_FAIL;
     int src = open_beneath(t, f->dir_fd, f->name, O_RDONLY, 0);
@@ -437,9 +437,9 @@ int vss_restore_target_begin_update(vss_restore_target *t, const char *relpath, 
     return file_ready(f, rc, out);
 }
 
-int vss_restore_target_remove(vss_restore_target *t, const char *relpath, vss_error *e)
+int vss_dest_remove(vss_dest *t, const char *relpath, vss_error *e)
 {
-    vss_restore_file *f;
+    vss_dest_file *f;
     vss_error err;
     if (file_start(t, relpath, 0, &f, &err) != VSS_OK) {
         if (err.sys_errno == ENOENT)
@@ -456,16 +456,16 @@ int vss_restore_target_remove(vss_restore_target *t, const char *relpath, vss_er
         rc = vss_error_sys(e, errno, "'%s': remove", relpath);
     else if (fsync(f->dir_fd) != 0)
         rc = vss_error_sys(e, errno, "'%s': sync directory", relpath);
-    restore_file_free(f);
+    dest_file_free(f);
     return rc;
 }
 
-int vss_restore_file_fd(const vss_restore_file *f)
+int vss_dest_file_fd(const vss_dest_file *f)
 {
     return f->fd;
 }
 
-int restore_file_rename(vss_restore_file *f)
+int dest_file_rename(vss_dest_file *f)
 {
     if (!f->noreplace)
         return renameat(f->dir_fd, f->tmp, f->dir_fd, f->name);
@@ -480,7 +480,7 @@ int restore_file_rename(vss_restore_file *f)
     return 0;
 }
 
-int vss_restore_file_commit(vss_restore_file *f, vss_error *e)
+int vss_dest_file_commit(vss_dest_file *f, vss_error *e)
 {
     const char *step = NULL;
     if (fsync(f->fd) != 0)
@@ -491,7 +491,7 @@ int vss_restore_file_commit(vss_restore_file *f, vss_error *e)
         err = errno;
     }
     f->fd = -1;
-    if (step == NULL && restore_file_rename(f) != 0) {
+    if (step == NULL && dest_file_rename(f) != 0) {
         step = "rename";
         err = errno;
     }
@@ -505,11 +505,11 @@ int vss_restore_file_commit(vss_restore_file *f, vss_error *e)
     } else if (fsync(f->dir_fd) != 0) {
         rc = vss_error_sys(e, errno, "'%s': sync directory", f->relpath);
     }
-    restore_file_free(f);
+    dest_file_free(f);
     return rc;
 }
 
-void vss_restore_file_abort(vss_restore_file *f)
+void vss_dest_file_abort(vss_dest_file *f)
 {
     if (f == NULL)
         return;
@@ -517,5 +517,5 @@ void vss_restore_file_abort(vss_restore_file *f)
         close(f->fd);
         unlinkat(f->dir_fd, f->tmp, 0);
     }
-    restore_file_free(f);
+    dest_file_free(f);
 }

@@ -1,5 +1,5 @@
-/* Restore targets: the destination side of a restore, where safety lives.
- * A target holds a directory fd of its root; every path given to it is
+/* Destinations: where a restore writes, and where its safety lives.
+ * A destination holds a directory fd of its root; every path given to it is
  * relative data (from a document, a store, a script), never trusted:
  * absolute paths and ".." are refused, and no symlink met on the way is
  * followed (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or openat with
@@ -8,25 +8,25 @@
  * directory, range updates to a clone of the existing file, and commit
  * fsyncs, renames and fsyncs the directory, so a crash leaves the old
  * content or the new one. */
-#ifndef VSS_RESTORE_TARGET_H
-#define VSS_RESTORE_TARGET_H
+#ifndef VSS_DEST_H
+#define VSS_DEST_H
 
 #include <stddef.h>
 
 #include "base/error.h"
 #include "ranges/ranges.h"
 
-typedef struct vss_restore_target vss_restore_target;
-typedef struct vss_restore_file vss_restore_file;
+typedef struct vss_dest vss_dest;
+typedef struct vss_dest_file vss_dest_file;
 
 enum {
     /* Whole-file writes may replace an existing entry ("restore if can
      * replace"); without it they fail with EEXIST ("restore if not
      * there"), checked again atomically at the rename. */
-    VSS_RESTORE_REPLACE = 1u << 0,
+    VSS_DEST_REPLACE = 1u << 0,
     /* Resolve one component at a time with O_NOFOLLOW, as on kernels
      * without openat2 (chosen by itself on ENOSYS); for tests. */
-    VSS_RESTORE_WALK = 1u << 1,
+    VSS_DEST_WALK = 1u << 1,
 };
 
 /* Codes: "ESCAPE" for a path that is absolute, holds "..", or meets a
@@ -35,55 +35,55 @@ enum {
 
 /* root must be an existing directory (symlinks in root itself are the
  * caller's choice and are followed, once, here). */
-int vss_restore_target_open(const char *root, unsigned flags, vss_restore_target **out,
+int vss_dest_open(const char *root, unsigned flags, vss_dest **out,
                             vss_error *e);
-void vss_restore_target_free(vss_restore_target *t);
-const char *vss_restore_target_root(const vss_restore_target *t); /* absolute, resolved */
-unsigned vss_restore_target_flags(const vss_restore_target *t);
+void vss_dest_free(vss_dest *t);
+const char *vss_dest_root(const vss_dest *t); /* absolute, resolved */
+unsigned vss_dest_flags(const vss_dest *t);
 
 /* Check relpath's syntax only (no file system access). "." and empty
  * components are skipped; a trailing '/' is refused when file is true. */
-int vss_restore_path_check(const char *relpath, int file, vss_error *e);
+int vss_dest_path_check(const char *relpath, int file, vss_error *e);
 
 /* root + "/" + relpath in canonical form, checked as above; malloc'd. */
-char *vss_restore_target_path(const vss_restore_target *t, const char *relpath, vss_error *e);
+char *vss_dest_path(const vss_dest *t, const char *relpath, vss_error *e);
 
 /* Create relpath and its missing parents beneath the root (mode 0777 less
  * the umask); existing directories are fine, a symlink on the way is not. */
-int vss_restore_target_mkdir(vss_restore_target *t, const char *relpath, vss_error *e);
+int vss_dest_mkdir(vss_dest *t, const char *relpath, vss_error *e);
 
 /* Remove the temporaries (".<name>.vss-XXXXXXXX", regular files) that a
  * restore killed mid-file left in the directory reldir ("" for the root);
  * a directory not there is fine. *removed (may be NULL) counts them. */
-int vss_restore_target_sweep(vss_restore_target *t, const char *reldir, size_t *removed,
+int vss_dest_sweep(vss_dest *t, const char *reldir, size_t *removed,
                              vss_error *e);
 
 /* Remove the file relpath (not a directory); one not there is fine. */
-int vss_restore_target_remove(vss_restore_target *t, const char *relpath, vss_error *e);
+int vss_dest_remove(vss_dest *t, const char *relpath, vss_error *e);
 
 /* A new file for relpath: an empty temporary beside it (parents created),
  * fd open for reading and writing. Fails with EEXIST when relpath exists
- * and the target lacks VSS_RESTORE_REPLACE. A replaced file's mode is
+ * and the destination lacks VSS_DEST_REPLACE. A replaced file's mode is
  * kept; a new one is 0666 less the umask. */
-int vss_restore_target_begin_file(vss_restore_target *t, const char *relpath,
-                                  vss_restore_file **out, vss_error *e);
+int vss_dest_begin_file(vss_dest *t, const char *relpath,
+                                  vss_dest_file **out, vss_error *e);
 
 /* A temporary clone of the existing regular file relpath (FICLONE when
  * the file system shares extents, else copy_file_range), with its mode
  * and, where permitted, its owner, to lay ranges on. */
-int vss_restore_target_begin_update(vss_restore_target *t, const char *relpath,
-                                    vss_restore_file **out, vss_error *e);
+int vss_dest_begin_update(vss_dest *t, const char *relpath,
+                                    vss_dest_file **out, vss_error *e);
 
 /* The temporary's fd: write to it (store extract, copy plans); don't close it. */
-int vss_restore_file_fd(const vss_restore_file *f);
+int vss_dest_file_fd(const vss_dest_file *f);
 
 /* fsync, rename over relpath (RENAME_NOREPLACE without the replace flag
  * for a new file), fsync the directory. f is freed either way; on failure
  * the temporary is removed and relpath is untouched. */
-int vss_restore_file_commit(vss_restore_file *f, vss_error *e);
+int vss_dest_file_commit(vss_dest_file *f, vss_error *e);
 
 /* Drop the temporary; relpath is untouched. f is freed. NULL is fine. */
-void vss_restore_file_abort(vss_restore_file *f);
+void vss_dest_file_abort(vss_dest_file *f);
 
 /* A batch of files committed together. Each fsync is a flush of the
  * disk's cache; a restore of many small files would spend its time there.
@@ -91,25 +91,25 @@ void vss_restore_file_abort(vss_restore_file *f);
  * commit, makes them all durable with one syncfs per file system, renames
  * each into place, and fsyncs each directory once. A crash before the
  * commit leaves the old files and some temporaries (removed by
- * vss_restore_target_sweep); after it, what one commit per file leaves. */
-typedef struct vss_restore_batch vss_restore_batch;
+ * vss_dest_sweep); after it, what one commit per file leaves. */
+typedef struct vss_dest_batch vss_dest_batch;
 
-int vss_restore_batch_new(vss_restore_batch **out, vss_error *e);
+int vss_dest_batch_new(vss_dest_batch **out, vss_error *e);
 /* Drops whatever is pending (temporaries removed, nothing renamed). */
-void vss_restore_batch_free(vss_restore_batch *b);
+void vss_dest_batch_free(vss_dest_batch *b);
 /* f belongs to the batch from here on, also on failure (then it is
  * dropped); tag comes back with the file's outcome. */
-int vss_restore_batch_add(vss_restore_batch *b, vss_restore_file *f, void *tag, vss_error *e);
-size_t vss_restore_batch_count(const vss_restore_batch *b);
-size_t vss_restore_batch_dirs(const vss_restore_batch *b); /* distinct directories */
-uint64_t vss_restore_batch_bytes(const vss_restore_batch *b);
+int vss_dest_batch_add(vss_dest_batch *b, vss_dest_file *f, void *tag, vss_error *e);
+size_t vss_dest_batch_count(const vss_dest_batch *b);
+size_t vss_dest_batch_dirs(const vss_dest_batch *b); /* distinct directories */
+uint64_t vss_dest_batch_bytes(const vss_dest_batch *b);
 /* Told once per file at commit: e NULL when it is in place, else why
  * not ("EEXIST" when a new file's name appeared meanwhile). */
-typedef void (*vss_restore_batch_fn)(void *ud, void *tag, const vss_error *e);
+typedef void (*vss_dest_batch_fn)(void *ud, void *tag, const vss_error *e);
 /* Commit every pending file; the batch is empty and reusable after.
  * VSS_FAIL when the files could not be made durable (each file was told,
  * none renamed) or a directory not synced. */
-int vss_restore_batch_commit(vss_restore_batch *b, vss_restore_batch_fn fn, void *ud,
+int vss_dest_batch_commit(vss_dest_batch *b, vss_dest_batch_fn fn, void *ud,
                              vss_error *e);
 
 /* Lay a directed-target copy plan: in plan order, length bytes from
@@ -117,8 +117,8 @@ int vss_restore_batch_commit(vss_restore_batch *b, vss_restore_batch_fn fn, void
  * EINVAL, before anything is written, when an entry overflows or reads
  * past the end of the source (naming it). Large ranges go by
  * copy_file_range (pread/pwrite where the kernel or file systems refuse);
- * many small ones with disjoint destinations are gathered from a mapping
- * of the source into one pwritev per destination run, so the source must
+ * many small ones with disjoint destinations go as vectored writes from a
+ * mapping of the source, one pwritev per destination run, so the source must
  * not shrink meanwhile. src and dst must be different files. */
 int vss_apply_copy_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n,
                         vss_error *e);
@@ -131,10 +131,10 @@ int vss_copy_whole(int src_fd, int dst_fd, vss_error *e);
  * relpath becomes a copy of src_fd. apply_plan: the plan laid from src_fd
  * onto a clone of relpath when it exists (an update), else onto a new
  * file. Each is all or nothing. */
-int vss_restore_target_write(vss_restore_target *t, const char *relpath, const void *data, size_t len,
+int vss_dest_write(vss_dest *t, const char *relpath, const void *data, size_t len,
                              vss_error *e);
-int vss_restore_target_copy(vss_restore_target *t, const char *relpath, int src_fd, vss_error *e);
-int vss_restore_target_apply_plan(vss_restore_target *t, const char *relpath, int src_fd,
+int vss_dest_copy(vss_dest *t, const char *relpath, int src_fd, vss_error *e);
+int vss_dest_apply_plan(vss_dest *t, const char *relpath, int src_fd,
                                   const vss_range_copy *plan, size_t n, vss_error *e);
 
 #endif

@@ -1,4 +1,4 @@
-/* A batch of restored files made durable together (restore_target.h). */
+/* A batch of restored files made durable together (dest.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -11,7 +11,7 @@
 #include "base/array.h"
 
 typedef struct pending {
-    vss_restore_file *f; /* its dir_fd is the batch's (dirs[dir].fd) */
+    vss_dest_file *f; /* its dir_fd is the batch's (dirs[dir].fd) */
     void *tag;
     size_t dir;
 } pending;
@@ -24,7 +24,7 @@ typedef struct batch_dir {
     ino_t ino;
 } batch_dir;
 
-struct vss_restore_batch {
+struct vss_dest_batch {
     pending *v;
     size_t n, cap;
     batch_dir *dirs;
@@ -33,29 +33,29 @@ struct vss_restore_batch {
 };
 
 /* Drop f, whose dir_fd is borrowed from the batch. */
-static void drop(vss_restore_file *f, bool unlink_tmp)
+static void drop(vss_dest_file *f, bool unlink_tmp)
 {
     if (unlink_tmp)
         unlinkat(f->dir_fd, f->tmp, 0);
     f->dir_fd = -1;
-    restore_file_free(f);
+    dest_file_free(f);
 }
 
-static void close_dirs(vss_restore_batch *b)
+static void close_dirs(vss_dest_batch *b)
 {
     for (size_t i = 0; i < b->ndirs; i++)
         close(b->dirs[i].fd);
     b->ndirs = 0;
 }
 
-int vss_restore_batch_new(vss_restore_batch **out, vss_error *e)
+int vss_dest_batch_new(vss_dest_batch **out, vss_error *e)
 {
     if ((*out = calloc(1, sizeof **out)) == NULL)
         return vss_error_set(e, ENOMEM, "out of memory");
     return VSS_OK;
 }
 
-void vss_restore_batch_free(vss_restore_batch *b)
+void vss_dest_batch_free(vss_dest_batch *b)
 {
     if (b == NULL)
         return;
@@ -67,19 +67,19 @@ void vss_restore_batch_free(vss_restore_batch *b)
     free(b);
 }
 
-size_t vss_restore_batch_count(const vss_restore_batch *b)
+size_t vss_dest_batch_count(const vss_dest_batch *b)
 {
     return b->n;
 }
 
-size_t vss_restore_batch_dirs(const vss_restore_batch *b)
+size_t vss_dest_batch_dirs(const vss_dest_batch *b)
 {
     return b->ndirs;
 }
 
 /* The batch's entry for f's directory, taking over f->dir_fd when new
  * (else closing it for the batch's own); -1 when out of memory. */
-static long dir_of(vss_restore_batch *b, vss_restore_file *f, const struct stat *st)
+static long dir_of(vss_dest_batch *b, vss_dest_file *f, const struct stat *st)
 {
     for (size_t i = 0; i < b->ndirs; i++)
         if (b->dirs[i].dev == st->st_dev && b->dirs[i].ino == st->st_ino) {
@@ -93,12 +93,12 @@ static long dir_of(vss_restore_batch *b, vss_restore_file *f, const struct stat 
     return (long)b->ndirs++;
 }
 
-uint64_t vss_restore_batch_bytes(const vss_restore_batch *b)
+uint64_t vss_dest_batch_bytes(const vss_dest_batch *b)
 {
     return b->bytes;
 }
 
-int vss_restore_batch_add(vss_restore_batch *b, vss_restore_file *f, void *tag, vss_error *e)
+int vss_dest_batch_add(vss_dest_batch *b, vss_dest_file *f, void *tag, vss_error *e)
 {
     struct stat st, dst;
     int rc = VSS_GROW(b->v, b->cap, b->n, e);
@@ -118,7 +118,7 @@ int vss_restore_batch_add(vss_restore_batch *b, vss_restore_file *f, void *tag, 
         rc = vss_error_set(e, ENOMEM, "out of memory");
     if (rc != VSS_OK) { /* f->dir_fd is still its own */
         unlinkat(f->dir_fd, f->tmp, 0);
-        restore_file_free(f);
+        dest_file_free(f);
         return VSS_FAIL;
     }
     b->v[b->n++] = (pending){.f = f, .tag = tag, .dir = (size_t)dir};
@@ -128,7 +128,7 @@ int vss_restore_batch_add(vss_restore_batch *b, vss_restore_file *f, void *tag, 
 
 /* One syncfs per file system the batch touches; it also reports writeback
  * errors since the files were opened (Linux 5.8+). */
-static int sync_all(vss_restore_batch *b, vss_error *e)
+static int sync_all(vss_dest_batch *b, vss_error *e)
 {
     for (size_t i = 0; i < b->ndirs; i++) {
         bool seen = false;
@@ -140,7 +140,7 @@ static int sync_all(vss_restore_batch *b, vss_error *e)
     return VSS_OK;
 }
 
-static int sync_dirs(vss_restore_batch *b, vss_error *e)
+static int sync_dirs(vss_dest_batch *b, vss_error *e)
 {
     for (size_t i = 0; i < b->ndirs; i++)
         if (fsync(b->dirs[i].fd) != 0)
@@ -148,18 +148,18 @@ static int sync_dirs(vss_restore_batch *b, vss_error *e)
     return VSS_OK;
 }
 
-int vss_restore_batch_commit(vss_restore_batch *b, vss_restore_batch_fn fn, void *ud,
+int vss_dest_batch_commit(vss_dest_batch *b, vss_dest_batch_fn fn, void *ud,
                              vss_error *e)
 {
     vss_error err;
     int rc = sync_all(b, &err);
     for (size_t i = 0; i < b->n; i++) {
-        vss_restore_file *f = b->v[i].f;
+        vss_dest_file *f = b->v[i].f;
         vss_error fe;
         const vss_error *why = NULL;
         if (rc != VSS_OK) {
             why = &err;
-        } else if (restore_file_rename(f) != 0) {
+        } else if (dest_file_rename(f) != 0) {
             if (errno == EEXIST)
                 vss_error_set(&fe, EEXIST, "'%s': appeared while restoring; not replaced", f->relpath);
             else

@@ -1,4 +1,4 @@
-/* Copies onto a restore target: directed-target copy plans laid from one
+/* Copies onto a destination: directed-target copy plans laid from one
  * file onto another, whole-file copies, and the all-or-nothing writes. */
 #include <errno.h>
 #include <stdint.h>
@@ -15,8 +15,8 @@
 
 #define SLOW_BUFFER (1u << 20)
 #define FAST_CHUNK ((uint64_t)1 << 30)
-#define GATHER_MIN_ENTRIES 16
-#define GATHER_MAX_AVERAGE ((uint64_t)256 << 10)
+#define VECTORED_MIN_ENTRIES 16
+#define VECTORED_MAX_AVERAGE ((uint64_t)256 << 10)
 
 static int source_ended(int src_fd, const vss_range_copy *c, size_t i, uint64_t at, vss_error *e)
 {
@@ -112,11 +112,11 @@ int vss_apply_copy_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size
         return VSS_FAIL;
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++)
-        total += plan[i].length > GATHER_MAX_AVERAGE ? GATHER_MAX_AVERAGE : plan[i].length;
-    /* Many small ranges: gathered writes; large ones: copy_file_range,
+        total += plan[i].length > VECTORED_MAX_AVERAGE ? VECTORED_MAX_AVERAGE : plan[i].length;
+    /* Many small ranges: vectored writes; large ones: copy_file_range,
      * which may share extents and keeps the data out of user space. */
-    if (regular && n >= GATHER_MIN_ENTRIES && total / n < GATHER_MAX_AVERAGE) {
-        int rc = vss_restore_gather_plan(src_fd, dst_fd, plan, n, e);
+    if (regular && n >= VECTORED_MIN_ENTRIES && total / n < VECTORED_MAX_AVERAGE) {
+        int rc = vss_dest_vectored_plan(src_fd, dst_fd, plan, n, e);
         if (rc != 1)
             return rc;
     }
@@ -143,18 +143,18 @@ int vss_copy_whole(int src_fd, int dst_fd, vss_error *e)
     return VSS_OK;
 }
 
-int vss_restore_target_write(vss_restore_target *t, const char *relpath, const void *data, size_t len,
+int vss_dest_write(vss_dest *t, const char *relpath, const void *data, size_t len,
                              vss_error *e)
 {
-    vss_restore_file *f;
-    if (vss_restore_target_begin_file(t, relpath, &f, e) != VSS_OK)
+    vss_dest_file *f;
+    if (vss_dest_begin_file(t, relpath, &f, e) != VSS_OK)
         return VSS_FAIL;
-    if (vss_write_full(vss_restore_file_fd(f), data, len) != 0) {
+    if (vss_write_full(vss_dest_file_fd(f), data, len) != 0) {
         vss_error_sys(e, errno, "'%s': write", relpath);
-        vss_restore_file_abort(f);
+        vss_dest_file_abort(f);
         return VSS_FAIL;
     }
-    return vss_restore_file_commit(f, e);
+    return vss_dest_file_commit(f, e);
 }
 
 /* Prefix an error of a copy with the path it was for. */
@@ -168,31 +168,31 @@ static int for_path(vss_error *e, const char *relpath)
     return VSS_FAIL;
 }
 
-int vss_restore_target_copy(vss_restore_target *t, const char *relpath, int src_fd, vss_error *e)
+int vss_dest_copy(vss_dest *t, const char *relpath, int src_fd, vss_error *e)
 {
-    vss_restore_file *f;
-    if (vss_restore_target_begin_file(t, relpath, &f, e) != VSS_OK)
+    vss_dest_file *f;
+    if (vss_dest_begin_file(t, relpath, &f, e) != VSS_OK)
         return VSS_FAIL;
-    if (vss_copy_whole(src_fd, vss_restore_file_fd(f), e) != VSS_OK) {
-        vss_restore_file_abort(f);
+    if (vss_copy_whole(src_fd, vss_dest_file_fd(f), e) != VSS_OK) {
+        vss_dest_file_abort(f);
         return for_path(e, relpath);
     }
-    return vss_restore_file_commit(f, e);
+    return vss_dest_file_commit(f, e);
 }
 
-int vss_restore_target_apply_plan(vss_restore_target *t, const char *relpath, int src_fd,
+int vss_dest_apply_plan(vss_dest *t, const char *relpath, int src_fd,
                                   const vss_range_copy *plan, size_t n, vss_error *e)
 {
-    vss_restore_file *f;
+    vss_dest_file *f;
     vss_error local;
     if (e == NULL)
         e = &local;
-    if (vss_restore_target_begin_update(t, relpath, &f, e) != VSS_OK &&
-        (e->code != ENOENT || vss_restore_target_begin_file(t, relpath, &f, e) != VSS_OK))
+    if (vss_dest_begin_update(t, relpath, &f, e) != VSS_OK &&
+        (e->code != ENOENT || vss_dest_begin_file(t, relpath, &f, e) != VSS_OK))
         return VSS_FAIL;
-    if (vss_apply_copy_plan(src_fd, vss_restore_file_fd(f), plan, n, e) != VSS_OK) {
-        vss_restore_file_abort(f);
+    if (vss_apply_copy_plan(src_fd, vss_dest_file_fd(f), plan, n, e) != VSS_OK) {
+        vss_dest_file_abort(f);
         return for_path(e, relpath);
     }
-    return vss_restore_file_commit(f, e);
+    return vss_dest_file_commit(f, e);
 }

@@ -1,6 +1,6 @@
-/* Inside the restore target: the strategies that lay a copy plan. */
-#ifndef VSS_RESTORE_IMPL_H
-#define VSS_RESTORE_IMPL_H
+/* Inside the destination: its pending files and the strategies that lay a copy plan. */
+#ifndef VSS_DEST_IMPL_H
+#define VSS_DEST_IMPL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +14,7 @@
 #include "ranges/ranges.h"
 #include "dest/dest.h"
 
-struct vss_restore_file {
+struct vss_dest_file {
     int dir_fd; /* the directory both names live in, O_RDONLY for fsync */
     int fd;     /* -1 once closed (a batch closes it early) */
     bool noreplace;
@@ -25,20 +25,20 @@ struct vss_restore_file {
 
 /* Rename the temporary over its name (RENAME_NOREPLACE for a new file);
  * 0, or -1 with errno. */
-int restore_file_rename(vss_restore_file *f);
+int dest_file_rename(vss_dest_file *f);
 /* Close the directory, free f (the temporary stays). */
-void restore_file_free(vss_restore_file *f);
+void dest_file_free(vss_dest_file *f);
 
-/* Lay a plan whose entries are all checked (no overflow, within the
- * source's src_size bytes) by gathering: the source mapped, the entries
- * sorted by destination, each contiguous destination run written with one
- * pwritev. Returns VSS_OK, VSS_FAIL (e filled), or 1 when the plan does
- * not suit it (destination ranges overlap, so plan order matters; the
- * source cannot be mapped) and nothing was written. */
 /* pwritev all of iov[0..cnt) at off, through short writes and EINTR
  * (iov is consumed); 0, or -1 with errno. */
 int vss_pwritev_full(int fd, struct iovec *iov, int cnt, off_t off);
 
-int vss_restore_gather_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n, vss_error *e);
+/* Lay a plan whose entries are all checked (no overflow, within the
+ * source's size) by vectored writes: the source mapped, the entries
+ * sorted by destination, each contiguous destination run written with one
+ * pwritev. Returns VSS_OK, VSS_FAIL (e filled), or 1 when the plan does
+ * not suit it (destination ranges overlap, so plan order matters; the
+ * source cannot be mapped) and nothing was written. */
+int vss_dest_vectored_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n, vss_error *e);
 
 #endif

@@ -66,7 +66,7 @@ static int write_runs(int dst_fd, const vss_range_copy *s, size_t n, const char 
     return VSS_OK;
 }
 
-int vss_restore_gather_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n, vss_error *e)
+int vss_dest_vectored_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size_t n, vss_error *e)
 {
     vss_range_copy *s = malloc(n * sizeof *s);
     if (s == NULL)

@@ -432,7 +432,7 @@ static void free_run(rs_run *r)
         free(r->files[i].layers);
     free(r->files);
     for (size_t i = 0; i < r->ntargets; i++) {
-        vss_restore_target_free(r->targets[i].t);
+        vss_dest_free(r->targets[i].t);
         free(r->targets[i].root);
     }
     free(r->targets);
@@ -440,7 +440,7 @@ static void free_run(rs_run *r)
         free(r->swept[i]);
     free(r->swept);
     free(r->before);
-    vss_restore_batch_free(r->batch);
+    vss_dest_batch_free(r->batch);
     vss_store_reader_free(r->rd);
     vss_store_free(r->store);
 }
@@ -468,7 +468,7 @@ int vss_restore_run(vss_writers *ws, vss_backup_components *bc, const char *stor
     memset(res, 0, sizeof *res);
     rs_run r = {.o = o, .bc = bc, .res = res};
     bool told = false;
-    if (check_options(o, e) != VSS_OK || vss_restore_batch_new(&r.batch, e) != VSS_OK ||
+    if (check_options(o, e) != VSS_OK || vss_dest_batch_new(&r.batch, e) != VSS_OK ||
         vss_store_open(store_path, 0, &r.store, e) != VSS_OK ||
         vss_store_reader_open(r.store, 0, &r.rd, e) != VSS_OK)
         goto fail;

@@ -9,7 +9,7 @@
  * writers taking part, each backup of a chain is a run of its own, so
  * every writer sees every restore (additional_restores on all but the
  * last); without, a whole chain is one run. Either way each file is
- * written beneath its destination directory only (restore_target.h: no
+ * written beneath its destination directory only (dest/dest.h: no
  * "..", no absolute names, no symlinks followed), to a temporary renamed
  * over the old file, so a crash leaves the old file or the new one. */
 #ifndef VSS_RESTORE_H

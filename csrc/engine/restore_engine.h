@@ -55,7 +55,7 @@ typedef struct rs_file {
 typedef struct rs_target {
     char *root;
     bool replace;
-    vss_restore_target *t;
+    vss_dest *t;
 } rs_target;
 
 typedef struct rs_run {
@@ -69,7 +69,7 @@ typedef struct rs_run {
     size_t nfiles;
     rs_target *targets;
     size_t ntargets;
-    vss_restore_batch *batch; /* files laid, waiting for one durable commit */
+    vss_dest_batch *batch; /* files laid, waiting for one durable commit */
     vss_store_info *before;   /* continues: the backups before steps[0], oldest first */
     size_t nbefore;
     char **swept; /* directories whose leftover temporaries were removed */

@@ -195,7 +195,7 @@ static int make_dirs(const char *dir, vss_error *e)
     return VSS_OK;
 }
 
-static vss_restore_target *target_of(rs_run *r, const char *root, bool replace, vss_error *e)
+static vss_dest *target_of(rs_run *r, const char *root, bool replace, vss_error *e)
 {
     for (size_t i = 0; i < r->ntargets; i++)
         if (r->targets[i].replace == replace && strcmp(r->targets[i].root, root) == 0)
@@ -209,7 +209,7 @@ static vss_restore_target *target_of(rs_run *r, const char *root, bool replace, 
     if (t->root == NULL)
         return vss_error_set(e, ENOMEM, "out of memory"), NULL;
     if (make_dirs(root, e) != VSS_OK ||
-        vss_restore_target_open(root, replace ? VSS_RESTORE_REPLACE : 0, &t->t, e) != VSS_OK) {
+        vss_dest_open(root, replace ? VSS_DEST_REPLACE : 0, &t->t, e) != VSS_OK) {
         free(t->root);
         return NULL;
     }
@@ -218,11 +218,11 @@ static vss_restore_target *target_of(rs_run *r, const char *root, bool replace, 
 }
 
 /* Remove what a restore killed in this directory left (once per run). */
-static void sweep(rs_run *r, vss_restore_target *t, const char *rel)
+static void sweep(rs_run *r, vss_dest *t, const char *rel)
 {
     const char *slash = strrchr(rel, '/');
     int dl = slash ? (int)(slash - rel) : 0;
-    const char *root = vss_restore_target_root(t);
+    const char *root = vss_dest_root(t);
     char *key = malloc(strlen(root) + (size_t)dl + 2);
     if (key == NULL)
         return;
@@ -239,7 +239,7 @@ static void sweep(rs_run *r, vss_restore_target *t, const char *rel)
     }
     r->swept = v;
     r->swept[r->nswept++] = key;
-    vss_restore_target_sweep(t, strchr(key, '\n') + 1, NULL, NULL);
+    vss_dest_sweep(t, strchr(key, '\n') + 1, NULL, NULL);
 }
 
 int rs_any_present(rs_run *r, size_t c, bool *present, vss_error *e)
@@ -360,19 +360,19 @@ static int lay_ranges_file(rs_run *r, const rs_file *f, vss_error *e)
     }
     free(dir);
     char *path = rel ? absolute(s->root, rel) : NULL;
-    vss_restore_target *t = path ? target_of(r, s->root, true, e) : NULL;
-    vss_restore_file *rfile = NULL;
+    vss_dest *t = path ? target_of(r, s->root, true, e) : NULL;
+    vss_dest_file *rfile = NULL;
     int rc = path == NULL ? vss_error_set(e, ENOMEM, "out of memory") : t ? VSS_OK : VSS_FAIL;
     if (rc == VSS_OK)
-        rc = vss_restore_target_begin_file(t, rel, &rfile, e);
+        rc = vss_dest_begin_file(t, rel, &rfile, e);
     if (rc == VSS_OK)
         rc = vss_store_reader_ranges_file(r->rd, r->o->steps[last->step], last->en,
-                                          vss_restore_file_fd(rfile), e);
+                                          vss_dest_file_fd(rfile), e);
     if (rc == VSS_OK) {
-        rc = vss_restore_file_commit(rfile, e);
+        rc = vss_dest_file_commit(rfile, e);
         rfile = NULL;
     }
-    vss_restore_file_abort(rfile);
+    vss_dest_file_abort(rfile);
     long idx = rc == VSS_OK && strcmp(path, rf) != 0 ? partial_index(r, c->bcc, f->name) : -1;
     if (idx >= 0)
         rc = vss_bc_set_ranges_file_path(r->bc, c->bcc, (size_t)idx, path, e);
@@ -423,9 +423,9 @@ static void committed(void *ud, void *tag, const vss_error *e)
 
 static int flush(rs_run *r, vss_error *e)
 {
-    if (vss_restore_batch_count(r->batch) == 0)
+    if (vss_dest_batch_count(r->batch) == 0)
         return VSS_OK;
-    return vss_restore_batch_commit(r->batch, committed, r, e);
+    return vss_dest_batch_commit(r->batch, committed, r, e);
 }
 
 /* One file laid into a temporary and handed to the batch: all or nothing.
@@ -438,8 +438,8 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
     char *rel = dest_rel(s, rel_in_set(s, f->name));
     vss_error e;
     vss_error_clear(&e);
-    vss_restore_target *t = NULL;
-    vss_restore_file *out = NULL;
+    vss_dest *t = NULL;
+    vss_dest_file *out = NULL;
     bool whole = f->layers[0].en->kind == VSS_STORE_ENTRY_FILE;
     int rc = rel ? VSS_OK : vss_error_set(&e, ENOMEM, "out of memory");
     if (rc == VSS_OK && (t = target_of(r, s->root, c->replace, &e)) == NULL)
@@ -449,32 +449,32 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
         rc = lay_ranges_file(r, f, &e);
     }
     if (rc == VSS_OK && whole)
-        rc = vss_restore_target_begin_file(t, rel, &out, &e);
+        rc = vss_dest_begin_file(t, rel, &out, &e);
     else if (rc == VSS_OK && !(r->o->continues && rs_laid_before(r, f->name)))
         /* what stands there is no point of this chain */
         rc = vss_error_set(&e, VSS_ECHAIN, "'%s': only partial copies in the backups laid, no whole one to lay them on",
                            f->name);
-    else if (rc == VSS_OK && vss_restore_target_begin_update(t, rel, &out, &e) != VSS_OK) {
+    else if (rc == VSS_OK && vss_dest_begin_update(t, rel, &out, &e) != VSS_OK) {
         rc = VSS_FAIL;
         if (e.sys_errno == ENOENT)
             vss_error_set(&e, ENOENT, "'%s/%s': partial file with nothing to lay it on: restore its chain from the full backup",
                           s->root, rel);
     }
     if (rc == VSS_OK)
-        rc = lay_layers(r, f, vss_restore_file_fd(out), VSS_STORE_ATTRS, bytes, &e);
+        rc = lay_layers(r, f, vss_dest_file_fd(out), VSS_STORE_ATTRS, bytes, &e);
     if (rc == VSS_OK) {
-        rc = vss_restore_batch_add(r->batch, out, (void *)f, &e);
+        rc = vss_dest_batch_add(r->batch, out, (void *)f, &e);
         out = NULL;
     }
-    vss_restore_file_abort(out);
+    vss_dest_file_abort(out);
     free(rel);
     if (rc != VSS_OK)
         outcome(r, f, NULL, &e);
     if (e.code == ENOMEM)
         return vss_error_set(run_e, ENOMEM, "out of memory");
-    if (vss_restore_batch_count(r->batch) >= BATCH_FILES ||
-        vss_restore_batch_dirs(r->batch) >= BATCH_DIRS ||
-        vss_restore_batch_bytes(r->batch) >= BATCH_BYTES)
+    if (vss_dest_batch_count(r->batch) >= BATCH_FILES ||
+        vss_dest_batch_dirs(r->batch) >= BATCH_DIRS ||
+        vss_dest_batch_bytes(r->batch) >= BATCH_BYTES)
         return flush(r, run_e);
     return VSS_OK;
 }
@@ -551,7 +551,7 @@ static int lay_directed(rs_run *r, rs_component *c, const vss_bc_directed_target
     vss_ranges *sr = NULL, *dr = NULL;
     vss_range_copy *plan = NULL;
     size_t n = 0;
-    vss_restore_target *t = NULL;
+    vss_dest *t = NULL;
     int tmp = -1, rc = dst ? VSS_OK : VSS_FAIL;
     if (rc == VSS_OK && (f == NULL || &r->comps[f->comp] != c || f->nlayers == 0))
         rc = vss_error_set(e, ENOENT, "directed target: '%s' is not a file of component '%s' in this backup",
@@ -567,13 +567,13 @@ static int lay_directed(rs_run *r, rs_component *c, const vss_bc_directed_target
     if (rc == VSS_OK && (t = target_of(r, s->root, true, e)) == NULL)
         rc = VSS_FAIL;
     /* the source composed (digests checked) in an unnamed file beside it */
-    if (rc == VSS_OK && (tmp = open(vss_restore_target_root(t), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0)
+    if (rc == VSS_OK && (tmp = open(vss_dest_root(t), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0)
         rc = vss_error_sys(e, errno, "'%s': temporary for the directed source", src);
     if (rc == VSS_OK)
         rc = lay_layers(r, f, tmp, 0, bytes, e);
     if (rc == VSS_OK) {
         sweep(r, t, rel);
-        rc = vss_restore_target_apply_plan(t, rel, tmp, plan, n, e);
+        rc = vss_dest_apply_plan(t, rel, tmp, plan, n, e);
     }
     if (rc == VSS_OK)
         set_result(r, f, VSS_RESTORE_FILE_RESTORED, path, NULL);
@@ -622,10 +622,10 @@ static int unlay(rs_run *r, const rs_file *f)
     vss_error e;
     vss_error_clear(&e);
     char *rel = dest_rel(s, rel_in_set(s, f->name));
-    vss_restore_target *t = rel && r->o->continues ? target_of(r, s->root, true, &e) : NULL;
+    vss_dest *t = rel && r->o->continues ? target_of(r, s->root, true, &e) : NULL;
     if (rel == NULL)
         return VSS_FAIL;
-    if (t != NULL && vss_restore_target_remove(t, rel, &e) != VSS_OK) {
+    if (t != NULL && vss_dest_remove(t, rel, &e) != VSS_OK) {
         set_result(r, f, VSS_RESTORE_FILE_FAILED, NULL, &e);
         c->total++; /* a failure to count, though no file to restore */
     } else {

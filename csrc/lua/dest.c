@@ -14,15 +14,15 @@
 #define FILE_T "vss.RestoreFile"
 
 typedef struct {
-    vss_restore_target *t;
+    vss_dest *t;
 } ltarget;
 
 typedef struct {
-    vss_restore_file *f;
+    vss_dest_file *f;
     char state[16]; /* "pending", "committed", "aborted" */
 } lfile;
 
-static vss_restore_target *check_target(lua_State *L)
+static vss_dest *check_target(lua_State *L)
 {
     ltarget *u = luaL_checkudata(L, 1, TARGET_T);
     if (u->t == NULL)
@@ -30,7 +30,7 @@ static vss_restore_target *check_target(lua_State *L)
     return u->t;
 }
 
-static vss_restore_file *check_file(lua_State *L)
+static vss_dest_file *check_file(lua_State *L)
 {
     lfile *u = luaL_checkudata(L, 1, FILE_T);
     if (u->f == NULL)
@@ -76,14 +76,14 @@ static int l_target(lua_State *L)
         }
         lua_getfield(L, 2, "replace");
         luaL_argexpected(L, lua_isnil(L, -1) || lua_isboolean(L, -1), 2, "boolean replace");
-        flags |= lua_toboolean(L, -1) ? VSS_RESTORE_REPLACE : 0;
+        flags |= lua_toboolean(L, -1) ? VSS_DEST_REPLACE : 0;
         lua_pop(L, 1);
     }
     ltarget *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->t = NULL;
     luaL_setmetatable(L, TARGET_T);
     vss_error e;
-    if (vss_restore_target_open(root, flags, &u->t, &e) != VSS_OK)
+    if (vss_dest_open(root, flags, &u->t, &e) != VSS_OK)
         return vss_lua_fail(L, &e);
     return 1;
 }
@@ -91,7 +91,7 @@ static int l_target(lua_State *L)
 static int l_target_close(lua_State *L)
 {
     ltarget *u = luaL_checkudata(L, 1, TARGET_T);
-    vss_restore_target_free(u->t);
+    vss_dest_free(u->t);
     u->t = NULL;
     return 0;
 }
@@ -102,15 +102,15 @@ static int l_target_tostring(lua_State *L)
     if (u->t == NULL)
         lua_pushliteral(L, TARGET_T " (closed)");
     else
-        lua_pushfstring(L, TARGET_T " (%s%s)", vss_restore_target_root(u->t),
-                        vss_restore_target_flags(u->t) & VSS_RESTORE_REPLACE ? ", replace" : "");
+        lua_pushfstring(L, TARGET_T " (%s%s)", vss_dest_root(u->t),
+                        vss_dest_flags(u->t) & VSS_DEST_REPLACE ? ", replace" : "");
     return 1;
 }
 
 static int l_root(lua_State *L)
 {
     vss_lua_checknargs(L, 1);
-    lua_pushstring(L, vss_restore_target_root(check_target(L)));
+    lua_pushstring(L, vss_dest_root(check_target(L)));
     return 1;
 }
 
@@ -118,10 +118,10 @@ static int l_root(lua_State *L)
 static int l_path(lua_State *L)
 {
     vss_lua_checknargs(L, 2);
-    vss_restore_target *t = check_target(L);
+    vss_dest *t = check_target(L);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
-    char *p = rel ? vss_restore_target_path(t, rel, &e) : NULL;
+    char *p = rel ? vss_dest_path(t, rel, &e) : NULL;
     if (p == NULL)
         return vss_lua_fail(L, &e);
     lua_pushstring(L, p);
@@ -132,21 +132,21 @@ static int l_path(lua_State *L)
 static int l_mkdir(lua_State *L)
 {
     vss_lua_checknargs(L, 2);
-    vss_restore_target *t = check_target(L);
+    vss_dest *t = check_target(L);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
-    return vss_lua_okresult(L, rel ? vss_restore_target_mkdir(t, rel, &e) : VSS_FAIL, &e);
+    return vss_lua_okresult(L, rel ? vss_dest_mkdir(t, rel, &e) : VSS_FAIL, &e);
 }
 
 static int l_write_file(lua_State *L)
 {
     vss_lua_checknargs(L, 3);
-    vss_restore_target *t = check_target(L);
+    vss_dest *t = check_target(L);
     size_t len;
     const char *data = luaL_checklstring(L, 3, &len);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
-    return vss_lua_okresult(L, rel ? vss_restore_target_write(t, rel, data, len, &e) : VSS_FAIL, &e);
+    return vss_lua_okresult(L, rel ? vss_dest_write(t, rel, data, len, &e) : VSS_FAIL, &e);
 }
 
 /* The source file of a copy, opened read-only; -1 with e filled. */
@@ -163,18 +163,18 @@ enum { COPY_WHOLE, TARGET_PLAN, FILE_PLAN };
 
 /* Open the source path at src_arg, make one engine copy from it onto t's
  * rel or onto f, close it; push the status. */
-static int copy_from(lua_State *L, int kind, int src_arg, vss_restore_target *t, const char *rel,
-                     vss_restore_file *f, const vss_range_copy *plan, size_t n, vss_error *e)
+static int copy_from(lua_State *L, int kind, int src_arg, vss_dest *t, const char *rel,
+                     vss_dest_file *f, const vss_range_copy *plan, size_t n, vss_error *e)
 {
     int fd = kind == FILE_PLAN || rel != NULL ? open_source(L, src_arg, e) : -1;
     int rc = VSS_FAIL;
     if (fd >= 0) {
         if (kind == COPY_WHOLE)
-            rc = vss_restore_target_copy(t, rel, fd, e);
+            rc = vss_dest_copy(t, rel, fd, e);
         else if (kind == TARGET_PLAN)
-            rc = vss_restore_target_apply_plan(t, rel, fd, plan, n, e);
+            rc = vss_dest_apply_plan(t, rel, fd, plan, n, e);
         else
-            rc = vss_apply_copy_plan(fd, vss_restore_file_fd(f), plan, n, e);
+            rc = vss_apply_copy_plan(fd, vss_dest_file_fd(f), plan, n, e);
         close(fd);
     }
     return vss_lua_okresult(L, rc, e);
@@ -184,7 +184,7 @@ static int copy_from(lua_State *L, int kind, int src_arg, vss_restore_target *t,
 static int l_copy_file(lua_State *L)
 {
     vss_lua_checknargs(L, 3);
-    vss_restore_target *t = check_target(L);
+    vss_dest *t = check_target(L);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
     return copy_from(L, COPY_WHOLE, 3, t, rel, NULL, NULL, 0, &e);
@@ -225,7 +225,7 @@ static vss_range_copy *check_plan(lua_State *L, int arg, size_t *n)
 static int l_apply_plan(lua_State *L)
 {
     vss_lua_checknargs(L, 4);
-    vss_restore_target *t = check_target(L);
+    vss_dest *t = check_target(L);
     size_t n;
     vss_range_copy *plan = check_plan(L, 4, &n);
     vss_error e;
@@ -233,12 +233,12 @@ static int l_apply_plan(lua_State *L)
     return copy_from(L, TARGET_PLAN, 3, t, rel, NULL, plan, n, &e);
 }
 
-typedef int (*begin_fn)(vss_restore_target *, const char *, vss_restore_file **, vss_error *);
+typedef int (*begin_fn)(vss_dest *, const char *, vss_dest_file **, vss_error *);
 
 static int begin(lua_State *L, begin_fn fn)
 {
     vss_lua_checknargs(L, 2);
-    vss_restore_target *t = check_target(L);
+    vss_dest *t = check_target(L);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
     if (rel == NULL)
@@ -256,18 +256,18 @@ static int begin(lua_State *L, begin_fn fn)
 /* t:begin_file(relpath) / t:begin_update(relpath) -> RestoreFile | nil, msg, code */
 static int l_begin_file(lua_State *L)
 {
-    return begin(L, vss_restore_target_begin_file);
+    return begin(L, vss_dest_begin_file);
 }
 
 static int l_begin_update(lua_State *L)
 {
-    return begin(L, vss_restore_target_begin_update);
+    return begin(L, vss_dest_begin_update);
 }
 
 static int l_file_fd(lua_State *L)
 {
     vss_lua_checknargs(L, 1);
-    lua_pushinteger(L, vss_restore_file_fd(check_file(L)));
+    lua_pushinteger(L, vss_dest_file_fd(check_file(L)));
     return 1;
 }
 
@@ -276,7 +276,7 @@ static int l_file_fd(lua_State *L)
 static int l_file_apply_plan(lua_State *L)
 {
     vss_lua_checknargs(L, 3);
-    vss_restore_file *f = check_file(L);
+    vss_dest_file *f = check_file(L);
     size_t n;
     vss_range_copy *plan = check_plan(L, 3, &n);
     vss_error e;
@@ -286,11 +286,11 @@ static int l_file_apply_plan(lua_State *L)
 static int l_file_commit(lua_State *L)
 {
     vss_lua_checknargs(L, 1);
-    vss_restore_file *f = check_file(L);
+    vss_dest_file *f = check_file(L);
     lfile *u = lua_touserdata(L, 1);
     u->f = NULL;
     vss_error e;
-    int rc = vss_restore_file_commit(f, &e);
+    int rc = vss_dest_file_commit(f, &e);
     strcpy(u->state, rc == VSS_OK ? "committed" : "aborted");
     return vss_lua_okresult(L, rc, &e);
 }
@@ -300,7 +300,7 @@ static int l_file_abort(lua_State *L)
 {
     lfile *u = luaL_checkudata(L, 1, FILE_T);
     if (u->f != NULL) {
-        vss_restore_file_abort(u->f);
+        vss_dest_file_abort(u->f);
         u->f = NULL;
         strcpy(u->state, "aborted");
     }
@@ -313,7 +313,7 @@ static int l_file_tostring(lua_State *L)
     if (u->f == NULL)
         lua_pushfstring(L, FILE_T " (%s)", u->state);
     else
-        lua_pushfstring(L, FILE_T " (pending, fd %d)", vss_restore_file_fd(u->f));
+        lua_pushfstring(L, FILE_T " (pending, fd %d)", vss_dest_file_fd(u->f));
     return 1;
 }
 

@@ -11,7 +11,7 @@
 #include "dest/dest.h"
 #include "check.h"
 
-/* Each test: a fresh <tmp>/root (the target) and <tmp>/outside (where
+/* Each test: a fresh <tmp>/root (the destination) and <tmp>/outside (where
  * escapes would land). */
 static char base[64], root[96], outside[96];
 
@@ -91,31 +91,31 @@ static int entries_in(const char *dir)
     return n;
 }
 
-static vss_restore_target *target(unsigned flags)
+static vss_dest *open_dest(unsigned flags)
 {
-    vss_restore_target *t = NULL;
+    vss_dest *t = NULL;
     vss_error e;
-    if (vss_restore_target_open(root, flags, &t, &e) != VSS_OK)
-        fprintf(stderr, "open target: %s\n", e.message);
+    if (vss_dest_open(root, flags, &t, &e) != VSS_OK)
+        fprintf(stderr, "open destination: %s\n", e.message);
     return t;
 }
 
-static int write_new(vss_restore_target *t, const char *rel, const char *data, vss_error *e)
+static int write_new(vss_dest *t, const char *rel, const char *data, vss_error *e)
 {
-    vss_restore_file *f;
-    if (vss_restore_target_begin_file(t, rel, &f, e) != VSS_OK)
+    vss_dest_file *f;
+    if (vss_dest_begin_file(t, rel, &f, e) != VSS_OK)
         return VSS_FAIL;
-    if (vss_write_full(vss_restore_file_fd(f), data, strlen(data)) != 0) {
-        vss_restore_file_abort(f);
+    if (vss_write_full(vss_dest_file_fd(f), data, strlen(data)) != 0) {
+        vss_dest_file_abort(f);
         return vss_error_sys(e, errno, "write");
     }
-    return vss_restore_file_commit(f, e);
+    return vss_dest_file_commit(f, e);
 }
 
 TEST(hostile_paths_are_refused)
 {
     fixture();
-    vss_restore_target *t = target(VSS_RESTORE_REPLACE);
+    vss_dest *t = open_dest(VSS_DEST_REPLACE);
     static const struct {
         const char *path;
         int code;
@@ -127,53 +127,53 @@ TEST(hostile_paths_are_refused)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         vss_error e;
-        vss_restore_file *f = NULL;
-        CHECK(vss_restore_target_begin_file(t, bad[i].path, &f, &e) == VSS_FAIL);
+        vss_dest_file *f = NULL;
+        CHECK(vss_dest_begin_file(t, bad[i].path, &f, &e) == VSS_FAIL);
         CHECK(f == NULL);
         CHECK_CODE(e.code, bad[i].code);
         if (bad[i].path[0] != '\0')
             CHECK_CONTAINS(e.message, bad[i].path);
-        CHECK(vss_restore_target_begin_update(t, bad[i].path, &f, &e) == VSS_FAIL);
+        CHECK(vss_dest_begin_update(t, bad[i].path, &f, &e) == VSS_FAIL);
         CHECK_CODE(e.code, bad[i].code);
     }
     vss_error e;
-    CHECK(vss_restore_target_mkdir(t, "../up", &e) == VSS_FAIL);
+    CHECK(vss_dest_mkdir(t, "../up", &e) == VSS_FAIL);
     CHECK_CODE(e.code, VSS_ESCAPE);
-    CHECK(vss_restore_target_path(t, "/abs", &e) == NULL);
+    CHECK(vss_dest_path(t, "/abs", &e) == NULL);
     CHECK_CODE(e.code, VSS_ESCAPE);
     CHECK(entries_in(root) == 0);
     CHECK(entries_in(base) == 2);
-    vss_restore_target_free(t);
+    vss_dest_free(t);
     teardown();
 }
 
 TEST(paths_are_canonical_beneath_the_root)
 {
     fixture();
-    vss_restore_target *t = target(0);
+    vss_dest *t = open_dest(0);
     vss_error e;
-    char *p = vss_restore_target_path(t, "a//./b/c", &e);
+    char *p = vss_dest_path(t, "a//./b/c", &e);
     char want[256];
     char *real = realpath(root, NULL);
     snprintf(want, sizeof want, "%s/a/b/c", real);
     CHECK_STR(p, want);
     free(p);
-    p = vss_restore_target_path(t, ".", &e);
+    p = vss_dest_path(t, ".", &e);
     CHECK_STR(p, real);
     free(p);
     free(real);
-    CHECK(vss_restore_path_check("a/b", 1, &e) == VSS_OK);
-    CHECK(vss_restore_path_check("a/b/", 1, &e) == VSS_FAIL);
-    CHECK(vss_restore_path_check("a/b/", 0, &e) == VSS_OK);
-    vss_restore_target_free(t);
+    CHECK(vss_dest_path_check("a/b", 1, &e) == VSS_OK);
+    CHECK(vss_dest_path_check("a/b/", 1, &e) == VSS_FAIL);
+    CHECK(vss_dest_path_check("a/b/", 0, &e) == VSS_OK);
+    vss_dest_free(t);
     teardown();
 }
 
 TEST(missing_root_fails)
 {
-    vss_restore_target *t = NULL;
+    vss_dest *t = NULL;
     vss_error e;
-    CHECK(vss_restore_target_open("/nonexistent/luavss-root", 0, &t, &e) == VSS_FAIL);
+    CHECK(vss_dest_open("/nonexistent/luavss-root", 0, &t, &e) == VSS_FAIL);
     CHECK_CODE(e.code, ENOENT);
     CHECK_CONTAINS(e.message, "/nonexistent/luavss-root");
     CHECK(t == NULL);
@@ -182,42 +182,42 @@ TEST(missing_root_fails)
 TEST(new_files_and_parents_are_created)
 {
     fixture();
-    vss_restore_target *t = target(0);
+    vss_dest *t = open_dest(0);
     vss_error e;
     CHECK(write_new(t, "db/data/main.mdf", "hello", &e) == VSS_OK);
     CHECK(same_text(at(root, "db/data/main.mdf"), "hello"));
     CHECK(write_new(t, "top.txt", "x", &e) == VSS_OK);
     CHECK(same_text(at(root, "top.txt"), "x"));
-    CHECK(vss_restore_target_mkdir(t, "logs/2024/01", &e) == VSS_OK);
-    CHECK(vss_restore_target_mkdir(t, "logs/2024", &e) == VSS_OK);
+    CHECK(vss_dest_mkdir(t, "logs/2024/01", &e) == VSS_OK);
+    CHECK(vss_dest_mkdir(t, "logs/2024", &e) == VSS_OK);
     struct stat st;
     CHECK(stat(at(root, "logs/2024/01"), &st) == 0 && S_ISDIR(st.st_mode));
     CHECK(entries_in(at(root, "db/data")) == 1);
-    vss_restore_target_free(t);
+    vss_dest_free(t);
     teardown();
 }
 
 static void symlinks_in_the_middle(unsigned walk)
 {
     static const char *const paths[] = {"a/x", "a/sub/x", "d/b/x", "rel/x"};
-    vss_restore_target *t = target(VSS_RESTORE_REPLACE | walk);
+    vss_dest *t = open_dest(VSS_DEST_REPLACE | walk);
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         vss_error e;
-        vss_restore_file *f = NULL;
-        CHECK(vss_restore_target_begin_file(t, paths[i], &f, &e) == VSS_FAIL);
+        vss_dest_file *f = NULL;
+        CHECK(vss_dest_begin_file(t, paths[i], &f, &e) == VSS_FAIL);
         CHECK_CODE(e.code, VSS_ESCAPE);
         CHECK_CONTAINS(e.message, paths[i]);
         CHECK_CONTAINS(e.message, "symlink");
-        CHECK(vss_restore_target_begin_update(t, paths[i], &f, &e) == VSS_FAIL);
+        CHECK(vss_dest_begin_update(t, paths[i], &f, &e) == VSS_FAIL);
         CHECK_CODE(e.code, VSS_ESCAPE);
-        CHECK(vss_restore_target_mkdir(t, paths[i], &e) == VSS_FAIL);
+        CHECK(vss_dest_mkdir(t, paths[i], &e) == VSS_FAIL);
         CHECK_CODE(e.code, VSS_ESCAPE);
     }
     vss_error e;
     CHECK(write_new(t, walk ? "d/w1/w2/x" : "d/o1/o2/x", "fine", &e) == VSS_OK); /* real directories are fine */
     CHECK(same_text(at(root, walk ? "d/w1/w2/x" : "d/o1/o2/x"), "fine"));
     CHECK(entries_in(outside) == 0);
-    vss_restore_target_free(t);
+    vss_dest_free(t);
 }
 
 TEST(symlink_in_a_middle_directory_is_not_followed)
@@ -228,7 +228,7 @@ TEST(symlink_in_a_middle_directory_is_not_followed)
     CHECK(symlink(outside, at(root, "d/b")) == 0);
     CHECK(symlink("../../outside", at(root, "rel")) == 0);
     symlinks_in_the_middle(0);
-    symlinks_in_the_middle(VSS_RESTORE_WALK); /* kernels without openat2 */
+    symlinks_in_the_middle(VSS_DEST_WALK); /* kernels without openat2 */
     teardown();
 }
 
@@ -238,18 +238,18 @@ TEST(symlink_as_final_component_is_not_followed)
     put(at(outside, "victim"), "secret", 6);
     CHECK(symlink(at(outside, "victim"), at(root, "f")) == 0);
     vss_error e;
-    vss_restore_file *f = NULL;
-    vss_restore_target *keep = target(0);
-    CHECK(vss_restore_target_begin_file(keep, "f", &f, &e) == VSS_FAIL);
+    vss_dest_file *f = NULL;
+    vss_dest *keep = open_dest(0);
+    CHECK(vss_dest_begin_file(keep, "f", &f, &e) == VSS_FAIL);
     CHECK_CODE(e.code, EEXIST);
-    vss_restore_target_free(keep);
+    vss_dest_free(keep);
 
-    vss_restore_target *w = target(VSS_RESTORE_WALK);
-    CHECK(vss_restore_target_begin_update(w, "f", &f, &e) == VSS_FAIL);
+    vss_dest *w = open_dest(VSS_DEST_WALK);
+    CHECK(vss_dest_begin_update(w, "f", &f, &e) == VSS_FAIL);
     CHECK_CODE(e.code, VSS_ESCAPE);
-    vss_restore_target_free(w);
-    vss_restore_target *t = target(VSS_RESTORE_REPLACE);
-    CHECK(vss_restore_target_begin_update(t, "f", &f, &e) == VSS_FAIL);
+    vss_dest_free(w);
+    vss_dest *t = open_dest(VSS_DEST_REPLACE);
+    CHECK(vss_dest_begin_update(t, "f", &f, &e) == VSS_FAIL);
     CHECK_CODE(e.code, VSS_ESCAPE);
     CHECK_CONTAINS(e.message, "'f'");
     /* Replacing puts a file where the link was; the link's target is untouched. */
@@ -260,7 +260,7 @@ TEST(symlink_as_final_component_is_not_followed)
     CHECK(same_text(at(outside, "victim"), "secret"));
     CHECK(entries_in(outside) == 1);
     CHECK(entries_in(root) == 1);
-    vss_restore_target_free(t);
+    vss_dest_free(t);
     teardown();
 }
 
@@ -269,15 +269,15 @@ TEST(existing_file_needs_replace)
     fixture();
     put(at(root, "x"), "old", 3);
     CHECK(chmod(at(root, "x"), 0640) == 0);
-    vss_restore_target *t = target(0);
+    vss_dest *t = open_dest(0);
     vss_error e;
     CHECK(write_new(t, "x", "new", &e) == VSS_FAIL);
     CHECK_CODE(e.code, EEXIST);
     CHECK_CONTAINS(e.message, "'x'");
     CHECK(same_text(at(root, "x"), "old"));
-    vss_restore_target_free(t);
+    vss_dest_free(t);
 
-    t = target(VSS_RESTORE_REPLACE);
+    t = open_dest(VSS_DEST_REPLACE);
     CHECK(write_new(t, "x", "new", &e) == VSS_OK);
     CHECK(same_text(at(root, "x"), "new"));
     struct stat st;
@@ -286,49 +286,49 @@ TEST(existing_file_needs_replace)
     CHECK(write_new(t, "dir", "new", &e) == VSS_FAIL);
     CHECK_CODE(e.code, EISDIR);
     CHECK(entries_in(root) == 2);
-    vss_restore_target_free(t);
+    vss_dest_free(t);
     teardown();
 }
 
 TEST(a_file_appearing_before_commit_is_not_replaced)
 {
     fixture();
-    vss_restore_target *t = target(0);
+    vss_dest *t = open_dest(0);
     vss_error e;
-    vss_restore_file *f;
-    CHECK(vss_restore_target_begin_file(t, "race", &f, &e) == VSS_OK);
-    CHECK(vss_write_full(vss_restore_file_fd(f), "ours", 4) == 0);
+    vss_dest_file *f;
+    CHECK(vss_dest_begin_file(t, "race", &f, &e) == VSS_OK);
+    CHECK(vss_write_full(vss_dest_file_fd(f), "ours", 4) == 0);
     put(at(root, "race"), "theirs", 6);
-    CHECK(vss_restore_file_commit(f, &e) == VSS_FAIL);
+    CHECK(vss_dest_file_commit(f, &e) == VSS_FAIL);
     CHECK_CODE(e.code, EEXIST);
     CHECK(same_text(at(root, "race"), "theirs"));
     CHECK(entries_in(root) == 1);
-    vss_restore_target_free(t);
+    vss_dest_free(t);
     teardown();
 }
 
 TEST(commit_and_abort_leave_no_temporaries)
 {
     fixture();
-    vss_restore_target *t = target(VSS_RESTORE_REPLACE);
+    vss_dest *t = open_dest(VSS_DEST_REPLACE);
     vss_error e;
-    vss_restore_file *f;
-    CHECK(vss_restore_target_begin_file(t, "sub/a", &f, &e) == VSS_OK);
+    vss_dest_file *f;
+    CHECK(vss_dest_begin_file(t, "sub/a", &f, &e) == VSS_OK);
     CHECK(entries_in(at(root, "sub")) == 1); /* the temporary, beside its name */
-    CHECK(vss_write_full(vss_restore_file_fd(f), "aaaa", 4) == 0);
-    vss_restore_file_abort(f);
+    CHECK(vss_write_full(vss_dest_file_fd(f), "aaaa", 4) == 0);
+    vss_dest_file_abort(f);
     CHECK(entries_in(at(root, "sub")) == 0);
-    CHECK(vss_restore_target_begin_file(t, "sub/a", &f, &e) == VSS_OK);
-    CHECK(vss_restore_file_commit(f, &e) == VSS_OK);
+    CHECK(vss_dest_begin_file(t, "sub/a", &f, &e) == VSS_OK);
+    CHECK(vss_dest_file_commit(f, &e) == VSS_OK);
     CHECK(entries_in(at(root, "sub")) == 1);
-    CHECK(vss_restore_target_begin_update(t, "sub/a", &f, &e) == VSS_OK);
+    CHECK(vss_dest_begin_update(t, "sub/a", &f, &e) == VSS_OK);
     CHECK(entries_in(at(root, "sub")) == 2);
-    vss_restore_file_abort(f);
-    CHECK(vss_restore_target_begin_update(t, "sub/a", &f, &e) == VSS_OK);
-    CHECK(vss_restore_file_commit(f, &e) == VSS_OK);
+    vss_dest_file_abort(f);
+    CHECK(vss_dest_begin_update(t, "sub/a", &f, &e) == VSS_OK);
+    CHECK(vss_dest_file_commit(f, &e) == VSS_OK);
     CHECK(entries_in(at(root, "sub")) == 1);
-    vss_restore_file_abort(NULL);
-    vss_restore_target_free(t);
+    vss_dest_file_abort(NULL);
+    vss_dest_free(t);
     teardown();
 }
 
@@ -340,11 +340,11 @@ TEST(update_keeps_untouched_bytes_and_mode)
         data[i] = (char)('a' + i % 26);
     put(at(root, "db"), data, sizeof data);
     CHECK(chmod(at(root, "db"), 0604) == 0);
-    vss_restore_target *t = target(0); /* updates don't need replace */
+    vss_dest *t = open_dest(0); /* updates don't need replace */
     vss_error e;
-    vss_restore_file *f;
-    CHECK(vss_restore_target_begin_update(t, "db", &f, &e) == VSS_OK);
-    int fd = vss_restore_file_fd(f);
+    vss_dest_file *f;
+    CHECK(vss_dest_begin_update(t, "db", &f, &e) == VSS_OK);
+    int fd = vss_dest_file_fd(f);
     CHECK(pwrite(fd, "XYZ", 3, 4096) == 3);
     CHECK(pwrite(fd, "END", 3, 10000) == 3);
     /* before commit the original is intact */
@@ -352,7 +352,7 @@ TEST(update_keeps_untouched_bytes_and_mode)
     char *got = slurp(at(root, "db"), &n);
     CHECK(n == sizeof data && memcmp(got, data, n) == 0);
     free(got);
-    CHECK(vss_restore_file_commit(f, &e) == VSS_OK);
+    CHECK(vss_dest_file_commit(f, &e) == VSS_OK);
     memcpy(data + 4096, "XYZ", 3);
     got = slurp(at(root, "db"), &n);
     CHECK_EQ_U64(n, sizeof data + 3);
@@ -360,13 +360,13 @@ TEST(update_keeps_untouched_bytes_and_mode)
     free(got);
     struct stat st;
     CHECK(stat(at(root, "db"), &st) == 0 && (st.st_mode & 07777) == 0604);
-    CHECK(vss_restore_target_begin_update(t, "missing", &f, &e) == VSS_FAIL);
+    CHECK(vss_dest_begin_update(t, "missing", &f, &e) == VSS_FAIL);
     CHECK_CODE(e.code, ENOENT);
     CHECK(mkdir(at(root, "dir"), 0755) == 0);
-    CHECK(vss_restore_target_begin_update(t, "dir", &f, &e) == VSS_FAIL);
+    CHECK(vss_dest_begin_update(t, "dir", &f, &e) == VSS_FAIL);
     CHECK_CODE(e.code, EINVAL);
     CHECK(entries_in(root) == 2);
-    vss_restore_target_free(t);
+    vss_dest_free(t);
     teardown();
 }
 
@@ -459,7 +459,7 @@ TEST(random_plans_match_the_model)
     teardown();
 }
 
-/* Many small non-overlapping destinations (the gathered path): a shuffled
+/* Many small non-overlapping destinations (the vectored path): a shuffled
  * packing of source pieces, with gaps. */
 TEST(permutation_plans_match_the_model)
 {
@@ -569,14 +569,14 @@ static void tell(void *ud, void *tag, const vss_error *e)
     t->n++;
 }
 
-static void batch_file(vss_restore_target *t, vss_restore_batch *b, const char *rel, const char *data,
+static void batch_file(vss_dest *t, vss_dest_batch *b, const char *rel, const char *data,
                        intptr_t tag)
 {
-    vss_restore_file *f;
+    vss_dest_file *f;
     vss_error e;
-    CHECK(vss_restore_target_begin_file(t, rel, &f, &e) == VSS_OK);
-    CHECK(vss_write_full(vss_restore_file_fd(f), data, strlen(data)) == 0);
-    CHECK(vss_restore_batch_add(b, f, (void *)tag, &e) == VSS_OK);
+    CHECK(vss_dest_begin_file(t, rel, &f, &e) == VSS_OK);
+    CHECK(vss_write_full(vss_dest_file_fd(f), data, strlen(data)) == 0);
+    CHECK(vss_dest_batch_add(b, f, (void *)tag, &e) == VSS_OK);
 }
 
 /* Files of a batch appear only at its commit, all of them; a name that
@@ -584,20 +584,20 @@ static void batch_file(vss_restore_target *t, vss_restore_batch *b, const char *
 TEST(batch_commits_together)
 {
     fixture();
-    vss_restore_target *t = target(0);
-    vss_restore_batch *b;
+    vss_dest *t = open_dest(0);
+    vss_dest_batch *b;
     vss_error e;
-    CHECK(vss_restore_batch_new(&b, &e) == VSS_OK);
+    CHECK(vss_dest_batch_new(&b, &e) == VSS_OK);
     batch_file(t, b, "a/one", "1", 0);
     batch_file(t, b, "a/two", "22", 1);
     batch_file(t, b, "b/three", "333", 2);
-    CHECK_EQ_U64(vss_restore_batch_count(b), 3);
-    CHECK_EQ_U64(vss_restore_batch_dirs(b), 2);
-    CHECK_EQ_U64(vss_restore_batch_bytes(b), 6);
+    CHECK_EQ_U64(vss_dest_batch_count(b), 3);
+    CHECK_EQ_U64(vss_dest_batch_dirs(b), 2);
+    CHECK_EQ_U64(vss_dest_batch_bytes(b), 6);
     CHECK(access(at(root, "a/one"), F_OK) != 0); /* not before the commit */
     put(at(root, "b/three"), "mine", 4);         /* appears meanwhile */
     told got = {0};
-    CHECK(vss_restore_batch_commit(b, tell, &got, &e) == VSS_OK);
+    CHECK(vss_dest_batch_commit(b, tell, &got, &e) == VSS_OK);
     CHECK(got.n == 3);
     CHECK_STR(got.codes[0], "ok");
     CHECK_STR(got.codes[1], "ok");
@@ -613,27 +613,27 @@ TEST(batch_commits_together)
     /* reusable; dropped with files pending, it leaves none of them */
     batch_file(t, b, "a/four", "4444", 3);
     CHECK(entries_in(at(root, "a")) == 3);
-    vss_restore_batch_free(b);
+    vss_dest_batch_free(b);
     CHECK(entries_in(at(root, "a")) == 2);
     /* sweep removes what a killed restore left, and only that */
     put(at(root, "a/.one.vss-abcd1234"), "x", 1);
     put(at(root, "a/.keep.vss-ABCD1234"), "x", 1);
     size_t removed;
-    CHECK(vss_restore_target_sweep(t, "a", &removed, &e) == VSS_OK);
+    CHECK(vss_dest_sweep(t, "a", &removed, &e) == VSS_OK);
     CHECK_EQ_U64(removed, 1);
     CHECK(entries_in(at(root, "a")) == 3);
-    CHECK(vss_restore_target_sweep(t, "missing", &removed, &e) == VSS_OK);
+    CHECK(vss_dest_sweep(t, "missing", &removed, &e) == VSS_OK);
     /* remove: a file goes, a missing one is fine, a directory is refused */
-    CHECK(vss_restore_target_remove(t, "a/one", &e) == VSS_OK);
+    CHECK(vss_dest_remove(t, "a/one", &e) == VSS_OK);
     CHECK(access(at(root, "a/one"), F_OK) != 0);
-    CHECK(vss_restore_target_remove(t, "a/one", &e) == VSS_OK);
-    CHECK(vss_restore_target_remove(t, "b", &e) == VSS_FAIL);
+    CHECK(vss_dest_remove(t, "a/one", &e) == VSS_OK);
+    CHECK(vss_dest_remove(t, "b", &e) == VSS_FAIL);
     CHECK_CODE(e.code, EISDIR);
-    vss_restore_target_free(t);
+    vss_dest_free(t);
     teardown();
 }
 
-RUN_TESTS("test_restore_target", T(hostile_paths_are_refused), T(paths_are_canonical_beneath_the_root),
+RUN_TESTS("test_dest", T(hostile_paths_are_refused), T(paths_are_canonical_beneath_the_root),
           T(missing_root_fails), T(new_files_and_parents_are_created),
           T(symlink_in_a_middle_directory_is_not_followed), T(symlink_as_final_component_is_not_followed),
           T(existing_file_needs_replace), T(a_file_appearing_before_commit_is_not_replaced),
