@@ -1,6 +1,6 @@
 -- Directed restore: 100,000 ranges of 4 KiB (400 MB) laid from a source
 -- file onto shuffled destination offsets of a new file, from page cache.
--- vss (RestoreFile:apply_plan: copy_file_range per range) against a
+-- vss (DestFile:apply_plan: copy_file_range per range) against a
 -- pure-Lua io seek/read/seek/write loop doing the same copies. The commit
 -- (fsync of 400 MB, rename) is timed apart: it is the disk, not the plan.
 -- Best of 3 runs each.   make bench   (or: lua5.4 bench/directed.lua)
@@ -34,7 +34,7 @@ local plan = {}
 for i = 1, N do plan[i] = { src = (i - 1) * SIZE, dst = perm[i] * SIZE, length = SIZE } end
 
 os.execute("mkdir '" .. dir .. "/root'")
-local target <close> = assert(vss.restore.target(dir .. "/root", { replace = true }))
+local dest <close> = assert(vss.dest(dir .. "/root", { replace = true }))
 local commit_time = 0
 local function fresh_output()
   os.remove(dir .. "/root/out")
@@ -43,7 +43,7 @@ end
 
 local native = best(3, function()
   local t0 = clock()
-  local f = assert(target:begin_file("out"))
+  local f = assert(dest:begin_file("out"))
   assert(f:apply_plan(src, plan))
   local t1 = clock()
   assert(f:commit())

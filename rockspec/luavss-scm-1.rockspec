@@ -116,6 +116,7 @@ build = {
     ["vss.snapshot"] = "lua/vss/snapshot.lua",
     ["vss.writer"] = "lua/vss/writer.lua",
     ["vss.restore"] = "lua/vss/restore.lua",
+    ["vss.dest"] = "lua/vss/dest.lua",
     ["vss.backup"] = "lua/vss/backup.lua",
     ["vss.progress"] = "lua/vss/progress.lua",
     ["vss.options"] = "lua/vss/options.lua",

@@ -1,5 +1,6 @@
--- vss.restore.target: the destination side of a restore from Lua (paths as
--- data, symlinks never followed, atomic files, directed copy plans, crashes).
+-- vss.dest: where a restore writes, from Lua (paths as data, symlinks never
+-- followed, atomic files, directed copy plans, crashes), and its deprecated
+-- name vss.restore.target.
 local vss = require "vss"
 local support = require "support"
 
@@ -31,7 +32,7 @@ local function model(src, dst, plan)
   return dst
 end
 
-describe("vss.restore.target", function()
+describe("vss.dest", function()
   local dir, root, outside
   before_each(function()
     dir = support.tmpdir()
@@ -41,24 +42,34 @@ describe("vss.restore.target", function()
   end)
   after_each(function() support.rm_rf(dir) end)
 
-  it("is a closable vss.RestoreTarget with a readable __tostring", function()
-    local t <close> = ok(vss.restore.target(root, { replace = true }))
-    assert.equal("vss.RestoreTarget", getmetatable(t).__name)
-    assert.matches("^vss%.RestoreTarget %(.*/root, replace%)$", tostring(t))
+  it("is a closable vss.Dest with a readable __tostring", function()
+    local t <close> = ok(vss.dest(root, { replace = true }))
+    assert.equal("vss.Dest", getmetatable(t).__name)
+    assert.matches("^vss%.Dest %(.*/root, replace%)$", tostring(t))
     assert.matches("/root$", t:root())
     assert.equal(t:root() .. "/a/b", t:path("a//./b"))
     t:close()
     t:close()
-    assert.equal("vss.RestoreTarget (closed)", tostring(t))
-    assert.has_error(function() t:write_file("x", "y") end, "attempt to use a closed vss.RestoreTarget")
+    assert.equal("vss.Dest (closed)", tostring(t))
+    assert.has_error(function() t:write_file("x", "y") end, "attempt to use a closed vss.Dest")
+  end)
+
+  it("is still reached as vss.restore.target, its deprecated name (the same function)", function()
+    assert.equal(vss.dest, vss.restore.target)
+    local t <close> = ok(vss.restore.target(root))
+    assert.equal("vss.Dest", getmetatable(t).__name)
+    ok(t:apply_plan("x", outside .. "/victim", "0:6", "0:6"))
+    assert.equal("secret", support.read(root .. "/x"))
+    assert.has_error(function() vss.restore.target(root, { replce = true }) end,
+      "bad argument #2 to 'target' (unknown option 'replce')")
   end)
 
   it("raises on misuse and returns nil, message, code on a missing root", function()
-    assert.has_error(function() vss.restore.target(root, { replce = true }) end,
-      "bad argument #2 to 'target' (unknown option 'replce')")
-    assert.has_error(function() vss.restore.target(root, { replace = 1 }) end)
-    assert.has_error(function() vss.restore.target() end)
-    local t <close> = ok(vss.restore.target(root))
+    assert.has_error(function() vss.dest(root, { replce = true }) end,
+      "bad argument #2 to 'dest' (unknown option 'replce')")
+    assert.has_error(function() vss.dest(root, { replace = 1 }) end)
+    assert.has_error(function() vss.dest() end)
+    local t <close> = ok(vss.dest(root))
     assert.has_error(function() t:write_file(nil, "x") end)
     assert.has_error(function() t:write_file("x", {}) end)
     local bad = { { src = -1, dst = 0, length = 1 } }
@@ -66,7 +77,7 @@ describe("vss.restore.target", function()
       "bad argument #4 to 'apply_plan' (plan: entry 1: src must be a non-negative integer)")
     assert.has_error(function() t:apply_plan("x", outside .. "/victim", { 5 }) end)
     assert.has_error(function() t:mkdir("a", "b") end)
-    local none, err, code = vss.restore.target(dir .. "/missing")
+    local none, err, code = vss.dest(dir .. "/missing")
     assert.is_nil(none)
     assert.equal("ENOENT", code)
     assert.matches("missing", err)
@@ -86,7 +97,7 @@ describe("vss.restore.target", function()
       { "link/sub/x", "ESCAPE" }, { "rel/victim", "ESCAPE" }, { "d/etc/passwd", "ESCAPE" },
     }
     for _, replace in ipairs { false, true } do
-      local t <close> = ok(vss.restore.target(root, { replace = replace }))
+      local t <close> = ok(vss.dest(root, { replace = replace }))
       for _, h in ipairs(hostile) do
         local rel, want = h[1], h[2]
         local calls = {
@@ -126,14 +137,14 @@ describe("vss.restore.target", function()
     assert.equal(before, snapshot_of(dir))
     assert.equal("secret", support.read(outside .. "/victim"))
     -- replacing the link itself puts a file where it was; its target stays
-    local t <close> = ok(vss.restore.target(root, { replace = true }))
+    local t <close> = ok(vss.dest(root, { replace = true }))
     ok(t:write_file("f", "PAYLOAD"))
     assert.equal("regular file", (sh("stat -c %F " .. q(root .. "/f")):gsub("%s+$", "")))
     assert.equal("secret", support.read(outside .. "/victim"))
   end)
 
   it("writes whole files atomically and replaces only when asked", function()
-    local t <close> = ok(vss.restore.target(root))
+    local t <close> = ok(vss.dest(root))
     ok(t:write_file("db/main.mdf", "one"))
     assert.equal("one", support.read(root .. "/db/main.mdf"))
     local v, err, code = t:write_file("db/main.mdf", "two")
@@ -141,7 +152,7 @@ describe("vss.restore.target", function()
     assert.equal("EEXIST", code)
     assert.matches("db/main.mdf", err)
     sh("chmod 640 " .. q(root .. "/db/main.mdf"))
-    local r <close> = ok(vss.restore.target(root, { replace = true }))
+    local r <close> = ok(vss.dest(root, { replace = true }))
     ok(r:write_file("db/main.mdf", "two"))
     assert.equal("two", support.read(root .. "/db/main.mdf"))
     assert.equal("640", (sh("stat -c %a " .. q(root .. "/db/main.mdf")):gsub("%s+$", "")))
@@ -155,16 +166,16 @@ describe("vss.restore.target", function()
   end)
 
   it("begin_file and begin_update give a handle to write, commit or abort", function()
-    local t <close> = ok(vss.restore.target(root, { replace = true }))
+    local t <close> = ok(vss.dest(root, { replace = true }))
     do
       local f <close> = ok(t:begin_file("a"))
-      assert.matches("^vss%.RestoreFile %(pending, fd %d+%)$", tostring(f))
+      assert.matches("^vss%.DestFile %(pending, fd %d+%)$", tostring(f))
       local h = io.open(("/proc/self/fd/%d"):format(f:fd()), "wb")
       h:write("abc")
       h:close()
       ok(f:commit())
-      assert.equal("vss.RestoreFile (committed)", tostring(f))
-      assert.has_error(function() f:fd() end, "attempt to use a vss.RestoreFile already committed")
+      assert.equal("vss.DestFile (committed)", tostring(f))
+      assert.has_error(function() f:fd() end, "attempt to use a vss.DestFile already committed")
     end
     assert.equal("abc", support.read(root .. "/a"))
     do
@@ -201,7 +212,7 @@ describe("vss.restore.target", function()
     local old = ("-"):rep(3000)
     support.write(root .. "/existing", old)
     sh("chmod 604 " .. q(root .. "/existing"))
-    local t <close> = ok(vss.restore.target(root))
+    local t <close> = ok(vss.dest(root))
     -- merge: three scattered ranges into one run of a new file
     ok(t:apply_plan("merged", src, "100:10,5000:20,9990:10", "0:10,10:20,30:10"))
     assert.equal(model(data, "", ok(vss.ranges.map("100:10,5000:20,9990:10", "0:10,10:20,30:10"))),
@@ -257,7 +268,7 @@ describe("vss.restore.target", function()
     local child = dir .. "/child.lua"
     support.write(child, ([[
       local vss = require "vss"
-      local t = assert(vss.restore.target(%q))
+      local t = assert(vss.dest(%q))
       local src, dst = {}, {}
       for b = 0, %d - 1 do src[#src + 1] = (b * 4096) .. ":4096" end
       math.randomseed(7)

@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "binding.h"
 
 int vss_lua_fail(lua_State *L, const vss_error *e)
@@ -35,6 +37,25 @@ void vss_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *metametho
     luaL_setfuncs(L, methods, 0);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
+}
+
+void vss_lua_export_methods(lua_State *L, const char *tname)
+{
+    if (lua_getfield(L, -1, "methods") == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, "methods");
+    }
+    luaL_getmetatable(L, tname);
+    if (lua_getfield(L, -1, "__index") == LUA_TFUNCTION) {
+        lua_getupvalue(L, -1, 1);
+        lua_remove(L, -2);
+    }
+    if (!lua_istable(L, -1))
+        luaL_error(L, "%s: no method table to export", tname);
+    lua_setfield(L, -3, strncmp(tname, "vss.", 4) == 0 ? tname + 4 : tname);
+    lua_pop(L, 2);
 }
 
 const char **vss_lua_strings_field(lua_State *L, int t, const char *name, size_t *n)

@@ -32,6 +32,14 @@ const char **vss_lua_strings_field(lua_State *L, int t, const char *name, size_t
 void vss_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *metamethods,
                       const luaL_Reg *methods);
 
+/* The one way lua/vss/ extends a C class: the module table at the top
+ * gets methods.<Class> (tname without its "vss.": methods.Dest for
+ * "vss.Dest"), the class's method table, to which the Lua module adds
+ * its conveniences when it is required. A class whose __index is a
+ * function (vss.FileDesc) keeps its method table as that function's
+ * first upvalue. */
+void vss_lua_export_methods(lua_State *L, const char *tname);
+
 /* The module's entry point (`require "vss.core"`). */
 int luaopen_vss_core(lua_State *L);
 
@@ -45,7 +53,7 @@ int vss_lua_open_store(lua_State *L);
 int vss_lua_open_snapshot(lua_State *L);
 int vss_lua_open_writer(lua_State *L);
 int vss_lua_open_restore(lua_State *L);
-int vss_lua_open_restore_target(lua_State *L);
+int vss_lua_open_dest(lua_State *L);
 int vss_lua_open_backup(lua_State *L);
 
 #endif

@@ -18,7 +18,7 @@ static const struct {
     {"snapshot", vss_lua_open_snapshot},
     {"writer", vss_lua_open_writer},
     {"restore", vss_lua_open_restore},
-    {"restore_target", vss_lua_open_restore_target},
+    {"dest", vss_lua_open_dest},
     {"backup", vss_lua_open_backup},
 };
 

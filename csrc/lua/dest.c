@@ -1,6 +1,6 @@
-/* vss.RestoreTarget and vss.RestoreFile: the destination side of a
- * restore (csrc/dest/restore_target.h). Paths are data: a hostile one returns
- * nil, message, "ESCAPE" like any other operational failure. */
+/* vss.Dest and vss.DestFile: the destination of a restore
+ * (csrc/dest/dest.h) and its pending files. Paths are data: a hostile one
+ * returns nil, message, "ESCAPE" like any other operational failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -10,23 +10,23 @@
 #include "dest/dest.h"
 #include "binding.h"
 
-#define TARGET_T "vss.RestoreTarget"
-#define FILE_T "vss.RestoreFile"
+#define DEST_T "vss.Dest"
+#define FILE_T "vss.DestFile"
 
 typedef struct {
     vss_dest *t;
-} ltarget;
+} ldest;
 
 typedef struct {
     vss_dest_file *f;
     char state[16]; /* "pending", "committed", "aborted" */
 } lfile;
 
-static vss_dest *check_target(lua_State *L)
+static vss_dest *check_dest(lua_State *L)
 {
-    ltarget *u = luaL_checkudata(L, 1, TARGET_T);
+    ldest *u = luaL_checkudata(L, 1, DEST_T);
     if (u->t == NULL)
-        luaL_error(L, "attempt to use a closed " TARGET_T);
+        luaL_error(L, "attempt to use a closed " DEST_T);
     return u->t;
 }
 
@@ -45,7 +45,7 @@ static const char *relpath_arg(lua_State *L, int arg, vss_error *e)
     size_t len;
     const char *s = luaL_checklstring(L, arg, &len);
     if (strlen(s) != len) {
-        vss_error_set(e, EINVAL, "restore path '%s...': contains a NUL byte", s);
+        vss_error_set(e, EINVAL, "path '%s...': contains a NUL byte", s);
         return NULL;
     }
     return s;
@@ -60,8 +60,9 @@ static const char *cstring_arg(lua_State *L, int arg, const char *what)
     return s;
 }
 
-/* vss.restore.target(root [, {replace = bool}]) -> RestoreTarget | nil, msg, code */
-static int l_target(lua_State *L)
+/* vss.dest(root [, {replace = bool}]) -> Dest | nil, msg, code (also
+ * vss.restore.target, its deprecated name) */
+static int l_open(lua_State *L)
 {
     vss_lua_checknargs(L, 2);
     const char *root = cstring_arg(L, 1, "root");
@@ -79,30 +80,30 @@ static int l_target(lua_State *L)
         flags |= lua_toboolean(L, -1) ? VSS_DEST_REPLACE : 0;
         lua_pop(L, 1);
     }
-    ltarget *u = lua_newuserdatauv(L, sizeof *u, 0);
+    ldest *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->t = NULL;
-    luaL_setmetatable(L, TARGET_T);
+    luaL_setmetatable(L, DEST_T);
     vss_error e;
     if (vss_dest_open(root, flags, &u->t, &e) != VSS_OK)
         return vss_lua_fail(L, &e);
     return 1;
 }
 
-static int l_target_close(lua_State *L)
+static int l_dest_close(lua_State *L)
 {
-    ltarget *u = luaL_checkudata(L, 1, TARGET_T);
+    ldest *u = luaL_checkudata(L, 1, DEST_T);
     vss_dest_free(u->t);
     u->t = NULL;
     return 0;
 }
 
-static int l_target_tostring(lua_State *L)
+static int l_dest_tostring(lua_State *L)
 {
-    ltarget *u = luaL_checkudata(L, 1, TARGET_T);
+    ldest *u = luaL_checkudata(L, 1, DEST_T);
     if (u->t == NULL)
-        lua_pushliteral(L, TARGET_T " (closed)");
+        lua_pushliteral(L, DEST_T " (closed)");
     else
-        lua_pushfstring(L, TARGET_T " (%s%s)", vss_dest_root(u->t),
+        lua_pushfstring(L, DEST_T " (%s%s)", vss_dest_root(u->t),
                         vss_dest_flags(u->t) & VSS_DEST_REPLACE ? ", replace" : "");
     return 1;
 }
@@ -110,7 +111,7 @@ static int l_target_tostring(lua_State *L)
 static int l_root(lua_State *L)
 {
     vss_lua_checknargs(L, 1);
-    lua_pushstring(L, vss_dest_root(check_target(L)));
+    lua_pushstring(L, vss_dest_root(check_dest(L)));
     return 1;
 }
 
@@ -118,7 +119,7 @@ static int l_root(lua_State *L)
 static int l_path(lua_State *L)
 {
     vss_lua_checknargs(L, 2);
-    vss_dest *t = check_target(L);
+    vss_dest *t = check_dest(L);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
     char *p = rel ? vss_dest_path(t, rel, &e) : NULL;
@@ -132,7 +133,7 @@ static int l_path(lua_State *L)
 static int l_mkdir(lua_State *L)
 {
     vss_lua_checknargs(L, 2);
-    vss_dest *t = check_target(L);
+    vss_dest *t = check_dest(L);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
     return vss_lua_okresult(L, rel ? vss_dest_mkdir(t, rel, &e) : VSS_FAIL, &e);
@@ -141,7 +142,7 @@ static int l_mkdir(lua_State *L)
 static int l_write_file(lua_State *L)
 {
     vss_lua_checknargs(L, 3);
-    vss_dest *t = check_target(L);
+    vss_dest *t = check_dest(L);
     size_t len;
     const char *data = luaL_checklstring(L, 3, &len);
     vss_error e;
@@ -159,7 +160,7 @@ static int open_source(lua_State *L, int arg, vss_error *e)
     return fd;
 }
 
-enum { COPY_WHOLE, TARGET_PLAN, FILE_PLAN };
+enum { COPY_WHOLE, DEST_PLAN, FILE_PLAN };
 
 /* Open the source path at src_arg, make one engine copy from it onto t's
  * rel or onto f, close it; push the status. */
@@ -171,7 +172,7 @@ static int copy_from(lua_State *L, int kind, int src_arg, vss_dest *t, const cha
     if (fd >= 0) {
         if (kind == COPY_WHOLE)
             rc = vss_dest_copy(t, rel, fd, e);
-        else if (kind == TARGET_PLAN)
+        else if (kind == DEST_PLAN)
             rc = vss_dest_apply_plan(t, rel, fd, plan, n, e);
         else
             rc = vss_apply_copy_plan(fd, vss_dest_file_fd(f), plan, n, e);
@@ -184,7 +185,7 @@ static int copy_from(lua_State *L, int kind, int src_arg, vss_dest *t, const cha
 static int l_copy_file(lua_State *L)
 {
     vss_lua_checknargs(L, 3);
-    vss_dest *t = check_target(L);
+    vss_dest *t = check_dest(L);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
     return copy_from(L, COPY_WHOLE, 3, t, rel, NULL, NULL, 0, &e);
@@ -221,16 +222,16 @@ static vss_range_copy *check_plan(lua_State *L, int arg, size_t *n)
 }
 
 /* t:apply_plan(relpath, source_path, plan) -> true | nil, msg, code
- * (vss.restore adds the form with two range lists). */
+ * (lua/vss/dest.lua adds the form with two range lists). */
 static int l_apply_plan(lua_State *L)
 {
     vss_lua_checknargs(L, 4);
-    vss_dest *t = check_target(L);
+    vss_dest *t = check_dest(L);
     size_t n;
     vss_range_copy *plan = check_plan(L, 4, &n);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
-    return copy_from(L, TARGET_PLAN, 3, t, rel, NULL, plan, n, &e);
+    return copy_from(L, DEST_PLAN, 3, t, rel, NULL, plan, n, &e);
 }
 
 typedef int (*begin_fn)(vss_dest *, const char *, vss_dest_file **, vss_error *);
@@ -238,7 +239,7 @@ typedef int (*begin_fn)(vss_dest *, const char *, vss_dest_file **, vss_error *)
 static int begin(lua_State *L, begin_fn fn)
 {
     vss_lua_checknargs(L, 2);
-    vss_dest *t = check_target(L);
+    vss_dest *t = check_dest(L);
     vss_error e;
     const char *rel = relpath_arg(L, 2, &e);
     if (rel == NULL)
@@ -253,7 +254,7 @@ static int begin(lua_State *L, begin_fn fn)
     return 1;
 }
 
-/* t:begin_file(relpath) / t:begin_update(relpath) -> RestoreFile | nil, msg, code */
+/* t:begin_file(relpath) / t:begin_update(relpath) -> DestFile | nil, msg, code */
 static int l_begin_file(lua_State *L)
 {
     return begin(L, vss_dest_begin_file);
@@ -317,25 +318,27 @@ static int l_file_tostring(lua_State *L)
     return 1;
 }
 
-int vss_lua_open_restore_target(lua_State *L)
+int vss_lua_open_dest(lua_State *L)
 {
-    static const luaL_Reg target_meta[] = {
-        {"__gc", l_target_close}, {"__close", l_target_close}, {"__tostring", l_target_tostring}, {NULL, NULL}};
-    static const luaL_Reg target_methods[] = {
+    static const luaL_Reg dest_meta[] = {
+        {"__gc", l_dest_close}, {"__close", l_dest_close}, {"__tostring", l_dest_tostring}, {NULL, NULL}};
+    static const luaL_Reg dest_methods[] = {
         {"root", l_root},           {"path", l_path},
         {"mkdir", l_mkdir},         {"write_file", l_write_file},
         {"copy_file", l_copy_file}, {"apply_plan", l_apply_plan},
         {"begin_file", l_begin_file}, {"begin_update", l_begin_update},
-        {"close", l_target_close},  {NULL, NULL}};
+        {"close", l_dest_close},  {NULL, NULL}};
     static const luaL_Reg file_meta[] = {
         {"__gc", l_file_abort}, {"__close", l_file_abort}, {"__tostring", l_file_tostring}, {NULL, NULL}};
     static const luaL_Reg file_methods[] = {
         {"fd", l_file_fd},       {"apply_plan", l_file_apply_plan}, {"commit", l_file_commit},
         {"abort", l_file_abort}, {NULL, NULL}};
-    vss_lua_newclass(L, TARGET_T, target_meta, target_methods);
+    vss_lua_newclass(L, DEST_T, dest_meta, dest_methods);
     vss_lua_newclass(L, FILE_T, file_meta, file_methods);
     lua_newtable(L);
-    lua_pushcfunction(L, l_target);
-    lua_setfield(L, -2, "target");
+    lua_pushcfunction(L, l_open);
+    lua_setfield(L, -2, "open");
+    vss_lua_export_methods(L, DEST_T);
+    vss_lua_export_methods(L, FILE_T);
     return 1;
 }

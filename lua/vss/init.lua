@@ -14,6 +14,7 @@ local vss = {
   snapshot = require "vss.snapshot",
   writer = require "vss.writer",
   restore = require "vss.restore",
+  dest = require("vss.dest").open,
   backup = require "vss.backup",
   progress = require "vss.progress",
 }
