@@ -1,5 +1,6 @@
 #include "dest/dest.h"
 #include "dest/dest_impl.h"
+#include "base/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -268,7 +269,7 @@ static bool is_temp_name(const char *n)
 }
 
 int vss_dest_sweep(vss_dest *t, const char *reldir, size_t *removed,
-                             vss_error *e)
+                   vss_error *e)
 {
     if (removed)
         *removed = 0;
@@ -388,7 +389,7 @@ static int file_start(vss_dest *t, const char *relpath, int create, vss_dest_fil
 }
 
 int vss_dest_begin_file(vss_dest *t, const char *relpath, vss_dest_file **out,
-                                  vss_error *e)
+                        vss_error *e)
 {
     vss_dest_file *f;
     if (file_start(t, relpath, 1, &f, e) != VSS_OK)
@@ -411,7 +412,7 @@ int vss_dest_begin_file(vss_dest *t, const char *relpath, vss_dest_file **out,
 }
 
 int vss_dest_begin_update(vss_dest *t, const char *relpath, vss_dest_file **out,
-                                    vss_error *e)
+                          vss_error *e)
 {
     vss_dest_file *f;
     if (file_start(t, relpath, 0, &f, e) != VSS_OK)
@@ -518,4 +519,60 @@ void vss_dest_file_abort(vss_dest_file *f)
         unlinkat(f->dir_fd, f->tmp, 0);
     }
     dest_file_free(f);
+}
+
+/* ---- all-or-nothing writes over begin/commit ---- */
+
+int vss_dest_write(vss_dest *t, const char *relpath, const void *data, size_t len,
+                   vss_error *e)
+{
+    vss_dest_file *f;
+    if (vss_dest_begin_file(t, relpath, &f, e) != VSS_OK)
+        return VSS_FAIL;
+    if (vss_write_full(vss_dest_file_fd(f), data, len) != 0) {
+        vss_error_sys(e, errno, "'%s': write", relpath);
+        vss_dest_file_abort(f);
+        return VSS_FAIL;
+    }
+    return vss_dest_file_commit(f, e);
+}
+
+/* Prefix an error of a copy with the path it was for. */
+static int for_path(vss_error *e, const char *relpath)
+{
+    if (e != NULL) {
+        char m[sizeof e->message];
+        memcpy(m, e->message, sizeof m);
+        snprintf(e->message, sizeof e->message, "'%.200s': %.300s", relpath, m);
+    }
+    return VSS_FAIL;
+}
+
+int vss_dest_copy(vss_dest *t, const char *relpath, int src_fd, vss_error *e)
+{
+    vss_dest_file *f;
+    if (vss_dest_begin_file(t, relpath, &f, e) != VSS_OK)
+        return VSS_FAIL;
+    if (vss_copy_whole(src_fd, vss_dest_file_fd(f), e) != VSS_OK) {
+        vss_dest_file_abort(f);
+        return for_path(e, relpath);
+    }
+    return vss_dest_file_commit(f, e);
+}
+
+int vss_dest_apply_plan(vss_dest *t, const char *relpath, int src_fd,
+                        const vss_range_copy *plan, size_t n, vss_error *e)
+{
+    vss_dest_file *f;
+    vss_error local;
+    if (e == NULL)
+        e = &local;
+    if (vss_dest_begin_update(t, relpath, &f, e) != VSS_OK &&
+        (e->code != ENOENT || vss_dest_begin_file(t, relpath, &f, e) != VSS_OK))
+        return VSS_FAIL;
+    if (vss_apply_copy_plan(src_fd, vss_dest_file_fd(f), plan, n, e) != VSS_OK) {
+        vss_dest_file_abort(f);
+        return for_path(e, relpath);
+    }
+    return vss_dest_file_commit(f, e);
 }

@@ -36,7 +36,7 @@ enum {
 /* root must be an existing directory (symlinks in root itself are the
  * caller's choice and are followed, once, here). */
 int vss_dest_open(const char *root, unsigned flags, vss_dest **out,
-                            vss_error *e);
+                  vss_error *e);
 void vss_dest_free(vss_dest *t);
 const char *vss_dest_root(const vss_dest *t); /* absolute, resolved */
 unsigned vss_dest_flags(const vss_dest *t);
@@ -56,7 +56,7 @@ int vss_dest_mkdir(vss_dest *t, const char *relpath, vss_error *e);
  * restore killed mid-file left in the directory reldir ("" for the root);
  * a directory not there is fine. *removed (may be NULL) counts them. */
 int vss_dest_sweep(vss_dest *t, const char *reldir, size_t *removed,
-                             vss_error *e);
+                   vss_error *e);
 
 /* Remove the file relpath (not a directory); one not there is fine. */
 int vss_dest_remove(vss_dest *t, const char *relpath, vss_error *e);
@@ -66,13 +66,13 @@ int vss_dest_remove(vss_dest *t, const char *relpath, vss_error *e);
  * and the destination lacks VSS_DEST_REPLACE. A replaced file's mode is
  * kept; a new one is 0666 less the umask. */
 int vss_dest_begin_file(vss_dest *t, const char *relpath,
-                                  vss_dest_file **out, vss_error *e);
+                        vss_dest_file **out, vss_error *e);
 
 /* A temporary clone of the existing regular file relpath (FICLONE when
  * the file system shares extents, else copy_file_range), with its mode
  * and, where permitted, its owner, to lay ranges on. */
 int vss_dest_begin_update(vss_dest *t, const char *relpath,
-                                    vss_dest_file **out, vss_error *e);
+                          vss_dest_file **out, vss_error *e);
 
 /* The temporary's fd: write to it (store extract, copy plans); don't close it. */
 int vss_dest_file_fd(const vss_dest_file *f);
@@ -110,7 +110,7 @@ typedef void (*vss_dest_batch_fn)(void *ud, void *tag, const vss_error *e);
  * VSS_FAIL when the files could not be made durable (each file was told,
  * none renamed) or a directory not synced. */
 int vss_dest_batch_commit(vss_dest_batch *b, vss_dest_batch_fn fn, void *ud,
-                             vss_error *e);
+                          vss_error *e);
 
 /* Lay a directed-target copy plan: in plan order, length bytes from
  * src_offset of src_fd to dst_offset of dst_fd (which grows as needed).
@@ -132,9 +132,9 @@ int vss_copy_whole(int src_fd, int dst_fd, vss_error *e);
  * onto a clone of relpath when it exists (an update), else onto a new
  * file. Each is all or nothing. */
 int vss_dest_write(vss_dest *t, const char *relpath, const void *data, size_t len,
-                             vss_error *e);
+                   vss_error *e);
 int vss_dest_copy(vss_dest *t, const char *relpath, int src_fd, vss_error *e);
 int vss_dest_apply_plan(vss_dest *t, const char *relpath, int src_fd,
-                                  const vss_range_copy *plan, size_t n, vss_error *e);
+                        const vss_range_copy *plan, size_t n, vss_error *e);
 
 #endif

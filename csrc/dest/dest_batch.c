@@ -149,7 +149,7 @@ static int sync_dirs(vss_dest_batch *b, vss_error *e)
 }
 
 int vss_dest_batch_commit(vss_dest_batch *b, vss_dest_batch_fn fn, void *ud,
-                             vss_error *e)
+                          vss_error *e)
 {
     vss_error err;
     int rc = sync_all(b, &err);

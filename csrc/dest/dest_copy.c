@@ -1,14 +1,12 @@
-/* Copies onto a destination: directed-target copy plans laid from one
- * file onto another, whole-file copies, and the all-or-nothing writes. */
+/* Copies from one file to another: directed-target copy plans and
+ * whole-file copies. The destination's all-or-nothing writes (dest.c)
+ * lay them onto its pending files. */
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/fileio.h"
 #include "dest/dest_impl.h"
 #include "dest/dest.h"
 #include "base/clone.h"
@@ -141,58 +139,4 @@ int vss_copy_whole(int src_fd, int dst_fd, vss_error *e)
     if (ftruncate(dst_fd, st.st_size) != 0)
         return vss_error_sys(e, errno, "copy: truncate destination");
     return VSS_OK;
-}
-
-int vss_dest_write(vss_dest *t, const char *relpath, const void *data, size_t len,
-                             vss_error *e)
-{
-    vss_dest_file *f;
-    if (vss_dest_begin_file(t, relpath, &f, e) != VSS_OK)
-        return VSS_FAIL;
-    if (vss_write_full(vss_dest_file_fd(f), data, len) != 0) {
-        vss_error_sys(e, errno, "'%s': write", relpath);
-        vss_dest_file_abort(f);
-        return VSS_FAIL;
-    }
-    return vss_dest_file_commit(f, e);
-}
-
-/* Prefix an error of a copy with the path it was for. */
-static int for_path(vss_error *e, const char *relpath)
-{
-    if (e != NULL) {
-        char m[sizeof e->message];
-        memcpy(m, e->message, sizeof m);
-        snprintf(e->message, sizeof e->message, "'%.200s': %.300s", relpath, m);
-    }
-    return VSS_FAIL;
-}
-
-int vss_dest_copy(vss_dest *t, const char *relpath, int src_fd, vss_error *e)
-{
-    vss_dest_file *f;
-    if (vss_dest_begin_file(t, relpath, &f, e) != VSS_OK)
-        return VSS_FAIL;
-    if (vss_copy_whole(src_fd, vss_dest_file_fd(f), e) != VSS_OK) {
-        vss_dest_file_abort(f);
-        return for_path(e, relpath);
-    }
-    return vss_dest_file_commit(f, e);
-}
-
-int vss_dest_apply_plan(vss_dest *t, const char *relpath, int src_fd,
-                                  const vss_range_copy *plan, size_t n, vss_error *e)
-{
-    vss_dest_file *f;
-    vss_error local;
-    if (e == NULL)
-        e = &local;
-    if (vss_dest_begin_update(t, relpath, &f, e) != VSS_OK &&
-        (e->code != ENOENT || vss_dest_begin_file(t, relpath, &f, e) != VSS_OK))
-        return VSS_FAIL;
-    if (vss_apply_copy_plan(src_fd, vss_dest_file_fd(f), plan, n, e) != VSS_OK) {
-        vss_dest_file_abort(f);
-        return for_path(e, relpath);
-    }
-    return vss_dest_file_commit(f, e);
 }
