@@ -237,6 +237,69 @@ static int fd_tostring(lua_State *L)
     return 1;
 }
 
+/* d:walk{ excludes = {...}, root = path_map, caseless = bool, stat = bool }
+ * -> iterator, walker, nil, walker | nil, message, code */
+static int fd_walk(lua_State *L)
+{
+    vss_lua_checknargs(L, 2);
+    vss_filedesc *d = vss_lua_checkfiledesc(L, 1);
+    if (lua_isnoneornil(L, 2)) {
+        lua_settop(L, 1);
+        lua_newtable(L);
+    }
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    lua_pushnil(L);
+    while (lua_next(L, 2) != 0) {
+        lua_pop(L, 1);
+        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (k == NULL || (strcmp(k, "excludes") && strcmp(k, "root") && strcmp(k, "caseless") &&
+                          strcmp(k, "stat")))
+            luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'",
+                                                k ? k : luaL_typename(L, -1)));
+    }
+    vss_walk_options o = {0};
+    lua_getfield(L, 2, "caseless"); /* 3 */
+    o.flags = lua_toboolean(L, 3) ? VSS_MATCH_CASELESS : 0;
+    o.skip_stat = lua_getfield(L, 2, "stat") != LUA_TNIL && !lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, 2, "root"); /* 4 */
+    vss_pathmap *map = NULL;
+    if (!lua_isnil(L, 4)) {
+        map = vss_lua_topathmap(L, 4);
+        luaL_argexpected(L, map != NULL, 2, "root: " VSS_PATHMAP_T " or nil");
+    }
+    lua_getfield(L, 2, "excludes"); /* 5 */
+    luaL_argcheck(L, lua_isnil(L, 5) || lua_istable(L, 5), 2, "excludes: list expected");
+    lua_Integer nex = lua_isnil(L, 5) ? 0 : luaL_len(L, 5);
+    lua_newtable(L); /* 6: keeps alive the descriptors made from tables */
+    const int keep = 6;
+    /* Shallow copies: every string is borrowed from a Lua object in keep or
+     * in excludes; vss_walker_open copies what it needs. */
+    vss_filedesc *ex = lua_newuserdatauv(L, (size_t)(nex > 0 ? nex : 1) * sizeof *ex, 0); /* 7 */
+    for (lua_Integer i = 1; i <= nex; i++) {
+        lua_geti(L, 5, i);
+        const vss_filedesc *src = luaL_testudata(L, -1, VSS_FILEDESC_T);
+        if (src == NULL) {
+            if (!lua_istable(L, -1))
+                luaL_argerror(L, 2, lua_pushfstring(L, "excludes[%d]: " VSS_FILEDESC_T
+                                                       " or table expected, got %s",
+                                                    (int)i, luaL_typename(L, -1)));
+            vss_filedesc *nd = vss_lua_newfiledesc(L);
+            lua_pushfstring(L, "excludes[%d]", (int)i);
+            vss_lua_tofiledesc(L, -3, 2, lua_tostring(L, -1), nd);
+            lua_pop(L, 1);
+            lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
+            src = nd;
+        }
+        ex[i - 1] = *src;
+        lua_pop(L, 1);
+    }
+    o.excludes = ex;
+    o.exclude_count = (size_t)nex;
+    return vss_lua_walk_open(L, d, map, &o);
+}
+
 static int fd_gc(lua_State *L)
 {
     vss_filedesc_clear(vss_lua_checkfiledesc(L, 1));
@@ -247,7 +310,7 @@ int vss_lua_open_filespec(lua_State *L)
 {
     static const luaL_Reg methods[] = {{"same_set", fd_same_set},
                                        {"backup_types", fd_backup_types},
-                                       {"walk", vss_lua_walk},
+                                       {"walk", fd_walk},
                                        {NULL, NULL}};
     luaL_newmetatable(L, VSS_FILEDESC_T);
     lua_pushcfunction(L, fd_gc);

@@ -1,11 +1,13 @@
 /* The three Lua types of vss.filespec (vss.FileDesc, vss.PathMap,
- * vss.Walker) live in three files and reach each other through these; the
- * document bindings use them to hand out file sets as vss.FileDesc. */
+ * vss.Walker) live in three files: filespec.c (vss.FileDesc and the
+ * module) uses pathmap.c and walker.c, which use neither it nor each
+ * other. The document bindings hand out file sets as vss.FileDesc. */
 #ifndef VSS_LUA_FILESPEC_TYPES_H
 #define VSS_LUA_FILESPEC_TYPES_H
 
 #include "files/filespec.h"
 #include "files/pathmap.h"
+#include "files/walker.h"
 #include "binding.h"
 
 #define VSS_FILEDESC_T "vss.FileDesc"
@@ -26,6 +28,10 @@ void vss_lua_tofiledesc(lua_State *L, int idx, int arg, const char *what, vss_fi
 void vss_lua_register_pathmap(lua_State *L);
 void vss_lua_register_walker(lua_State *L);
 int vss_lua_path_map(lua_State *L); /* vss.filespec.path_map{...} */
-int vss_lua_walk(lua_State *L);     /* d:walk{...} */
+/* Open a walk of d (paths resolved through map when it is not NULL;
+ * o's excludes borrowed, its roots filled here) and push what d:walk
+ * returns: next, walker, nil, walker | nil, message, code. */
+int vss_lua_walk_open(lua_State *L, const vss_filedesc *d, const vss_pathmap *map,
+                      vss_walk_options *o);
 
 #endif

@@ -1,9 +1,8 @@
-/* vss.Walker: the open walk of d:walk{...}, fourth value of the generic
- * for so that `break` closes its directories. */
+/* vss.Walker: the open walk of d:walk{...} (filespec.c reads its options),
+ * fourth value of the generic for so that `break` closes its directories. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "files/walker.h"
 #include "filespec_types.h"
 
 enum { W_OPEN, W_DONE, W_CLOSED };
@@ -142,7 +141,7 @@ static int w_tostring(lua_State *L)
 
 /* Resolve path through map into a Lua string stored in keep (so the
  * pointer stays valid while the walk is set up). NULL on failure. */
-static const char *resolve(lua_State *L, int keep, vss_pathmap *map, const char *path,
+static const char *resolve(lua_State *L, int keep, const vss_pathmap *map, const char *path,
                            vss_error *e)
 {
     char *out;
@@ -155,83 +154,30 @@ static const char *resolve(lua_State *L, int keep, vss_pathmap *map, const char 
     return s;
 }
 
-/* d:walk{ excludes = {...}, root = path_map, caseless = bool, stat = bool }
- * -> iterator, walker, nil, walker | nil, message, code */
-int vss_lua_walk(lua_State *L)
+int vss_lua_walk_open(lua_State *L, const vss_filedesc *d, const vss_pathmap *map,
+                      vss_walk_options *o)
 {
-    vss_lua_checknargs(L, 2);
-    vss_filedesc *d = vss_lua_checkfiledesc(L, 1);
-    if (lua_isnoneornil(L, 2)) {
-        lua_settop(L, 1);
-        lua_newtable(L);
-    }
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_settop(L, 2);
-    lua_pushnil(L);
-    while (lua_next(L, 2) != 0) {
-        lua_pop(L, 1);
-        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        if (k == NULL || (strcmp(k, "excludes") && strcmp(k, "root") && strcmp(k, "caseless") &&
-                          strcmp(k, "stat")))
-            luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'",
-                                                k ? k : luaL_typename(L, -1)));
-    }
-    vss_walk_options o = {0};
-    lua_getfield(L, 2, "caseless"); /* 3 */
-    o.flags = lua_toboolean(L, 3) ? VSS_MATCH_CASELESS : 0;
-    o.skip_stat = lua_getfield(L, 2, "stat") != LUA_TNIL && !lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    lua_getfield(L, 2, "root"); /* 4 */
-    vss_pathmap *map = NULL;
-    if (!lua_isnil(L, 4)) {
-        map = vss_lua_topathmap(L, 4);
-        luaL_argexpected(L, map != NULL, 2, "root: " VSS_PATHMAP_T " or nil");
-    }
-    lua_getfield(L, 2, "excludes"); /* 5 */
-    luaL_argcheck(L, lua_isnil(L, 5) || lua_istable(L, 5), 2, "excludes: list expected");
-    lua_Integer nex = lua_isnil(L, 5) ? 0 : luaL_len(L, 5);
-    lua_newtable(L); /* 6: keeps alive what ex[] and o borrow */
-    const int keep = 6;
-    /* Shallow copies: every string is borrowed from a Lua object in keep or
-     * in excludes; vss_walker_open copies what it needs. */
-    vss_filedesc *ex = lua_newuserdatauv(L, (size_t)(nex > 0 ? nex : 1) * sizeof *ex, 0); /* 7 */
     vss_error e;
-    for (lua_Integer i = 1; i <= nex; i++) {
-        lua_geti(L, 5, i);
-        const vss_filedesc *src = luaL_testudata(L, -1, VSS_FILEDESC_T);
-        if (src == NULL) {
-            if (!lua_istable(L, -1))
-                luaL_argerror(L, 2, lua_pushfstring(L, "excludes[%d]: " VSS_FILEDESC_T
-                                                       " or table expected, got %s",
-                                                    (int)i, luaL_typename(L, -1)));
-            vss_filedesc *nd = vss_lua_newfiledesc(L);
-            lua_pushfstring(L, "excludes[%d]", (int)i);
-            vss_lua_tofiledesc(L, -3, 2, lua_tostring(L, -1), nd);
-            lua_pop(L, 1);
-            lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
-            src = nd;
-        }
-        ex[i - 1] = *src;
-        lua_pop(L, 1);
-        if (map != NULL && (ex[i - 1].path = (char *)resolve(L, keep, map, src->path, &e)) == NULL)
-            return vss_lua_fail(L, &e);
-    }
     if (map != NULL) {
-        o.original_root = resolve(L, keep, map, d->path, &e);
-        if (o.original_root == NULL)
+        lua_newtable(L); /* keeps the resolved paths alive until the walker copied them */
+        int keep = lua_gettop(L);
+        vss_filedesc *ex = (vss_filedesc *)o->excludes;
+        for (size_t i = 0; i < o->exclude_count; i++)
+            if ((ex[i].path = (char *)resolve(L, keep, map, ex[i].path, &e)) == NULL)
+                return vss_lua_fail(L, &e);
+        o->original_root = resolve(L, keep, map, d->path, &e);
+        if (o->original_root == NULL)
             return vss_lua_fail(L, &e);
-        o.root = o.original_root;
+        o->root = o->original_root;
         if (d->alternate_location != NULL &&
-            (o.root = resolve(L, keep, map, d->alternate_location, &e)) == NULL)
+            (o->root = resolve(L, keep, map, d->alternate_location, &e)) == NULL)
             return vss_lua_fail(L, &e);
     }
-    o.excludes = ex;
-    o.exclude_count = (size_t)nex;
     lwalker *p = lua_newuserdatauv(L, sizeof *p, 0);
     p->w = NULL;
     p->state = W_CLOSED; /* born closed: __gc is safe if open fails */
     luaL_setmetatable(L, VSS_WALKER_T);
-    if (vss_walker_open(&p->w, d, &o, &e) != VSS_OK)
+    if (vss_walker_open(&p->w, d, o, &e) != VSS_OK)
         return vss_lua_fail(L, &e);
     p->state = W_OPEN;
     luaL_getmetafield(L, -1, "__index");
