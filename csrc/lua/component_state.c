@@ -1,7 +1,8 @@
 /* vss.ComponentState: one component of a backup components document
  * (csrc/documents/components.h) seen from Lua, with the IVssComponent calls of
  * writers and requesters. It keeps its vss.BackupComponents alive through
- * its uservalue. */
+ * its uservalue, and holds the engine document its setters change, so it
+ * needs nothing of components.c (which makes them). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 
 typedef struct lcs {
     vss_bc_component *c;
+    vss_backup_components *bc; /* alive while the uservalue is */
 } lcs;
 
 static vss_bc_component *check_cs(lua_State *L, int idx)
@@ -16,20 +18,18 @@ static vss_bc_component *check_cs(lua_State *L, int idx)
     return ((lcs *)luaL_checkudata(L, idx, VSS_LUA_CSTATE_T))->c;
 }
 
-/* The BackupComponents a ComponentState at idx belongs to. */
+/* The document a ComponentState at idx belongs to. */
 static vss_backup_components *cs_bc(lua_State *L, int idx)
 {
-    lua_getiuservalue(L, idx, 1);
-    vss_backup_components *bc = vss_lua_checkbc(L, -1);
-    lua_pop(L, 1);
-    return bc;
+    return ((lcs *)luaL_checkudata(L, idx, VSS_LUA_CSTATE_T))->bc;
 }
 
-void vss_lua_pushcstate(lua_State *L, int bcidx, vss_bc_component *c)
+void vss_lua_pushcstate(lua_State *L, int bcidx, vss_backup_components *bc, vss_bc_component *c)
 {
     bcidx = lua_absindex(L, bcidx);
     lcs *u = lua_newuserdatauv(L, sizeof *u, 1);
     u->c = c;
+    u->bc = bc;
     luaL_setmetatable(L, VSS_LUA_CSTATE_T);
     lua_pushvalue(L, bcidx);
     lua_setiuservalue(L, -2, 1);

@@ -217,14 +217,14 @@ static int bc_add_component(lua_State *L)
     vss_error e;
     if (vss_bc_add_component(bc, writer_id, instance_id, type, lp, name, &c, &e) != VSS_OK)
         return vss_lua_raise(L, "add_component", &e);
-    vss_lua_pushcstate(L, 1, c);
+    vss_lua_pushcstate(L, 1, bc, c);
     return 1;
 }
 
 /* get_component(writer_id or instance_id, logical_path, name) */
 static int bc_get_component(lua_State *L)
 {
-    const vss_backup_components *bc = check_bc(L, 1);
+    vss_backup_components *bc = check_bc(L, 1);
     const char *w = luaL_checkstring(L, 2);
     const char *lp = vss_lua_optstr(L, 3);
     const char *name = luaL_checkstring(L, 4);
@@ -233,7 +233,7 @@ static int bc_get_component(lua_State *L)
     if (c == NULL)
         lua_pushnil(L);
     else
-        vss_lua_pushcstate(L, 1, c);
+        vss_lua_pushcstate(L, 1, bc, c);
     return 1;
 }
 
@@ -255,14 +255,14 @@ static const vss_lua_field writer_fields[] = {
  * backup_schema=, components={ComponentState...}} */
 static int bc_get_writer_components(lua_State *L)
 {
-    const vss_backup_components *bc = check_bc(L, 1);
+    vss_backup_components *bc = check_bc(L, 1);
     size_t i = vss_lua_checkindex(L, 2, vss_bc_writer_count(bc));
     vss_lua_checknargs(L, 2);
     const vss_bc_writer *w = vss_bc_writer_at(bc, i);
     VSS_LUA_PUSHFIELDS(L, w, writer_fields);
     lua_createtable(L, (int)w->component_count, 0);
     for (size_t j = 0; j < w->component_count; j++) {
-        vss_lua_pushcstate(L, 1, w->components[j]);
+        vss_lua_pushcstate(L, 1, bc, w->components[j]);
         lua_seti(L, -2, (lua_Integer)j + 1);
     }
     lua_setfield(L, -2, "components");

@@ -28,8 +28,8 @@ void vss_lua_pushcomponent(lua_State *L, int wmidx, const vss_wm_component *c);
 vss_backup_components *vss_lua_checkbc(lua_State *L, int idx);
 /* Register vss.ComponentState (component_state.c). */
 void vss_lua_newclass_cstate(lua_State *L);
-/* A vss.ComponentState for c of the BackupComponents at bcidx. */
-void vss_lua_pushcstate(lua_State *L, int bcidx, vss_bc_component *c);
+/* A vss.ComponentState for c of bc, the BackupComponents at bcidx. */
+void vss_lua_pushcstate(lua_State *L, int bcidx, vss_backup_components *bc, vss_bc_component *c);
 
 /* A Lua name of en ("incremental") -> its value; raises naming arg. */
 int vss_lua_checkenum(lua_State *L, int arg, const vss_enum *en);
