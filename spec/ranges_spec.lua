@@ -64,7 +64,10 @@ describe("vss.ranges", function()
       assert.error_matches(function() ranges.parse() end, "bad argument #1")
       assert.error_matches(function() ranges.parse("1:2", { strcit = true }) end,
         "bad argument #2 .*unknown option 'strcit'")
-      assert.error_matches(function() ranges.parse("1:2", { strict = 1 }) end, "boolean expected")
+      assert.error_matches(function() ranges.parse("1:2", { strict = 1 }) end,
+        "bad argument #2 .*strict: boolean expected, got number")
+      assert.error_matches(function() ranges.parse("1:2", { true }) end,
+        "bad argument #2 .*unknown option '1'")
       assert.error_matches(function() ranges.parse("1:2", "strict") end, "bad argument #2")
       assert.error_matches(function() ranges.parse("1:2", nil, 3) end, "no more than 2 arguments")
     end)

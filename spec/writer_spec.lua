@@ -362,6 +362,11 @@ describe("vss.writer", function()
       freeze = 42 } end)
     assert.has_error(function() vss.writer { name = "x", writer_id = WID, instance_id = IID,
       timeouts = { freeze_to_thaw = -1 } } end)
+    assert.has_error(function() vss.writer { name = "x", writer_id = WID, instance_id = IID,
+      timeouts = { frezee = 1 } } end, "bad argument #1 to 'new' (timeouts: unknown field 'frezee')")
+    assert.has_error(function() vss.writer.external { metadata = "/nonexistent",
+      events = { frezee = { "true" } } } end,
+      "bad argument #1 to 'external' (events: unknown field 'frezee')")
     assert.has_error(function() vss.writer { name = "x", writer_id = "not-a-guid",
       instance_id = IID } end)
     assert.has_error(function() vss.writer { name = "x", writer_id = WID, instance_id = IID,

@@ -41,8 +41,8 @@ static int b_run(lua_State *L)
     o.type = vss_lua_fieldenum(L, 4, "type", &vss_enum_backup_type, VSS_BT_FULL);
     if (o.type < VSS_BT_FULL || o.type > VSS_BT_COPY)
         luaL_argerror(L, 4, "type: full, incremental, differential, log or copy expected");
-    o.partial_file_support = vss_lua_fieldbool(L, 4, "partial_file_support");
-    o.bootable_system_state = vss_lua_fieldbool(L, 4, "bootable_system_state");
+    o.partial_file_support = vss_lua_fieldbool(L, 4, "partial_file_support", false);
+    o.bootable_system_state = vss_lua_fieldbool(L, 4, "bootable_system_state", false);
     o.select = vss_lua_strings_field(L, 4, "select", &o.nselect);
     if (lua_getfield(L, 4, "snapshot") == LUA_TSTRING)
         o.snapshot = lua_tostring(L, -1);

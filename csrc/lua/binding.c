@@ -1,3 +1,7 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "binding.h"
@@ -78,4 +82,130 @@ const char **vss_lua_strings_field(lua_State *L, int t, const char *name, size_t
     v[len] = NULL;
     *n = len;
     return v;
+}
+
+/* ---- option tables ---- */
+
+/* The key at the top (left there) is a string in known, or an integer
+ * when list is true. */
+static bool known_key(lua_State *L, const char *const *known, bool list)
+{
+    if (lua_type(L, -1) == LUA_TNUMBER)
+        return list && lua_isinteger(L, -1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+        return false;
+    const char *k = lua_tostring(L, -1);
+    for (size_t i = 0; known[i] != NULL; i++)
+        if (strcmp(known[i], k) == 0)
+            return true;
+    return false;
+}
+
+static void check_keys(lua_State *L, int t, int arg, const char *where, const char *noun,
+                       const char *const *known, bool list)
+{
+    t = lua_absindex(L, t);
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+        lua_pop(L, 1);
+        if (!known_key(L, known, list)) {
+            const char *k = luaL_tolstring(L, -1, NULL);
+            luaL_argerror(L, arg, lua_pushfstring(L, "%s%sunknown %s '%s'", where ? where : "",
+                                                  where ? ": " : "", noun, k));
+        }
+    }
+}
+
+int vss_lua_checkoptions(lua_State *L, int arg, const char *const *known)
+{
+    if (lua_isnoneornil(L, arg))
+        return 0;
+    luaL_checktype(L, arg, LUA_TTABLE);
+    check_keys(L, arg, arg, NULL, "option", known, false);
+    return 1;
+}
+
+void vss_lua_checkfields(lua_State *L, int t, int arg, const char *where,
+                         const char *const *known, bool list)
+{
+    check_keys(L, t, arg, where, "field", known, list);
+}
+
+bool vss_lua_fieldbool(lua_State *L, int t, const char *name, bool def)
+{
+    if (lua_isnoneornil(L, t))
+        return def;
+    int ty = lua_getfield(L, t, name);
+    if (ty != LUA_TNIL && ty != LUA_TBOOLEAN)
+        luaL_argerror(L, t, lua_pushfstring(L, "%s: boolean expected, got %s", name,
+                                            luaL_typename(L, -1)));
+    bool v = ty == LUA_TNIL ? def : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* ---- C strings ---- */
+
+const char *vss_lua_checkcstring(lua_State *L, int arg, const char *what, vss_error *e)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, arg, &len);
+    if (strlen(s) == len)
+        return s;
+    if (e == NULL)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s: contains a NUL byte", what));
+    vss_error_set(e, EINVAL, "%s '%s...': contains a NUL byte", what, s);
+    return NULL;
+}
+
+/* ---- vss.Ranges ---- */
+
+vss_lua_ranges *vss_lua_newranges(lua_State *L)
+{
+    vss_lua_ranges *u = lua_newuserdatauv(L, sizeof *u, 0);
+    u->r = NULL;
+    luaL_setmetatable(L, VSS_LUA_RANGES_T);
+    return u;
+}
+
+vss_ranges *vss_lua_checkranges(lua_State *L, int idx)
+{
+    vss_lua_ranges *u = luaL_checkudata(L, idx, VSS_LUA_RANGES_T);
+    if (u->r == NULL)
+        luaL_argerror(L, idx, "released " VSS_LUA_RANGES_T);
+    return u->r;
+}
+
+const vss_ranges *vss_lua_rangesarg(lua_State *L, int idx, int arg, const char *what)
+{
+    idx = lua_absindex(L, idx);
+    vss_lua_ranges *u = luaL_testudata(L, idx, VSS_LUA_RANGES_T);
+    if (u != NULL && u->r != NULL)
+        return u->r;
+    if (lua_type(L, idx) != LUA_TSTRING)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s: " VSS_LUA_RANGES_T " or inline string expected", what));
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    u = vss_lua_newranges(L);
+    vss_error e;
+    if (vss_ranges_parse(s, len, 0, &u->r, &e) != VSS_OK)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s: %s", what, e.message));
+    return u->r;
+}
+
+/* ---- unsigned 64-bit values ---- */
+
+void vss_lua_pushu64(lua_State *L, uint64_t v, const char *what, ...)
+{
+    if (VSS_LUA_U64_FITS(v)) {
+        lua_pushinteger(L, (lua_Integer)v);
+        return;
+    }
+    va_list ap;
+    va_start(ap, what);
+    lua_pushvfstring(L, what, ap);
+    va_end(ap);
+    char num[24];
+    snprintf(num, sizeof num, "%" PRIu64, v);
+    luaL_error(L, "%s %s exceeds Lua integer range (2^63-1)", lua_tostring(L, -1), num);
 }

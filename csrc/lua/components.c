@@ -86,9 +86,9 @@ static int m_new(lua_State *L)
     vss_lua_checknargs(L, 1);
     vss_bc_state st = {
         .backup_type = vss_lua_fieldenum(L, 1, "backup_type", &vss_enum_backup_type, VSS_BT_FULL),
-        .select_components = vss_lua_fieldbool(L, 1, "select_components"),
-        .bootable_system_state = vss_lua_fieldbool(L, 1, "bootable_system_state"),
-        .partial_file_support = vss_lua_fieldbool(L, 1, "partial_file_support"),
+        .select_components = vss_lua_fieldbool(L, 1, "select_components", false),
+        .bootable_system_state = vss_lua_fieldbool(L, 1, "bootable_system_state", false),
+        .partial_file_support = vss_lua_fieldbool(L, 1, "partial_file_support", false),
         .restore_type = vss_lua_fieldenum(L, 1, "restore_type", &vss_enum_restore_type, VSS_RTYPE_UNDEFINED),
     };
     lua_getfield(L, 1, "snapshot_set_id");

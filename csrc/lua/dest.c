@@ -66,20 +66,9 @@ static int l_open(lua_State *L)
 {
     vss_lua_checknargs(L, 2);
     const char *root = cstring_arg(L, 1, "root");
-    unsigned flags = 0;
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        lua_pushnil(L);
-        while (lua_next(L, 2) != 0) {
-            lua_pop(L, 1);
-            if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "replace") != 0)
-                return luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'", luaL_tolstring(L, -1, NULL)));
-        }
-        lua_getfield(L, 2, "replace");
-        luaL_argexpected(L, lua_isnil(L, -1) || lua_isboolean(L, -1), 2, "boolean replace");
-        flags |= lua_toboolean(L, -1) ? VSS_DEST_REPLACE : 0;
-        lua_pop(L, 1);
-    }
+    static const char *const known[] = {"replace", NULL};
+    vss_lua_checkoptions(L, 2, known);
+    unsigned flags = vss_lua_fieldbool(L, 2, "replace", false) ? VSS_DEST_REPLACE : 0;
     ldest *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->t = NULL;
     luaL_setmetatable(L, DEST_T);

@@ -1,23 +1,11 @@
 /* Binding helpers shared by the two documents (docs.h) that are not about
- * enumerations: optional arguments, option fields, results, indexes and
- * file descriptors. */
+ * enumerations: optional arguments, results, indexes and file
+ * descriptors. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "docs.h"
 #include "filespec_types.h"
-
-bool vss_lua_fieldbool(lua_State *L, int t, const char *name)
-{
-    if (lua_isnoneornil(L, t))
-        return false;
-    lua_getfield(L, t, name);
-    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
-        luaL_argerror(L, t, lua_pushfstring(L, "%s: boolean expected", name));
-    bool v = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
 
 void vss_lua_pushstr(lua_State *L, const char *s)
 {

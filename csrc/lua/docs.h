@@ -63,10 +63,9 @@ void vss_lua_pushfield(lua_State *L, const void *obj, const vss_lua_field *f);
 void vss_lua_pushfields(lua_State *L, const void *obj, const vss_lua_field *f, size_t n);
 #define VSS_LUA_PUSHFIELDS(L, obj, fields)                                                  \
     vss_lua_pushfields(L, obj, fields, sizeof(fields) / sizeof((fields)[0]))
-/* Field name of the options table at t (absent: def / false); raises
- * naming argument t and the field. */
+/* Field name of the options table at t (absent: def); raises naming
+ * argument t and the field (vss_lua_fieldbool in binding.h for booleans). */
 int vss_lua_fieldenum(lua_State *L, int t, const char *name, const vss_enum *en, int def);
-bool vss_lua_fieldbool(lua_State *L, int t, const char *name);
 /* A string or nil (absent -> NULL); raises when something else. */
 const char *vss_lua_optstr(lua_State *L, int arg);
 /* A boolean argument, nil counting as def. */

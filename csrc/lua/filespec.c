@@ -90,21 +90,8 @@ static const char *const fields[] = {"path", "filespec", "recursive", "alternate
 void vss_lua_tofiledesc(lua_State *L, int idx, int arg, const char *what, vss_filedesc *out)
 {
     idx = lua_absindex(L, idx);
-    /* Reject unknown keys so a typo ("recursve") is not silently ignored. */
-    lua_pushnil(L);
-    while (lua_next(L, idx) != 0) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) == LUA_TNUMBER)
-            continue;
-        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        int i = 0;
-        while (k != NULL && fields[i] != NULL && strcmp(fields[i], k) != 0)
-            i++;
-        if (k == NULL || fields[i] == NULL)
-            luaL_argerror(L, arg,
-                          lua_pushfstring(L, "%s%sunknown field '%s'", what ? what : "",
-                                          what ? ": " : "", k ? k : luaL_typename(L, -1)));
-    }
+    /* A typo ("recursve") is not silently ignored; integers are the list form. */
+    vss_lua_checkfields(L, idx, arg, what, fields, true);
     int top = lua_gettop(L);
     for (int i = 0; fields[i] != NULL; i++) {
         if (lua_getfield(L, idx, fields[i]) == LUA_TNIL) {
@@ -247,17 +234,9 @@ static int fd_walk(lua_State *L)
         lua_settop(L, 1);
         lua_newtable(L);
     }
-    luaL_checktype(L, 2, LUA_TTABLE);
+    static const char *const known[] = {"excludes", "root", "caseless", "stat", NULL};
+    vss_lua_checkoptions(L, 2, known);
     lua_settop(L, 2);
-    lua_pushnil(L);
-    while (lua_next(L, 2) != 0) {
-        lua_pop(L, 1);
-        const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        if (k == NULL || (strcmp(k, "excludes") && strcmp(k, "root") && strcmp(k, "caseless") &&
-                          strcmp(k, "stat")))
-            luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s'",
-                                                k ? k : luaL_typename(L, -1)));
-    }
     vss_walk_options o = {0};
     lua_getfield(L, 2, "caseless"); /* 3 */
     o.flags = lua_toboolean(L, 3) ? VSS_MATCH_CASELESS : 0;

@@ -274,10 +274,10 @@ static int wm_add_component(lua_State *L)
         if (!lua_isnil(L, -1))
             info.component_flags = vss_lua_checkmask(L, lua_gettop(L), &vss_enum_component_flags);
         lua_pop(L, 1); /* caption stays on the stack until the call */
-        info.restore_metadata = vss_lua_fieldbool(L, 5, "restore_metadata");
-        info.notify_on_backup_complete = vss_lua_fieldbool(L, 5, "notify_on_backup_complete");
-        info.selectable = vss_lua_fieldbool(L, 5, "selectable");
-        info.selectable_for_restore = vss_lua_fieldbool(L, 5, "selectable_for_restore");
+        info.restore_metadata = vss_lua_fieldbool(L, 5, "restore_metadata", false);
+        info.notify_on_backup_complete = vss_lua_fieldbool(L, 5, "notify_on_backup_complete", false);
+        info.selectable = vss_lua_fieldbool(L, 5, "selectable", false);
+        info.selectable_for_restore = vss_lua_fieldbool(L, 5, "selectable_for_restore", false);
     }
     vss_error e;
     if (vss_wm_add_component(wm, &info, &e) != VSS_OK)

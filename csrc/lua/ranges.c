@@ -69,29 +69,10 @@ static uint64_t check_u64(lua_State *L, int arg)
 static unsigned check_flags(lua_State *L, int arg)
 {
     static const char *const names[] = {"strict", "no_zero", NULL};
-    static const unsigned bits[] = {VSS_RANGES_STRICT, VSS_RANGES_NO_ZERO};
-    unsigned flags = 0;
-    if (lua_isnoneornil(L, arg))
+    if (!vss_lua_checkoptions(L, arg, names))
         return 0;
-    luaL_checktype(L, arg, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, arg) != 0) {
-        if (lua_type(L, -2) != LUA_TSTRING)
-            luaL_argerror(L, arg, "option names must be strings");
-        const char *key = lua_tostring(L, -2);
-        int i = 0;
-        while (names[i] != NULL && strcmp(names[i], key) != 0)
-            i++;
-        if (names[i] == NULL)
-            luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", key));
-        if (!lua_isboolean(L, -1))
-            luaL_argerror(L, arg, lua_pushfstring(L, "option '%s': boolean expected, got %s", key,
-                                                  luaL_typename(L, -1)));
-        if (lua_toboolean(L, -1))
-            flags |= bits[i];
-        lua_pop(L, 1);
-    }
-    return flags;
+    return (vss_lua_fieldbool(L, arg, "strict", false) ? VSS_RANGES_STRICT : 0) |
+           (vss_lua_fieldbool(L, arg, "no_zero", false) ? VSS_RANGES_NO_ZERO : 0);
 }
 
 /* vss.ranges.parse(s [, opts]) -> Ranges | nil, msg, "EINVAL" */

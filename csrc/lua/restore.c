@@ -79,8 +79,8 @@ static void read_options(lua_State *L, int t, vss_restore_options *o, lservice *
 {
     o->steps = vss_lua_strings_field(L, t, "steps", &o->nsteps);
     o->select = vss_lua_strings_field(L, t, "select", &o->nselect);
-    o->more_follow = vss_lua_fieldbool(L, t, "more_follow");
-    o->continues = vss_lua_fieldbool(L, t, "continues");
+    o->more_follow = vss_lua_fieldbool(L, t, "more_follow", false);
+    o->continues = vss_lua_fieldbool(L, t, "continues", false);
     static const char *const targets[] = {"original", "alternate", "new", NULL};
     lua_getfield(L, t, "target");
     o->target = luaL_checkoption(L, -1, "original", targets) + 1;

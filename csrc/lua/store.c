@@ -59,45 +59,10 @@ static const char *check_cstring(lua_State *L, int arg, const char *what)
     return s;
 }
 
-/* Check an options table: only the listed keys. Leaves it in place. */
-static void check_options(lua_State *L, int arg, const char *const *keys)
-{
-    if (lua_isnoneornil(L, arg))
-        return;
-    luaL_checktype(L, arg, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, arg) != 0) {
-        if (lua_type(L, -2) != LUA_TSTRING)
-            luaL_argerror(L, arg, "option names must be strings");
-        const char *k = lua_tostring(L, -2);
-        int i = 0;
-        while (keys[i] && strcmp(keys[i], k) != 0)
-            i++;
-        if (keys[i] == NULL)
-            luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", k));
-        lua_pop(L, 1);
-    }
-}
-
-static int opt_bool(lua_State *L, int arg, const char *key, int dflt)
-{
-    if (lua_isnoneornil(L, arg))
-        return dflt;
-    int t = lua_getfield(L, arg, key);
-    int v = dflt;
-    if (t == LUA_TBOOLEAN)
-        v = lua_toboolean(L, -1);
-    else if (t != LUA_TNIL)
-        luaL_argerror(L, arg, lua_pushfstring(L, "option '%s': boolean expected, got %s", key,
-                                              luaL_typename(L, -1)));
-    lua_pop(L, 1);
-    return v;
-}
-
 /* {wait = false} -> VSS_STORE_NOWAIT */
 static unsigned wait_flag(lua_State *L, int arg)
 {
-    return opt_bool(L, arg, "wait", 1) ? 0 : VSS_STORE_NOWAIT;
+    return vss_lua_fieldbool(L, arg, "wait", true) ? 0 : VSS_STORE_NOWAIT;
 }
 
 /* true, or nil, message, code. */
@@ -115,8 +80,8 @@ static int l_open(lua_State *L)
     static const char *const keys[] = {"create", NULL};
     vss_lua_checknargs(L, 2);
     const char *path = check_cstring(L, 1, "path");
-    check_options(L, 2, keys);
-    unsigned flags = opt_bool(L, 2, "create", 0) ? VSS_STORE_CREATE : 0;
+    vss_lua_checkoptions(L, 2, keys);
+    unsigned flags = vss_lua_fieldbool(L, 2, "create", false) ? VSS_STORE_CREATE : 0;
     lstore *u = lua_newuserdatauv(L, sizeof *u, 0);
     memset(u, 0, sizeof *u);
     u->closed = 1; /* until opened: __gc has nothing to do */
@@ -207,7 +172,7 @@ static int l_list(lua_State *L)
     static const char *const keys[] = {"wait", NULL};
     vss_lua_checknargs(L, 2);
     vss_store *s = check_store(L, 1);
-    check_options(L, 2, keys);
+    vss_lua_checkoptions(L, 2, keys);
     vss_store_info *v;
     size_t n;
     vss_error e;
@@ -224,7 +189,7 @@ static int l_chain(lua_State *L)
     vss_lua_checknargs(L, 3);
     vss_store *s = check_store(L, 1);
     const char *id = luaL_checkstring(L, 2);
-    check_options(L, 3, keys);
+    vss_lua_checkoptions(L, 3, keys);
     vss_store_reader *rd;
     vss_store_info *v;
     size_t n;
@@ -403,8 +368,8 @@ static int l_extract(lua_State *L)
     } else {
         luaL_argexpected(L, lua_type(L, 4) == LUA_TSTRING, 4, "path or file descriptor");
     }
-    check_options(L, 5, keys);
-    unsigned flags = opt_bool(L, 5, "attributes", 1) ? VSS_STORE_ATTRS : 0;
+    vss_lua_checkoptions(L, 5, keys);
+    unsigned flags = vss_lua_fieldbool(L, 5, "attributes", true) ? VSS_STORE_ATTRS : 0;
     vss_error e;
     if (fd < 0) {
         const char *path = check_cstring(L, 4, "destination");
@@ -504,8 +469,8 @@ static int l_delete(lua_State *L)
     vss_lua_checknargs(L, 3);
     vss_store *s = check_store(L, 1);
     const char *id = check_cstring(L, 2, "id");
-    check_options(L, 3, keys);
-    unsigned flags = wait_flag(L, 3) | (opt_bool(L, 3, "force", 0) ? VSS_STORE_FORCE : 0);
+    vss_lua_checkoptions(L, 3, keys);
+    unsigned flags = wait_flag(L, 3) | (vss_lua_fieldbool(L, 3, "force", false) ? VSS_STORE_FORCE : 0);
     char **deps = NULL;
     size_t nd = 0;
     vss_error e;
@@ -557,7 +522,7 @@ static int l_begin(lua_State *L)
     check_store(L, 1);
     lstore *owner = lua_touserdata(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
-    check_options(L, 2, keys);
+    vss_lua_checkoptions(L, 2, keys);
     lua_getfield(L, 2, "type");
     const char *tname = lua_tostring(L, -1);
     int type = tname ? vss_store_type_parse(tname) : 0;
@@ -635,8 +600,8 @@ static int l_add_file(lua_State *L)
     ltx *u = check_tx(L, 1);
     const char *name = check_cstring(L, 2, "name");
     const char *src = check_cstring(L, 3, "source_path");
-    check_options(L, 4, keys);
-    unsigned flags = opt_bool(L, 4, "attributes", 1) ? VSS_STORE_ATTRS : 0;
+    vss_lua_checkoptions(L, 4, keys);
+    unsigned flags = vss_lua_fieldbool(L, 4, "attributes", true) ? VSS_STORE_ATTRS : 0;
     const char *ranges_file = NULL;
     if (!lua_isnoneornil(L, 4)) {
         lua_getfield(L, 4, "ranges_file");

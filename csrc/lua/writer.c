@@ -234,9 +234,21 @@ static uint32_t seconds_to_ms(lua_State *L, int t, const char *name)
     return ms ? ms : 1;
 }
 
+/* names, then every event's name, then NULL, into out (which holds
+ * VSS_EV_COUNT more than names). */
+static void with_events(const char *const *names, size_t n, const char **out)
+{
+    if (n > 0)
+        memcpy(out, names, n * sizeof *out);
+    for (int i = 0; i < VSS_EV_COUNT; i++)
+        out[n + (size_t)i] = vss_writer_event_name(i);
+    out[n + VSS_EV_COUNT] = NULL;
+}
+
 /* timeouts = { freeze_to_thaw = s, event = s, <event name> = s } */
 static void read_timeouts(lua_State *L, int t, vss_writer_info *info)
 {
+    static const char *const names[] = {"freeze_to_thaw", "event"};
     int ty = lua_getfield(L, t, "timeouts");
     if (ty == LUA_TNIL) {
         lua_pop(L, 1);
@@ -245,20 +257,16 @@ static void read_timeouts(lua_State *L, int t, vss_writer_info *info)
     if (ty != LUA_TTABLE)
         luaL_argerror(L, t, "timeouts: table expected");
     int tt = lua_gettop(L);
-    lua_pushnil(L);
-    while (lua_next(L, tt)) {
-        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-        if (strcmp(k, "freeze_to_thaw") == 0) {
-            info->freeze_to_thaw_ms = seconds_to_ms(L, t, k);
-        } else if (strcmp(k, "event") == 0) {
-            seconds_to_ms(L, t, k); /* applied below, under the specific ones */
-        } else {
-            int i = 0;
-            while (i < VSS_EV_COUNT && strcmp(k, vss_writer_event_name(i)) != 0)
-                i++;
-            if (i == VSS_EV_COUNT)
-                luaL_argerror(L, t, lua_pushfstring(L, "timeouts: unknown field '%s'", k));
-            info->event_timeout_ms[i] = seconds_to_ms(L, t, k);
+    const char *known[2 + VSS_EV_COUNT + 1];
+    with_events(names, 2, known);
+    vss_lua_checkfields(L, tt, t, "timeouts", known, false);
+    for (size_t k = 0; known[k] != NULL; k++) {
+        if (lua_getfield(L, tt, known[k]) != LUA_TNIL) {
+            uint32_t ms = seconds_to_ms(L, t, known[k]);
+            if (k == 0)
+                info->freeze_to_thaw_ms = ms;
+            else if (k > 1)
+                info->event_timeout_ms[k - 2] = ms;
         }
         lua_pop(L, 1);
     }
@@ -281,24 +289,15 @@ static int read_level(lua_State *L, int t)
     return vss_lua_fieldenum(L, t, "level", &vss_enum_application_level, VSS_APP_FRONT_END);
 }
 
-/* Misuse of a definition table: a field nobody reads is a typo. */
-static void check_fields(lua_State *L, int t, const char *const *known)
+/* Misuse of a definition table: a field nobody reads is a typo. known
+ * has n names (at most MAX_FIELDS); the events' handler names are fields
+ * too. */
+enum { MAX_FIELDS = 16 };
+static void check_fields(lua_State *L, int t, const char *const *known, size_t n)
 {
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        lua_pop(L, 1);
-        bool ok = false;
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            const char *k = lua_tostring(L, -1);
-            for (size_t i = 0; known[i] && !ok; i++)
-                ok = strcmp(k, known[i]) == 0;
-            for (int i = 0; i < VSS_EV_COUNT && !ok; i++)
-                ok = strcmp(k, vss_writer_event_name(i)) == 0;
-        }
-        if (!ok)
-            luaL_argerror(L, t, lua_pushfstring(L, "unknown field '%s'",
-                                                luaL_tolstring(L, -1, NULL)));
-    }
+    const char *all[MAX_FIELDS + VSS_EV_COUNT + 1];
+    with_events(known, n, all);
+    vss_lua_checkfields(L, t, t, NULL, all, false);
 }
 
 static lwriter *push_writer(lua_State *L, int nuv)
@@ -315,11 +314,11 @@ static int m_new(lua_State *L)
 {
     static const char *const known[] = {"name", "writer_id", "instance_id", "instance_name",
                                         "usage", "source", "major_version", "minor_version",
-                                        "level", "timeouts", NULL};
+                                        "level", "timeouts"};
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
     vss_lua_checknargs(L, 2);
-    check_fields(L, 1, known);
+    check_fields(L, 1, known, sizeof known / sizeof *known);
     for (int i = 0; i < VSS_EV_COUNT; i++) {
         const char *ev = vss_writer_event_name(i);
         int ty = lua_getfield(L, 1, ev);
@@ -360,10 +359,10 @@ static int m_new(lua_State *L)
  * timeouts = } */
 static int m_external(lua_State *L)
 {
-    static const char *const known[] = {"metadata", "events", "level", "timeouts", NULL};
+    static const char *const known[] = {"metadata", "events", "level", "timeouts"};
     luaL_checktype(L, 1, LUA_TTABLE);
     vss_lua_checknargs(L, 1);
-    check_fields(L, 1, known);
+    check_fields(L, 1, known, sizeof known / sizeof *known);
     vss_writer_external_cfg cfg = {.metadata = field_string(L, 1, "metadata", true),
                                    .level = read_level(L, 1)};
     vss_writer_info t = {0};
@@ -378,14 +377,15 @@ static int m_external(lua_State *L)
      * strings stay alive in the events table while the engine copies them. */
     vss_error e;
     if (ty == LUA_TTABLE) {
-        lua_pushnil(L);
-        while (lua_next(L, evt)) {
-            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-            int i = 0;
-            while (i < VSS_EV_COUNT && strcmp(k, vss_writer_event_name(i)) != 0)
-                i++;
-            if (i == VSS_EV_COUNT)
-                luaL_argerror(L, 1, lua_pushfstring(L, "events: unknown event '%s'", k));
+        const char *names[VSS_EV_COUNT + 1];
+        with_events(NULL, 0, names);
+        vss_lua_checkfields(L, evt, 1, "events", names, false);
+        for (int i = 0; i < VSS_EV_COUNT; i++) {
+            const char *k = names[i];
+            if (lua_getfield(L, evt, k) == LUA_TNIL) {
+                lua_pop(L, 1);
+                continue;
+            }
             if (lua_type(L, -1) != LUA_TTABLE || luaL_len(L, -1) < 1)
                 luaL_argerror(L, 1, lua_pushfstring(L, "events.%s: a list {program, args...} "
                                                        "expected", k));
@@ -401,8 +401,7 @@ static int m_external(lua_State *L)
             }
             argv[n] = NULL;
             cfg.commands[i] = argv;
-            lua_insert(L, -3); /* ..., argv, key, value */
-            lua_pop(L, 1);
+            lua_remove(L, -2); /* the list; argv stays */
         }
     }
     lwriter *u = push_writer(L, 1);
