@@ -69,6 +69,8 @@ describe("vss.dest", function()
       "bad argument #2 to 'dest' (unknown option 'replce')")
     assert.has_error(function() vss.dest(root, { replace = 1 }) end)
     assert.has_error(function() vss.dest() end)
+    assert.has_error(function() vss.dest(root .. "\0x") end,
+      "bad argument #1 to 'dest' (root: contains a NUL byte)")
     local t <close> = ok(vss.dest(root))
     assert.has_error(function() t:write_file(nil, "x") end)
     assert.has_error(function() t:write_file("x", {}) end)

@@ -38,26 +38,11 @@ static vss_dest_file *check_file(lua_State *L)
     return u->f;
 }
 
-/* A relative path argument; NULL (with e filled) when it holds a NUL,
- * which no file name can. */
+/* A relative path argument: a NUL byte in it fails like any bad path
+ * (NULL, e filled), for paths are data. */
 static const char *relpath_arg(lua_State *L, int arg, vss_error *e)
 {
-    size_t len;
-    const char *s = luaL_checklstring(L, arg, &len);
-    if (strlen(s) != len) {
-        vss_error_set(e, EINVAL, "path '%s...': contains a NUL byte", s);
-        return NULL;
-    }
-    return s;
-}
-
-static const char *cstring_arg(lua_State *L, int arg, const char *what)
-{
-    size_t len;
-    const char *s = luaL_checklstring(L, arg, &len);
-    if (strlen(s) != len)
-        luaL_argerror(L, arg, lua_pushfstring(L, "%s: contains a NUL byte", what));
-    return s;
+    return vss_lua_checkcstring(L, arg, "path", e);
 }
 
 /* vss.dest(root [, {replace = bool}]) -> Dest | nil, msg, code (also
@@ -65,7 +50,7 @@ static const char *cstring_arg(lua_State *L, int arg, const char *what)
 static int l_open(lua_State *L)
 {
     vss_lua_checknargs(L, 2);
-    const char *root = cstring_arg(L, 1, "root");
+    const char *root = vss_lua_checkcstring(L, 1, "root", NULL);
     static const char *const known[] = {"replace", NULL};
     vss_lua_checkoptions(L, 2, known);
     unsigned flags = vss_lua_fieldbool(L, 2, "replace", false) ? VSS_DEST_REPLACE : 0;
@@ -142,7 +127,7 @@ static int l_write_file(lua_State *L)
 /* The source file of a copy, opened read-only; -1 with e filled. */
 static int open_source(lua_State *L, int arg, vss_error *e)
 {
-    const char *path = cstring_arg(L, arg, "source");
+    const char *path = vss_lua_checkcstring(L, arg, "source", NULL);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         vss_error_sys(e, errno, "source '%s'", path);

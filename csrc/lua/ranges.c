@@ -151,11 +151,9 @@ static int ranges_is_file_reference(lua_State *L)
 {
     vss_lua_checknargs(L, 1);
     luaL_checktype(L, 1, LUA_TSTRING);
-    size_t len;
-    const char *s = lua_tolstring(L, 1, &len);
+    /* an embedded NUL: no usable path, no valid list */
+    const char *s = vss_lua_checkcstring(L, 1, "string", NULL);
     const char *path;
-    if (strlen(s) != len) /* an embedded NUL: no usable path, no valid list */
-        luaL_argerror(L, 1, "string contains a NUL byte");
     if (!vss_ranges_file_reference(s, &path))
         return 0;
     lua_pushstring(L, path);

@@ -47,14 +47,11 @@ static ltx *check_tx(lua_State *L, int idx)
     return u;
 }
 
-/* A string argument that may hold any byte but NUL (a C string). */
+/* A name, id or path argument: a C string, and not empty. */
 static const char *check_cstring(lua_State *L, int arg, const char *what)
 {
-    size_t len;
-    const char *s = luaL_checklstring(L, arg, &len);
-    if (strlen(s) != len)
-        luaL_argerror(L, arg, lua_pushfstring(L, "%s contains a NUL byte", what));
-    if (len == 0)
+    const char *s = vss_lua_checkcstring(L, arg, what, NULL);
+    if (s[0] == '\0')
         luaL_argerror(L, arg, lua_pushfstring(L, "%s is empty", what));
     return s;
 }
