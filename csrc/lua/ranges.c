@@ -15,29 +15,11 @@
 #include "ranges/ranges.h"
 #include "binding.h"
 
-#define RANGES_T "vss.Ranges"
+#define RANGES_T VSS_LUA_RANGES_T
 
-typedef struct lranges {
-    vss_ranges *r; /* NULL only once collected */
-} lranges;
-
-static vss_ranges *check_ranges(lua_State *L, int idx)
-{
-    lranges *u = luaL_checkudata(L, idx, RANGES_T);
-    if (u->r == NULL)
-        luaL_argerror(L, idx, "released vss.Ranges");
-    return u->r;
-}
-
-/* A new, empty-handed userdata on the stack; fill ->r before returning it.
- * Created first so that a raise between allocation and return leaks nothing. */
-static lranges *push_new(lua_State *L)
-{
-    lranges *u = lua_newuserdatauv(L, sizeof *u, 0);
-    u->r = NULL;
-    luaL_setmetatable(L, RANGES_T);
-    return u;
-}
+typedef vss_lua_ranges lranges; /* binding.h: arguments read it directly */
+#define check_ranges vss_lua_checkranges
+#define push_new vss_lua_newranges
 
 static int raise_error(lua_State *L, const vss_error *e)
 {

@@ -559,34 +559,13 @@ static void tx_release(ltx *u, const char *state)
     store_release(u->owner);
 }
 
-/* The ranges option: a vss.Ranges (through its format method) or an
- * inline string. Leaves nothing on the stack; NULL when absent. */
-static vss_ranges *opt_ranges(lua_State *L, int arg)
+/* The ranges option: a vss.Ranges, or an inline string (a new vss.Ranges
+ * on the stack keeps it); NULL when absent. */
+static const vss_ranges *opt_ranges(lua_State *L, int arg)
 {
-    if (lua_isnoneornil(L, arg))
+    if (lua_isnoneornil(L, arg) || lua_getfield(L, arg, "ranges") == LUA_TNIL)
         return NULL;
-    int t = lua_getfield(L, arg, "ranges");
-    if (t == LUA_TNIL) {
-        lua_pop(L, 1);
-        return NULL;
-    }
-    if (t == LUA_TUSERDATA && luaL_getmetafield(L, -1, "__name") == LUA_TSTRING &&
-        strcmp(lua_tostring(L, -1), "vss.Ranges") == 0) {
-        lua_pop(L, 1);
-        lua_getfield(L, -1, "format");
-        lua_insert(L, -2);
-        lua_call(L, 1, 1);
-    }
-    if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_argerror(L, arg, "ranges: vss.Ranges or inline string expected");
-    size_t len;
-    const char *s = lua_tolstring(L, -1, &len);
-    vss_ranges *r;
-    vss_error e;
-    if (vss_ranges_parse(s, len, 0, &r, &e) != VSS_OK)
-        luaL_argerror(L, arg, lua_pushfstring(L, "ranges: %s", e.message));
-    lua_pop(L, 1);
-    return r;
+    return vss_lua_rangesarg(L, -1, arg, "ranges");
 }
 
 /* tx:add_file(name, source_path [, {ranges=, ranges_file=, attributes=}]) -> true | nil, msg, code */
@@ -607,10 +586,9 @@ static int l_add_file(lua_State *L)
             ranges_file = lua_tostring(L, -1);
         }
     }
-    vss_ranges *r = opt_ranges(L, 4); /* last: nothing may raise while r is held */
+    const vss_ranges *r = opt_ranges(L, 4);
     vss_error e;
     int rc = vss_store_tx_add_file(u->tx, name, src, r, ranges_file, flags, &e);
-    vss_ranges_free(r);
     return vss_lua_okresult(L, rc, &e);
 }
 
