@@ -180,7 +180,8 @@ describe("vss.ranges", function()
       assert.error_matches(function() for _ in r:each() do end end, "exceeds Lua integer range")
       assert.error_matches(function() P("0:9223372036854775808"):total() end,
         "total length 9223372036854775808 exceeds Lua integer range")
-      assert.error_matches(function() ranges.map(r, r) end, "exceeds Lua integer range")
+      assert.error_matches(function() ranges.map(r, r) end,
+        "map: entry 2: a value 9223372036854775808 exceeds Lua integer range %(2%^63%-1%)")
     end)
   end)
 

@@ -2,11 +2,10 @@
  * seen from Lua. A Ranges object is immutable: normalize, clip and the
  * set operations return new objects.
  *
- * The 2^63 rule: C keeps full u64 values, so parse, format, save, load,
- * the set operations and tostring handle any value up to 2^64-1. A Lua
- * integer stops at 2^63-1: reading a larger value as a number (get, each,
- * total, map) raises "exceeds Lua integer range" rather than handing out
- * a wrapped or rounded number. */
+ * The 2^63 rule (binding.h, vss_lua_pushu64): C keeps full u64 values, so
+ * parse, format, save, load, the set operations and tostring handle any
+ * value up to 2^64-1; reading a larger value than 2^63-1 as a number
+ * (get, each, total, map) raises "exceeds Lua integer range". */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,19 +23,6 @@ typedef vss_lua_ranges lranges; /* binding.h: arguments read it directly */
 static int raise_error(lua_State *L, const vss_error *e)
 {
     return luaL_error(L, "%s", e->message);
-}
-
-static void push_u64(lua_State *L, uint64_t v, const char *what, lua_Integer entry)
-{
-    if (v > (uint64_t)LUA_MAXINTEGER) {
-        char num[24];
-        snprintf(num, sizeof num, "%" PRIu64, v);
-        if (entry > 0)
-            luaL_error(L, "ranges: entry %I: %s %s exceeds Lua integer range (2^63-1)", entry, what,
-                       num);
-        luaL_error(L, "ranges: %s %s exceeds Lua integer range (2^63-1)", what, num);
-    }
-    lua_pushinteger(L, (lua_Integer)v);
 }
 
 /* A non-negative integer argument (floats with an integral value count). */
@@ -173,12 +159,13 @@ static int ranges_map(lua_State *L)
     /* plan is malloc'd: check the values before building anything that
      * can raise, so a raise never leaks it. */
     for (size_t i = 0; i < n; i++) {
-        if (plan[i].src_offset > (uint64_t)LUA_MAXINTEGER ||
-            plan[i].dst_offset > (uint64_t)LUA_MAXINTEGER ||
-            plan[i].length > (uint64_t)LUA_MAXINTEGER) {
+        const vss_range_copy c = plan[i];
+        if (!VSS_LUA_U64_FITS(c.src_offset) || !VSS_LUA_U64_FITS(c.dst_offset) ||
+            !VSS_LUA_U64_FITS(c.length)) {
             free(plan);
-            return luaL_error(L, "ranges: map: entry %I: a value exceeds Lua integer range (2^63-1)",
-                              (lua_Integer)(i + 1));
+            uint64_t v = !VSS_LUA_U64_FITS(c.src_offset) ? c.src_offset
+                         : !VSS_LUA_U64_FITS(c.dst_offset) ? c.dst_offset : c.length;
+            vss_lua_pushu64(L, v, "ranges: map: entry %I: a value", (lua_Integer)(i + 1));
         }
     }
     lua_createtable(L, n > INT32_MAX ? INT32_MAX : (int)n, 0);
@@ -255,7 +242,7 @@ static int m_total(lua_State *L)
     vss_error e;
     if (vss_ranges_total(r, &sum, &e) != VSS_OK)
         return raise_error(L, &e);
-    push_u64(L, sum, "total length", 0);
+    vss_lua_pushu64(L, sum, "ranges: total length");
     return 1;
 }
 
@@ -268,8 +255,8 @@ static int m_get(lua_State *L)
     if (i < 1 || (lua_Unsigned)i > vss_ranges_count(r))
         return 0;
     const vss_range *v = &vss_ranges_items(r)[i - 1];
-    push_u64(L, v->offset, "offset", i);
-    push_u64(L, v->length, "length", i);
+    vss_lua_pushu64(L, v->offset, "ranges: entry %I: offset", i);
+    vss_lua_pushu64(L, v->length, "ranges: entry %I: length", i);
     return 2;
 }
 
@@ -281,8 +268,8 @@ static int each_next(lua_State *L)
         return 0;
     const vss_range *v = &vss_ranges_items(r)[i - 1];
     lua_pushinteger(L, i);
-    push_u64(L, v->offset, "offset", i);
-    push_u64(L, v->length, "length", i);
+    vss_lua_pushu64(L, v->offset, "ranges: entry %I: offset", i);
+    vss_lua_pushu64(L, v->length, "ranges: entry %I: length", i);
     return 3;
 }
 

@@ -115,17 +115,11 @@ static int l_store_path(lua_State *L)
     return 1;
 }
 
-static void push_u64(lua_State *L, uint64_t v)
-{
-    if (v <= (uint64_t)LUA_MAXINTEGER)
-        lua_pushinteger(L, (lua_Integer)v);
-    else
-        lua_pushnumber(L, (lua_Number)v);
-}
-
+/* Sizes and counts as integers, by the 2^63 rule (binding.h): sizes of
+ * files ever stored are below it, so only a forged manifest raises. */
 static void set_u64(lua_State *L, const char *key, uint64_t v)
 {
-    push_u64(L, v);
+    vss_lua_pushu64(L, v, "store: %s", key);
     lua_setfield(L, -2, key);
 }
 
