@@ -59,3 +59,38 @@ describe("vss", function()
     assert.equal("set={leaked,temp} read={undefined} added={leaked} replaced={type}", out)
   end)
 end)
+
+describe("vss.core classes", function()
+  -- The one way the Lua layer extends a C class: the method table the C
+  -- module exports as core.<module>.methods.<Class>, which is the table
+  -- the objects' methods come from.
+  local core = require "vss.core"
+  local classes = {
+    ranges = { "Ranges" }, filespec = { "FileDesc", "PathMap", "Walker" },
+    metadata = { "WriterMetadata", "Component" }, components = { "BackupComponents", "ComponentState" },
+    store = { "Store", "StoreTransaction" }, snapshot = { "SnapshotSet", "Freeze" },
+    writer = { "Writer", "WriterSession" }, dest = { "Dest", "DestFile" },
+  }
+
+  it("export each class's method table as core.<module>.methods.<Class>", function()
+    for module, names in pairs(classes) do
+      for _, name in ipairs(names) do
+        assert.is_table(core[module].methods[name], module .. ".methods." .. name)
+      end
+    end
+    local r = vss.ranges.parse("0:1")
+    assert.equal(core.ranges.methods.Ranges.format, r.format)
+    assert.is_function(core.snapshot.methods.SnapshotSet.providers) -- added by lua/vss/snapshot.lua
+    assert.is_function(core.store.methods.Store.files)                -- added by lua/vss/store.lua
+    assert.equal(core.filespec.methods.FileDesc.walk, vss.filespec.new("/", "*").walk)
+  end)
+
+  it("are extended by lua/vss/ through those tables alone", function()
+    local dir = require("support").root .. "/lua/vss"
+    for file in io.popen("ls " .. dir):lines() do
+      local text = assert(io.open(dir .. "/" .. file)):read("a")
+      assert.is_nil(text:find("getregistry", 1, true), file)
+      assert.is_nil(text:find("getmetatable", 1, true), file)
+    end
+  end)
+end)

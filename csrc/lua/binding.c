@@ -32,15 +32,45 @@ void vss_lua_checknargs(lua_State *L, int maxargs)
     }
 }
 
+/* Push the method table of the metatable at mt: its __index, or the first
+ * upvalue of an __index function; nil when it has none yet. */
+static void push_methods(lua_State *L, int mt)
+{
+    if (lua_getfield(L, mt, "__index") == LUA_TFUNCTION) {
+        if (lua_getupvalue(L, -1, 1) == NULL)
+            lua_pushnil(L);
+        lua_remove(L, -2);
+    }
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+}
+
+void vss_lua_newclass_index(lua_State *L, const char *tname, const luaL_Reg *metamethods,
+                            const luaL_Reg *methods, lua_CFunction index)
+{
+    luaL_newmetatable(L, tname);
+    int mt = lua_gettop(L);
+    luaL_setfuncs(L, metamethods, 0);
+    /* Opened again in one state (require after package.loaded was
+     * cleared), a class keeps its method table, and what lua/vss/ added. */
+    push_methods(L, mt);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
+    luaL_setfuncs(L, methods, 0);
+    if (index != NULL)
+        lua_pushcclosure(L, index, 1);
+    lua_setfield(L, mt, "__index");
+    lua_pop(L, 1);
+}
+
 void vss_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *metamethods,
                       const luaL_Reg *methods)
 {
-    luaL_newmetatable(L, tname);
-    luaL_setfuncs(L, metamethods, 0);
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    vss_lua_newclass_index(L, tname, metamethods, methods, NULL);
 }
 
 void vss_lua_export_methods(lua_State *L, const char *tname)
@@ -52,11 +82,8 @@ void vss_lua_export_methods(lua_State *L, const char *tname)
         lua_setfield(L, -3, "methods");
     }
     luaL_getmetatable(L, tname);
-    if (lua_getfield(L, -1, "__index") == LUA_TFUNCTION) {
-        lua_getupvalue(L, -1, 1);
-        lua_remove(L, -2);
-    }
-    if (!lua_istable(L, -1))
+    push_methods(L, lua_gettop(L));
+    if (lua_isnil(L, -1))
         luaL_error(L, "%s: no method table to export", tname);
     lua_setfield(L, -3, strncmp(tname, "vss.", 4) == 0 ? tname + 4 : tname);
     lua_pop(L, 2);

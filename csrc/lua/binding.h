@@ -90,10 +90,15 @@ void vss_lua_pushu64(lua_State *L, uint64_t v, const char *what, ...);
 /* ---- classes ---- */
 
 /* Create the metatable tname (its __name is tname), fill it with the
- * metamethods, and set __index to a table of the methods. The stack is
- * left as it was: the class is found by name (luaL_setmetatable). */
+ * metamethods, and set __index to a table of the methods (the one it has
+ * when the module is opened again in the same state). The stack is left
+ * as it was: the class is found by name (luaL_setmetatable). */
 void vss_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *metamethods,
                       const luaL_Reg *methods);
+/* The same for a class with fields: __index is index, a C closure whose
+ * upvalue 1 is the table of the methods. */
+void vss_lua_newclass_index(lua_State *L, const char *tname, const luaL_Reg *metamethods,
+                            const luaL_Reg *methods, lua_CFunction index);
 
 /* The one way lua/vss/ extends a C class: the module table at the top
  * gets methods.<Class> (tname without its "vss.": methods.Dest for

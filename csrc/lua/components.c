@@ -339,14 +339,7 @@ int vss_lua_open_components(lua_State *L)
     vss_lua_newclass(L, VSS_LUA_BC_T, bc_meta, bc_methods);
     vss_lua_newclass_cstate(L);
     luaL_newlib(L, funcs);
-    /* The method tables, for the pure-Lua conveniences of lua/vss/. */
-    static const char *const classes[][2] = {{VSS_LUA_BC_T, "BackupComponents"},
-                                             {VSS_LUA_CSTATE_T, "ComponentState"}};
-    for (size_t i = 0; i < 2; i++) {
-        luaL_getmetatable(L, classes[i][0]);
-        lua_getfield(L, -1, "__index");
-        lua_setfield(L, -3, classes[i][1]);
-        lua_pop(L, 1);
-    }
+    vss_lua_export_methods(L, VSS_LUA_BC_T);
+    vss_lua_export_methods(L, VSS_LUA_CSTATE_T);
     return 1;
 }

@@ -291,16 +291,8 @@ int vss_lua_open_filespec(lua_State *L)
                                        {"backup_types", fd_backup_types},
                                        {"walk", fd_walk},
                                        {NULL, NULL}};
-    luaL_newmetatable(L, VSS_FILEDESC_T);
-    lua_pushcfunction(L, fd_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, fd_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
-    lua_pushcclosure(L, fd_index, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    static const luaL_Reg meta[] = {{"__gc", fd_gc}, {"__tostring", fd_tostring}, {NULL, NULL}};
+    vss_lua_newclass_index(L, VSS_FILEDESC_T, meta, methods, fd_index);
     vss_lua_register_pathmap(L);
     vss_lua_register_walker(L);
 
@@ -315,5 +307,8 @@ int vss_lua_open_filespec(lua_State *L)
         lua_setfield(L, -2, backup_types->entries[k].name);
     }
     lua_setfield(L, -2, "backup_types");
+    vss_lua_export_methods(L, VSS_FILEDESC_T);
+    vss_lua_export_methods(L, VSS_PATHMAP_T);
+    vss_lua_export_methods(L, VSS_WALKER_T);
     return 1;
 }

@@ -469,13 +469,7 @@ int vss_lua_open_metadata(lua_State *L)
     vss_lua_newclass(L, VSS_LUA_WM_T, wm_meta, wm_methods);
     vss_lua_newclass_component(L);
     luaL_newlib(L, funcs);
-    /* The method tables, for the pure-Lua conveniences of lua/vss/. */
-    luaL_getmetatable(L, VSS_LUA_WM_T);
-    lua_getfield(L, -1, "__index");
-    lua_setfield(L, -3, "WriterMetadata");
-    luaL_getmetatable(L, VSS_LUA_COMPONENT_T);
-    lua_getfield(L, -1, "__index");
-    lua_setfield(L, -4, "Component");
-    lua_pop(L, 2);
+    vss_lua_export_methods(L, VSS_LUA_WM_T);
+    vss_lua_export_methods(L, VSS_LUA_COMPONENT_T);
     return 1;
 }

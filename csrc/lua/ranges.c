@@ -430,5 +430,6 @@ int vss_lua_open_ranges(lua_State *L)
     };
     vss_lua_newclass(L, RANGES_T, meta, methods);
     luaL_newlib(L, functions);
+    vss_lua_export_methods(L, RANGES_T);
     return 1;
 }

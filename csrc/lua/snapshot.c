@@ -499,5 +499,7 @@ int vss_lua_open_snapshot(lua_State *L)
     vss_lua_newclass(L, SET_T, set_meta, set_methods);
     vss_lua_newclass(L, FREEZE_T, freeze_meta, freeze_methods);
     luaL_newlib(L, funcs);
+    vss_lua_export_methods(L, SET_T);
+    vss_lua_export_methods(L, FREEZE_T);
     return 1;
 }

@@ -678,6 +678,8 @@ int vss_lua_open_store(lua_State *L)
     lua_newtable(L);
     lua_pushcfunction(L, l_open);
     lua_setfield(L, -2, "open");
+    vss_lua_export_methods(L, STORE_T);
+    vss_lua_export_methods(L, TX_T);
     lua_pushliteral(L, VSS_STORE_COMPONENTS);
     lua_setfield(L, -2, "COMPONENTS");
     lua_pushinteger(L, VSS_STORE_VERSION);

@@ -807,13 +807,8 @@ int vss_lua_open_writer(lua_State *L)
     }
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
-    luaL_getmetatable(L, WRITER_T);
-    lua_getfield(L, -1, "__index");
-    lua_setfield(L, -3, "Writer");
-    luaL_getmetatable(L, SESSION_T);
-    lua_getfield(L, -1, "__index");
-    lua_setfield(L, -4, "WriterSession");
-    lua_pop(L, 2);
+    vss_lua_export_methods(L, WRITER_T);
+    vss_lua_export_methods(L, SESSION_T);
     lua_pushinteger(L, VSS_EXTERNAL_EXIT_RETRYABLE);
     lua_setfield(L, -2, "EXIT_RETRYABLE");
     lua_pushinteger(L, VSS_EXTERNAL_EXIT_OUTOFRESOURCES);

@@ -6,7 +6,7 @@ local core = require "vss.core"
 local C = core.components
 local M = { load = C.load, parse = C.parse, new = C.new }
 
-local BC, CS = C.BackupComponents, C.ComponentState
+local BC, CS = C.methods.BackupComponents, C.methods.ComponentState
 
 -- FILETIME counts 100 ns ticks from 1601-01-01 UTC; Unix time starts
 -- 11644473600 s later.

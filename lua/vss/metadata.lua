@@ -6,7 +6,7 @@ local core = require "vss.core"
 local C = core.metadata
 local M = { load = C.load, parse = C.parse, new = C.new }
 
-local WM, Component = C.WriterMetadata, C.Component
+local WM, Component = C.methods.WriterMetadata, C.methods.Component
 
 -- A list of getter(obj, i) for i = 1..n.
 local function list(obj, getter, n)

@@ -7,7 +7,9 @@ local core = require "vss.core"
 
 local C = core.ranges
 local M = {}
-for name, fn in pairs(C) do M[name] = fn end
+for name, fn in pairs(C) do
+  if name ~= "methods" then M[name] = fn end
+end
 
 local function as_ranges(v, what)
   if type(v) ~= "string" then return v end

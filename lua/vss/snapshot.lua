@@ -26,17 +26,14 @@ local function providers(set)
   return out
 end
 
-local methods
+C.methods.SnapshotSet.providers = providers
+
 --- A new snapshot set (options: provider, context, attributes,
 -- freeze_timeout, progress). Methods: add, take, path, providers, id,
 -- expose, describe, delete; <close> releases it.
 function M.set(options)
-  local set, err, code = C.set(options)
+  local set, err, code = C.set(options) -- not a tail call: errors name 'set'
   if not set then return nil, err, code end
-  if not methods then
-    methods = getmetatable(set).__index
-    methods.providers = providers
-  end
   return set
 end
 

@@ -6,9 +6,11 @@ local core = require "vss.core"
 local C = core.store
 local ranges = core.ranges
 local M = {}
-for name, v in pairs(C) do M[name] = v end
+for name, v in pairs(C) do
+  if name ~= "methods" then M[name] = v end
+end
 
-local Store = debug.getregistry()["vss.Store"].__index
+local Store = C.methods.Store
 
 local function with_ranges(e)
   if e.ranges then e.ranges = assert(ranges.parse(e.ranges)) end
