@@ -6,6 +6,7 @@
 #include "engine/backup_files.h"
 #include "engine/backup_impl.h"
 #include "files/fileset.h"
+#include "files/walker.h"
 #include "snapshot/snapshot.h"
 #include "base/array.h"
 
@@ -232,46 +233,39 @@ static int plan_file(void *ud, const vss_backup_file *f, vss_error *e)
 static int plan_fileset(data_run *d, const vss_filedesc *f, vss_error *e)
 {
     vss_backup_ctx *r = d->r;
-    char *orig = NULL, *read = NULL, *snap = NULL;
+    char *snap = NULL;
+    vss_walk_paths p = {0};
     /* The writer's excludes, and the files it excludes from the snapshot:
      * the snapshot set has no per-file exclusions, so they are left out
      * of the data instead (a snapshot still holds them). */
     const vss_wm_files *lists[2] = {vss_wm_exclude_files(d->bw->wm),
                                     vss_wm_exclude_files_from_snapshot(d->bw->wm)};
-    vss_filedesc *excludes = calloc(lists[0]->count + lists[1]->count + 1, sizeof *excludes);
+    vss_filedesc *excludes = malloc((lists[0]->count + lists[1]->count + 1) * sizeof *excludes);
     size_t nex = 0;
     int rc = excludes ? VSS_OK : vss_error_set(e, ENOMEM, "out of memory");
-    for (size_t l = 0; l < 2; l++) {
-        for (size_t i = 0; rc == VSS_OK && i < lists[l]->count; i++, nex++) {
-            excludes[nex] = lists[l]->items[i].d;
-            excludes[nex].alternate_location = NULL;
-            rc = vss_backup_resolve(r, lists[l]->items[i].d.path, &excludes[nex].path, e);
-        }
-    }
+    for (size_t l = 0; rc == VSS_OK && l < 2; l++)
+        for (size_t i = 0; i < lists[l]->count; i++)
+            excludes[nex++] = lists[l]->items[i].d;
     if (rc == VSS_OK)
-        rc = vss_backup_resolve(r, f->path, &orig, e);
+        rc = vss_walk_paths_resolve(&p, r->o->root, f, excludes, nex, e);
     vss_filedesc *set = rc == VSS_OK ? push((void **)&d->sets, &d->nsets, &d->capsets,
                                             sizeof *set)
                                      : NULL;
     if (rc == VSS_OK && set == NULL)
         rc = vss_error_set(e, ENOMEM, "out of memory");
     else if (rc == VSS_OK)
-        rc = vss_filedesc_init(set, orig, f->filespec, f->recursive, NULL, 0, e);
+        rc = vss_filedesc_init(set, p.original, f->filespec, f->recursive, NULL, 0, e);
     if (rc != VSS_OK && set != NULL)
         d->nsets--; /* init leaves nothing to free on failure */
-    if (rc == VSS_OK)
-        rc = vss_backup_resolve(r, read_dir(f), &read, e);
     /* from the snapshot whenever one holds the set, never from the live file */
     if (rc == VSS_OK && d->set != NULL &&
         (f->backup_type_mask & vss_backup_snapshot_bit(d->bw->type)))
-        rc = vss_snapshot_set_path(d->set, read, &snap, e);
+        rc = vss_snapshot_set_path(d->set, p.read, &snap, e);
     if (rc == VSS_OK)
-        rc = vss_backup_walk(f, snap ? snap : read, orig, excludes, nex, plan_file, d, e);
-    for (size_t i = 0; i < nex; i++)
-        free(excludes[i].path);
+        rc = vss_backup_walk(f, snap ? snap : p.read, p.original, p.excludes, p.exclude_count,
+                             plan_file, d, e);
+    vss_walk_paths_clear(&p);
     free(excludes);
-    free(orig);
-    free(read);
     free(snap);
     return rc;
 }

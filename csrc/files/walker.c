@@ -475,3 +475,37 @@ int vss_walker_next(vss_walker *w, const vss_walk_entry **entry)
     }
     return 0;
 }
+
+void vss_walk_paths_clear(vss_walk_paths *p)
+{
+    for (size_t i = 0; i < p->exclude_count; i++)
+        free(p->excludes[i].path);
+    free(p->excludes);
+    free(p->original);
+    free(p->read);
+    *p = (vss_walk_paths){0};
+}
+
+int vss_walk_paths_resolve(vss_walk_paths *p, const vss_pathmap *map, const vss_filedesc *d,
+                           const vss_filedesc *excludes, size_t exclude_count, vss_error *e)
+{
+    *p = (vss_walk_paths){0};
+    if (exclude_count > 0 && (p->excludes = calloc(exclude_count, sizeof *p->excludes)) == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory");
+    int rc = VSS_OK;
+    for (size_t i = 0; rc == VSS_OK && i < exclude_count; i++) {
+        p->excludes[i] = excludes[i];
+        p->excludes[i].path = NULL;
+        p->excludes[i].alternate_location = NULL; /* excludes compare with originals */
+        p->exclude_count++;
+        rc = vss_document_path(map, excludes[i].path, &p->excludes[i].path, e);
+    }
+    if (rc == VSS_OK)
+        rc = vss_document_path(map, d->path, &p->original, e);
+    if (rc == VSS_OK)
+        rc = vss_document_path(map, d->alternate_location ? d->alternate_location : d->path,
+                               &p->read, e);
+    if (rc != VSS_OK)
+        vss_walk_paths_clear(p);
+    return rc;
+}

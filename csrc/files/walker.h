@@ -38,6 +38,7 @@
 
 #include "base/error.h"
 #include "files/filespec.h"
+#include "files/pathmap.h"
 
 typedef enum {
     VSS_ENTRY_FILE,
@@ -99,5 +100,24 @@ void vss_walker_free(vss_walker *w);
 size_t vss_walker_depth(const vss_walker *w);
 
 const char *vss_entry_kind_name(vss_entry_kind k);
+
+/* The Linux paths of a walk of a file set written in a document: the
+ * descriptor's path, where its data is read (its alternate location, else
+ * that path) and each exclude's path, every one resolved by
+ * vss_document_path through map (without a map each must already be an
+ * absolute Linux path without ".."). The backup and d:walk{root = map}
+ * both walk a document's file set this way. */
+typedef struct vss_walk_paths {
+    char *original;         /* the descriptor's path */
+    char *read;             /* the directory walked */
+    vss_filedesc *excludes; /* path resolved and owned; filespec borrowed from the caller's */
+    size_t exclude_count;
+} vss_walk_paths;
+
+/* Fill p (cleared first, so clearing it is always fine); the first path
+ * that does not resolve fails the whole, excludes first, naming it. */
+int vss_walk_paths_resolve(vss_walk_paths *p, const vss_pathmap *map, const vss_filedesc *d,
+                           const vss_filedesc *excludes, size_t exclude_count, vss_error *e);
+void vss_walk_paths_clear(vss_walk_paths *p);
 
 #endif

@@ -6,7 +6,6 @@
 #define VSS_LUA_FILESPEC_TYPES_H
 
 #include "files/filespec.h"
-#include "files/pathmap.h"
 #include "files/walker.h"
 #include "binding.h"
 
@@ -28,9 +27,10 @@ void vss_lua_tofiledesc(lua_State *L, int idx, int arg, const char *what, vss_fi
 void vss_lua_register_pathmap(lua_State *L);
 void vss_lua_register_walker(lua_State *L);
 int vss_lua_path_map(lua_State *L); /* vss.filespec.path_map{...} */
-/* Open a walk of d (paths resolved through map when it is not NULL;
- * o's excludes borrowed, its roots filled here) and push what d:walk
- * returns: next, walker, nil, walker | nil, message, code. */
+/* Open a walk of d and push what d:walk returns: next, walker, nil,
+ * walker | nil, message, code. With a map, the paths of d and of o's
+ * excludes are a document's, resolved through it (vss_walk_paths_resolve);
+ * without, they are walked as written. */
 int vss_lua_walk_open(lua_State *L, const vss_filedesc *d, const vss_pathmap *map,
                       vss_walk_options *o);
 

@@ -139,45 +139,27 @@ static int w_tostring(lua_State *L)
     return 1;
 }
 
-/* Resolve path through map into a Lua string stored in keep (so the
- * pointer stays valid while the walk is set up). NULL on failure. */
-static const char *resolve(lua_State *L, int keep, const vss_pathmap *map, const char *path,
-                           vss_error *e)
-{
-    char *out;
-    if (vss_pathmap_resolve(map, path, &out, e) != VSS_OK)
-        return NULL;
-    lua_pushstring(L, out);
-    free(out);
-    const char *s = lua_tostring(L, -1);
-    lua_rawseti(L, keep, (lua_Integer)luaL_len(L, keep) + 1);
-    return s;
-}
-
 int vss_lua_walk_open(lua_State *L, const vss_filedesc *d, const vss_pathmap *map,
                       vss_walk_options *o)
 {
-    vss_error e;
-    if (map != NULL) {
-        lua_newtable(L); /* keeps the resolved paths alive until the walker copied them */
-        int keep = lua_gettop(L);
-        vss_filedesc *ex = (vss_filedesc *)o->excludes;
-        for (size_t i = 0; i < o->exclude_count; i++)
-            if ((ex[i].path = (char *)resolve(L, keep, map, ex[i].path, &e)) == NULL)
-                return vss_lua_fail(L, &e);
-        o->original_root = resolve(L, keep, map, d->path, &e);
-        if (o->original_root == NULL)
-            return vss_lua_fail(L, &e);
-        o->root = o->original_root;
-        if (d->alternate_location != NULL &&
-            (o->root = resolve(L, keep, map, d->alternate_location, &e)) == NULL)
-            return vss_lua_fail(L, &e);
-    }
     lwalker *p = lua_newuserdatauv(L, sizeof *p, 0);
     p->w = NULL;
     p->state = W_CLOSED; /* born closed: __gc is safe if open fails */
     luaL_setmetatable(L, VSS_WALKER_T);
-    if (vss_walker_open(&p->w, d, o, &e) != VSS_OK)
+    /* nothing raises from here to the clear: the paths are C memory */
+    vss_walk_paths paths = {0};
+    vss_error e;
+    int rc = VSS_OK;
+    if (map != NULL) {
+        rc = vss_walk_paths_resolve(&paths, map, d, o->excludes, o->exclude_count, &e);
+        o->original_root = paths.original;
+        o->root = paths.read;
+        o->excludes = paths.excludes;
+    }
+    if (rc == VSS_OK)
+        rc = vss_walker_open(&p->w, d, o, &e);
+    vss_walk_paths_clear(&paths);
+    if (rc != VSS_OK)
         return vss_lua_fail(L, &e);
     p->state = W_OPEN;
     luaL_getmetafield(L, -1, "__index");

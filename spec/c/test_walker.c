@@ -407,6 +407,56 @@ TEST(open_rejects_bad_descriptor)
     CHECK_CODE(e.code, EINVAL);
 }
 
+/* A document's file set: its path, alternate location and excludes
+ * resolve through the map (or must be absolute Linux paths without one);
+ * the first that does not resolve fails the whole, naming it. */
+TEST(document_paths_resolve_through_the_map)
+{
+    vss_pathmap *m = vss_pathmap_new();
+    vss_error e;
+    CHECK(m != NULL && vss_pathmap_add(m, "C:", "/srv/c", &e) == VSS_OK);
+    vss_filedesc d = {.path = "C:\\Data\\", .filespec = "*.mdf", .alternate_location = "c:\\Alt"};
+    vss_filedesc ex[2] = {{.path = "C:\\Data\\tmp", .filespec = "*", .recursive = true,
+                           .alternate_location = "C:\\x"},
+                          {.path = "C:\\Data", .filespec = "*.bak"}};
+    vss_walk_paths p;
+    CHECK(vss_walk_paths_resolve(&p, m, &d, ex, 2, &e) == VSS_OK);
+    CHECK_STR(p.original, "/srv/c/Data");
+    CHECK_STR(p.read, "/srv/c/Alt");
+    CHECK(p.exclude_count == 2);
+    CHECK_STR(p.excludes[0].path, "/srv/c/Data/tmp");
+    CHECK(p.excludes[0].recursive && p.excludes[0].alternate_location == NULL);
+    CHECK_STR(p.excludes[0].filespec, "*");
+    CHECK_STR(p.excludes[1].path, "/srv/c/Data");
+    vss_walk_paths_clear(&p);
+    vss_walk_paths_clear(&p); /* cleared twice is fine */
+
+    d.alternate_location = NULL;
+    CHECK(vss_walk_paths_resolve(&p, m, &d, NULL, 0, &e) == VSS_OK);
+    CHECK_STR(p.read, "/srv/c/Data");
+    CHECK(p.exclude_count == 0 && p.excludes == NULL);
+    vss_walk_paths_clear(&p);
+
+    ex[1].path = "D:\\Data"; /* no prefix maps it */
+    CHECK(vss_walk_paths_resolve(&p, m, &d, ex, 2, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, ENOENT);
+    CHECK(strstr(e.message, "D:\\Data") != NULL);
+    CHECK(p.original == NULL && p.excludes == NULL && p.exclude_count == 0);
+    vss_walk_paths_clear(&p);
+
+    /* without a map: absolute Linux paths only, and no ".." */
+    vss_filedesc lin = {.path = "/srv/db/", .filespec = "*"};
+    CHECK(vss_walk_paths_resolve(&p, NULL, &lin, NULL, 0, &e) == VSS_OK);
+    CHECK_STR(p.original, "/srv/db");
+    vss_walk_paths_clear(&p);
+    CHECK(vss_walk_paths_resolve(&p, NULL, &d, NULL, 0, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, EINVAL);
+    lin.path = "/srv/../etc";
+    CHECK(vss_walk_paths_resolve(&p, NULL, &lin, NULL, 0, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, VSS_ESCAPE);
+    vss_pathmap_free(m);
+}
+
 TEST(cleanup)
 {
     fresh_root();
@@ -423,4 +473,4 @@ RUN_TESTS("test_walker", T(doc_example_directory1), T(entries_carry_lstat_data_a
           T(directory_swapped_for_symlink_mid_walk_is_not_followed),
           T(unopenable_root_is_an_error_entry),
           T(open_directories_bounded_by_depth_and_closed_on_free), T(open_rejects_bad_descriptor),
-          T(cleanup))
+          T(document_paths_resolve_through_the_map), T(cleanup))
