@@ -322,18 +322,12 @@ static int l_show(lua_State *L)
     push_info(L, &m->info);
     lua_newtable(L);
     lua_Integer k = 0;
-    int has_bcd = 0;
-    for (size_t i = 0; i < m->n; i++) {
-        if (m->entries[i].kind != VSS_STORE_ENTRY_DOCUMENT)
-            continue;
-        if (strcmp(m->entries[i].name, VSS_STORE_COMPONENTS) == 0) {
-            has_bcd = 1;
-            continue;
-        }
-        lua_pushstring(L, m->entries[i].name);
+    for (const vss_store_entry *en = NULL; (en = vss_store_manifest_writer_metadata(m, en)) != NULL;) {
+        lua_pushstring(L, en->name);
         lua_rawseti(L, -2, ++k);
     }
     lua_setfield(L, -2, "writer_metadata");
+    bool has_bcd = vss_store_manifest_find(m, VSS_STORE_ENTRY_DOCUMENT, VSS_STORE_COMPONENTS) != NULL;
     vss_store_manifest_free(m);
     if (has_bcd) {
         if (push_document(L, s, id, VSS_STORE_COMPONENTS, &e) != VSS_OK)

@@ -129,6 +129,12 @@ int vss_store_manifest_load(vss_store *s, const char *id, unsigned flags, vss_st
 void vss_store_manifest_free(vss_store_manifest *m);
 const vss_store_entry *vss_store_manifest_find(const vss_store_manifest *m, vss_store_kind kind,
                                                const char *name);
+/* The writer metadata documents of a backup, in manifest order: the one
+ * after prev (the first when prev is NULL), NULL past the last. Every
+ * document but VSS_STORE_COMPONENTS is one (the backup names each by its
+ * writer's instance id). */
+const vss_store_entry *vss_store_manifest_writer_metadata(const vss_store_manifest *m,
+                                                          const vss_store_entry *prev);
 
 /* A document's bytes, digest checked. *out is malloc'd (NUL-terminated). */
 int vss_store_document(vss_store *s, const char *id, const char *name, unsigned flags, char **out,

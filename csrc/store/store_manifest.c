@@ -559,3 +559,13 @@ const vss_store_entry *vss_store_manifest_find(const vss_store_manifest *m, vss_
             return &m->entries[i];
     return NULL;
 }
+
+const vss_store_entry *vss_store_manifest_writer_metadata(const vss_store_manifest *m,
+                                                          const vss_store_entry *prev)
+{
+    for (size_t i = prev ? (size_t)(prev - m->entries) + 1 : 0; i < m->n; i++)
+        if (m->entries[i].kind == VSS_STORE_ENTRY_DOCUMENT &&
+            strcmp(m->entries[i].name, VSS_STORE_COMPONENTS) != 0)
+            return &m->entries[i];
+    return NULL;
+}

@@ -510,6 +510,38 @@ TEST(names_are_data_not_paths)
     vss_store_free(s);
 }
 
+/* Which documents of a backup are writer metadata: all but the backup
+ * components document, in the order stored. */
+TEST(writer_metadata_documents_are_the_other_documents)
+{
+    setup();
+    vss_store *s = new_store("st");
+    write_file(tmp_path("f"), "x", 1);
+    vss_store_tx *tx;
+    vss_error e;
+    CHECK(vss_store_begin(s, VSS_BT_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_document(tx, "{b-writer}", "<b/>", 4, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_file(tx, "/srv/f", tmp_path("f"), NULL, NULL, 0, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_document(tx, VSS_STORE_COMPONENTS, "<c/>", 4, &e) == VSS_OK);
+    CHECK(vss_store_tx_add_document(tx, "{a-writer}", "<a/>", 4, &e) == VSS_OK);
+    char id[VSS_STORE_ID_MAX];
+    CHECK(vss_store_tx_commit(tx, id, &e) == VSS_OK);
+    vss_store_tx_free(tx);
+    vss_store_manifest *m;
+    CHECK(vss_store_manifest_load(s, id, 0, &m, &e) == VSS_OK);
+    const vss_store_entry *en = vss_store_manifest_writer_metadata(m, NULL);
+    CHECK(en != NULL && strcmp(en->name, "{b-writer}") == 0);
+    en = en ? vss_store_manifest_writer_metadata(m, en) : NULL;
+    CHECK(en != NULL && strcmp(en->name, "{a-writer}") == 0);
+    CHECK(en == NULL || vss_store_manifest_writer_metadata(m, en) == NULL);
+    vss_store_manifest_free(m);
+    backup_one(s, VSS_BT_FULL, NULL, "/srv/f", tmp_path("f"), id); /* no documents at all */
+    CHECK(vss_store_manifest_load(s, id, 0, &m, &e) == VSS_OK);
+    CHECK(vss_store_manifest_writer_metadata(m, NULL) == NULL);
+    vss_store_manifest_free(m);
+    vss_store_free(s);
+}
+
 static void flip_byte(const char *path, off_t at)
 {
     int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -660,5 +692,5 @@ RUN_TESTS("test_store", T(open_create_and_versions), T(chain_of_backups),
           T(whole_file_round_trip_with_digest), T(sparse_file_stays_sparse),
           T(partial_file_keeps_only_the_ranges), T(ranges_file_kept_is_the_ranges_copied),
           T(reader_chains_finds_and_lays),
-          T(names_are_data_not_paths),
+          T(names_are_data_not_paths), T(writer_metadata_documents_are_the_other_documents),
           T(verify_names_the_damage), T(delete_respects_the_chain), T(lock_and_leftovers))
