@@ -161,8 +161,7 @@ int vss_writer_new(const vss_writer_info *info, const vss_writer_ops *ops, void 
     if (w->info.freeze_to_thaw_ms == 0)
         w->info.freeze_to_thaw_ms = VSS_WRITER_FREEZE_TO_THAW_MS;
     for (int i = 0; i < VSS_EV_COUNT; i++)
-        if (w->info.event_timeout_ms[i] == 0)
-            w->info.event_timeout_ms[i] = VSS_WRITER_EVENT_TIMEOUT_MS;
+        w->info.event_timeout_ms[i] = vss_writer_event_timeout_ms(info, i);
     w->ops = *ops;
     w->ctx = ctx;
     w->state = VSS_WS_STABLE;
@@ -194,6 +193,13 @@ void vss_writer_free(vss_writer *w)
 
 const vss_wm_identity *vss_writer_identity(const vss_writer *w) { return &w->info.identity; }
 int vss_writer_level(const vss_writer *w) { return w->info.level; }
+uint32_t vss_writer_event_timeout_ms(const vss_writer_info *info, int type)
+{
+    if (info->event_timeout_ms[type] != 0)
+        return info->event_timeout_ms[type];
+    return info->event_default_ms != 0 ? info->event_default_ms : VSS_WRITER_EVENT_TIMEOUT_MS;
+}
+
 uint32_t vss_writer_freeze_to_thaw_ms(const vss_writer *w) { return w->info.freeze_to_thaw_ms; }
 int vss_writer_state(const vss_writer *w) { return w->state; }
 const vss_writer_metadata *vss_writer_metadata_of(const vss_writer *w) { return w->wm; }

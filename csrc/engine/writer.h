@@ -96,8 +96,16 @@ typedef struct vss_writer_info {
     vss_wm_identity identity; /* writer_id, instance_id and name required */
     int level; /* VSS_APP_*; 0 = VSS_APP_FRONT_END, Initialize's default (§2.8) */
     uint32_t freeze_to_thaw_ms; /* 0 = VSS_WRITER_FREEZE_TO_THAW_MS */
-    uint32_t event_timeout_ms[VSS_EV_COUNT]; /* 0 = VSS_WRITER_EVENT_TIMEOUT_MS */
+    /* Each event's timeout: its own (event_timeout_ms), else the writer's
+     * for every event (event_default_ms), else VSS_WRITER_EVENT_TIMEOUT_MS;
+     * 0 is "not given". */
+    uint32_t event_default_ms;
+    uint32_t event_timeout_ms[VSS_EV_COUNT];
 } vss_writer_info;
+
+/* The timeout info gives event type (VSS_EV_*), by that precedence;
+ * vss_writer_new keeps it for each event. */
+uint32_t vss_writer_event_timeout_ms(const vss_writer_info *info, int type);
 
 typedef struct vss_writer vss_writer;
 

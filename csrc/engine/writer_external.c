@@ -466,7 +466,8 @@ int vss_writer_external_new(const vss_writer_external_cfg *cfg, vss_writer **out
         return vss_error_sys(e, ENOMEM, "external writer '%s'", cfg->metadata);
     }
     vss_writer_info info = {.identity = *id, .level = cfg->level,
-                            .freeze_to_thaw_ms = cfg->freeze_to_thaw_ms};
+                            .freeze_to_thaw_ms = cfg->freeze_to_thaw_ms,
+                            .event_default_ms = cfg->event_default_ms};
     memcpy(info.event_timeout_ms, cfg->event_timeout_ms, sizeof info.event_timeout_ms);
     static const vss_writer_ops ops = {ext_event, ext_event, ext_event, ext_event,
                                        ext_event, ext_event, ext_event, ext_event,

@@ -53,7 +53,8 @@ typedef struct vss_writer_external_cfg {
     /* argv per event (NULL-terminated; argv[0] searched in PATH), or NULL */
     const char *const *commands[VSS_EV_COUNT];
     int level; /* VSS_APP_*, 0 = front end */
-    uint32_t freeze_to_thaw_ms, event_timeout_ms[VSS_EV_COUNT]; /* 0 = defaults */
+    /* as vss_writer_info's (0: not given) */
+    uint32_t freeze_to_thaw_ms, event_default_ms, event_timeout_ms[VSS_EV_COUNT];
 } vss_writer_external_cfg;
 
 /* Loads the metadata document for the writer's identity (an unreadable or

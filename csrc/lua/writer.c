@@ -260,28 +260,16 @@ static void read_timeouts(lua_State *L, int t, vss_writer_info *info)
     const char *known[2 + VSS_EV_COUNT + 1];
     with_events(names, 2, known);
     vss_lua_checkfields(L, tt, t, "timeouts", known, false);
+    /* which one wins is the engine's rule (vss_writer_event_timeout_ms) */
+    uint32_t *into[2 + VSS_EV_COUNT] = {&info->freeze_to_thaw_ms, &info->event_default_ms};
+    for (int i = 0; i < VSS_EV_COUNT; i++)
+        into[2 + i] = &info->event_timeout_ms[i];
     for (size_t k = 0; known[k] != NULL; k++) {
-        if (lua_getfield(L, tt, known[k]) != LUA_TNIL) {
-            uint32_t ms = seconds_to_ms(L, t, known[k]);
-            if (k == 0)
-                info->freeze_to_thaw_ms = ms;
-            else if (k > 1)
-                info->event_timeout_ms[k - 2] = ms;
-        }
+        if (lua_getfield(L, tt, known[k]) != LUA_TNIL)
+            *into[k] = seconds_to_ms(L, t, known[k]);
         lua_pop(L, 1);
     }
-    /* a specific event's timeout wins over `event`, whatever the order */
-    lua_getfield(L, tt, "event");
-    if (!lua_isnil(L, -1)) {
-        uint32_t ms = seconds_to_ms(L, t, "event");
-        for (int i = 0; i < VSS_EV_COUNT; i++) {
-            lua_getfield(L, tt, vss_writer_event_name(i));
-            if (lua_isnil(L, -1))
-                info->event_timeout_ms[i] = ms;
-            lua_pop(L, 1);
-        }
-    }
-    lua_pop(L, 2);
+    lua_pop(L, 1);
 }
 
 static int read_level(lua_State *L, int t)
@@ -368,6 +356,7 @@ static int m_external(lua_State *L)
     vss_writer_info t = {0};
     read_timeouts(L, 1, &t);
     cfg.freeze_to_thaw_ms = t.freeze_to_thaw_ms;
+    cfg.event_default_ms = t.event_default_ms;
     memcpy(cfg.event_timeout_ms, t.event_timeout_ms, sizeof cfg.event_timeout_ms);
     int ty = lua_getfield(L, 1, "events");
     if (ty != LUA_TNIL && ty != LUA_TTABLE)

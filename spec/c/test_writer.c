@@ -395,6 +395,21 @@ TEST(a_handler_returning_late_times_out)
     fx_close(&f);
 }
 
+/* An event's own timeout wins over the writer's for every event, which
+ * wins over the engine's default; the order they were given in is moot. */
+TEST(event_timeouts_take_the_most_specific)
+{
+    vss_writer_info info = {0};
+    CHECK_EQ_U64(vss_writer_event_timeout_ms(&info, VSS_EV_FREEZE), VSS_WRITER_EVENT_TIMEOUT_MS);
+    info.event_timeout_ms[VSS_EV_PREPARE_SNAPSHOT] = 120000;
+    CHECK_EQ_U64(vss_writer_event_timeout_ms(&info, VSS_EV_PREPARE_SNAPSHOT), 120000);
+    CHECK_EQ_U64(vss_writer_event_timeout_ms(&info, VSS_EV_FREEZE), VSS_WRITER_EVENT_TIMEOUT_MS);
+    info.event_default_ms = 5000;
+    CHECK_EQ_U64(vss_writer_event_timeout_ms(&info, VSS_EV_PREPARE_SNAPSHOT), 120000);
+    CHECK_EQ_U64(vss_writer_event_timeout_ms(&info, VSS_EV_FREEZE), 5000);
+    CHECK_EQ_U64(vss_writer_event_timeout_ms(&info, VSS_EV_POST_RESTORE), 5000);
+}
+
 TEST(writers_without_included_components_drop_out_after_prepare_backup)
 {
     fixture f;
@@ -509,7 +524,7 @@ RUN_TESTS("test_writer", T(a_backup_delivers_every_event_in_order),
           T(the_failure_names_the_writer_and_counts_the_others),
           T(freeze_order_follows_the_application_level),
           T(a_thaw_past_the_freeze_window_fails_the_frozen_writers),
-          T(a_handler_returning_late_times_out),
+          T(a_handler_returning_late_times_out), T(event_timeouts_take_the_most_specific),
           T(writers_without_included_components_drop_out_after_prepare_backup),
           T(a_restore_delivers_pre_and_post_restore),
           T(a_second_identify_keeps_the_first_document_alive),
