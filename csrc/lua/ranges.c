@@ -135,10 +135,8 @@ static int ranges_resolve(lua_State *L)
     vss_lua_checknargs(L, 2);
     luaL_checktype(L, 1, LUA_TSTRING);
     unsigned flags = check_flags(L, 2);
-    size_t len;
-    const char *s = lua_tolstring(L, 1, &len);
-    if (strlen(s) != len) /* an embedded NUL: no usable path, no valid list */
-        luaL_argerror(L, 1, "string contains a NUL byte");
+    /* an embedded NUL: no usable path, no valid list */
+    const char *s = vss_lua_checkcstring(L, 1, "string", NULL);
     lranges *u = push_new(L);
     vss_error e;
     if (vss_ranges_resolve(s, flags, &u->r, NULL, &e) != VSS_OK)
