@@ -1,6 +1,6 @@
-/* What the files of the restore engine share: one run's state
- * (restore.c: documents, writers, targets and methods; restore_lay.c:
- * the files). */
+/* What the files of the restore engine share: one step's run state
+ * (restore_state.c: its helpers; restore_step.c: documents, writers,
+ * targets and methods; restore_lay.c: the files). */
 #ifndef VSS_RESTORE_ENGINE_H
 #define VSS_RESTORE_ENGINE_H
 
@@ -78,17 +78,21 @@ typedef struct rs_run {
     vss_progress p;
 } rs_run;
 
+/* ---- restore_state.c ---- */
+
 /* A document path in Linux form (vss_document_path through o->root). */
 int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e);
+/* continues: whether a backup before this run's steps holds name whole
+ * (and no later one of them deleted it), so an earlier run laid it. */
+bool rs_laid_before(rs_run *r, const char *name);
+
+/* ---- restore_lay.c ---- */
 
 /* Gather the files of the selected components from every step's manifest
  * and add them to the result (restore_lay.c). */
 int rs_gather(rs_run *r, vss_error *e);
 /* RESTORE_IF_NOT_THERE: whether some whole file of component c is there. */
 int rs_any_present(rs_run *r, size_t c, bool *present, vss_error *e);
-/* continues: whether a backup before this run's steps holds name whole
- * (and no later one of them deleted it), so an earlier run laid it. */
-bool rs_laid_before(rs_run *r, const char *name);
 /* Lay every file (whole and partial), then the directed targets. */
 int rs_lay_all(rs_run *r, vss_error *e);
 

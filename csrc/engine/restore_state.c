@@ -1,0 +1,33 @@
+/* What the files of a restore step share, that none of them owns: the
+ * documents' paths in Linux form, what the backups before a step laid,
+ * and the names of the file statuses. restore_lay.c (the files) and
+ * restore_step.c (the step) both build on it, so neither needs the
+ * other's insides. */
+
+#include "engine/restore_engine.h"
+
+static const char *const file_status_names[] = {
+    "", "restored", "failed", "exists", "at_reboot", "custom", "deleted", "skipped"};
+
+const char *vss_restore_file_status_name(int status)
+{
+    if (status < VSS_RESTORE_FILE_RESTORED || status > VSS_RESTORE_FILE_SKIPPED)
+        return "";
+    return file_status_names[status];
+}
+
+int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e)
+{
+    return vss_document_path(r->o->root, path, out, e);
+}
+
+bool rs_laid_before(rs_run *r, const char *name)
+{
+    for (size_t i = r->nbefore; i-- > 0;) {
+        const vss_store_entry *en =
+            vss_store_reader_find(r->rd, r->before[i].id, VSS_STORE_ENTRY_FILE, name);
+        if (en != NULL && en->kind != VSS_STORE_ENTRY_PARTIAL)
+            return en->kind == VSS_STORE_ENTRY_FILE;
+    }
+    return false;
+}
