@@ -1,17 +1,24 @@
 /* The requester's restore (vss-reference.md §1 "Restore sequence", §6.2,
- * §6.3, §6.6): backed-up files laid back from the store, by the stored
- * writer metadata and Backup Components Document, with the writers told
- * (pre_restore, post_restore) and the component state they read.
+ * §6.3, §6.6): a backup laid back from the store with the chain it stands
+ * on, by the stored writer metadata and Backup Components Documents, with
+ * the live writers told (identify, pre_restore, post_restore) and the
+ * component state they read.
  *
- * One run lays one or more consecutive backups of a chain (`steps`,
- * oldest first): a file's content is composed from its last whole copy
- * and the partial files after it, in one temporary, committed once. With
- * writers taking part, each backup of a chain is a run of its own, so
- * every writer sees every restore (additional_restores on all but the
- * last); without, a whole chain is one run. Either way each file is
- * written beneath its destination directory only (dest/dest.h: no
- * "..", no absolute names, no symlinks followed), to a temporary renamed
- * over the old file, so a crash leaves the old file or the new one. */
+ * vss_restore resolves the chain (the full first, the backup asked for
+ * last) and lays it in steps. Without writers the whole chain is one
+ * step: a file's content is composed from its last whole copy and the
+ * partial files after it, in one temporary, committed once. With writers
+ * each backup is a step of its own, so every writer sees every restore
+ * (additional_restores on all but the last), and a later step replaces
+ * what an earlier one laid. Each step is ruled by its last backup's
+ * documents; a writer whose stored writerRestore is "never" is not told.
+ * A step that leaves a file out (failed, vetoed, not replaced, or put off
+ * to a reboot because it could not be replaced) ends the chain there:
+ * the later backups' ranges would land on a file that is not that file at
+ * that point in time. Every file is written beneath its destination
+ * directory only (dest/dest.h: no "..", no absolute names, no
+ * symlinks followed), to a temporary renamed over the old file, so a
+ * crash leaves the old file or the new one. */
 #ifndef VSS_RESTORE_H
 #define VSS_RESTORE_H
 
@@ -19,19 +26,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "documents/components.h"
 #include "base/error.h"
-#include "files/pathmap.h"
 #include "base/progress.h"
+#include "documents/components.h"
 #include "engine/writer.h"
+#include "files/pathmap.h"
+#include "store/store.h"
 
 /* Where the requester asks the files to go. A writer may still direct
- * its components in pre_restore (VSS_RT_DIRECTED, VSS_RT_ALTERNATE...). */
+ * its components in pre_restore (VSS_RT_DIRECTED, VSS_RT_ALTERNATE...):
+ * that is the VSS restore target, a name of its own. */
 enum {
-    VSS_RESTORE_TO_ORIGINAL = 1, /* the file sets' own directories */
-    VSS_RESTORE_TO_ALTERNATE,    /* the writer's alternate location mappings */
-    VSS_RESTORE_TO_NEW,          /* new targets (AddNewTarget), or everything beneath `to` */
+    VSS_RESTORE_LOCATION_ORIGINAL = 1, /* the file sets' own directories */
+    VSS_RESTORE_LOCATION_ALTERNATE,    /* the writer's alternate location mappings */
+    VSS_RESTORE_LOCATION_NEW,          /* new targets (AddNewTarget), or everything beneath `to` */
 };
+/* "original", "alternate", "new"; NULL for any other number. */
+const char *vss_restore_location_name(int location);
+/* The VSS_RESTORE_LOCATION_* a name stands for; 0 when none. */
+int vss_restore_location_parse(const char *name);
 
 /* One requester new target (§6.6): a file set of the stored writer
  * metadata, as written there, and the directory it goes to instead. */
@@ -45,38 +58,9 @@ typedef struct vss_restore_new_target {
  * action is "stop" or "start". */
 typedef int (*vss_restore_service_fn)(void *ud, const char *action, const char *service,
                                       vss_error *e);
-
-typedef struct vss_restore_options {
-    const char *const *steps; /* backup ids, oldest first; the last one's documents rule */
-    size_t nsteps;
-    /* more_follow: more runs of this chain follow (each component gets
-     * additional_restores). continues: an earlier run laid the previous
-     * point in time (the backups before steps[0] in its chain): what it
-     * laid is replaced, and partial files are laid over it. A file whose
-     * steps hold only partial copies, and that no earlier backup holds
-     * whole, fails (ECHAIN): what stands in its place is no point of the
-     * chain. */
-    bool more_follow, continues;
-    /* Components to restore: names as vss_backup_options.select; NULL: all
-     * that the backup holds. */
-    const char *const *select;
-    size_t nselect;
-    int target; /* VSS_RESTORE_TO_*; 0 means original */
-    /* TO_NEW: a file set without a new target of its own goes to `to`
-     * followed by its original path (so /srv/db lands in <to>/srv/db). */
-    const char *to;
-    const vss_restore_new_target *new_targets;
-    size_t nnew_targets;
-    const vss_pathmap *root; /* the Windows-form paths of the documents, as at backup */
-    /* -1: the restore method decides (replace for RESTORE_IF_CAN_REPLACE
-     * and the stop/start methods, never otherwise); 0: never; 1: always. */
-    int overwrite;
-    int restore_type; /* VSS_RTYPE_*; 0: by copy */
-    vss_restore_service_fn service;
-    void *service_ud;
-    vss_progress_fn progress;
-    void *progress_ud;
-} vss_restore_options;
+/* The usual one: `systemctl <action> <service>` (no shell between);
+ * ESERVICE when it does not exit 0. ud is unused. */
+int vss_restore_systemctl(void *ud, const char *action, const char *service, vss_error *e);
 
 /* What became of one backed-up file. */
 enum {
@@ -108,26 +92,89 @@ typedef struct vss_restore_component_result {
     char *pre_restore_failure, *post_restore_failure; /* the writer's messages; NULL when none */
 } vss_restore_component_result;
 
-typedef struct vss_restore_result {
+/* One step of the chain: what it laid and the documents it followed. */
+typedef struct vss_restore_step {
+    const char *backup;   /* its last backup, whose documents rule it */
+    size_t first, count;  /* its backups: chain[first .. first + count - 1] */
+    /* Its BCD as the writers left it, each writer's stored metadata (wms)
+     * attached; NULL where on_step took them. */
+    vss_backup_components *bc;
+    vss_writer_metadata **wms;
+    size_t nwms;
     vss_restore_file_result *files;
     size_t nfiles;
     vss_restore_component_result *components;
+    size_t ncomponents;
+    uint64_t bytes;
+    size_t restored, failed; /* failed: files whose laying failed */
+    bool reboot_required;
+} vss_restore_step;
+
+typedef struct vss_restore_options {
+    const char *backup; /* the point in time; NULL: the latest backup of the store */
+    /* Components to restore: names as vss_backup_options.select; NULL: all
+     * that the backup holds. */
+    const char *const *select;
+    size_t nselect;
+    int location; /* VSS_RESTORE_LOCATION_*; 0 means original */
+    /* LOCATION_NEW: a file set without a new target of its own goes to
+     * `to` followed by its original path (so /srv/db lands in
+     * <to>/srv/db). */
+    const char *to;
+    const vss_restore_new_target *new_targets;
+    size_t nnew_targets;
+    const vss_pathmap *root; /* the Windows-form paths of the documents, as at backup */
+    /* -1: the restore method decides (replace for RESTORE_IF_CAN_REPLACE
+     * and the stop/start methods, never otherwise); 0: never; 1: always. */
+    int overwrite;
+    int restore_type; /* VSS_RTYPE_*; 0: by copy */
+    vss_restore_service_fn service; /* NULL: a method that needs one fails (EINVAL) */
+    void *service_ud;
+    vss_progress_fn progress; /* per step: its totals are the step's */
+    void *progress_ud;
+    /* Called for each step once its documents are loaded, before its
+     * writers hear of it (a binding hands step->bc to its writers'
+     * handlers). It may take the documents, each by setting its pointer
+     * (step->bc, an entry of step->wms) to NULL, and then keeps them
+     * alive until vss_restore returns. Its failure fails the restore.
+     * NULL: none. */
+    int (*on_step)(void *ud, vss_restore_step *step, vss_error *e);
+    void *step_ud;
+} vss_restore_options;
+
+typedef struct vss_restore_result {
+    const char *backup;   /* the point in time restored: chain[nchain - 1].id */
+    vss_store_info *chain; /* the backups it stands on, the full first */
+    size_t nchain;
+    vss_restore_step *steps; /* those run, in order */
+    size_t nsteps, nplanned; /* nsteps < nplanned when the chain stopped */
+    const char *stopped;     /* the backup of the step it stopped at; NULL when none */
+    /* Each file as the last step that had it left it (the strings are
+     * the steps'); restored: those restored, failed: those failed,
+     * vetoed or not replaced. */
+    vss_restore_file_result *files;
+    size_t nfiles;
+    const vss_restore_component_result *components; /* the last step's */
     size_t ncomponents;
     uint64_t bytes;
     size_t restored, failed;
     bool reboot_required;
 } vss_restore_result;
 
-/* bc: the last step's Backup Components Document, parsed, with each
- * writer's stored metadata attached (vss_bc_add_writer_metadata); the
- * restore state goes into it and the writers change it. ws: the live
- * writers (NULL: nobody is told); identify, pre_restore and post_restore
- * are sent to them. Fails (nothing written) on bad options, a missing
- * backup or document, or the store's lock; once files are being laid it
- * returns VSS_OK and r says what became of each: the caller checks
- * r->failed. */
-int vss_restore_run(vss_writers *ws, vss_backup_components *bc, const char *store_path,
-                    const vss_restore_options *o, vss_restore_result *r, vss_error *e);
-void vss_restore_result_clear(vss_restore_result *r);
+/* Restore backup o->backup of the store at store_path, with its chain.
+ * writers: the live writers (none: nobody is told); each step adds those
+ * told to a vss_writers of its own, so none may be in another session,
+ * and frees it after (backup_shutdown). Returns VSS_OK with *out when
+ * every file is back and every writer content; VSS_FAIL otherwise:
+ *   EPARTIAL with *out when files were left out (r->stopped says whether
+ *     the chain stopped), EPOSTRESTORE with *out when the files are back
+ *     but a writer failed post_restore;
+ *   any other code with *out NULL: bad options, no such backup, a chain
+ *     whose base is gone (ECHAIN), a missing or damaged document, the
+ *     store's lock, a writer that cannot join, a service that failed...
+ *     A step that had begun laying its files leaves them laid. */
+int vss_restore(const char *store_path, vss_writer *const *writers, size_t nwriters,
+                const vss_restore_options *o, vss_restore_result **out, vss_error *e);
+void vss_restore_result_free(vss_restore_result *r);
 
 #endif

@@ -1,6 +1,7 @@
 /* What the files of the restore engine share: one step's run state
  * (restore_state.c: its helpers; restore_step.c: documents, writers,
- * targets and methods; restore_lay.c: the files). */
+ * targets and methods; restore_lay.c: the files), and the step as the
+ * chain (restore_chain.c) runs it. */
 #ifndef VSS_RESTORE_ENGINE_H
 #define VSS_RESTORE_ENGINE_H
 
@@ -34,7 +35,7 @@ typedef struct rs_component {
 } rs_component;
 
 typedef struct rs_layer {
-    size_t step; /* index in o->steps */
+    size_t step; /* index in ids */
     const vss_store_entry *en;
 } rs_layer;
 
@@ -58,10 +59,26 @@ typedef struct rs_target {
     vss_dest *t;
 } rs_target;
 
+/* The backups one step lays, and where it stands in its chain. */
+typedef struct rs_plan {
+    const char *const *ids; /* oldest first; the last one's documents rule */
+    size_t nids;
+    /* more_follow: more steps of this chain follow (each component gets
+     * additional_restores). continues: an earlier step laid the previous
+     * point in time (the backups before ids[0] in its chain): what it
+     * laid is replaced, and partial files are laid over it. A file whose
+     * backups here hold only partial copies, and that no earlier backup
+     * holds whole, fails (ECHAIN): what stands in its place is no point
+     * of the chain. */
+    bool more_follow, continues;
+} rs_plan;
+
 typedef struct rs_run {
     const vss_restore_options *o;
+    const char *const *ids; /* the plan's */
+    size_t nids;
+    bool more_follow, continues;
     vss_backup_components *bc;
-    vss_store *store;
     vss_store_reader *rd;
     rs_component *comps;
     size_t ncomps;
@@ -70,15 +87,18 @@ typedef struct rs_run {
     rs_target *targets;
     size_t ntargets;
     vss_dest_batch *batch; /* files laid, waiting for one durable commit */
-    vss_store_info *before;   /* continues: the backups before steps[0], oldest first */
+    vss_store_info *before;   /* continues: the backups before ids[0], oldest first */
     size_t nbefore;
     char **swept; /* directories whose leftover temporaries were removed */
     size_t nswept;
-    vss_restore_result *res;
+    vss_restore_step *res;
     vss_progress p;
 } rs_run;
 
 /* ---- restore_state.c ---- */
+
+/* Free what a step laid (files, components; not its documents). */
+void rs_step_clear(vss_restore_step *s);
 
 /* A document path in Linux form (vss_document_path through o->root). */
 int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e);
@@ -95,5 +115,19 @@ int rs_gather(rs_run *r, vss_error *e);
 int rs_any_present(rs_run *r, size_t c, bool *present, vss_error *e);
 /* Lay every file (whole and partial), then the directed targets. */
 int rs_lay_all(rs_run *r, vss_error *e);
+
+/* ---- restore_step.c ---- */
+
+/* One step: the components chosen from bc (its last backup's BCD,
+ * each writer's stored metadata attached), identify and pre_restore to
+ * ws (NULL: nobody is told), the files of the plan's backups laid,
+ * file restore status, post_restore. o is checked (vss_restore). Fails
+ * (nothing written) on a missing backup, bad documents or a file set
+ * escaping; once files are being laid it returns VSS_OK and s says what
+ * became of each. s's files and components are filled; rs_step_clear
+ * frees them (done here on failure). */
+int rs_run_step(vss_writers *ws, vss_backup_components *bc, vss_store_reader *rd,
+                const vss_restore_options *o, const rs_plan *plan, vss_restore_step *s,
+                vss_error *e);
 
 #endif

@@ -91,9 +91,9 @@ int rs_gather(rs_run *r, vss_error *e)
     hit *hits = NULL;
     size_t n = 0, cap = 0;
     int rc = VSS_OK;
-    for (size_t s = 0; rc == VSS_OK && s < r->o->nsteps; s++) {
+    for (size_t s = 0; rc == VSS_OK && s < r->nids; s++) {
         const vss_store_manifest *m;
-        if ((rc = vss_store_reader_manifest(r->rd, r->o->steps[s], &m, e)) != VSS_OK)
+        if ((rc = vss_store_reader_manifest(r->rd, r->ids[s], &m, e)) != VSS_OK)
             break;
         for (size_t i = 0; rc == VSS_OK && i < m->n; i++) {
             hit h = {.name = m->entries[i].name, .step = s, .en = &m->entries[i]};
@@ -102,7 +102,7 @@ int rs_gather(rs_run *r, vss_error *e)
             /* a store that names such a file was not written by a backup */
             if (h.name[0] != '/' || vss_path_climbs(h.name))
                 rc = vss_error_set(e, VSS_ESCAPE, "backup '%s' names the file '%s', which is no absolute path without '..'; nothing restored",
-                                   r->o->steps[s], h.name);
+                                   r->ids[s], h.name);
             else if (owner_of(r, h.name, &h.comp, &h.set))
                 rc = push_hit(&hits, &n, &cap, &h, e);
         }
@@ -127,7 +127,7 @@ int rs_gather(rs_run *r, vss_error *e)
     size_t room = r->nfiles + 1;
     for (size_t c = 0; c < r->ncomps; c++)
         room += r->comps[c].bcc->directed_target_count;
-    vss_restore_result *res = r->res;
+    vss_restore_step *res = r->res;
     if ((res->files = calloc(room, sizeof *res->files)) == NULL)
         return vss_error_set(e, ENOMEM, "out of memory");
     for (size_t i = 0; i < r->nfiles; i++) {
@@ -268,7 +268,7 @@ static int lay_layers(rs_run *r, const rs_file *f, int fd, unsigned flags, uint6
                       vss_error *e)
 {
     for (size_t i = 0; i < f->nlayers; i++) {
-        const char *id = r->o->steps[f->layers[i].step];
+        const char *id = r->ids[f->layers[i].step];
         if (vss_store_reader_lay(r->rd, id, f->layers[i].en, fd, flags, e) != VSS_OK)
             return VSS_FAIL;
         *bytes += f->layers[i].en->stored;
@@ -366,7 +366,7 @@ static int lay_ranges_file(rs_run *r, const rs_file *f, vss_error *e)
     if (rc == VSS_OK)
         rc = vss_dest_begin_file(t, rel, &rfile, e);
     if (rc == VSS_OK)
-        rc = vss_store_reader_ranges_file(r->rd, r->o->steps[last->step], last->en,
+        rc = vss_store_reader_ranges_file(r->rd, r->ids[last->step], last->en,
                                           vss_dest_file_fd(rfile), e);
     if (rc == VSS_OK) {
         rc = vss_dest_file_commit(rfile, e);
@@ -450,7 +450,7 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
     }
     if (rc == VSS_OK && whole)
         rc = vss_dest_begin_file(t, rel, &out, &e);
-    else if (rc == VSS_OK && !(r->o->continues && rs_laid_before(r, f->name)))
+    else if (rc == VSS_OK && !(r->continues && rs_laid_before(r, f->name)))
         /* what stands there is no point of this chain */
         rc = vss_error_set(&e, VSS_ECHAIN, "'%s': only partial copies in the backups laid, no whole one to lay them on",
                            f->name);
@@ -622,7 +622,7 @@ static int unlay(rs_run *r, const rs_file *f)
     vss_error e;
     vss_error_clear(&e);
     char *rel = dest_rel(s, rel_in_set(s, f->name));
-    vss_dest *t = rel && r->o->continues ? target_of(r, s->root, true, &e) : NULL;
+    vss_dest *t = rel && r->continues ? target_of(r, s->root, true, &e) : NULL;
     if (rel == NULL)
         return VSS_FAIL;
     if (t != NULL && vss_dest_remove(t, rel, &e) != VSS_OK) {

@@ -4,6 +4,8 @@
  * restore_step.c (the step) both build on it, so neither needs the
  * other's insides. */
 
+#include <stdlib.h>
+
 #include "engine/restore_engine.h"
 
 static const char *const file_status_names[] = {
@@ -30,4 +32,29 @@ bool rs_laid_before(rs_run *r, const char *name)
             return en->kind == VSS_STORE_ENTRY_FILE;
     }
     return false;
+}
+
+void rs_step_clear(vss_restore_step *s)
+{
+    for (size_t i = 0; i < s->nfiles; i++) {
+        free(s->files[i].name);
+        free(s->files[i].path);
+        free(s->files[i].message);
+    }
+    free(s->files);
+    for (size_t i = 0; i < s->ncomponents; i++) {
+        vss_restore_component_result *c = &s->components[i];
+        free(c->writer);
+        free(c->logical_path);
+        free(c->name);
+        free(c->pre_restore_failure);
+        free(c->post_restore_failure);
+    }
+    free(s->components);
+    s->files = NULL;
+    s->components = NULL;
+    s->nfiles = s->ncomponents = 0;
+    s->bytes = 0;
+    s->restored = s->failed = 0;
+    s->reboot_required = false;
 }

@@ -1,8 +1,9 @@
-/* The requester's restore run (vss-reference.md §1 "Restore sequence"):
- * the components chosen from the stored BCD, the restore state and new
- * targets set, identify and pre_restore, each component's destination
+/* One step of a restore chain (vss-reference.md §1 "Restore sequence"):
+ * the components chosen from the step's stored BCD, the restore state and
+ * new targets set, identify and pre_restore, each component's destination
  * decided by its restore target and its writer's restore method, the
- * files laid (restore_lay.c), file restore status, post_restore. */
+ * files laid (restore_lay.c), file restore status, post_restore. The
+ * chain around it is restore_chain.c's. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,7 @@ static int choose_components(rs_run *r, vss_writers *ws, vss_error *e)
             rs_component *rc = &r->comps[r->ncomps++];
             *rc = (rs_component){.bcc = c, .wm = wm, .method = vss_wm_get_restore_method(wm),
                                  .live = live_writer(ws, bw), .target = VSS_RT_ORIGINAL};
-            if (vss_bc_set_additional_restores(bc, c, r->o->more_follow, e) != VSS_OK ||
+            if (vss_bc_set_additional_restores(bc, c, r->more_follow, e) != VSS_OK ||
                 component_sets(rc, wc, r, e) != VSS_OK)
                 return VSS_FAIL;
         }
@@ -240,14 +241,14 @@ static int requested_targets(rs_run *r, vss_error *e)
                 return VSS_FAIL;
         int method = c->method->present ? c->method->method : VSS_RME_UNDEFINED;
         int rc = VSS_OK;
-        if (r->o->target == VSS_RESTORE_TO_NEW)
+        if (r->o->location == VSS_RESTORE_LOCATION_NEW)
             rc = use_new_targets(r, c, e);
-        else if (r->o->target == VSS_RESTORE_TO_ALTERNATE ||
+        else if (r->o->location == VSS_RESTORE_LOCATION_ALTERNATE ||
                  method == VSS_RME_RESTORE_TO_ALTERNATE_LOCATION)
             rc = use_alternate(r, c, e);
         if (rc != VSS_OK)
             return VSS_FAIL;
-        if (r->o->target == VSS_RESTORE_TO_ALTERNATE)
+        if (r->o->location == VSS_RESTORE_LOCATION_ALTERNATE)
             c->target = VSS_RT_ALTERNATE;
     }
     return VSS_OK;
@@ -276,8 +277,8 @@ static int writers_choices(rs_run *r, vss_writers *ws, vss_error *e)
                 if (c->sets[k].how == VSS_RT_ALTERNATE &&
                     set_dest(&c->sets[k], VSS_RT_ORIGINAL, c->sets[k].d.path, "", e) != VSS_OK)
                     return VSS_FAIL;
-        if (r->o->overwrite >= 0 || r->o->continues)
-            c->replace = r->o->overwrite != 0 || r->o->continues;
+        if (r->o->overwrite >= 0 || r->continues)
+            c->replace = r->o->overwrite != 0 || r->continues;
         else
             c->replace = method == VSS_RME_RESTORE_IF_CAN_REPLACE ||
                          method == VSS_RME_STOP_RESTORE_START ||
@@ -294,7 +295,7 @@ static int if_not_there(rs_run *r, vss_error *e)
 {
     for (size_t i = 0; i < r->ncomps; i++) {
         rs_component *c = &r->comps[i];
-        if (c->skipped || r->o->continues || r->o->overwrite > 0 || !c->method->present ||
+        if (c->skipped || r->continues || r->o->overwrite > 0 || !c->method->present ||
             c->method->method != VSS_RME_RESTORE_IF_NOT_THERE)
             continue;
         bool present;
@@ -352,7 +353,7 @@ static char *dup_or_null(const char *s)
 
 static int fill_components(rs_run *r, vss_error *e)
 {
-    vss_restore_result *res = r->res;
+    vss_restore_step *res = r->res;
     if ((res->components = calloc(r->ncomps + 1, sizeof *res->components)) == NULL)
         return vss_error_set(e, ENOMEM, "out of memory");
     res->ncomponents = r->ncomps;
@@ -415,46 +416,30 @@ static void free_run(rs_run *r)
     free(r->swept);
     free(r->before);
     vss_dest_batch_free(r->batch);
-    vss_store_reader_free(r->rd);
-    vss_store_free(r->store);
 }
 
-static int check_options(const vss_restore_options *o, vss_error *e)
+int rs_run_step(vss_writers *ws, vss_backup_components *bc, vss_store_reader *rd,
+                const vss_restore_options *o, const rs_plan *plan, vss_restore_step *res,
+                vss_error *e)
 {
-    if (o->nsteps == 0)
-        return vss_error_set(e, EINVAL, "restore: no backup to restore");
-    if (o->target < 0 || o->target > VSS_RESTORE_TO_NEW)
-        return vss_error_set(e, EINVAL, "restore: unknown target %d", o->target);
-    if (o->to != NULL && o->target != VSS_RESTORE_TO_NEW)
-        return vss_error_set(e, EINVAL, "restore: 'to' goes with the new target");
-    if (o->to != NULL && o->to[0] != '/')
-        return vss_error_set(e, EINVAL, "restore: 'to' must be an absolute path, not '%s'", o->to);
-    for (size_t i = 0; i < o->nnew_targets; i++)
-        if (o->new_targets[i].to == NULL || o->new_targets[i].to[0] != '/')
-            return vss_error_set(e, EINVAL, "restore: new target %zu: 'to' must be an absolute path",
-                                 i + 1);
-    return VSS_OK;
-}
-
-int vss_restore_run(vss_writers *ws, vss_backup_components *bc, const char *store_path,
-                    const vss_restore_options *o, vss_restore_result *res, vss_error *e)
-{
-    memset(res, 0, sizeof *res);
-    rs_run r = {.o = o, .bc = bc, .res = res};
+    rs_run r = {.o = o, .ids = plan->ids, .nids = plan->nids, .more_follow = plan->more_follow,
+                .continues = plan->continues, .bc = bc, .rd = rd, .res = res};
     bool told = false;
-    if (check_options(o, e) != VSS_OK || vss_dest_batch_new(&r.batch, e) != VSS_OK ||
-        vss_store_open(store_path, 0, &r.store, e) != VSS_OK ||
-        vss_store_reader_open(r.store, 0, &r.rd, e) != VSS_OK)
+    if (plan->nids == 0) {
+        vss_error_set(e, EINVAL, "restore: no backup to restore");
         goto fail;
-    for (size_t i = 0; i < o->nsteps; i++) {
+    }
+    if (vss_dest_batch_new(&r.batch, e) != VSS_OK)
+        goto fail;
+    for (size_t i = 0; i < r.nids; i++) {
         const vss_store_manifest *m;
-        if (vss_store_reader_manifest(r.rd, o->steps[i], &m, e) != VSS_OK)
+        if (vss_store_reader_manifest(rd, r.ids[i], &m, e) != VSS_OK)
             goto fail;
     }
-    if (o->continues) {
-        if (vss_store_reader_chain(r.rd, o->steps[0], &r.before, &r.nbefore, e) != VSS_OK)
+    if (r.continues) {
+        if (vss_store_reader_chain(rd, r.ids[0], &r.before, &r.nbefore, e) != VSS_OK)
             goto fail;
-        r.nbefore--; /* steps[0] itself */
+        r.nbefore--; /* ids[0] itself */
     }
     if (vss_bc_set_restore_state(bc, o->restore_type ? o->restore_type : VSS_RTYPE_BY_COPY, e) !=
             VSS_OK ||
@@ -482,26 +467,6 @@ fail:
         if (file_statuses(&r, NULL) == VSS_OK)
             vss_writers_post_restore(ws, bc, NULL);
     free_run(&r);
-    vss_restore_result_clear(res);
+    rs_step_clear(res);
     return VSS_FAIL;
-}
-
-void vss_restore_result_clear(vss_restore_result *r)
-{
-    for (size_t i = 0; i < r->nfiles; i++) {
-        free(r->files[i].name);
-        free(r->files[i].path);
-        free(r->files[i].message);
-    }
-    free(r->files);
-    for (size_t i = 0; i < r->ncomponents; i++) {
-        vss_restore_component_result *c = &r->components[i];
-        free(c->writer);
-        free(c->logical_path);
-        free(c->name);
-        free(c->pre_restore_failure);
-        free(c->post_restore_failure);
-    }
-    free(r->components);
-    memset(r, 0, sizeof *r);
 }

@@ -29,6 +29,20 @@ static lbc *push_bc(lua_State *L)
     return u;
 }
 
+void vss_lua_adoptbc(lua_State *L, vss_backup_components **bc, vss_writer_metadata **wms,
+                     size_t n)
+{
+    lbc *u = push_bc(L);
+    u->bc = *bc;
+    *bc = NULL;
+    lua_getiuservalue(L, -1, 1);
+    for (size_t i = 0; i < n; i++) {
+        vss_lua_adoptwm(L, &wms[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_pop(L, 1);
+}
+
 static int bc_gc(lua_State *L)
 {
     lbc *u = luaL_checkudata(L, 1, VSS_LUA_BC_T);

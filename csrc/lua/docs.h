@@ -24,6 +24,14 @@ struct vss_writer_metadata *vss_lua_checkwm(lua_State *L, int idx);
 void vss_lua_newclass_component(lua_State *L);
 /* A vss.Component for c of the WriterMetadata at wmidx. */
 void vss_lua_pushcomponent(lua_State *L, int wmidx, const vss_wm_component *c);
+/* Push a vss.WriterMetadata that owns *wm from now on (*wm set NULL). */
+void vss_lua_adoptwm(lua_State *L, vss_writer_metadata **wm);
+/* Push a vss.BackupComponents that owns *bc from now on, keeping alive
+ * the n documents of wms, which are attached to it (each pointer is set
+ * NULL as Lua takes it, so a raise midway leaves no object with two
+ * owners). */
+void vss_lua_adoptbc(lua_State *L, vss_backup_components **bc, vss_writer_metadata **wms,
+                     size_t n);
 /* The engine object of a vss.BackupComponents (raises otherwise). */
 vss_backup_components *vss_lua_checkbc(lua_State *L, int idx);
 /* Register vss.ComponentState (component_state.c). */

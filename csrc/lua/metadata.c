@@ -27,6 +27,13 @@ static lwm *push_wm(lua_State *L)
     return u;
 }
 
+void vss_lua_adoptwm(lua_State *L, vss_writer_metadata **wm)
+{
+    lwm *u = push_wm(L);
+    u->wm = *wm;
+    *wm = NULL;
+}
+
 static int wm_gc(lua_State *L)
 {
     lwm *u = luaL_checkudata(L, 1, VSS_LUA_WM_T);

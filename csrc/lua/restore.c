@@ -1,6 +1,6 @@
-/* vss.core.restore.run(session|nil, bc, store_path, options): the binding
- * of vss_restore_run (csrc/engine/restore.h). lua/vss/restore.lua resolves the
- * chain, loads each step's documents and offers `vss.restore{...}`. */
+/* vss.core.restore.run(store_path, writers, options): the binding of
+ * vss_restore (csrc/engine/restore.h), the whole chain in one call;
+ * lua/vss/restore.lua checks the options and offers `vss.restore{...}`. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,13 +77,15 @@ static int call_service(void *ud, const char *action, const char *service, vss_e
 static void read_options(lua_State *L, int t, vss_restore_options *o, lservice *svc,
                          vss_lua_progress *lp)
 {
-    o->steps = vss_lua_strings_field(L, t, "steps", &o->nsteps);
+    if (lua_getfield(L, t, "backup") != LUA_TNIL && !lua_isstring(L, -1))
+        luaL_argerror(L, t, "backup: string expected");
+    o->backup = lua_tostring(L, -1);
     o->select = vss_lua_strings_field(L, t, "select", &o->nselect);
-    o->more_follow = vss_lua_fieldbool(L, t, "more_follow", false);
-    o->continues = vss_lua_fieldbool(L, t, "continues", false);
-    static const char *const targets[] = {"original", "alternate", "new", NULL};
-    lua_getfield(L, t, "target");
-    o->target = luaL_checkoption(L, -1, "original", targets) + 1;
+    lua_getfield(L, t, "location");
+    const char *loc = vss_lua_optstr(L, -1);
+    o->location = loc ? vss_restore_location_parse(loc) : VSS_RESTORE_LOCATION_ORIGINAL;
+    if (o->location == 0)
+        luaL_argerror(L, t, lua_pushfstring(L, "location: invalid value '%s'", loc));
     lua_getfield(L, t, "to");
     o->to = lua_tostring(L, -1);
     o->new_targets = new_targets_field(L, t, &o->nnew_targets);
@@ -97,9 +99,48 @@ static void read_options(lua_State *L, int t, vss_restore_options *o, lservice *
         *svc = (lservice){.L = L, .fn = lua_gettop(L)};
         o->service = call_service;
         o->service_ud = svc;
+    } else {
+        o->service = vss_restore_systemctl;
     }
     o->progress = vss_lua_progress_field(L, t, lp);
     o->progress_ud = lp;
+}
+
+/* Where each step's documents go: into the step list at `docs`, and into
+ * the stack slot the writers' handlers read their BCD from. */
+typedef struct lsteps {
+    lua_State *L;
+    int docs, slot;
+    lua_Integer n;
+} lsteps;
+
+/* (step, docs, k): the step's documents become Lua objects, docs[k] */
+static int adopt_step(lua_State *L)
+{
+    vss_restore_step *s = lua_touserdata(L, 1);
+    vss_lua_adoptbc(L, &s->bc, s->wms, s->nwms);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, 2, lua_tointeger(L, 3));
+    return 1;
+}
+
+static int on_step(void *ud, vss_restore_step *s, vss_error *e)
+{
+    lsteps *ls = ud;
+    lua_State *L = ls->L;
+    if (!lua_checkstack(L, 4))
+        return vss_error_set(e, ENOMEM, "out of memory");
+    lua_pushcfunction(L, adopt_step);
+    lua_pushlightuserdata(L, s);
+    lua_pushvalue(L, ls->docs);
+    lua_pushinteger(L, ++ls->n);
+    if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
+        vss_error_set(e, ENOMEM, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "out of memory");
+        lua_pop(L, 1);
+        return VSS_FAIL;
+    }
+    lua_replace(L, ls->slot);
+    return VSS_OK;
 }
 
 #define F_FIELD(name, kind, member, en) VSS_LUA_FIELD(vss_restore_file_result, name, kind, member, en)
@@ -122,11 +163,11 @@ static const vss_lua_field component_fields[] = {
     C_FIELD("post_restore_failure", VSS_LUA_STR, post_restore_failure, NULL),
 };
 
-static void push_files(lua_State *L, const vss_restore_result *r)
+static void push_files(lua_State *L, const vss_restore_file_result *files, size_t n)
 {
-    lua_createtable(L, (int)r->nfiles, 0);
-    for (size_t i = 0; i < r->nfiles; i++) {
-        const vss_restore_file_result *f = &r->files[i];
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        const vss_restore_file_result *f = &files[i];
         VSS_LUA_PUSHFIELDS(L, f, file_fields);
         lua_pushstring(L, vss_restore_file_status_name(f->status));
         lua_setfield(L, -2, "status");
@@ -138,61 +179,128 @@ static void push_files(lua_State *L, const vss_restore_result *r)
     }
 }
 
-static void push_components(lua_State *L, const vss_restore_result *r)
+static void push_components(lua_State *L, const vss_restore_component_result *c, size_t n)
 {
-    lua_createtable(L, (int)r->ncomponents, 0);
-    for (size_t i = 0; i < r->ncomponents; i++) {
-        VSS_LUA_PUSHFIELDS(L, &r->components[i], component_fields);
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        VSS_LUA_PUSHFIELDS(L, &c[i], component_fields);
         lua_seti(L, -2, (lua_Integer)i + 1);
     }
 }
 
-/* run(session | nil, bc, store_path, {steps=, more_follow=, continues=,
- * select=, target=, to=, new_targets=, root=, overwrite=, restore_type=,
- * service=, progress=}) -> {files=, components=, bytes=, restored=,
- * failed=, reboot_required=} | nil, message, code */
+/* The totals a step and the whole share. */
+static void push_totals(lua_State *L, uint64_t bytes, size_t restored, size_t failed,
+                        bool reboot_required)
+{
+    lua_pushinteger(L, (lua_Integer)bytes);
+    lua_setfield(L, -2, "bytes");
+    lua_pushinteger(L, (lua_Integer)restored);
+    lua_setfield(L, -2, "restored");
+    lua_pushinteger(L, (lua_Integer)failed);
+    lua_setfield(L, -2, "failed");
+    lua_pushboolean(L, reboot_required);
+    lua_setfield(L, -2, "reboot_required");
+}
+
+/* steps[k] = {backup=, files=, components=, bytes=, restored=, failed=,
+ * reboot_required=, components_document=docs[k]} */
+static void push_steps(lua_State *L, const vss_restore_result *r, int docs)
+{
+    lua_createtable(L, (int)r->nsteps, 0);
+    for (size_t k = 0; k < r->nsteps; k++) {
+        const vss_restore_step *s = &r->steps[k];
+        lua_createtable(L, 0, 8);
+        lua_pushstring(L, s->backup);
+        lua_setfield(L, -2, "backup");
+        push_files(L, s->files, s->nfiles);
+        lua_setfield(L, -2, "files");
+        push_components(L, s->components, s->ncomponents);
+        lua_setfield(L, -2, "components");
+        push_totals(L, s->bytes, s->restored, s->failed, s->reboot_required);
+        lua_geti(L, docs, (lua_Integer)k + 1);
+        lua_setfield(L, -2, "components_document");
+        lua_seti(L, -2, (lua_Integer)k + 1);
+    }
+}
+
+static void push_result(lua_State *L, const vss_restore_result *r, int docs)
+{
+    lua_createtable(L, 0, 12);
+    lua_pushstring(L, r->backup);
+    lua_setfield(L, -2, "backup");
+    lua_createtable(L, (int)r->nchain, 0);
+    for (size_t i = 0; i < r->nchain; i++) {
+        lua_pushstring(L, r->chain[i].id);
+        lua_seti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "chain");
+    push_steps(L, r, docs);
+    /* the last step's components, as that step has them */
+    lua_geti(L, -1, (lua_Integer)r->nsteps);
+    lua_getfield(L, -1, "components");
+    lua_setfield(L, -4, "components");
+    lua_pop(L, 1);
+    lua_setfield(L, -2, "steps");
+    push_files(L, r->files, r->nfiles);
+    lua_setfield(L, -2, "files");
+    push_totals(L, r->bytes, r->restored, r->failed, r->reboot_required);
+    if (r->stopped != NULL) {
+        lua_pushstring(L, r->stopped);
+        lua_setfield(L, -2, "stopped");
+    }
+}
+
+/* run(store_path, writers | nil, {backup=, select=, location=, to=,
+ * new_targets=, root=, overwrite=, restore_type=, service=, progress=})
+ * -> result | nil, message, code [, result] (vss_restore: the result
+ * with EPARTIAL and EPOSTRESTORE) */
 static int r_run(lua_State *L)
 {
-    vss_backup_components *bc = vss_lua_checkbc(L, 2);
-    const char *store_path = luaL_checkstring(L, 3);
-    luaL_checktype(L, 4, LUA_TTABLE);
-    vss_lua_checknargs(L, 4);
+    const char *store_path = luaL_checkstring(L, 1);
+    if (!lua_isnil(L, 2))
+        luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    vss_lua_checknargs(L, 3);
     vss_restore_options o = {0};
     lservice svc;
     vss_lua_progress lp;
-    read_options(L, 4, &o, &svc, &lp);
+    read_options(L, 3, &o, &svc, &lp);
+    lua_newtable(L); /* each step's BackupComponents */
+    lsteps ls = {.L = L, .docs = lua_gettop(L)};
+    lua_pushnil(L);
+    ls.slot = lua_gettop(L);
+    o.on_step = on_step;
+    o.step_ud = &ls;
     int top = lua_gettop(L);
-    vss_writers *ws = lua_isnil(L, 1) ? NULL : vss_lua_session_bind(L, 1, 2);
-    vss_restore_result r;
+    size_t nw = 0;
+    vss_writer **ws = lua_isnil(L, 2) ? NULL : vss_lua_writers_bind(L, 2, ls.slot, &nw);
+    vss_restore_result *r;
     vss_error e;
-    int rc = vss_restore_run(ws, bc, store_path, &o, &r, &e);
+    int rc = vss_restore(store_path, ws, nw, &o, &r, &e);
     if (ws != NULL)
-        vss_lua_session_unbind(L, 1, top);
-    if (rc != VSS_OK) {
+        vss_lua_writers_unbind(L, 2, top);
+    if (rc != VSS_OK && r == NULL) {
         if (lp.err[0] != '\0')
             vss_error_set(&e, ECANCELED, "%s", lp.err);
         return vss_lua_fail(L, &e);
     }
-    lua_createtable(L, 0, 6);
-    push_files(L, &r);
-    lua_setfield(L, -2, "files");
-    push_components(L, &r);
-    lua_setfield(L, -2, "components");
-    lua_pushinteger(L, (lua_Integer)r.bytes);
-    lua_setfield(L, -2, "bytes");
-    lua_pushinteger(L, (lua_Integer)r.restored);
-    lua_setfield(L, -2, "restored");
-    lua_pushinteger(L, (lua_Integer)r.failed);
-    lua_setfield(L, -2, "failed");
-    lua_pushboolean(L, r.reboot_required);
-    lua_setfield(L, -2, "reboot_required");
-    vss_restore_result_clear(&r);
-    return 1;
+    int n = 1;
+    if (rc != VSS_OK)
+        n = vss_lua_fail(L, &e) + 1;
+    push_result(L, r, ls.docs);
+    vss_restore_result_free(r);
+    return n;
 }
-
 int vss_lua_open_restore(lua_State *L)
 {
     static const luaL_Reg funcs[] = {{"run", r_run}, {NULL, NULL}};
     luaL_newlib(L, funcs);
+    /* locations = {"original", "alternate", "new"}: the engine's names */
+    lua_newtable(L);
+    for (int l = 1; vss_restore_location_name(l) != NULL; l++) {
+        lua_pushstring(L, vss_restore_location_name(l));
+        lua_rawseti(L, -2, l);
+    }
+    lua_setfield(L, -2, "locations");
     return 1;
 }

@@ -567,12 +567,11 @@ static int m_session(lua_State *L)
     return 1;
 }
 
-/* Before an event: tell every Lua writer where its handlers and the BCD
- * are. Leaves one handler table per writer on the stack. */
-static void bind_writers(lua_State *L, int sidx, int bcidx)
+/* Before an event: tell every Lua writer of the list at `list` where its
+ * handlers and the BCD are. Leaves one handler table per writer on the
+ * stack. */
+static void bind_list(lua_State *L, int list, int bcidx)
 {
-    lua_getiuservalue(L, sidx, 1);
-    int list = lua_gettop(L);
     lua_Integer n = luaL_len(L, list);
     luaL_checkstack(L, (int)n + 10, "too many writers");
     for (lua_Integer i = 1; i <= n; i++) {
@@ -586,18 +585,29 @@ static void bind_writers(lua_State *L, int sidx, int bcidx)
     }
 }
 
-static void unbind_writers(lua_State *L, int sidx, int top)
+static void unbind_list(lua_State *L, int list, int top)
 {
-    lua_getiuservalue(L, sidx, 1);
-    lua_Integer n = luaL_len(L, -1);
+    lua_Integer n = luaL_len(L, list);
     for (lua_Integer i = 1; i <= n; i++) {
-        lua_geti(L, -1, i);
+        lua_geti(L, list, i);
         lwriter *u = lua_touserdata(L, -1);
         u->L = NULL;
         u->handlers = u->bc = 0;
         lua_pop(L, 1);
     }
     lua_settop(L, top);
+}
+
+static void bind_writers(lua_State *L, int sidx, int bcidx)
+{
+    lua_getiuservalue(L, sidx, 1);
+    bind_list(L, lua_gettop(L), bcidx);
+}
+
+static void unbind_writers(lua_State *L, int sidx, int top)
+{
+    lua_getiuservalue(L, sidx, 1);
+    unbind_list(L, lua_gettop(L), top);
 }
 
 typedef int (*plain_event)(vss_writers *, vss_error *);
@@ -748,6 +758,27 @@ vss_writers *vss_lua_session_bind(lua_State *L, int sidx, int bcidx)
 void vss_lua_session_unbind(lua_State *L, int sidx, int top)
 {
     unbind_writers(L, sidx, top);
+}
+
+vss_writer **vss_lua_writers_bind(lua_State *L, int list, int bcidx, size_t *n)
+{
+    *n = (size_t)luaL_len(L, list);
+    vss_writer **v = lua_newuserdatauv(L, (*n + 1) * sizeof *v, 0);
+    for (size_t i = 0; i < *n; i++) {
+        lua_geti(L, list, (lua_Integer)i + 1);
+        if (luaL_testudata(L, -1, WRITER_T) == NULL)
+            luaL_argerror(L, list, lua_pushfstring(L, "writers: entry %d: vss.Writer expected, got %s",
+                                                   (int)i + 1, luaL_typename(L, -1)));
+        v[i] = live_writer(L, -1);
+        lua_pop(L, 1);
+    }
+    bind_list(L, list, bcidx);
+    return v;
+}
+
+void vss_lua_writers_unbind(lua_State *L, int list, int top)
+{
+    unbind_list(L, list, top);
 }
 
 int vss_lua_open_writer(lua_State *L)

@@ -1,0 +1,368 @@
+/* The restore chain (restore.h): the backup asked for (the latest by
+ * default) and the chain it stands on, split into steps; each step's
+ * documents loaded from the store and the writers it tells chosen; the
+ * steps run (restore_step.c) and merged; the rule that stops a chain and
+ * the verdict on the whole. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/guid.h"
+#include "engine/restore_engine.h"
+
+static const char *const location_names[] = {NULL, "original", "alternate", "new"};
+
+const char *vss_restore_location_name(int location)
+{
+    if (location < VSS_RESTORE_LOCATION_ORIGINAL || location > VSS_RESTORE_LOCATION_NEW)
+        return NULL;
+    return location_names[location];
+}
+
+int vss_restore_location_parse(const char *name)
+{
+    for (int l = VSS_RESTORE_LOCATION_ORIGINAL; name != NULL && l <= VSS_RESTORE_LOCATION_NEW; l++)
+        if (strcmp(name, location_names[l]) == 0)
+            return l;
+    return 0;
+}
+
+static int check_options(const vss_restore_options *o, vss_error *e)
+{
+    if (o->location < 0 || o->location > VSS_RESTORE_LOCATION_NEW)
+        return vss_error_set(e, EINVAL, "restore: unknown location %d", o->location);
+    if (o->to != NULL && o->location != VSS_RESTORE_LOCATION_NEW)
+        return vss_error_set(e, EINVAL, "restore: 'to' goes with the new target");
+    if (o->to != NULL && o->to[0] != '/')
+        return vss_error_set(e, EINVAL, "restore: 'to' must be an absolute path, not '%s'", o->to);
+    for (size_t i = 0; i < o->nnew_targets; i++)
+        if (o->new_targets[i].to == NULL || o->new_targets[i].to[0] != '/')
+            return vss_error_set(e, EINVAL, "restore: new target %zu: 'to' must be an absolute path",
+                                 i + 1);
+    return VSS_OK;
+}
+
+/* why, its message after prefix (why may not be e). */
+static int prefixed(vss_error *e, const vss_error *why, const char *prefix)
+{
+    vss_error_set(e, why->code, "%s%s", prefix, why->message);
+    if (e != NULL)
+        e->sys_errno = why->sys_errno;
+    return VSS_FAIL;
+}
+
+static int latest(vss_store *st, const char *store_path, char id[VSS_STORE_ID_MAX], vss_error *e)
+{
+    vss_store_info *list;
+    size_t n;
+    if (vss_store_list(st, 0, &list, &n, e) != VSS_OK)
+        return VSS_FAIL;
+    int rc = n == 0 ? vss_error_set(e, ENOENT, "store '%s' holds no backup", store_path) : VSS_OK;
+    if (rc == VSS_OK)
+        memcpy(id, list[n - 1].id, VSS_STORE_ID_MAX);
+    free(list);
+    return rc;
+}
+
+/* ---- a step's documents ---- */
+
+/* The step's BCD, parsed, with each of its writers' stored metadata
+ * attached (the document named by the writer's instance id). */
+static int load_documents(vss_store_reader *rd, vss_restore_step *s, vss_error *e)
+{
+    const char *id = s->backup;
+    char *xml, prefix[VSS_STORE_ID_MAX + 300];
+    size_t len;
+    vss_error why;
+    if (vss_store_reader_document(rd, id, VSS_STORE_COMPONENTS, &xml, &len, e) != VSS_OK)
+        return VSS_FAIL;
+    int rc = vss_bc_parse(xml, len, &s->bc, &why);
+    free(xml);
+    snprintf(prefix, sizeof prefix, "backup '%s': ", id);
+    if (rc != VSS_OK)
+        return prefixed(e, &why, prefix);
+    size_t n = vss_bc_writer_count(s->bc);
+    if ((s->wms = calloc(n + 1, sizeof *s->wms)) == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *iid = vss_bc_writer_at(s->bc, i)->instance_id;
+        if (iid == NULL)
+            return vss_error_set(e, VSS_ECORRUPT, "backup '%s': writer %s has no instance id", id,
+                                 vss_bc_writer_at(s->bc, i)->writer_id);
+        if (vss_store_reader_document(rd, id, iid, &xml, &len, e) != VSS_OK)
+            return VSS_FAIL;
+        rc = vss_wm_parse(xml, len, &s->wms[s->nwms], &why);
+        free(xml);
+        snprintf(prefix, sizeof prefix, "backup '%s': writer %.200s: ", id, iid);
+        if (rc != VSS_OK)
+            return prefixed(e, &why, prefix);
+        if (vss_bc_add_writer_metadata(s->bc, s->wms[s->nwms++], e) != VSS_OK)
+            return VSS_FAIL;
+    }
+    return VSS_OK;
+}
+
+/* The live writers the step tells: not those whose stored metadata says
+ * they want no restore events (writerRestore "never"). told has room for
+ * nwriters. */
+static size_t choose_told(const vss_restore_step *s, vss_writer *const *writers, size_t nwriters,
+                          vss_writer **told)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nwriters; i++) {
+        const char *iid = vss_writer_identity(writers[i])->instance_id;
+        bool quiet = false;
+        for (size_t k = 0; k < s->nwms && !quiet; k++) {
+            const vss_wm_restore_method *m = vss_wm_get_restore_method(s->wms[k]);
+            quiet = m->present && m->writer_restore == VSS_WRE_NEVER &&
+                    vss_guid_same(vss_bc_writer_at(s->bc, k)->instance_id, iid);
+        }
+        if (!quiet)
+            told[n++] = writers[i];
+    }
+    return n;
+}
+
+/* ---- the chain ---- */
+
+static bool left_out_status(int status)
+{
+    return status == VSS_RESTORE_FILE_FAILED || status == VSS_RESTORE_FILE_SKIPPED ||
+           status == VSS_RESTORE_FILE_EXISTS;
+}
+
+/* A step that left a file out (failed, vetoed, not replaced, or put off
+ * to a reboot because it could not be replaced) ends the chain there: a
+ * later backup's partial files would be laid over what is in place, which
+ * is not that file at that point in time. The first such file. */
+static const vss_restore_file_result *left_out(const vss_restore_step *s)
+{
+    for (size_t i = 0; i < s->nfiles; i++) {
+        const vss_restore_file_result *f = &s->files[i];
+        if (left_out_status(f->status) ||
+            (f->status == VSS_RESTORE_FILE_AT_REBOOT && f->message != NULL))
+            return f;
+    }
+    return NULL;
+}
+
+typedef struct chain_run {
+    const vss_restore_options *o;
+    vss_store_reader *rd;
+    vss_writer *const *writers;
+    size_t nwriters;
+    vss_writer **told;
+    const char **ids; /* the chain's, oldest first */
+    vss_restore_result *r;
+} chain_run;
+
+static int run_step(chain_run *c, size_t k, vss_error *e)
+{
+    vss_restore_step *s = &c->r->steps[k];
+    if (load_documents(c->rd, s, e) != VSS_OK)
+        return VSS_FAIL;
+    /* chosen before on_step may take the documents; they live on */
+    vss_backup_components *bc = s->bc;
+    size_t ntold = choose_told(s, c->writers, c->nwriters, c->told);
+    if (c->o->on_step != NULL && c->o->on_step(c->o->step_ud, s, e) != VSS_OK)
+        return VSS_FAIL;
+    vss_writers *ws = NULL;
+    if (ntold > 0 && vss_writers_new(&ws, e) != VSS_OK)
+        return VSS_FAIL;
+    for (size_t i = 0; i < ntold; i++)
+        if (vss_writers_add(ws, c->told[i], e) != VSS_OK) {
+            vss_writers_free(ws);
+            return VSS_FAIL;
+        }
+    rs_plan plan = {.ids = c->ids + s->first, .nids = s->count,
+                    .more_follow = k + 1 < c->r->nplanned, .continues = k > 0};
+    int rc = rs_run_step(ws, bc, c->rd, c->o, &plan, s, e);
+    vss_writers_free(ws); /* backup_shutdown */
+    return rc;
+}
+
+typedef struct occurrence {
+    const char *name;
+    size_t step, index; /* steps[step].files[index] */
+} occurrence;
+
+typedef struct merged {
+    size_t step, index; /* where the file first appeared */
+    const vss_restore_file_result *last; /* what the last step made of it */
+} merged;
+
+static int cmp_size(size_t a, size_t b)
+{
+    return (a > b) - (a < b);
+}
+
+static int occurrence_cmp(const void *a, const void *b)
+{
+    const occurrence *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c == 0)
+        c = cmp_size(x->step, y->step);
+    return c != 0 ? c : cmp_size(x->index, y->index);
+}
+
+static int merged_cmp(const void *a, const void *b)
+{
+    const merged *x = a, *y = b;
+    int c = cmp_size(x->step, y->step);
+    return c != 0 ? c : cmp_size(x->index, y->index);
+}
+
+/* The outcome of the whole chain: each file as the last step that had it
+ * left it, in the order the files first appeared. */
+static int merge(vss_restore_result *r, vss_error *e)
+{
+    size_t total = 0;
+    for (size_t k = 0; k < r->nsteps; k++) {
+        const vss_restore_step *s = &r->steps[k];
+        total += s->nfiles;
+        r->bytes += s->bytes;
+        r->reboot_required = r->reboot_required || s->reboot_required;
+        r->components = s->components;
+        r->ncomponents = s->ncomponents;
+    }
+    occurrence *all = malloc((total + 1) * sizeof *all);
+    merged *m = malloc((total + 1) * sizeof *m);
+    r->files = calloc(total + 1, sizeof *r->files);
+    if (all == NULL || m == NULL || r->files == NULL) {
+        free(all);
+        free(m);
+        return vss_error_set(e, ENOMEM, "out of memory");
+    }
+    size_t n = 0, nm = 0;
+    for (size_t k = 0; k < r->nsteps; k++)
+        for (size_t i = 0; i < r->steps[k].nfiles; i++)
+            all[n++] = (occurrence){.name = r->steps[k].files[i].name, .step = k, .index = i};
+    qsort(all, n, sizeof *all, occurrence_cmp);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && strcmp(all[j].name, all[i].name) == 0)
+            j++;
+        m[nm++] = (merged){.step = all[i].step, .index = all[i].index,
+                           .last = &r->steps[all[j - 1].step].files[all[j - 1].index]};
+        i = j;
+    }
+    qsort(m, nm, sizeof *m, merged_cmp);
+    for (size_t i = 0; i < nm; i++) {
+        r->files[i] = *m[i].last;
+        if (r->files[i].status == VSS_RESTORE_FILE_RESTORED)
+            r->restored++;
+        else if (left_out_status(r->files[i].status))
+            r->failed++;
+    }
+    r->nfiles = nm;
+    free(all);
+    free(m);
+    return VSS_OK;
+}
+
+static const char *why_of(const vss_restore_file_result *f)
+{
+    return f->message != NULL ? f->message : vss_restore_file_status_name(f->status);
+}
+
+/* EPARTIAL when files were left out, EPOSTRESTORE when all are back but
+ * a writer could not finish its side (recovery). */
+static int verdict(const vss_restore_result *r, vss_error *e)
+{
+    if (r->nsteps < r->nplanned) {
+        const vss_restore_file_result *f = left_out(&r->steps[r->nsteps - 1]);
+        return vss_error_set(e, VSS_EPARTIAL,
+                             "restore of '%s' stopped at backup '%s' (%zu of %zu): '%s': %s; the "
+                             "later backups build on it",
+                             r->backup, r->stopped, r->nsteps, r->nplanned, f->name, why_of(f));
+    }
+    for (size_t i = 0; i < r->nfiles; i++)
+        if (left_out_status(r->files[i].status))
+            return vss_error_set(e, VSS_EPARTIAL, "restore of '%s': %zu of %zu files not restored; '%s': %s",
+                                 r->backup, r->failed, r->nfiles, r->files[i].name,
+                                 why_of(&r->files[i]));
+    for (size_t i = 0; i < r->ncomponents; i++) {
+        const vss_restore_component_result *c = &r->components[i];
+        if (c->post_restore_failure != NULL)
+            return vss_error_set(e, VSS_EPOSTRESTORE,
+                                 "restore of '%s': writer '%s' failed post_restore for '%s': %s",
+                                 r->backup, c->writer, c->name, c->post_restore_failure);
+    }
+    return VSS_OK;
+}
+
+int vss_restore(const char *store_path, vss_writer *const *writers, size_t nwriters,
+                const vss_restore_options *o, vss_restore_result **out, vss_error *e)
+{
+    *out = NULL;
+    if (check_options(o, e) != VSS_OK)
+        return VSS_FAIL;
+    vss_restore_result *r = calloc(1, sizeof *r);
+    chain_run c = {.o = o, .writers = writers, .nwriters = nwriters, .r = r};
+    vss_store *st = NULL;
+    char id[VSS_STORE_ID_MAX];
+    int rc = r == NULL ? vss_error_set(e, ENOMEM, "out of memory") : VSS_OK;
+    if (rc == VSS_OK)
+        rc = vss_store_open(store_path, 0, &st, e);
+    if (rc == VSS_OK && o->backup == NULL)
+        rc = latest(st, store_path, id, e);
+    if (rc == VSS_OK)
+        rc = vss_store_reader_open(st, 0, &c.rd, e);
+    if (rc == VSS_OK)
+        rc = vss_store_reader_chain(c.rd, o->backup ? o->backup : id, &r->chain, &r->nchain, e);
+    if (rc == VSS_OK) {
+        r->backup = r->chain[r->nchain - 1].id;
+        /* With writers each backup is a step, so they see every one (§1);
+         * without, the chain is laid in one pass. */
+        r->nplanned = nwriters > 0 ? r->nchain : 1;
+        r->steps = calloc(r->nplanned, sizeof *r->steps);
+        c.ids = malloc(r->nchain * sizeof *c.ids);
+        c.told = malloc((nwriters + 1) * sizeof *c.told);
+        if (r->steps == NULL || c.ids == NULL || c.told == NULL)
+            rc = vss_error_set(e, ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; rc == VSS_OK && i < r->nchain; i++)
+        c.ids[i] = r->chain[i].id;
+    for (size_t k = 0; rc == VSS_OK && k < r->nplanned; k++) {
+        vss_restore_step *s = &r->steps[k];
+        s->first = nwriters > 0 ? k : 0;
+        s->count = nwriters > 0 ? 1 : r->nchain;
+        s->backup = r->chain[s->first + s->count - 1].id;
+        r->nsteps = k + 1;
+        rc = run_step(&c, k, e);
+        if (rc == VSS_OK && k + 1 < r->nplanned && left_out(s) != NULL) {
+            r->stopped = s->backup;
+            break;
+        }
+    }
+    free(c.ids);
+    free(c.told);
+    vss_store_reader_free(c.rd);
+    vss_store_free(st);
+    if (rc == VSS_OK)
+        rc = merge(r, e);
+    if (rc != VSS_OK) {
+        vss_restore_result_free(r);
+        return VSS_FAIL;
+    }
+    *out = r;
+    return verdict(r, e);
+}
+
+void vss_restore_result_free(vss_restore_result *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t k = 0; k < r->nplanned && r->steps != NULL; k++) {
+        vss_restore_step *s = &r->steps[k];
+        rs_step_clear(s);
+        vss_bc_free(s->bc); /* before the metadata it points at */
+        for (size_t i = 0; i < s->nwms; i++)
+            vss_wm_free(s->wms[i]);
+        free(s->wms);
+    }
+    free(r->steps);
+    free(r->chain);
+    free(r->files);
+    free(r);
+}
