@@ -57,7 +57,7 @@ local w = vss.writer{
 
 assert(vss.backup{ writers = { w }, store = dir .. "/store", snapshot = false, progress = false })
 local out = dir .. "/restore"
-local r = assert(vss.restore{ store = dir .. "/store", writers = { w }, target = "new", to = out,
+local r = assert(vss.restore{ store = dir .. "/store", writers = { w }, location = "new", to = out,
                               progress = false })
 print(("component %s restored by target %s: %s"):format(r.components[1].name,
   r.components[1].target, r.components[1].status))

@@ -61,7 +61,7 @@ assert(vss.backup { writers = { ledger }, store = store, snapshot = false, progr
 -- writer declared.
 local to = dir .. "/restored"
 local r, err, code = vss.restore {
-  store = store, writers = { ledger }, components = { "ledger" }, target = "new",
+  store = store, writers = { ledger }, components = { "ledger" }, location = "new",
   new_targets = {
     { path = db, filespec = "ledger.*", to = to .. "/data" },
     { path = logs, filespec = "*.log", to = to .. "/logs" },

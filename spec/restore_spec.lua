@@ -126,7 +126,7 @@ describe("vss.restore", function()
       for _, writers in ipairs { {}, { w } } do
         local to = ("%s/out%d-%d"):format(dir, i, #writers)
         local r, msg = vss.restore{ store = storedir, backup = id, writers = writers,
-                                    target = "new", to = to, progress = false }
+                                    location = "new", to = to, progress = false }
         assert.is_table(r, msg)
         assert.same({ table.unpack(ids, 1, i) }, r.chain)
         local got, want = tree(to .. dir), states[i]
@@ -157,7 +157,7 @@ describe("vss.restore", function()
     partial["main.db"] = "0:7"
     local last = backup(w, storedir, "incremental")
     local r = assert(vss.restore{ store = storedir, backup = last.id, writers = { w },
-                                  target = "new", to = dir .. "/out", progress = false })
+                                  location = "new", to = dir .. "/out", progress = false })
     assert.same({
       { "pre", true, true }, { "post", "step 1", "all" },
       { "pre", false, true }, { "post", "step 3", "all" },
@@ -265,7 +265,7 @@ describe("vss.restore", function()
     end)
   end)
 
-  it("target alternate: the writer's mappings are used and recorded for it", function()
+  it("location alternate: the writer's mappings are used and recorded for it", function()
     local mapped
     local w = db_writer(dir, nil, {
       more = function(wm)
@@ -278,7 +278,7 @@ describe("vss.restore", function()
       end,
     })
     backup(w, storedir)
-    local r = assert(vss.restore{ store = storedir, writers = { w }, target = "alternate",
+    local r = assert(vss.restore{ store = storedir, writers = { w }, location = "alternate",
                                   overwrite = true, progress = false })
     assert.same({ 1, dir .. "/alt/db" }, mapped)
     assert.equal(pattern(262144, 1), support.read(dir .. "/alt/db/main.db"))
@@ -295,7 +295,7 @@ describe("vss.restore", function()
     })
     backup(w, storedir)
     support.write(dir .. "/db/main.db", "ruined")
-    local r = assert(vss.restore{ store = storedir, writers = { w }, target = "alternate",
+    local r = assert(vss.restore{ store = storedir, writers = { w }, location = "alternate",
                                   progress = false })
     assert.equal("original_location", r.components[1].target)
     assert.equal(pattern(262144, 1), support.read(dir .. "/db/main.db"))
@@ -314,7 +314,7 @@ describe("vss.restore", function()
       end,
     })
     backup(w, storedir)
-    local r = assert(vss.restore{ store = storedir, writers = { w }, target = "new", progress = false,
+    local r = assert(vss.restore{ store = storedir, writers = { w }, location = "new", progress = false,
       new_targets = {
         { path = dir .. "/db", filespec = "*.db", recursive = false, to = dir .. "/new/data" },
         { path = dir .. "/log", filespec = "*.log", recursive = false, to = dir .. "/new/logs" },
@@ -328,7 +328,7 @@ describe("vss.restore", function()
   it("refuses new targets a taking-part writer's schema does not allow", function()
     local w = db_writer(dir, nil, { schema = { "incremental" } })
     backup(w, storedir)
-    local r, msg = vss.restore{ store = storedir, writers = { w }, target = "new", to = dir .. "/x",
+    local r, msg = vss.restore{ store = storedir, writers = { w }, location = "new", to = dir .. "/x",
                                 progress = false }
     assert.is_nil(r)
     assert.matches("new target", msg)
@@ -354,7 +354,7 @@ describe("vss.restore", function()
     })
     backup(w, storedir)
     local to = dir .. "/out"
-    local r = assert(vss.restore{ store = storedir, writers = { w }, target = "new", to = to,
+    local r = assert(vss.restore{ store = storedir, writers = { w }, location = "new", to = to,
                                   progress = false })
     assert.equal("directed", r.components[1].target)
     local d = to .. dir .. "/db/"
@@ -387,7 +387,7 @@ describe("vss.restore", function()
     local ranges_text = support.read(rf)
     os.remove(rf)
     local to = dir .. "/out"
-    local r = assert(vss.restore{ store = storedir, writers = { w }, target = "new", to = to,
+    local r = assert(vss.restore{ store = storedir, writers = { w }, location = "new", to = to,
                                   progress = false })
     assert.equal(0, r.failed)
     local laid = to .. dir .. "/db/main.ranges"
@@ -577,7 +577,7 @@ describe("vss.restore", function()
 
     it("a stored name that climbs out with .. is refused, nothing written", function()
       local id = forged(dir .. "/log/../../escaped.log")
-      local r, msg, code = vss.restore{ store = storedir, backup = id, target = "new",
+      local r, msg, code = vss.restore{ store = storedir, backup = id, location = "new",
                                         to = dir .. "/out", progress = false }
       assert.is_nil(r)
       assert.equal("ESCAPE", code)
@@ -612,7 +612,7 @@ describe("vss.restore", function()
         end,
       })
       backup(w, storedir)
-      local r, _, code, res = vss.restore{ store = storedir, writers = { w }, target = "new",
+      local r, _, code, res = vss.restore{ store = storedir, writers = { w }, location = "new",
                                            to = dir .. "/out", progress = false }
       assert.is_nil(r)
       assert.equal("EPARTIAL", code)
@@ -629,7 +629,7 @@ describe("vss.restore", function()
       mkdir(to .. dir)
       mkdir(dir .. "/elsewhere")
       assert(os.execute("ln -s " .. q(dir .. "/elsewhere") .. " " .. q(to .. dir .. "/db")))
-      local r, _, code, res = vss.restore{ store = storedir, target = "new", to = to, progress = false }
+      local r, _, code, res = vss.restore{ store = storedir, location = "new", to = to, progress = false }
       assert.is_nil(r)
       assert.equal("EPARTIAL", code)
       assert.equal("ESCAPE", res.files[1].code)
@@ -716,6 +716,27 @@ describe("vss.restore", function()
       assert.equal("ENOENT", code)
     end)
 
+    it("takes target = as location's deprecated name; a bad value is named with the valid ones", function()
+      local w = db_writer(dir)
+      backup(w, storedir)
+      for _, key in ipairs { "location", "target" } do
+        local to = dir .. "/out-" .. key
+        local r = assert(vss.restore{ store = storedir, [key] = "new", to = to, progress = false })
+        assert.equal(3, r.restored)
+        assert.equal(pattern(262144, 1), support.read(to .. dir .. "/db/main.db"))
+        local ok, err = pcall(vss.restore, { store = storedir, [key] = "elsewhere", to = dir .. "/x",
+                                             progress = false })
+        assert.is_false(ok)
+        assert.truthy(err:find("bad argument #1 to 'restore' (" .. key .. [[: invalid value 'elsewhere' ]]
+          .. [[(expected "original", "alternate" or "new"))]], 1, true), err)
+      end
+      local ok, err = pcall(vss.restore, { store = storedir, location = "new", target = "new",
+                                           to = dir .. "/x", progress = false })
+      assert.is_false(ok)
+      assert.matches("location and target %(its deprecated name%) both given", err)
+      assert.is_nil(support.exists(dir .. "/x") or nil)
+    end)
+
     it("refuses a chain whose base was deleted, writing nothing", function()
       local partial = {}
       local w = db_writer(dir, partial)
@@ -724,7 +745,7 @@ describe("vss.restore", function()
       local inc = backup(w, storedir, "incremental")
       local store = assert(vss.store.open(storedir))
       assert(store:delete(full.id, { force = true }))
-      local r, msg, code = vss.restore{ store = storedir, target = "new", to = dir .. "/out",
+      local r, msg, code = vss.restore{ store = storedir, location = "new", to = dir .. "/out",
                                         progress = false }
       assert.is_nil(r)
       assert.equal("ECHAIN", code)
@@ -737,7 +758,7 @@ describe("vss.restore", function()
     local w = db_writer(dir)
     backup(w, storedir)
     local last
-    assert(vss.restore{ store = storedir, target = "new", to = dir .. "/out",
+    assert(vss.restore{ store = storedir, location = "new", to = dir .. "/out",
                         progress = function(p) last = p end })
     assert.same({ 3, 3, 262144 + 14, 262144 + 14 },
                 { last.files, last.files_total, last.bytes, last.bytes_total })
