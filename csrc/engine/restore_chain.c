@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/guid.h"
 #include "engine/restore_engine.h"
 
 static const char *const location_names[] = {NULL, "original", "alternate", "new"};
@@ -110,12 +109,13 @@ static size_t choose_told(const vss_restore_step *s, vss_writer *const *writers,
 {
     size_t n = 0;
     for (size_t i = 0; i < nwriters; i++) {
-        const char *iid = vss_writer_identity(writers[i])->instance_id;
+        const vss_wm_identity *id = vss_writer_identity(writers[i]);
         bool quiet = false;
         for (size_t k = 0; k < s->nwms && !quiet; k++) {
             const vss_wm_restore_method *m = vss_wm_get_restore_method(s->wms[k]);
+            const vss_bc_writer *bw = vss_bc_writer_at(s->bc, k);
             quiet = m->present && m->writer_restore == VSS_WRE_NEVER &&
-                    vss_guid_same(vss_bc_writer_at(s->bc, k)->instance_id, iid);
+                    vss_wm_is_writer(id, bw->writer_id, bw->instance_id);
         }
         if (!quiet)
             told[n++] = writers[i];
