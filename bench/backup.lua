@@ -4,7 +4,7 @@
 -- against `cp -a` (alone and followed by `sync`, as vss.backup makes its
 -- backup durable), `tar`, `rsync -a`, `restic backup` and `borg create` of
 -- the same tree; then 1% of the files are rewritten and the writer reports
--- its file set as differenced files (§6.4) for an incremental, against
+-- its file set as differenced files (docs/model.md §6.4) for an incremental, against
 -- `rsync -a` onto the previous copy and a second `restic backup` / `borg
 -- create` into the same repository. Repositories are made (restic init,
 -- borg init -e none) outside the timed part. Full backups: best of 3, each

@@ -1,4 +1,4 @@
--- Directed restore (vss-reference.md §6.2): lay ranges of a backed-up file
+-- Directed restore (docs/model.md §6.2): lay ranges of a backed-up file
 -- into a new layout.
 --
 -- A database writer's file is backed up whole into a real store. At

@@ -1,4 +1,4 @@
--- New-target restore (vss-reference.md §6.6): put a backed-up database
+-- New-target restore (docs/model.md §6.6): put a backed-up database
 -- back somewhere else, its data files in one place and its logs in another.
 --
 -- The "ledger" writer owns a database (two data files) and its logs; its

@@ -2,7 +2,7 @@
 -- other nights. The "orders" database's writer knows which 4 KiB pages
 -- changed since the last backup and reports them as partial files, so an
 -- incremental stores those pages and the log, nothing else
--- (vss-reference.md §1, §6.1, §6.5). The week is simulated in a temporary
+-- (docs/model.md §1, §6.1, §6.5). The week is simulated in a temporary
 -- directory; in production `night` is os.date("%A") and the data is real.
 local vss = require "vss"
 

@@ -1,4 +1,4 @@
--- Range mapping: a writer's directed target (vss-reference.md §6.2).
+-- Range mapping: a writer's directed target (docs/model.md §6.2).
 --
 -- A database writer backed up three ranges of its data file as a partial
 -- file. At restore it asks for a directed target: lay those ranges down

@@ -2,7 +2,7 @@
 -- that reports the byte ranges it changed as partial files, and an
 -- external writer (a shell script) that sets a backup stamp. A session
 -- sends them the events as a requester does; a third writer vetoes its
--- freeze and the backup goes on without it (vss-reference.md §1, §3).
+-- freeze and the backup goes on without it (docs/model.md §1, §3).
 local vss = require "vss"
 
 local function sh(cmd)

@@ -1,5 +1,5 @@
 -- vss.backup: the requester flow end to end, with Lua writers over real
--- files in temporary directories and a real store (vss-reference.md §1,
+-- files in temporary directories and a real store (docs/model.md §1,
 -- §5, §6.3-6.5).
 local vss = require "vss"
 local support = require "support"

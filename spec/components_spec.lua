@@ -126,7 +126,7 @@ describe("vss.components", function()
     local c = bc:add_component(writer { "incremental", "last_modify", "writer_supports_new_target" },
       "database", "Inst", "db")
     -- The SQL writer's real stamp "CAAAAMQv3+t4udUB" holds FILETIME 0x01D5B978EBDF2FC4,
-    -- a moment of 2019-12-23 (vss-reference.md §6.5).
+    -- a moment of 2019-12-23 (docs/model.md §6.5).
     assert.equal("2019-12-23", os.date("!%Y-%m-%d", math.floor(vss.components.unix_time(0x01D5B978EBDF2FC4))))
     assert.equal(116444736000000000, vss.components.filetime(0))
     local t = vss.components.filetime(1577059200)

@@ -32,7 +32,7 @@ describe("examples/new_target_restore.lua", function()
     -- nothing else was laid beneath the new place
     local listed = sh("cd " .. q(dir .. "/restored") .. " && find . -type f | sort")
     assert.equal("./data/ledger.db\n./data/ledger.idx\n./logs/0001.log\n./logs/0002.log\n", listed)
-    -- the writer was told where each file set went (§6.6)
+    -- the writer was told where each file set went (docs/model.md §6.6)
     assert.matches("ledger told: srv/ledger/data/ledger.* -> restored/data", out, 1, true)
     assert.matches("ledger told: srv/ledger/logs/*.log -> restored/logs", out, 1, true)
   end)

@@ -1,5 +1,5 @@
 -- vss.restore: backups laid back from a real store onto real files, with
--- Lua writers told (vss-reference.md §1 "Restore sequence", §6.2, §6.3,
+-- Lua writers told (docs/model.md §1.4, §6.2, §6.3,
 -- §6.6): chains at every point in time, targets, methods, directed
 -- targets, hostile documents, damage and crashes.
 local vss = require "vss"

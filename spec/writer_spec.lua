@@ -1,5 +1,5 @@
 -- vss.writer: Lua writers, external writers running real shell scripts,
--- and sessions driving them through a backup (vss-reference.md §1, §3).
+-- and sessions driving them through a backup (docs/model.md §1, §3).
 local vss = require "vss"
 local support = require "support"
 

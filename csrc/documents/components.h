@@ -1,5 +1,5 @@
 /* The Backup Components Document (BCD): the state of one backup or restore
- * session that requester and writers share (vss-reference.md §1, §2.1,
+ * session that requester and writers share (docs/model.md §1, §2.1,
  * §2.4, §5, §6, §7.3). Every IVssComponent / IVssBackupComponents
  * operation on it is a function here that enforces VSS's rules. Rules that
  * need the writer's file sets (new targets, differenced files, directed
@@ -149,7 +149,7 @@ int vss_bc_set_selected_for_restore(vss_backup_components *bc, vss_bc_component 
 int vss_bc_set_additional_restores(vss_backup_components *bc, vss_bc_component *c, bool more,
                                    vss_error *e);
 /* A previous backup stamp is for an incremental or a differential backup
- * only (vss-reference.md §1, §6.5): a log backup builds on an earlier one
+ * only (docs/model.md §1, §6.5): a log backup builds on an earlier one
  * (store/store.h, vss_store_builds_on) but its writers are told no stamp,
  * while a later incremental takes its stamp from the log backup. */
 bool vss_bc_takes_previous_stamp(int backup_type);

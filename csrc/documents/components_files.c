@@ -1,4 +1,4 @@
-/* File-level operations of a component and their VSS rules (§6): partial
+/* File-level operations of a component and their VSS rules (docs/model.md §6): partial
  * files, directed targets, differenced files, new targets and alternate
  * location mappings, restore subcomponents. Most need the writer's file
  * sets, from its attached metadata. */

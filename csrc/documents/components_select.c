@@ -1,4 +1,4 @@
-/* Component selection (vss-reference.md §5): writers, their attached
+/* Component selection (docs/model.md §5): writers, their attached
  * metadata, AddComponent and the whole-document check of what a backup
  * must contain. */
 #include "documents/components_impl.h"

@@ -9,7 +9,7 @@
                           sizeof var##_entries / sizeof var##_entries[0]}
 
 /* Value spellings in the documents: the ones Windows was seen to write
- * (vss-reference.md §7.2, §7.3) and, where none was seen, our choice in the
+ * (docs/model.md §7.2, §7.3) and, where none was seen, our choice in the
  * same style: upper case in the WMD, the Lua name in the BCD. */
 TABLE(vss_enum_backup_type, "backup_type", false,
       {VSS_BT_UNDEFINED, "undefined", "undefined"}, {VSS_BT_FULL, "full", "full"},

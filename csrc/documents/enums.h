@@ -1,4 +1,4 @@
-/* The VSS enumerations with their exact numeric values (vss-reference.md
+/* The VSS enumerations with their exact numeric values (docs/model.md
  * §3.1, §4), and one table per enumeration that ties each value to its Lua
  * name ("incremental", "full_backup_required") and to its spelling in the
  * XML documents ("RESTORE_IF_CAN_BE_REPLACED", "full"). The XML spellings

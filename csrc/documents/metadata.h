@@ -1,5 +1,5 @@
 /* The Writer Metadata Document (WMD): what a writer says about itself in
- * Identify (vss-reference.md §2.5-2.7, §7.2). The writer side builds it
+ * Identify (docs/model.md §2.5-2.7, §7.2). The writer side builds it
  * with the vss_wm_add_* / vss_wm_set_* calls, which enforce VSS's rules;
  * the requester side examines it through the read-only structs. Loading
  * keeps what the model does not know, and saving writes it back. */

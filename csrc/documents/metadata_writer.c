@@ -1,5 +1,5 @@
 /* The writer side of a Writer Metadata Document (IVssCreateWriterMetadata)
- * and the rules each call enforces (vss-reference.md §2.5-2.7, §6.3). */
+ * and the rules each call enforces (docs/model.md §2.5-2.7, §6.3). */
 #include "documents/metadata_impl.h"
 
 #include <stdlib.h>

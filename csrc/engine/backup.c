@@ -1,5 +1,5 @@
 /* The requester's run: the events in VSS order, the snapshot set, the
- * data, the documents and the commit (vss-reference.md §1). */
+ * data, the documents and the commit (docs/model.md §1). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* The requester: one backup from writers to the store, in the order VSS
- * prescribes (vss-reference.md §1): identify, component selection (§5),
+ * prescribes (docs/model.md §1): identify, component selection (§5),
  * the backup type each writer can take, previous backup stamps from the
  * store (§6.5), prepare_backup, a snapshot set over the file sets that
  * need one, prepare_snapshot / freeze / take / thaw / post_snapshot, the

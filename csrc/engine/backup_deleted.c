@@ -1,4 +1,4 @@
-/* Deletions (vss-reference.md §6.4: "the requester also tracks
+/* Deletions (docs/model.md §6.4: "the requester also tracks
  * deletions"): a file the chain up to the base still holds, that lies in
  * a file set walked now and was not found, is recorded as deleted, so a
  * restore of the chain does not bring it back. */

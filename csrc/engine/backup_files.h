@@ -1,5 +1,5 @@
 /* The backup's view of one file set on disk: the regular files it selects,
- * each with the path to read and the path it stands for (vss-reference.md
+ * each with the path to read and the path it stands for (docs/model.md
  * §6.3). */
 #ifndef VSS_BACKUP_FILES_H
 #define VSS_BACKUP_FILES_H

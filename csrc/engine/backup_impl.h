@@ -28,7 +28,7 @@ typedef struct vss_backup_ctx {
     size_t nw;
 } vss_backup_ctx;
 
-/* §5: add each writer's components to the BCD as o->select (and the
+/* docs/model.md §5: add each writer's components to the BCD as o->select (and the
  * bootable system state) says, then what they depend on (§2.6), and
  * attach each included writer's metadata. */
 int vss_backup_select(vss_backup_ctx *r, vss_error *e);

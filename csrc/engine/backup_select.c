@@ -1,5 +1,5 @@
 /* The requester's choices before any data moves: which components
- * (vss-reference.md §5), which backup type each writer takes, and the
+ * (docs/model.md §5), which backup type each writer takes, and the
  * previous backup stamps (§6.5). */
 #include <stdio.h>
 #include <stdlib.h>

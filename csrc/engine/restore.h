@@ -1,4 +1,4 @@
-/* The requester's restore (vss-reference.md §1 "Restore sequence", §6.2,
+/* The requester's restore (docs/model.md §1.4, §6.2,
  * §6.3, §6.6): a backup laid back from the store with the chain it stands
  * on, by the stored writer metadata and Backup Components Documents, with
  * the live writers told (identify, pre_restore, post_restore) and the

@@ -312,7 +312,7 @@ int vss_restore(const char *store_path, vss_writer *const *writers, size_t nwrit
         rc = vss_store_reader_chain(c.rd, o->backup ? o->backup : id, &r->chain, &r->nchain, e);
     if (rc == VSS_OK) {
         r->backup = r->chain[r->nchain - 1].id;
-        /* With writers each backup is a step, so they see every one (§1);
+        /* With writers each backup is a step, so they see every one (docs/model.md §1);
          * without, the chain is laid in one pass. */
         r->nplanned = nwriters > 0 ? r->nchain : 1;
         r->steps = calloc(r->nplanned, sizeof *r->steps);

@@ -3,7 +3,7 @@
  * into a new temporary, partial files' ranges at their offsets (over the
  * file in place, on a clone, when the run has no whole copy of it), the
  * ranges file a partial file named before its data, and directed targets
- * (§6.2) from a composed copy of the source. */
+ * (docs/model.md §6.2) from a composed copy of the source. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

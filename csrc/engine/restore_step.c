@@ -1,4 +1,4 @@
-/* One step of a restore chain (vss-reference.md §1 "Restore sequence"):
+/* One step of a restore chain (docs/model.md §1.4):
  * the components chosen from the step's stored BCD, the restore state and
  * new targets set, identify and pre_restore, each component's destination
  * decided by its restore target and its writer's restore method, the

@@ -48,7 +48,7 @@ static const char *const event_names[VSS_EV_COUNT] = {
     "identify", "prepare_backup", "prepare_snapshot", "freeze", "thaw", "post_snapshot",
     "abort", "backup_complete", "backup_shutdown", "pre_restore", "post_restore"};
 
-/* The state a failure at each event leaves (§3.1); abort has none. */
+/* The state a failure at each event leaves (docs/model.md §3.1); abort has none. */
 static const int failed_state[VSS_EV_COUNT] = {
     VSS_WS_FAILED_AT_IDENTIFY, VSS_WS_FAILED_AT_PREPARE_BACKUP,
     VSS_WS_FAILED_AT_PREPARE_SNAPSHOT, VSS_WS_FAILED_AT_FREEZE, VSS_WS_FAILED_AT_THAW,

@@ -1,4 +1,4 @@
-/* Writers: the applications that take part in a backup (vss-reference.md
+/* Writers: the applications that take part in a backup (docs/model.md
  * §1, §2.8, §3). A writer is a set of event handlers behind a struct of
  * callbacks, so the engine never knows what implements them: a Lua writer
  * (csrc/lua/writer.c), an external program (writer_external.h) or a C test

@@ -1,6 +1,6 @@
 /* External writers: an application not written in Lua takes part in a
  * backup with a metadata document in a file and a command per event (the
- * spirit of VSS's express writers, §2.7, with events added).
+ * spirit of VSS's express writers, docs/model.md §2.7, with events added).
  *
  * Identify runs the identify command if there is one (it may regenerate
  * the file), then loads the metadata file afresh. Every other event runs

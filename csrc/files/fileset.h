@@ -1,4 +1,4 @@
-/* Where file sets meet: the rules of §6.3-6.4 that compare one
+/* Where file sets meet: the rules of docs/model.md §6.3-6.4 that compare one
  * (path, filespec, recursive) triple with another or with a file, without
  * looking at a disk. Paths compare byte for byte with '\' and '/' as one
  * separator, runs of them as one, trailing ones ignored. */

@@ -1,7 +1,7 @@
 /* File specifications: a file set as VSS has it (path + filespec +
  * recursive, an optional alternate location, a backup-type mask), the
  * matching of '*' and '?' filespecs, and the walker that expands a file set
- * into files on disk (vss-reference.md §6.3). */
+ * into files on disk (docs/model.md §6.3). */
 #ifndef VSS_FILESPEC_H
 #define VSS_FILESPEC_H
 
@@ -61,7 +61,7 @@ bool vss_filedesc_same_set(const vss_filedesc *a, const vss_filedesc *b, unsigne
 
 /* Filespec matching of one file name (no directory part): '*' any run,
  * '?' one character, "*.*" also matches names without a dot. The rules, in
- * full (vss-reference.md §6.3 infers FindFirstFile's):
+ * full (docs/model.md §6.3 infers FindFirstFile's):
  * - Case: exact bytes by default, as Linux names are; VSS_MATCH_CASELESS
  *   folds ASCII letters only (bytes >= 0x80 compare exactly), for documents
  *   written on Windows.

@@ -1,5 +1,5 @@
 /* Range lists: the growable container, the inline form's parser and its
- * canonical formatter (vss-reference.md §6.1). The parser and the
+ * canonical formatter (docs/model.md §6.1). The parser and the
  * formatter are hand-written loops: a differential backup of a large
  * database file can carry hundreds of thousands of ranges. */
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /* Range lists: what partial files and directed targets are made of
- * (vss-reference.md §6.1-6.2). A list of (offset, length) byte ranges in
+ * (docs/model.md §6.1-6.2). A list of (offset, length) byte ranges in
  * the order given; operations say whether they need it normalized. */
 #ifndef VSS_RANGES_H
 #define VSS_RANGES_H

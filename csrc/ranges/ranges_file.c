@@ -1,4 +1,4 @@
-/* The ranges-file form of a partial file (vss-reference.md §6.1): a string
+/* The ranges-file form of a partial file (docs/model.md §6.1): a string
  * that names a binary file of little-endian u64 values, the count first,
  * then offset/length pairs. No magic, no header: the size is the check. */
 #include <endian.h>

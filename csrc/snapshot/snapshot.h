@@ -1,6 +1,6 @@
 /* Snapshot sets, in the shape of IVssBackupComponents' StartSnapshotSet /
  * AddToSnapshotSet / DoSnapshotSet / Query / DeleteSnapshots / ExposeSnapshot
- * (vss-reference.md §2.4, §4). A volume is a mounted filesystem; what is
+ * (docs/model.md §2.4, §4). A volume is a mounted filesystem; what is
  * added is a volume, a directory or a file on it. Each snapshot (one per
  * volume, or per btrfs subvolume) is made by a provider chosen per volume:
  * btrfs, reflink, copy or none (snapshot_provider.h).

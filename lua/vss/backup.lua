@@ -1,4 +1,4 @@
---- vss.backup: the requester (vss-reference.md §1). One call runs a whole
+--- vss.backup: the requester (docs/model.md §1). One call runs a whole
 -- backup: the writers' events in VSS order, component selection, a
 -- snapshot set, the data into the store, the documents, the commit.
 -- The C engine (csrc/engine/backup.c) does the work; this module makes the

@@ -1,4 +1,4 @@
---- vss.components: the Backup Components Document (vss-reference.md §1,
+--- vss.components: the Backup Components Document (docs/model.md §1,
 -- §2.1, §2.4, §6, §7.3). The C core holds the model and enforces VSS's
 -- rules; this module adds list conveniences and FILETIME conversions.
 local core = require "vss.core"

@@ -1,4 +1,4 @@
---- vss.metadata: the Writer Metadata Document (vss-reference.md §2.5-2.7,
+--- vss.metadata: the Writer Metadata Document (docs/model.md §2.5-2.7,
 -- §7.2). The C core holds the model and enforces VSS's rules; this module
 -- adds list conveniences over the Get*(i) methods VSS defines.
 local core = require "vss.core"

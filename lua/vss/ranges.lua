@@ -1,5 +1,5 @@
 --- vss.ranges: range lists, what partial files and directed targets are made
--- of (vss-reference.md §6.1-6.2). The C core does the work (parse, format,
+-- of (docs/model.md §6.1-6.2). The C core does the work (parse, format,
 -- the ranges file, set operations, the copy plan, resolve: a ranges string
 -- or the ranges file it names); this module adds the conveniences that take
 -- a VSS ranges string as VSS hands it out.

@@ -1,5 +1,5 @@
 --- vss.writer: writers, the applications that take part in a backup
--- (vss-reference.md §1, §2.8, §3). `vss.writer{ ... }` makes a Lua writer
+-- (docs/model.md §1, §2.8, §3). `vss.writer{ ... }` makes a Lua writer
 -- from handler functions; `vss.writer.external{ ... }` one whose events
 -- run as commands; `vss.writer.session{ w1, w2 }` drives a set of writers
 -- through the events as a requester does. The C core keeps the states,

@@ -101,7 +101,7 @@ static const struct {
     const char *spec, *name;
     bool exact, caseless;
 } table[] = {
-    /* vss-reference §6.3 real filespecs */
+    /* docs/model.md §6.3 real filespecs */
     {"*", "anything.txt", true, true},
     {"*", "", true, true},
     {"*", "noext", true, true},

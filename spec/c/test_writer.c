@@ -326,7 +326,7 @@ TEST(the_failure_names_the_writer_and_counts_the_others)
     CHECK(strstr(f.log.text, "c:backup_shutdown") != NULL);
 }
 
-/* §3.2: front-end writers freeze first, then back-end, then system; thaw
+/* docs/model.md §3.2: front-end writers freeze first, then back-end, then system; thaw
  * undoes it in reverse. */
 TEST(freeze_order_follows_the_application_level)
 {
