@@ -108,9 +108,9 @@ bool rs_laid_before(rs_run *r, const char *name);
 
 /* ---- restore_lay.c ---- */
 
-/* Gather the files of the selected components from every step's manifest
+/* Collect the files of the selected components from every step's manifest
  * and add them to the result (restore_lay.c). */
-int rs_gather(rs_run *r, vss_error *e);
+int rs_collect(rs_run *r, vss_error *e);
 /* RESTORE_IF_NOT_THERE: whether some whole file of component c is there. */
 int rs_any_present(rs_run *r, size_t c, bool *present, vss_error *e);
 /* Lay every file (whole and partial), then the directed targets. */

@@ -1,4 +1,4 @@
-/* The files of a restore run: each backed-up file's layers gathered from
+/* The files of a restore run: each backed-up file's layers collected from
  * the steps' manifests, then laid beneath its destination: a whole copy
  * into a new temporary, partial files' ranges at their offsets (over the
  * file in place, on a clone, when the run has no whole copy of it), the
@@ -15,7 +15,7 @@
 #include "files/fileset.h"
 #include "engine/restore_engine.h"
 
-/* ---- gathering ---- */
+/* ---- collecting ---- */
 
 typedef struct hit {
     const char *name;
@@ -86,7 +86,7 @@ static int make_file(rs_file *f, const hit *h, size_t n, vss_error *e)
     return VSS_OK;
 }
 
-int rs_gather(rs_run *r, vss_error *e)
+int rs_collect(rs_run *r, vss_error *e)
 {
     hit *hits = NULL;
     size_t n = 0, cap = 0;
@@ -527,7 +527,7 @@ static int directed_dest(const rs_component *c, const char *dst, const rs_set **
 }
 
 /* A directed target whose source is no file of its component: a result
- * of its own (rs_gather left room). */
+ * of its own (rs_collect left room). */
 static void orphan_result(rs_run *r, rs_component *c, const char *name, const vss_error *why)
 {
     vss_restore_file_result *o = &r->res->files[r->res->nfiles++];

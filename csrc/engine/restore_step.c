@@ -450,7 +450,7 @@ int rs_run_step(vss_writers *ws, vss_backup_components *bc, vss_store_reader *rd
         vss_writers_identify(ws, NULL); /* a writer whose identify fails is not told */
         vss_writers_pre_restore(ws, bc, NULL);
     }
-    if (writers_choices(&r, ws, e) != VSS_OK || rs_gather(&r, e) != VSS_OK ||
+    if (writers_choices(&r, ws, e) != VSS_OK || rs_collect(&r, e) != VSS_OK ||
         if_not_there(&r, e) != VSS_OK || services(&r, true, e) != VSS_OK ||
         rs_lay_all(&r, e) != VSS_OK || services(&r, false, e) != VSS_OK ||
         file_statuses(&r, e) != VSS_OK)
