@@ -5,7 +5,7 @@
 --    backed up in full (vss.backup, no snapshot), then 1% of it changed in
 --    scattered 4 KiB blocks and an incremental taken where the writer
 --    reports those blocks as a partial file. The chain (full, then the
---    ranges laid over it) is restored to a new place (target = "new"),
+--    ranges laid over it) is restored to a new place (location = "new"),
 --    against `cp` of the 2 GiB (and `cp` + `sync`, as vss.restore fsyncs
 --    each file before its rename), `restic restore` of the latest of two
 --    restic snapshots of the same file and `borg extract` of the latest of
@@ -73,7 +73,7 @@ local function restore_child(store, to)
     q(package.path), q(package.cpath), q(code))))
 end
 local function restore(store, to)
-  local r, err, code = vss.restore { store = store, target = "new", to = to, progress = false }
+  local r, err, code = vss.restore { store = store, location = "new", to = to, progress = false }
   assert(r, tostring(err) .. " (" .. tostring(code) .. ")")
   return r
 end
