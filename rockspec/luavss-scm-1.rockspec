@@ -65,6 +65,7 @@ build = {
         "csrc/files/filespec.c",
         "csrc/files/pathmap.c",
         "csrc/files/walker.c",
+        "csrc/files/entry_stat.c",
         "csrc/ranges/ranges.c",
         "csrc/ranges/ranges_file.c",
         "csrc/ranges/ranges_ops.c",
@@ -103,6 +104,7 @@ build = {
         "csrc/lua/store.c",
         "csrc/lua/walker.c",
         "csrc/lua/writer.c",
+        "csrc/lua/tree.c",
       },
       defines = { "_GNU_SOURCE", "_FILE_OFFSET_BITS=64" },
       incdirs = { "csrc", "$(LIBXML2_INCDIR)/libxml2", "$(LIBVHDI_INCDIR)", "$(LIBXXHASH_INCDIR)" },
@@ -123,6 +125,7 @@ build = {
     ["vss.backup"] = "lua/vss/backup.lua",
     ["vss.progress"] = "lua/vss/progress.lua",
     ["vss.options"] = "lua/vss/options.lua",
+    ["vss.tree"] = "lua/vss/tree.lua",
   },
 }
 test = {

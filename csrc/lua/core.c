@@ -20,6 +20,7 @@ static const struct {
     {"restore", vss_lua_open_restore},
     {"dest", vss_lua_open_dest},
     {"backup", vss_lua_open_backup},
+    {"tree", vss_lua_open_tree},
 };
 
 /* vss.core.clock(): seconds from a monotonic clock, for progress and benchmarks. */

@@ -17,6 +17,7 @@ local vss = {
   dest = require("vss.dest").open,
   backup = require "vss.backup",
   progress = require "vss.progress",
+  tree = require "vss.tree",
 }
 vss.snapshot_set = vss.snapshot.set
 
