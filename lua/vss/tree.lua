@@ -254,7 +254,8 @@ end
 -- what: "missing" (in a only), "extra" (in b only), "type", "content", "size", "target",
 -- "mode", "uid", "gid", "mtime" (integer ns), "xattr" / "acl" (name= says which), "flags",
 -- "rdev", "links" (a and b: lists of groups of names), "error" (a part unreadable).
--- Paths are relative to a and b ("." is the top); parents come before their entries.
+-- Paths are relative to a and b ("." is the top); parents come before their entries. The
+-- names of one inode (hard links) on both sides have its attributes reported once, at the first.
 function M.compare(a, b, opts)
   if type(a) ~= "string" then argerror(1, "string expected, got " .. type(a)) end
   if type(b) ~= "string" then argerror(2, "string expected, got " .. type(b)) end
@@ -279,7 +280,7 @@ function M.compare(a, b, opts)
   -- an entry below one reported missing, extra or of another type is not
   -- reported again
   local cut = {}
-  local common = {}
+  local common, same_inode = {}, {}
   local settable = C.SETTABLE_FLAGS
   for _, p in ipairs(paths) do
     if p ~= "." and cut[dirname(p)] then
@@ -294,7 +295,13 @@ function M.compare(a, b, opts)
         if not ig.extra then add(p, "extra", nil, y.type) end
       elseif not (p == "." and ig.root) then
         if x.type ~= y.type then cut[p] = true end
-        compare_entry(p, x, y, ig, add, settable)
+        -- the names of one inode on both sides: its attributes once, at the first
+        local pair = x.type ~= "directory" and x.ino and y.ino
+          and (x.dev .. ":" .. x.ino .. "|" .. y.dev .. ":" .. y.ino)
+        if not (pair and same_inode[pair]) then
+          if pair then same_inode[pair] = true end
+          compare_entry(p, x, y, ig, add, settable)
+        end
       end
       if x and y and x.type == y.type and x.type ~= "directory" and x.type ~= "error" then
         common[#common + 1] = p
