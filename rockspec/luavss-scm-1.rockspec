@@ -127,6 +127,10 @@ build = {
     ["vss.options"] = "lua/vss/options.lua",
     ["vss.tree"] = "lua/vss/tree.lua",
   },
+  install = {
+    -- the commands (tools/vss-compare: vss.tree.compare of two trees)
+    bin = { ["vss-compare"] = "tools/vss-compare" },
+  },
 }
 test = {
   type = "command",

@@ -28,10 +28,10 @@ describe("rockspec", function()
     local dir = support.tmpdir()
     finally(function() support.rm_rf(dir) end)
     -- Build from a copy so LuaRocks' objects never land in the work tree.
-    local out, ok = support.sh(("cp -r %s %s %s %s/ && cd %s && luarocks --lua-version=5.4 "
+    local out, ok = support.sh(("cp -r %s %s %s %s %s/ && cd %s && luarocks --lua-version=5.4 "
       .. "--tree=%s make rockspec/luavss-scm-1.rockspec"):format(
       q(support.root .. "/csrc"), q(support.root .. "/lua"), q(support.root .. "/rockspec"),
-      q(dir), q(dir), q(dir .. "/tree")))
+      q(support.root .. "/tools"), q(dir), q(dir), q(dir .. "/tree")))
     assert.is_true(ok, out)
     out, ok = support.sh(("cd / && LUA_PATH_5_4=%s LUA_CPATH_5_4=%s lua5.4 -e %s"):format(
       q(dir .. "/tree/share/lua/5.4/?.lua;" .. dir .. "/tree/share/lua/5.4/?/init.lua"),
@@ -40,5 +40,9 @@ describe("rockspec", function()
         .. dir .. '/tree", 1, true)); io.write(vss.version)')))
     assert.is_true(ok, out)
     assert.matches("^%d+%.%d+%.%d+", out)
+    -- the installed command runs from that tree too (exit 0: a tree equals itself)
+    out, ok = support.sh(("cd / && %s %s"):format(q(dir .. "/tree/bin/vss-compare"), q(dir .. "/tree/bin")
+      .. " " .. q(dir .. "/tree/bin")))
+    assert.is_true(ok, out)
   end)
 end)
