@@ -201,4 +201,53 @@ describe("every point in time restores exactly (property)", function()
     assert(#failures == 0, ("LUAVSS_SEED=%d: a restored point differs from its reference:\n%s")
       :format(seed, table.concat(failures, "\n")))
   end)
+
+  it("restores a full + incremental of each kind of mutation alone", function()
+    if os.getenv("LUAVSS_PROPERTY") ~= "1" then
+      return pending("waits for #11 fidelity (run with LUAVSS_PROPERTY=1)")
+    end
+    local seed = mutate.seed(11)
+    local report, failed = {}, false
+    local kinds = mutate.new(dir .. "/probe", seed, dir .. "/probe-staging"):kinds()
+    for i, kind in ipairs(kinds) do
+      for _, differenced in ipairs { false, true } do
+        local base = ("%s/k%d%s"):format(dir, i, differenced and "d" or "")
+        local t = mutate.new(base .. "/tree", seed + i, base .. "/staging")
+        t:generate(20)
+        local w = tree_writer(t.root, function() return differenced end)
+        local store = base .. "/store"
+        mutate.snapshot(t.root, base .. "/ref1")
+        local full = assert(vss.backup{ writers = { w }, store = store, snapshot = false, progress = false })
+        local _, what = t:mutate(kind)
+        mutate.snapshot(t.root, base .. "/ref2")
+        local inc = assert(vss.backup{ writers = { w }, store = store, type = "incremental",
+                                       snapshot = false, progress = false })
+        -- what the full already gets wrong is not this kind's doing
+        local function diffs_of(id, ref, out)
+          local r = vss.restore{ store = store, backup = id, location = "new", to = out, progress = false }
+          if not r and not support.exists(out .. t.root) then return { { path = ".", what = "restore" } } end
+          return assert(tree.compare(ref, out .. t.root))
+        end
+        local before = {}
+        for _, d in ipairs(diffs_of(full.id, base .. "/ref1", base .. "/out1")) do
+          before[d.path .. "|" .. d.what .. "|" .. tostring(d.name)] = true
+        end
+        local new = {}
+        for _, d in ipairs(diffs_of(inc.id, base .. "/ref2", base .. "/out2")) do
+          if not before[d.path .. "|" .. d.what .. "|" .. tostring(d.name)] then new[#new + 1] = d end
+        end
+        if #new > 0 then failed = true end
+        report[#report + 1] = ("%-20s %-13s %s%s"):format(kind, differenced and "differenced" or "requester",
+          #new == 0 and "ok" or (#new .. " new: " .. tree.format(new[1])), #new == 0 and "" or
+          ("   [" .. what:gsub("\n", "\\n") .. "]"))
+        mutate.thaw(base)
+        support.rm_rf(base)
+      end
+    end
+    if os.getenv("LUAVSS_PROPERTY_ALL") == "1" then
+      io.stderr:write("\nkinds alone, LUAVSS_SEED=" .. seed .. ":\n" .. table.concat(report, "\n") .. "\n")
+    end
+    assert(not failed, ("LUAVSS_SEED=%d: mutations lost by full + incremental:\n%s"):format(seed,
+      table.concat(report, "\n")))
+  end)
 end)
