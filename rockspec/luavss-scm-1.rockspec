@@ -29,6 +29,7 @@ build = {
     ["vss.core"] = {
       sources = {
         "csrc/base/array.c",
+        "csrc/base/beneath.c",
         "csrc/base/clone.c",
         "csrc/base/digest.c",
         "csrc/base/error.c",

@@ -31,7 +31,7 @@ describe("vss.store", function()
       assert.matches("store", err)
       s = ok(vss.store.open(path, { create = true }))
       assert.matches("^vss.Store%(", tostring(s))
-      assert.equal("luavss-store\nversion 1\n", support.read(path .. "/luavss-store"))
+      assert.equal("luavss-store\nversion 2\n", support.read(path .. "/luavss-store"))
       s:close()
       assert.equal("vss.Store(closed)", tostring(s))
       assert.error_matches(function() s:list() end, "closed vss.Store")
@@ -237,7 +237,7 @@ describe("vss.store", function()
       assert.same({ backup = id, name = "/srv/part", what = "range 2 (1000:100)" },
         { backup = seen[1].backup, name = seen[1].name, what = seen[1].what })
       assert.matches("^%x+$", seen[1].expected)
-      assert.not_equal(seen[1].expected, seen[1].actual)
+      assert.is_nil(seen[1].actual) -- never told: it would tell what the bytes are
       assert.equal("data", seen[2].what)
       assert.equal(id2, seen[3].backup)
       assert.equal("manifest", seen[3].what)
@@ -331,7 +331,7 @@ describe("vss.store", function()
         local s = assert(vss.store.open(arg[1]))
         while true do
           local tx = assert(s:begin{ type = "full" })
-          for i = 1, 20 do assert(tx:add_file("file" .. i, arg[2] .. "/f" .. i)) end
+          for i = 1, 20 do assert(tx:add_file("/srv/file" .. i, arg[2] .. "/f" .. i)) end
           assert(tx:add_document(vss.store.COMPONENTS, "<BCD/>"))
           assert(tx:commit())
         end]])

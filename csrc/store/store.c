@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/beneath.h"
 #include "base/fileio.h"
 #include "base/array.h"
 
@@ -49,11 +50,63 @@ int store_check_id(const char *id, vss_error *e)
     return VSS_OK;
 }
 
+static const char *type_word(mode_t m)
+{
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    if (S_ISLNK(m))
+        return "a symlink";
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISREG(m))
+        return "a regular file";
+    return "of an unknown type";
+}
+
+int store_open(vss_store *s, const char *rel, int flags, mode_t mode, unsigned type,
+               vss_error *e)
+{
+    int fd = vss_open_beneath(s->dirfd, rel, flags, mode);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ELOOP)
+            return vss_error_set(e, VSS_ECORRUPT,
+                                 "store '%s': %s: a symlink on the way, not followed (a store holds none)",
+                                 s->path, rel), -1;
+        if (err == EXDEV || err == EINVAL)
+            return vss_error_set(e, VSS_ECORRUPT, "store '%s': %s: leads outside the store",
+                                 s->path, rel), -1;
+        if (err == ENXIO || err == ENODEV) /* a FIFO without a writer, a device */
+            return vss_error_set(e, VSS_ECORRUPT,
+                                 "store '%s': %s is not a regular file or a directory",
+                                 s->path, rel), -1;
+        return vss_error_sys(e, err, "store '%s': open %s", s->path, rel), -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        return vss_error_sys(e, err, "store '%s': stat %s", s->path, rel), -1;
+    }
+    if ((st.st_mode & S_IFMT) != type) {
+        close(fd);
+        return vss_error_set(e, VSS_ECORRUPT, "store '%s': %s is %s, not %s", s->path, rel,
+                             type_word(st.st_mode), type_word(type)), -1;
+    }
+    return fd;
+}
+
 int store_lock(vss_store *s, const char *name, int op, unsigned flags, int *fd, vss_error *e)
 {
-    *fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    *fd = store_open(s, name, O_RDWR | O_CREAT, 0600, S_IFREG, e);
     if (*fd < 0)
-        return vss_error_sys(e, errno, "store '%s': open %s", s->path, name);
+        return VSS_FAIL;
     if (flags & VSS_STORE_NOWAIT)
         op |= LOCK_NB;
     int rc;
@@ -107,7 +160,7 @@ int store_remove_tree(int dirfd, const char *name)
 
 void store_clean_dir(vss_store *s, const char *name)
 {
-    int fd = openat(s->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = store_open(s, name, O_RDONLY | O_DIRECTORY, 0, S_IFDIR, NULL);
     if (fd < 0)
         return;
     DIR *d = fdopendir(fd);
@@ -125,9 +178,9 @@ void store_clean_dir(vss_store *s, const char *name)
 /* Read a file beneath the store whole; *out malloc'd, NUL-terminated. */
 static int store_read_file(vss_store *s, const char *rel, char **out, size_t *len, vss_error *e)
 {
-    int fd = openat(s->dirfd, rel, O_RDONLY | O_CLOEXEC);
+    int fd = store_open(s, rel, O_RDONLY, 0, S_IFREG, e);
     if (fd < 0)
-        return vss_error_sys(e, errno, "store '%s': open %s", s->path, rel);
+        return VSS_FAIL;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         close(fd);
@@ -156,10 +209,7 @@ int store_open_object(vss_store *s, const char *id, const char *object, vss_erro
 {
     char rel[VSS_STORE_ID_MAX + 64];
     snprintf(rel, sizeof rel, STORE_BACKUPS "/%s/" STORE_DATA "/%s", id, object);
-    int fd = openat(s->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return vss_error_sys(e, errno, "backup '%s': object %s", id, object);
-    return fd;
+    return store_open(s, rel, O_RDONLY, 0, S_IFREG, e);
 }
 
 static int write_marker(int fd, const void *ctx)
@@ -170,7 +220,45 @@ static int write_marker(int fd, const void *ctx)
     return vss_write_full(fd, text, (size_t)n);
 }
 
-static int dir_is_empty(int fd)
+/* An entry of the directory creation may have left: the three
+ * directories (empty), the two lock files, the marker's temporary. */
+static int creation_leftover(int dirfd, const char *name)
+{
+    static const char *const dirs[] = {STORE_BACKUPS, STORE_INCOMING, STORE_TRASH};
+    static const char *const files[] = {STORE_LOCK, STORE_READ_LOCK};
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT; /* gone meanwhile */
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+        if (strcmp(name, dirs[i]) == 0) {
+            if (!S_ISDIR(st.st_mode))
+                return 0;
+            int fd = vss_open_beneath(dirfd, name, O_RDONLY | O_DIRECTORY, 0);
+            if (fd < 0)
+                return 0;
+            DIR *d = fdopendir(fd);
+            if (d == NULL) {
+                close(fd);
+                return 0;
+            }
+            int empty = 1;
+            struct dirent *de;
+            while ((de = readdir(d)) != NULL)
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                    empty = 0;
+            closedir(d);
+            return empty;
+        }
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (strcmp(name, files[i]) == 0)
+            return S_ISREG(st.st_mode);
+    return strncmp(name, STORE_MARKER ".tmp.", sizeof STORE_MARKER + 4) == 0 &&
+           S_ISREG(st.st_mode);
+}
+
+/* Empty, or holding only what a creation (perhaps cut short, perhaps
+ * running now in another process) leaves: then creation may go on. */
+static int creatable(int fd)
 {
     int dup_fd = dup(fd);
     if (dup_fd < 0)
@@ -180,13 +268,14 @@ static int dir_is_empty(int fd)
         close(dup_fd);
         return 0;
     }
-    int empty = 1;
+    rewinddir(d);
+    int ok = 1;
     struct dirent *de;
-    while ((de = readdir(d)) != NULL)
+    while (ok && (de = readdir(d)) != NULL)
         if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-            empty = 0;
+            ok = creation_leftover(fd, de->d_name);
     closedir(d);
-    return empty;
+    return ok;
 }
 
 static int create_layout(vss_store *s, vss_error *e)
@@ -208,37 +297,56 @@ static int create_layout(vss_store *s, vss_error *e)
     return rc;
 }
 
-static int check_marker(vss_store *s, unsigned flags, vss_error *e)
+/* The marker's version; 0 when there is none (ENOENT), -1 on failure. */
+static int read_marker(vss_store *s, vss_error *e)
 {
-    char *text;
-    size_t len;
     vss_error err;
-    if (store_read_file(s, STORE_MARKER, &text, &len, &err) != VSS_OK) {
-        if (err.sys_errno != ENOENT) {
-            if (e)
-                *e = err;
-            return VSS_FAIL;
-        }
-        if ((flags & VSS_STORE_CREATE) && dir_is_empty(s->dirfd))
-            return create_layout(s, e);
-        if ((flags & VSS_STORE_CREATE) && faccessat(s->dirfd, STORE_BACKUPS, F_OK, 0) == 0 &&
-            faccessat(s->dirfd, STORE_LOCK, F_OK, 0) == 0)
-            return create_layout(s, e); /* a creation cut short before its marker */
-        return vss_error_set(e, VSS_EFORMAT, "'%s' is not a luavss store (no %s file)%s", s->path,
-                             STORE_MARKER,
-                             (flags & VSS_STORE_CREATE) ? " and not empty" : "");
+    int fd = store_open(s, STORE_MARKER, O_RDONLY, 0, S_IFREG, &err);
+    if (fd < 0) {
+        if (err.code == ENOENT)
+            return 0;
+        if (e)
+            *e = err;
+        return -1;
     }
+    char text[64];
+    ssize_t n = vss_read_full(fd, text, sizeof text - 1); /* a marker is short */
+    int rerr = errno;
+    close(fd);
+    if (n < 0)
+        return vss_error_sys(e, rerr, "store '%s': read %s", s->path, STORE_MARKER), -1;
+    text[n] = '\0';
     int version = 0;
-    int ok = sscanf(text, STORE_MARKER "\nversion %d", &version) == 1;
-    free(text);
-    if (!ok || version < 1)
+    if (sscanf(text, STORE_MARKER "\nversion %d", &version) != 1 || version < 1)
         return vss_error_set(e, VSS_EFORMAT, "store '%s': unreadable %s file", s->path,
-                             STORE_MARKER);
+                             STORE_MARKER), -1;
     if (version > VSS_STORE_VERSION)
         return vss_error_set(e, VSS_EFORMAT,
                              "store '%s' has format version %d; this luavss reads up to %d",
-                             s->path, version, VSS_STORE_VERSION);
-    return VSS_OK;
+                             s->path, version, VSS_STORE_VERSION), -1;
+    return version;
+}
+
+static int check_marker(vss_store *s, unsigned flags, vss_error *e)
+{
+    /* Idempotent and safe to race: every step of creation may be done
+     * twice (mkdir EEXIST, the marker replaced atomically with the same
+     * bytes), so a creation cut short, or one running now in another
+     * process, is completed. Twice: a marker missing at the first look
+     * may have been written by the other creator since, which may then
+     * have begun a backup (and the directory no longer looks new). */
+    for (int look = 0; look < 2; look++) {
+        int v = read_marker(s, e);
+        if (v != 0)
+            return v > 0 ? VSS_OK : VSS_FAIL;
+        if ((flags & VSS_STORE_CREATE) && creatable(s->dirfd))
+            return create_layout(s, e);
+    }
+    return vss_error_set(e, VSS_EFORMAT, "'%s' is not a luavss store (no %s file)%s", s->path,
+                         STORE_MARKER,
+                         (flags & VSS_STORE_CREATE)
+                             ? " and holds more than a store's creation leaves"
+                             : "");
 }
 
 int vss_store_open(const char *path, unsigned flags, vss_store **out, vss_error *e)
@@ -280,7 +388,7 @@ static int read_info(vss_store *s, const char *id, vss_store_info *info)
     snprintf(rel, sizeof rel, STORE_BACKUPS "/%s/" STORE_MANIFEST, id);
     memset(info, 0, sizeof *info);
     snprintf(info->id, sizeof info->id, "%s", id);
-    int fd = openat(s->dirfd, rel, O_RDONLY | O_CLOEXEC);
+    int fd = store_open(s, rel, O_RDONLY, 0, S_IFREG, NULL);
     if (fd < 0)
         return -1;
     char head[4096];
@@ -303,8 +411,8 @@ int store_manifest_read(vss_store *s, const char *id, vss_store_manifest **out, 
         return VSS_FAIL;
     char rel[VSS_STORE_ID_MAX + 32];
     snprintf(rel, sizeof rel, STORE_BACKUPS "/%s/" STORE_MANIFEST, id);
-    char *text;
-    size_t len;
+    char *text = NULL;
+    size_t len = 0;
     vss_error err;
     if (store_read_file(s, rel, &text, &len, &err) != VSS_OK) {
         if (err.sys_errno == ENOENT)
@@ -343,9 +451,9 @@ static int cmp_info(const void *a, const void *b)
  * cannot be read is listed with type 0 so that it is not silently lost. */
 static int list_locked(vss_store *s, vss_store_info **out, size_t *n, vss_error *e)
 {
-    int fd = openat(s->dirfd, STORE_BACKUPS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = store_open(s, STORE_BACKUPS, O_RDONLY | O_DIRECTORY, 0, S_IFDIR, e);
     if (fd < 0)
-        return vss_error_sys(e, errno, "store '%s': open %s", s->path, STORE_BACKUPS);
+        return VSS_FAIL;
     DIR *d = fdopendir(fd);
     if (d == NULL) {
         close(fd);
@@ -483,20 +591,26 @@ static int delete_locked(vss_store *s, const char *id, unsigned flags, char ***d
     }
     /* Out of sight in one atomic step, then removed at leisure: a crash in
      * between leaves only trash that the next writer clears. */
-    char from[VSS_STORE_ID_MAX + 16], to[VSS_STORE_ID_MAX + 16];
-    snprintf(from, sizeof from, STORE_BACKUPS "/%s", id);
-    snprintf(to, sizeof to, STORE_TRASH "/%s", id);
-    store_remove_tree(s->dirfd, to);
-    if (renameat(s->dirfd, from, s->dirfd, to) != 0)
-        return vss_error_sys(e, errno, "store '%s': delete backup '%s'", s->path, id);
-    int bfd = openat(s->dirfd, STORE_BACKUPS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (bfd < 0 || fsync(bfd) != 0) {
-        int err = errno;
-        if (bfd >= 0)
-            close(bfd);
+    int bfd = store_open(s, STORE_BACKUPS, O_RDONLY | O_DIRECTORY, 0, S_IFDIR, e);
+    if (bfd < 0)
+        return VSS_FAIL;
+    int tfd = store_open(s, STORE_TRASH, O_RDONLY | O_DIRECTORY, 0, S_IFDIR, e);
+    if (tfd < 0) {
+        close(bfd);
+        return VSS_FAIL;
+    }
+    store_remove_tree(tfd, id);
+    int moved = renameat(bfd, id, tfd, id) == 0;
+    int err = errno;
+    close(tfd);
+    if (moved && fsync(bfd) != 0) {
+        err = errno;
+        close(bfd);
         return vss_error_sys(e, err, "store '%s': sync %s", s->path, STORE_BACKUPS);
     }
     close(bfd);
+    if (!moved)
+        return vss_error_sys(e, err, "store '%s': delete backup '%s'", s->path, id);
     store_clean_dir(s, STORE_TRASH);
     return VSS_OK;
 }

@@ -23,7 +23,10 @@
 #include "documents/enums.h"
 #include "ranges/ranges.h"
 
-#define VSS_STORE_VERSION 1
+/* The format written: version 2 (a whole file's digest covers its
+ * extents' bytes, never its holes). Version 1 stores and manifests are
+ * still read (docs/store-format.md). */
+#define VSS_STORE_VERSION 2
 #define VSS_STORE_ID_MAX 48
 /* The reserved document name of the Backup Components Document; every
  * other document of a backup is a writer metadata document. */
@@ -108,9 +111,16 @@ typedef struct vss_store_entry {
     char ranges_object[24];
     uint64_t ranges_size;
     vss_digest ranges_digest;
+    bool holes_hashed;  /* a version 1 manifest's file: its digest covers
+                           the holes as zeros */
+    char *bad;          /* why the entry cannot be used (its sizes, ranges
+                           or counts disagree, its name is malformed or
+                           given twice); NULL when sound. The parser sets
+                           it; verify reports it, a restore fails the file */
 } vss_store_entry;
 
 typedef struct vss_store_manifest {
+    int version; /* of the manifest text: 1 or 2 */
     vss_store_info info;
     vss_store_entry *entries;
     size_t n;

@@ -94,7 +94,8 @@ static int next_extent(int fd, uint64_t off, uint64_t size, uint64_t *start, uin
  * dst_off. Feeds the part hasher too when part is set. A short read means
  * the source shrank under us: *got says how far it went. */
 static int copy_span(store_copy *c, int src_fd, uint64_t start, uint64_t end, int dst_fd,
-                     uint64_t dst_off, int part, uint64_t *got, const char *what, vss_error *e)
+                     uint64_t dst_off, int part, uint64_t *got, const char *what,
+                     const char *dst_side, vss_error *e)
 {
     uint64_t off = start;
     while (off < end) {
@@ -109,7 +110,7 @@ static int copy_span(store_copy *c, int src_fd, uint64_t start, uint64_t end, in
             vss_hasher_update(c->part, c->buf, (size_t)k);
         uint64_t at = dst_off + (off - start);
         if (dst_fd >= 0 && pwrite_full(dst_fd, c->buf, (size_t)k, at) != 0)
-            return vss_error_sys(e, errno, "%s: write to the store", what);
+            return vss_error_sys(e, errno, "%s: write to %s at %" PRIu64, what, dst_side, at);
         /* Start writeback of each finished 16 MiB now, so the fsync at the
          * end of the object has little left to wait for. */
         if (dst_fd >= 0 && (at + (uint64_t)k) / WRITEBACK_STEP != at / WRITEBACK_STEP)
@@ -138,10 +139,9 @@ int store_copy_whole(store_copy *c, int src_fd, int dst_fd, uint64_t size, vss_s
     posix_fadvise(src_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     uint64_t off = 0, start, end, stored = 0;
     while (next_extent(src_fd, off, size, &start, &end)) {
-        vss_hasher_update_zeros(c->whole, start - off);
-        uint64_t got;
-        if (copy_span(c, src_fd, start, end, cloned ? -1 : dst_fd, start, 0, &got, src_path, e) !=
-            VSS_OK)
+        uint64_t got; /* the digest covers the extents' bytes, not the holes */
+        if (copy_span(c, src_fd, start, end, cloned ? -1 : dst_fd, start, 0, &got, src_path,
+                      "the store", e) != VSS_OK)
             return VSS_FAIL;
         if (got > 0 && vss_ranges_append(en->ranges, start, got, e) != VSS_OK)
             return VSS_FAIL;
@@ -154,7 +154,6 @@ int store_copy_whole(store_copy *c, int src_fd, int dst_fd, uint64_t size, vss_s
             break;
         }
     }
-    vss_hasher_update_zeros(c->whole, size - off);
     en->size = size;
     en->stored = stored;
     en->digest = vss_hasher_digest(c->whole);
@@ -181,7 +180,7 @@ int store_copy_ranges(store_copy *c, int src_fd, int dst_fd, uint64_t size, cons
         vss_hasher_reset(c->part);
         uint64_t got;
         if (copy_span(c, src_fd, it[i].offset, it[i].offset + it[i].length, dst_fd, stored, 1, &got,
-                      src_path, e) != VSS_OK)
+                      src_path, "the store", e) != VSS_OK)
             return VSS_FAIL;
         if (got < it[i].length)
             return vss_error_set(e, EIO, "'%s': file shrank while range %zu (%" PRIu64 ":%" PRIu64
@@ -292,59 +291,119 @@ static void damaged_at(store_damage_fn damage, void *ctx, int *damaged, const ch
         damage(ctx, what, expected, actual);
 }
 
+/* Holes of the object inside what the manifest says is data: read as
+ * zeros, but only this much per entry (a filesystem that stores zeroed
+ * blocks as holes, ZFS with compression, makes a few); past it the
+ * extents claim bytes the object does not hold, and reading them would
+ * cost what the manifest claims rather than what is stored. */
+#define HOLES_IN_EXTENTS_MAX (64ull << 20)
+
+/* One extent [start, end) of a whole file's object: its data segments
+ * copied (and hashed), its holes hashed as zeros within the budget. */
+static int read_extent(store_copy *c, int obj_fd, uint64_t start, uint64_t end, int dst_fd,
+                       uint64_t *holes, int *short_read, const char *what, vss_error *e)
+{
+    uint64_t off = start, ds, de, got;
+    while (off < end) {
+        if (!next_extent(obj_fd, off, end, &ds, &de))
+            ds = de = end;
+        if (ds > off) {
+            *holes += ds - off;
+            if (*holes > HOLES_IN_EXTENTS_MAX)
+                return 1;
+            vss_hasher_update_zeros(c->whole, ds - off);
+        }
+        if (de > ds) {
+            if (copy_span(c, obj_fd, ds, de, dst_fd, ds, 0, &got, what, "the destination", e) !=
+                VSS_OK)
+                return -1;
+            if (got < de - ds) {
+                *short_read = 1;
+                return 0;
+            }
+        }
+        off = de;
+    }
+    return 0;
+}
+
 int store_read_entry(store_copy *c, int obj_fd, const vss_store_entry *en, int dst_fd,
                      store_damage_fn damage, void *ctx, int *damaged, vss_error *e)
 {
     *damaged = 0;
+    char what[160];
+    snprintf(what, sizeof what, "store object %s", en->object);
+    if (en->bad != NULL) {
+        damaged_at(damage, ctx, damaged, en->bad, NULL, NULL);
+        return VSS_OK;
+    }
     struct stat st;
     if (fstat(obj_fd, &st) != 0)
-        return vss_error_sys(e, errno, "object %s: stat", en->object);
+        return vss_error_sys(e, errno, "%s: stat", what);
+    /* The manifest's sizes agree with each other (the parser checked);
+     * now with the object, before a byte is read or written. */
     uint64_t want_size = en->kind == VSS_STORE_ENTRY_FILE ? en->size : en->stored;
-    if ((uint64_t)st.st_size != want_size) {
-        char what[96];
-        snprintf(what, sizeof what, "object size %" PRIu64 ", expected %" PRIu64,
-                 (uint64_t)st.st_size, want_size);
-        damaged_at(damage, ctx, damaged, what, NULL, NULL);
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != want_size) {
+        char m[96];
+        snprintf(m, sizeof m, "object size %" PRIu64 ", expected %" PRIu64, (uint64_t)st.st_size,
+                 want_size);
+        damaged_at(damage, ctx, damaged, m, NULL, NULL);
+        return VSS_OK;
     }
     vss_hasher_reset(c->whole);
     uint64_t got;
     if (en->kind == VSS_STORE_ENTRY_DOCUMENT) {
-        if (copy_span(c, obj_fd, 0, en->size, dst_fd, 0, 0, &got, en->object, e) != VSS_OK)
+        if (copy_span(c, obj_fd, 0, en->size, dst_fd, 0, 0, &got, what, "the destination", e) !=
+            VSS_OK)
             return VSS_FAIL;
     } else if (en->kind == VSS_STORE_ENTRY_FILE) {
         /* Zero length first: old bytes where the backup has holes must go. */
         if (dst_fd >= 0 && (ftruncate(dst_fd, 0) != 0 || ftruncate(dst_fd, (off_t)en->size) != 0))
-            return vss_error_sys(e, errno, "size the destination");
+            return vss_error_sys(e, errno, "size the destination to %" PRIu64, en->size);
         const vss_range *it = vss_ranges_items(en->ranges);
-        uint64_t off = 0;
+        uint64_t off = 0, holes = 0;
         for (size_t i = 0; i < vss_ranges_count(en->ranges); i++) {
-            vss_hasher_update_zeros(c->whole, it[i].offset - off);
-            if (copy_span(c, obj_fd, it[i].offset, it[i].offset + it[i].length, dst_fd,
-                          it[i].offset, 0, &got, en->object, e) != VSS_OK)
+            if (en->holes_hashed) /* version 1: holes as zeros (bounded by the parser) */
+                vss_hasher_update_zeros(c->whole, it[i].offset - off);
+            int short_read = 0;
+            int r = read_extent(c, obj_fd, it[i].offset, it[i].offset + it[i].length, dst_fd,
+                                &holes, &short_read, what, e);
+            if (r < 0)
                 return VSS_FAIL;
+            if (r > 0 || short_read) {
+                char m[128];
+                snprintf(m, sizeof m, "extent %zu (%" PRIu64 ":%" PRIu64 ") %s", i + 1,
+                         it[i].offset, it[i].length,
+                         short_read ? "truncated" : "is holes in the object, not data");
+                damaged_at(damage, ctx, damaged, m, NULL, NULL);
+                return VSS_OK;
+            }
             off = it[i].offset + it[i].length;
         }
-        vss_hasher_update_zeros(c->whole, en->size - off);
+        if (en->holes_hashed)
+            vss_hasher_update_zeros(c->whole, en->size - off);
     } else if (en->kind == VSS_STORE_ENTRY_PARTIAL) {
         const vss_range *it = vss_ranges_items(en->ranges);
         uint64_t pos = 0;
         for (size_t i = 0; i < vss_ranges_count(en->ranges); i++) {
             vss_hasher_reset(c->part);
-            if (copy_span(c, obj_fd, pos, pos + it[i].length, dst_fd, it[i].offset, 1, &got,
-                          en->object, e) != VSS_OK)
+            if (copy_span(c, obj_fd, pos, pos + it[i].length, dst_fd, it[i].offset, 1, &got, what,
+                          "the destination", e) != VSS_OK)
                 return VSS_FAIL;
             vss_digest d = vss_hasher_digest(c->part);
             if (got < it[i].length || !vss_digest_equal(&d, &en->parts[i])) {
-                char what[96];
-                snprintf(what, sizeof what, "range %zu (%" PRIu64 ":%" PRIu64 ")%s", i + 1,
+                char m[96];
+                snprintf(m, sizeof m, "range %zu (%" PRIu64 ":%" PRIu64 ")%s", i + 1,
                          it[i].offset, it[i].length, got < it[i].length ? " truncated" : "");
-                damaged_at(damage, ctx, damaged, what, &en->parts[i], &d);
+                /* the expected digest only: the actual one of bytes the
+                 * manifest chose would tell what they are */
+                damaged_at(damage, ctx, damaged, m, &en->parts[i], NULL);
             }
             pos += it[i].length;
         }
     }
     vss_digest d = vss_hasher_digest(c->whole);
     if (!vss_digest_equal(&d, &en->digest))
-        damaged_at(damage, ctx, damaged, "data", &en->digest, &d);
+        damaged_at(damage, ctx, damaged, "data", &en->digest, NULL);
     return VSS_OK;
 }

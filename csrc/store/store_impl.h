@@ -33,7 +33,13 @@ void store_unlock(int fd);
 int store_remove_tree(int dirfd, const char *name);
 /* Remove every entry of the directory name beneath the store (leftovers). */
 void store_clean_dir(vss_store *s, const char *name);
-/* Open an object of a committed backup for reading. */
+/* Open rel beneath the store and nowhere else (base/beneath.h: no
+ * symlink followed, non-blocking), then fstat it: what is not a regular
+ * file (type S_IFREG) or a directory (S_IFDIR) is ECORRUPT naming it, as
+ * is a symlink on the way. ENOENT stays ENOENT. fd, or -1 with e set. */
+int store_open(vss_store *s, const char *rel, int flags, mode_t mode, unsigned type,
+               vss_error *e);
+/* Open an object of a committed backup for reading (a regular file). */
 int store_open_object(vss_store *s, const char *id, const char *object, vss_error *e);
 int store_check_id(const char *id, vss_error *e);
 

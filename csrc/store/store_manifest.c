@@ -141,6 +141,10 @@ void store_manifest_end(vss_strbuf *b, uint64_t entries)
 
 /* ---- parsing ---- */
 
+/* A version 1 file's digest covers its holes as zeros: hashing them
+ * costs what the manifest claims, so only this much is done. */
+#define STORE_V1_HOLES_MAX (16ull << 30)
+
 typedef struct parser {
     const char *id;
     size_t line;
@@ -351,6 +355,127 @@ static int entry_field(vss_store_entry *en, const char *k, size_t kn, const char
     return -1;
 }
 
+static int set_bad(vss_store_entry *en, vss_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int set_bad(vss_store_entry *en, vss_error *e, const char *fmt, ...)
+{
+    if (en->bad != NULL)
+        return VSS_OK; /* the first reason is enough */
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    en->bad = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (en->bad == NULL)
+        return vss_error_set(e, ENOMEM, "manifest: out of memory");
+    va_start(ap, fmt);
+    vsnprintf(en->bad, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return VSS_OK;
+}
+
+/* The name of a file entry: an absolute path, no empty, "." or ".."
+ * component, no trailing '/'. */
+static const char *name_fault(const char *name)
+{
+    if (name[0] == '\0')
+        return "an empty name";
+    if (name[0] != '/')
+        return "not an absolute path";
+    if (name[1] == '\0')
+        return "the root directory, not a file";
+    for (const char *c = name + 1;;) {
+        size_t k = strcspn(c, "/");
+        if (k == 0)
+            return c[0] == '\0' ? "a trailing '/'" : "an empty component ('//')";
+        if ((k == 1 && c[0] == '.') || (k == 2 && c[0] == '.' && c[1] == '.'))
+            return "a '.' or '..' component";
+        c += k;
+        if (*c == '\0')
+            return NULL;
+        c++;
+    }
+}
+
+/* Every size, range and count of an entry against the others, before any
+ * object is opened: what disagrees makes the entry bad (named by verify,
+ * a failed file in a restore), never a cost. Generic over kinds: a kind
+ * with data has size, stored and object; ranges (extents or kept ranges)
+ * lie within size and sum to stored. */
+static int check_entry(vss_store_entry *en, vss_error *e)
+{
+    if (en->kind == VSS_STORE_ENTRY_DELETED)
+        return VSS_OK;
+    if (en->size > (uint64_t)INT64_MAX || en->stored > (uint64_t)INT64_MAX ||
+        en->ranges_size > (uint64_t)INT64_MAX)
+        return set_bad(en, e, "size %" PRIu64 ", stored %" PRIu64 ": beyond 2^63-1", en->size,
+                       en->stored);
+    if (en->stored > en->size && en->kind != VSS_STORE_ENTRY_DOCUMENT)
+        return set_bad(en, e, "stored %" PRIu64 " is more than the size %" PRIu64, en->stored,
+                       en->size);
+    if (en->kind == VSS_STORE_ENTRY_DOCUMENT && en->stored != en->size)
+        return set_bad(en, e, "stored %" PRIu64 " is not the size %" PRIu64, en->stored, en->size);
+    if (en->ranges != NULL) {
+        size_t n = vss_ranges_count(en->ranges);
+        const vss_range *it = vss_ranges_items(en->ranges);
+        uint64_t sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (it[i].length == 0 || it[i].offset > en->size ||
+                it[i].length > en->size - it[i].offset)
+                return set_bad(en, e, "%s %zu (%" PRIu64 ":%" PRIu64 ") lies beyond the size %" PRIu64,
+                               en->kind == VSS_STORE_ENTRY_FILE ? "extent" : "range", i + 1,
+                               it[i].offset, it[i].length, en->size);
+            sum += it[i].length; /* no wrap: each lies within size < 2^63, sorted, apart */
+        }
+        if (sum != en->stored)
+            return set_bad(en, e, "stored %" PRIu64 " is not the %s' total %" PRIu64, en->stored,
+                           en->kind == VSS_STORE_ENTRY_FILE ? "extents" : "ranges", sum);
+    }
+    return VSS_OK;
+}
+
+/* Names given twice among the file entries, or twice among the documents:
+ * each is bad, since a reader could not say which one is meant. */
+static int name_cmp(const void *a, const void *b)
+{
+    const vss_store_entry *x = *(vss_store_entry *const *)a, *y = *(vss_store_entry *const *)b;
+    int dx = x->kind == VSS_STORE_ENTRY_DOCUMENT, dy = y->kind == VSS_STORE_ENTRY_DOCUMENT;
+    if (dx != dy)
+        return dx - dy;
+    return strcmp(x->name, y->name);
+}
+
+static int mark_duplicates(vss_store_manifest *m, vss_error *e)
+{
+    /* A backup with a Backup Components Document was written by a
+     * backup (vss_backup): its files are named by their absolute paths,
+     * the names a restore maps into file sets. */
+    if (vss_store_manifest_find(m, VSS_STORE_ENTRY_DOCUMENT, VSS_STORE_COMPONENTS) != NULL)
+        for (size_t i = 0; i < m->n; i++) {
+            vss_store_entry *en = &m->entries[i];
+            const char *f = en->kind != VSS_STORE_ENTRY_DOCUMENT ? name_fault(en->name) : NULL;
+            if (f != NULL && set_bad(en, e, "malformed name: %s", f) != VSS_OK)
+                return VSS_FAIL;
+        }
+    if (m->n < 2)
+        return VSS_OK;
+    vss_store_entry **v = malloc(m->n * sizeof *v);
+    if (v == NULL)
+        return vss_error_set(e, ENOMEM, "manifest: out of memory");
+    for (size_t i = 0; i < m->n; i++)
+        v[i] = &m->entries[i];
+    qsort(v, m->n, sizeof *v, name_cmp);
+    int rc = VSS_OK;
+    for (size_t i = 1; i < m->n && rc == VSS_OK; i++)
+        if (name_cmp(&v[i - 1], &v[i]) == 0) {
+            rc = set_bad(v[i - 1], e, "%s", "named twice in the backup");
+            if (rc == VSS_OK)
+                rc = set_bad(v[i], e, "%s", "named twice in the backup");
+        }
+    free(v);
+    return rc;
+}
+
 static int parse_entry(parser *p, const char *line, size_t len, vss_store_entry *en)
 {
     memset(en, 0, sizeof *en);
@@ -361,7 +486,7 @@ static int parse_entry(parser *p, const char *line, size_t len, vss_store_entry 
         if (strlen(kind_words[k]) == wn && memcmp(line, kind_words[k], wn) == 0)
             kind = k;
     if (kind < 0)
-        return bad(p, "unknown entry kind '%.20s'", line);
+        return bad(p, "unknown entry kind '%.*s'", (int)(wn < 20 ? wn : 20), line);
     en->kind = (vss_store_kind)kind;
     size_t nparts = 0;
     unsigned seen = 0;
@@ -372,8 +497,10 @@ static int parse_entry(parser *p, const char *line, size_t len, vss_store_entry 
         if (tok_end == NULL)
             tok_end = end;
         const char *eq = memchr(pos, '=', (size_t)(tok_end - pos));
-        if (eq == NULL)
-            return bad(p, "field without '=' (%.40s)", pos);
+        if (eq == NULL) {
+            size_t tn = (size_t)(tok_end - pos);
+            return bad(p, "field without '=' (%.*s)", (int)(tn < 40 ? tn : 40), pos);
+        }
         if (entry_field(en, pos, (size_t)(eq - pos), eq + 1, (size_t)(tok_end - eq - 1), &nparts,
                         &seen) != 0) {
             char key[40];
@@ -395,7 +522,7 @@ static int parse_entry(parser *p, const char *line, size_t len, vss_store_entry 
         return bad(p, "%s", "parts do not match the ranges");
     if (en->ranges_file && en->ranges_object[0] == '\0')
         return bad(p, "%s", "ranges_file without ranges_object");
-    return VSS_OK;
+    return check_entry(en, p->e);
 }
 
 static int parse_head(parser *p, const char *line, size_t len, vss_store_info *info)
@@ -444,6 +571,7 @@ void store_entry_clear(vss_store_entry *en)
     free(en->parts);
     store_attrs_free(en->attrs);
     free(en->ranges_file);
+    free(en->bad);
     memset(en, 0, sizeof *en);
 }
 
@@ -488,23 +616,42 @@ static int parse_body(parser *p, const char *text, size_t len, size_t pos, vss_s
             if (sscanf(tail, "end entries=%" SCNu64 " digest=%40s", &count, hex) != 2 ||
                 !vss_digest_parse(hex, strlen(hex), &want))
                 return bad(p, "%s", "malformed end line");
-            if (!vss_digest_equal(&want, &got)) {
-                char g[VSS_DIGEST_HEX];
-                vss_digest_hex(&got, g);
+            if (!vss_digest_equal(&want, &got)) /* what it is instead is not told */
                 return vss_error_set(p->e, VSS_ECORRUPT,
-                                     "backup '%s': manifest damaged: digest expected %s, actual %s",
-                                     p->id, hex, g);
-            }
+                                     "backup '%s': manifest damaged: digest is not %s", p->id, hex);
             if (count != m->n)
                 return bad(p, "%s", "entry count disagrees");
             if (pos != len)
                 return bad(p, "%s", "data after the end line");
-            return VSS_OK;
+            uint64_t files = 0, stored = 0;
+            int wrapped = 0;
+            for (size_t i = 0; i < m->n; i++) {
+                const vss_store_entry *en = &m->entries[i];
+                files += en->kind != VSS_STORE_ENTRY_DOCUMENT;
+                wrapped |= __builtin_add_overflow(stored, en->stored, &stored);
+                wrapped |= __builtin_add_overflow(stored, en->ranges_size, &stored);
+            }
+            if (files != m->info.files || wrapped || stored != m->info.stored) {
+                p->line = 2;
+                return bad(p, "files=%" PRIu64 " stored=%" PRIu64
+                              " disagree with the entries (%" PRIu64 " files, %s%" PRIu64 " bytes)",
+                           m->info.files, m->info.stored, files, wrapped ? "more than " : "",
+                           stored);
+            }
+            return mark_duplicates(m, p->e);
         }
         if (VSS_GROW(m->entries, cap, m->n, NULL) != VSS_OK)
             return vss_error_set(p->e, ENOMEM, "backup '%s': out of memory", p->id);
         int rc = parse_entry(p, line, n, &m->entries[m->n]);
+        vss_store_entry *en = &m->entries[m->n];
+        en->holes_hashed = m->version == 1 && en->kind == VSS_STORE_ENTRY_FILE;
         m->n++; /* even when bad: it is freed with the rest */
+        if (rc == VSS_OK && en->holes_hashed && en->bad == NULL &&
+            en->size - en->stored > STORE_V1_HOLES_MAX)
+            rc = set_bad(en, p->e,
+                         "a version 1 entry whose digest covers %" PRIu64
+                         " bytes of holes, more than a reader hashes (%llu)",
+                         en->size - en->stored, STORE_V1_HOLES_MAX);
         if (rc != VSS_OK)
             return rc;
     }
@@ -533,6 +680,7 @@ int store_manifest_parse(const char *text, size_t len, const char *id, int head_
         else if (version > VSS_STORE_VERSION)
             rc = vss_error_set(e, VSS_EFORMAT, "backup '%s': manifest version %d is newer than %d",
                                id, version, VSS_STORE_VERSION);
+        m->version = version;
     }
     p.line = 2;
     if (rc == VSS_OK && next_line(text, len, &pos, &line, &n) != 1)

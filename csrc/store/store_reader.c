@@ -193,6 +193,8 @@ static void keep_first(void *ctx, const char *what, const vss_digest *expected,
 static int read_checked(vss_store_reader *rd, const char *id, const vss_store_entry *en,
                         const char *what, int dst_fd, vss_error *e)
 {
+    if (en->bad != NULL) /* before the object is even opened */
+        return vss_error_set(e, VSS_ECORRUPT, "backup '%s': '%s': %s", id, what, en->bad);
     int obj = store_open_object(rd->s, id, en->object, e);
     if (obj < 0)
         return VSS_FAIL;
@@ -204,8 +206,8 @@ static int read_checked(vss_store_reader *rd, const char *id, const vss_store_en
         return rc;
     if (f.expected[0])
         return vss_error_set(e, VSS_ECORRUPT,
-                             "backup '%s': '%s': %s damaged: digest expected %s, actual %s", id,
-                             what, f.what, f.expected, f.actual);
+                             "backup '%s': '%s': %s damaged: digest is not %s", id, what, f.what,
+                             f.expected);
     return vss_error_set(e, VSS_ECORRUPT, "backup '%s': '%s': %s", id, what, f.what);
 }
 
@@ -214,6 +216,8 @@ static int read_checked(vss_store_reader *rd, const char *id, const vss_store_en
 static int lay(vss_store_reader *rd, const char *id, const vss_store_entry *en, int dst_fd,
                unsigned flags, bool sized, vss_error *e)
 {
+    if (en->bad != NULL)
+        return vss_error_set(e, VSS_ECORRUPT, "backup '%s': '%s': %s", id, en->name, en->bad);
     if (en->kind == VSS_STORE_ENTRY_DELETED)
         return vss_error_set(e, ENOENT, "backup '%s': '%s' was deleted", id, en->name);
     if (read_checked(rd, id, en, en->name, dst_fd, e) != VSS_OK)

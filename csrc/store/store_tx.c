@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/beneath.h"
 #include "base/fileio.h"
 
 #define SMALL_OBJECT (1 << 20)
@@ -217,16 +218,21 @@ int vss_store_begin(vss_store *s, int type, const char *base, unsigned flags, vs
     snprintf(tx->info.id, sizeof tx->info.id, "%04d%02d%02dT%02d%02d%02dZ-%" PRIu64,
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
              seq + 1);
-    char rel[VSS_STORE_ID_MAX + 32];
-    snprintf(rel, sizeof rel, STORE_INCOMING "/%s", tx->info.id);
-    if (mkdirat(s->dirfd, rel, 0700) != 0 ||
-        (tx->dirfd = openat(s->dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-        mkdirat(tx->dirfd, STORE_DATA, 0700) != 0 ||
-        (tx->datafd = openat(tx->dirfd, STORE_DATA, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        vss_error_sys(e, errno, "store '%s': create %s", s->path, rel);
+    int inc = store_open(s, STORE_INCOMING, O_RDONLY | O_DIRECTORY, 0, S_IFDIR, e);
+    if (inc < 0) {
         vss_store_tx_free(tx);
         return VSS_FAIL;
     }
+    if (mkdirat(inc, tx->info.id, 0700) != 0 ||
+        (tx->dirfd = vss_open_beneath(inc, tx->info.id, O_RDONLY | O_DIRECTORY, 0)) < 0 ||
+        mkdirat(tx->dirfd, STORE_DATA, 0700) != 0 ||
+        (tx->datafd = vss_open_beneath(tx->dirfd, STORE_DATA, O_RDONLY | O_DIRECTORY, 0)) < 0) {
+        vss_error_sys(e, errno, "store '%s': create %s/%s", s->path, STORE_INCOMING, tx->info.id);
+        close(inc);
+        vss_store_tx_free(tx);
+        return VSS_FAIL;
+    }
+    close(inc);
     *out = tx;
     return VSS_OK;
 }
@@ -234,7 +240,7 @@ int vss_store_begin(vss_store *s, int type, const char *base, unsigned flags, vs
 static int new_object(vss_store_tx *tx, char prefix, char name[24], vss_error *e)
 {
     snprintf(name, 24, "%c%" PRIu64, prefix, ++tx->next_object);
-    int fd = openat(tx->datafd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = openat(tx->datafd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return vss_error_sys(e, errno, "backup '%s': create object %s", tx->info.id, name);
     return fd;
@@ -416,7 +422,8 @@ static int write_manifest(vss_store_tx *tx, vss_error *e)
         vss_strbuf_free(&m);
         return vss_error_set(e, ENOMEM, "backup '%s': out of memory", tx->info.id);
     }
-    int fd = openat(tx->dirfd, STORE_MANIFEST, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = openat(tx->dirfd, STORE_MANIFEST, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
     int ok = fd >= 0 && vss_write_full(fd, m.p, m.len) == 0 && fsync(fd) == 0;
     int err = errno;
     if (fd >= 0 && close(fd) != 0 && ok) {
@@ -443,13 +450,24 @@ int vss_store_tx_commit(vss_store_tx *tx, char id[VSS_STORE_ID_MAX], vss_error *
         return vss_error_sys(e, errno, "backup '%s': sync objects", tx->info.id);
     if (fsync(tx->datafd) != 0 || fsync(tx->dirfd) != 0)
         return vss_error_sys(e, errno, "backup '%s': sync", tx->info.id);
-    if (renameat(s->dirfd, from, s->dirfd, to) != 0)
-        return vss_error_sys(e, errno, "backup '%s': commit (rename)", tx->info.id);
-    int bfd = openat(s->dirfd, STORE_BACKUPS, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int ok = bfd >= 0 && fsync(bfd) == 0;
-    int err = errno;
-    if (bfd >= 0)
+    int ifd = store_open(s, STORE_INCOMING, O_RDONLY | O_DIRECTORY, 0, S_IFDIR, e);
+    if (ifd < 0)
+        return VSS_FAIL;
+    int bfd = store_open(s, STORE_BACKUPS, O_RDONLY | O_DIRECTORY, 0, S_IFDIR, e);
+    if (bfd < 0) {
+        close(ifd);
+        return VSS_FAIL;
+    }
+    if (renameat(ifd, tx->info.id, bfd, tx->info.id) != 0) {
+        int err = errno;
+        close(ifd);
         close(bfd);
+        return vss_error_sys(e, err, "backup '%s': commit (rename %s to %s)", tx->info.id, from, to);
+    }
+    close(ifd);
+    int ok = fsync(bfd) == 0;
+    int err = errno;
+    close(bfd);
     if (id)
         snprintf(id, VSS_STORE_ID_MAX, "%s", tx->info.id);
     if (!ok) /* renamed but perhaps not durable: say so, the backup is there */
@@ -468,9 +486,11 @@ void vss_store_tx_free(vss_store_tx *tx)
         close(tx->dirfd);
     /* Uncommitted: remove it now (after a commit the name is gone). */
     if (tx->info.id[0]) {
-        char rel[VSS_STORE_ID_MAX + 16];
-        snprintf(rel, sizeof rel, STORE_INCOMING "/%s", tx->info.id);
-        store_remove_tree(tx->s->dirfd, rel);
+        int inc = store_open(tx->s, STORE_INCOMING, O_RDONLY | O_DIRECTORY, 0, S_IFDIR, NULL);
+        if (inc >= 0) {
+            store_remove_tree(inc, tx->info.id);
+            close(inc);
+        }
     }
     store_unlock(tx->lock);
     for (size_t i = 0; i < tx->names_cap; i++)

@@ -45,6 +45,10 @@ static void problem(verifier *v, const char *what, const vss_digest *expected,
         snprintf(text, sizeof text, "backup '%s': %s%s%s%s: expected %s, actual %s", v->id,
                  v->name ? "'" : "", v->name ? v->name : "", v->name ? "': " : "", what,
                  p->expected, p->actual);
+    else if (expected)
+        snprintf(text, sizeof text, "backup '%s': %s%s%s%s: digest is not %s", v->id,
+                 v->name ? "'" : "", v->name ? v->name : "", v->name ? "': " : "", what,
+                 p->expected);
     else
         snprintf(text, sizeof text, "backup '%s': %s%s%s%s%s%s", v->id, v->name ? "'" : "",
                  v->name ? v->name : "", v->name ? "': " : "", what, message ? ": " : "",
@@ -78,7 +82,34 @@ static void verify_ranges_file(verifier *v, vss_store *s, store_copy *c, const v
     close(fd);
 }
 
-static void verify_backup(verifier *v, vss_store *s, store_copy *c)
+/* The chain backup info stands on, each base present: a missing one is
+ * a problem of the backup (it cannot be restored). */
+static void verify_chain(verifier *v, const vss_store_info *info, const vss_store_info *list,
+                         size_t n)
+{
+    const vss_store_info *b = info;
+    for (size_t len = 0; b->base[0] != '\0'; len++) {
+        const vss_store_info *base = NULL;
+        for (size_t i = 0; i < n && base == NULL; i++)
+            if (strcmp(list[i].id, b->base) == 0)
+                base = &list[i];
+        char text[256];
+        if (base == NULL) {
+            snprintf(text, sizeof text, "backup '%s' builds on '%s', which is not in the store",
+                     b->id, b->base);
+            problem(v, "chain", NULL, NULL, text);
+            return;
+        }
+        if (len > n) {
+            problem(v, "chain", NULL, NULL, "its chain loops");
+            return;
+        }
+        b = base;
+    }
+}
+
+static void verify_backup(verifier *v, vss_store *s, store_copy *c, const vss_store_info *list,
+                          size_t n)
 {
     vss_store_manifest *m;
     vss_error e;
@@ -88,11 +119,16 @@ static void verify_backup(verifier *v, vss_store *s, store_copy *c)
         return;
     }
     v->r->backups++;
+    verify_chain(v, &m->info, list, n);
     for (size_t i = 0; i < m->n; i++) {
         const vss_store_entry *en = &m->entries[i];
+        v->name = en->name;
+        if (en->bad != NULL) { /* named without opening its object */
+            problem(v, "entry", NULL, NULL, en->bad);
+            continue;
+        }
         if (en->kind == VSS_STORE_ENTRY_DELETED)
             continue;
-        v->name = en->name;
         v->r->files++;
         int fd = store_open_object(s, v->id, en->object, &e), damaged;
         if (fd < 0) {
@@ -134,7 +170,7 @@ int vss_store_verify(vss_store *s, const char *id, unsigned flags, vss_store_rep
             continue;
         found = 1;
         v.id = list[i].id;
-        verify_backup(&v, s, &c);
+        verify_backup(&v, s, &c, list, n);
     }
     if (rc == VSS_OK && !found)
         rc = vss_error_set(e, ENOENT, "no backup '%s' in the store", id);

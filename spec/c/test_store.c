@@ -106,10 +106,10 @@ TEST(open_create_and_versions)
     CHECK_CODE(e.code, VSS_EFORMAT);
     CHECK_CONTAINS(e.message, "not a luavss store");
     /* a newer format fails clearly */
-    write_file(tmp_path("st/luavss-store"), "luavss-store\nversion 2\n", 23);
+    write_file(tmp_path("st/luavss-store"), "luavss-store\nversion 3\n", 23);
     CHECK(vss_store_open(tmp_path("st"), 0, &s, &e) == VSS_FAIL);
     CHECK_CODE(e.code, VSS_EFORMAT);
-    CHECK_CONTAINS(e.message, "version 2");
+    CHECK_CONTAINS(e.message, "version 3");
 }
 
 TEST(chain_of_backups)
@@ -584,7 +584,7 @@ TEST(verify_names_the_damage)
         vss_store_problem *pr = &rep->problems[i];
         CHECK_STR(pr->backup, id);
         if (pr->name && strcmp(pr->name, "part") == 0 && strstr(pr->what, "range 2 (16384:4096)"))
-            saw_range = pr->expected[0] && pr->actual[0] && strcmp(pr->expected, pr->actual) != 0;
+            saw_range = pr->expected[0] && !pr->actual[0]; /* the actual digest is never told */
         if (pr->name && strcmp(pr->name, "whole") == 0 && strcmp(pr->what, "data") == 0)
             saw_whole = 1;
     }
