@@ -396,3 +396,77 @@ describe("vss.store, hostile", function()
     end)
   end)
 end)
+
+describe("vss.restore of a hostile store", function()
+  local WID = "8a3c1f9e-1d2b-4c5d-9e8f-0a1b2c3d4e5f"
+  local IID = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9"
+  local dir, path
+  before_each(function()
+    dir = support.tmpdir()
+    path = dir .. "/store"
+    support.mkdir(dir .. "/db")
+    support.write(dir .. "/db/main.db", support.pattern(10000, 3))
+  end)
+  after_each(function() support.rm_rf(dir) end)
+
+  it("fails each malformed or unowned entry, named, and lays the sound ones", function()
+    local w = vss.writer{ name = "db", writer_id = WID, instance_id = IID,
+      identify = function(wm)
+        wm:set_restore_method("restore_if_can_replace", nil, nil, "always", false)
+        wm:add_component("database", nil, "main", { selectable = false })
+        wm:add_database_files(nil, "main", dir .. "/db", "*.db")
+      end }
+    local b = assert(vss.backup{ writers = { w }, store = path, snapshot = false,
+                                 progress = false, type = "full" })
+    local db = dir .. "/db/main.db"
+    forge(path, b.id, function(entries, head)
+      local l = entries[entry_index(entries, db)]
+      local add = {
+        (l:gsub("name=[^ ]*", "name=" .. dir .. "/db/x.db/")),   -- trailing slash
+        (l:gsub("name=[^ ]*", "name=" .. dir .. "/db")),         -- the set's directory
+        (l:gsub("name=[^ ]*", "name=" .. dir .. "/etc/x.db")),   -- outside every set
+        (l:gsub("name=[^ ]*", "name=" .. dir .. "/db/two.db")),  -- a duplicate, twice
+        (l:gsub("name=[^ ]*", "name=" .. dir .. "/db/two.db")),
+        (l:gsub("name=[^ ]*", "name=" .. dir .. "/db/count.db"):gsub("extents=[^ ]*",
+          "extents=0:5000")),                                    -- stored disagrees
+      }
+      for _, x in ipairs(add) do entries[#entries + 1] = x end
+      local files = tonumber(head:match("files=(%d+)")) + #add
+      local stored = tonumber(head:match("stored=(%d+)")) + #add * 10000
+      return (head:gsub("files=%d+", "files=" .. files):gsub("stored=%d+", "stored=" .. stored))
+    end)
+    local r, msg, code, res = vss.restore{ store = path, backup = b.id, location = "new",
+                                           to = dir .. "/out", progress = false }
+    assert.is_nil(r, msg)
+    assert.equal("EPARTIAL", code)
+    local by = {}
+    for _, f in ipairs(res.files) do by[f.name] = f end
+    assert.equal("restored", by[db].status)
+    assert.equal(support.read(db), support.read(dir .. "/out" .. db))
+    local want = {
+      [dir .. "/db/x.db/"] = "malformed name: a trailing '/'",
+      [dir .. "/db"] = "names the directory of a file set",
+      [dir .. "/etc/x.db"] = "lies outside every file set",
+      [dir .. "/db/two.db"] = "named twice in the backup",
+      [dir .. "/db/count.db"] = "stored 10000 is not the extents' total 5000",
+    }
+    for name, why in pairs(want) do
+      local f = by[name]
+      assert.is_table(f, name)
+      assert.equal("failed", f.status, name)
+      assert.truthy(f.message:find(why, 1, true), name .. ": " .. tostring(f.message))
+      assert.truthy(f.message:find(name, 1, true), f.message)
+      if name ~= dir .. "/db" then -- (that one is main.db's directory)
+        assert.is_nil(support.exists(dir .. "/out" .. name) or nil, name)
+      end
+    end
+    -- and verify names the same ones
+    local s = ok(vss.store.open(path))
+    local seen = {}
+    for _, p in ipairs(ok(s:verify()).problems) do seen[p.name] = true end
+    for _, name in ipairs { dir .. "/db/x.db/", dir .. "/db/two.db", dir .. "/db/count.db" } do
+      assert.is_true(seen[name], name)
+    end
+    s:close()
+  end)
+end)

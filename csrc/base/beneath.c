@@ -101,3 +101,12 @@ int vss_open_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
     }
     return walk(dirfd, relpath, flags, mode);
 }
+
+int vss_open_beneath_walk(int dirfd, const char *relpath, int flags, mode_t mode)
+{
+    if (!plain_path(relpath)) {
+        errno = EINVAL;
+        return -1;
+    }
+    return walk(dirfd, relpath, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
+}

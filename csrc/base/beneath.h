@@ -15,5 +15,8 @@
  * with errno: ELOOP for a symlink on the way, EXDEV or EINVAL for a path
  * that would leave dirfd, ENOTDIR for a non-directory on the way. */
 int vss_open_beneath(int dirfd, const char *relpath, int flags, mode_t mode);
+/* The same by the component walk alone, as on kernels without openat2
+ * (for the tests of that path). */
+int vss_open_beneath_walk(int dirfd, const char *relpath, int flags, mode_t mode);
 
 #endif

@@ -74,13 +74,16 @@ enum {
 };
 const char *vss_restore_file_status_name(int status); /* "restored", ... */
 
+#define VSS_RESTORE_NO_COMPONENT SIZE_MAX
+
 typedef struct vss_restore_file_result {
     char *name;    /* the backed-up file, as the store names it */
     char *path;    /* where it was written (absolute); NULL when it was not */
     int status;    /* VSS_RESTORE_FILE_* */
     char *message; /* NULL when restored */
     int code; /* the error's code (VSS_ECORRUPT, VSS_ESCAPE, ...); 0 when none */
-    size_t component; /* index in components */
+    size_t component; /* index in components; VSS_RESTORE_NO_COMPONENT for a
+                         stored entry no file set owns (a failed file) */
     uint64_t bytes;   /* bytes laid from the store */
 } vss_restore_file_result;
 

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/array.h"
+#include "base/mem.h"
 #include "files/fileset.h"
 #include "engine/restore_engine.h"
 
@@ -86,10 +88,47 @@ static int make_file(rs_file *f, const hit *h, size_t n, vss_error *e)
     return VSS_OK;
 }
 
+/* Every component of the backup chosen: then an entry no chosen file set
+ * owns is owned by none, and is malformed rather than another's. */
+static bool all_chosen(const rs_run *r)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < vss_bc_writer_count(r->bc); i++)
+        total += vss_bc_writer_at(r->bc, i)->component_count;
+    return r->ncomps == total;
+}
+
+/* Why an entry that no chosen file set owns cannot be restored; NULL when
+ * it may belong to a component not chosen. */
+static const char *stray_reason(const rs_run *r, const vss_store_entry *en, bool every,
+                                char *buf, size_t n)
+{
+    if (en->bad != NULL)
+        return en->bad;
+    if (!every)
+        return NULL;
+    for (size_t c = 0; c < r->ncomps; c++)
+        for (size_t k = 0; k < r->comps[c].nsets; k++)
+            if (strcmp(r->comps[c].sets[k].d.path, en->name) == 0) {
+                snprintf(buf, n, "names the directory of a file set ('%s') itself, not a file in it",
+                         en->name);
+                return buf;
+            }
+    return "lies outside every file set of the backup's components";
+}
+
+typedef struct stray {
+    const char *name, *id;
+    char *why;
+} stray;
+
 int rs_collect(rs_run *r, vss_error *e)
 {
     hit *hits = NULL;
     size_t n = 0, cap = 0;
+    stray *strays = NULL;
+    size_t nstrays = 0, capstrays = 0;
+    bool every = all_chosen(r);
     int rc = VSS_OK;
     for (size_t s = 0; rc == VSS_OK && s < r->nids; s++) {
         const vss_store_manifest *m;
@@ -105,6 +144,19 @@ int rs_collect(rs_run *r, vss_error *e)
                                    r->ids[s], h.name);
             else if (owner_of(r, h.name, &h.comp, &h.set))
                 rc = push_hit(&hits, &n, &cap, &h, e);
+            else {
+                /* not silently dropped: a failed file, named, with why */
+                char buf[256];
+                const char *why = stray_reason(r, h.en, every, buf, sizeof buf);
+                if (why != NULL && VSS_GROW(strays, capstrays, nstrays, e) != VSS_OK)
+                    rc = VSS_FAIL;
+                else if (why != NULL &&
+                         (strays[nstrays].why = vss_strdup_printf("backup '%s': '%s': %s",
+                                                                  r->ids[s], h.name, why)) == NULL)
+                    rc = vss_error_set(e, ENOMEM, "out of memory");
+                else if (why != NULL)
+                    strays[nstrays++].name = h.name;
+            }
         }
     }
     if (rc == VSS_OK && n > 0) {
@@ -121,25 +173,44 @@ int rs_collect(rs_run *r, vss_error *e)
         i = j;
     }
     free(hits);
-    if (rc != VSS_OK)
+    if (rc != VSS_OK) {
+        for (size_t i = 0; i < nstrays; i++)
+            free(strays[i].why);
+        free(strays);
         return VSS_FAIL;
+    }
     /* one result per file, and room for directed targets naming none */
-    size_t room = r->nfiles + 1;
+    size_t room = r->nfiles + nstrays + 1;
     for (size_t c = 0; c < r->ncomps; c++)
         room += r->comps[c].bcc->directed_target_count;
     vss_restore_step *res = r->res;
     if ((res->files = calloc(room, sizeof *res->files)) == NULL)
-        return vss_error_set(e, ENOMEM, "out of memory");
-    for (size_t i = 0; i < r->nfiles; i++) {
+        rc = vss_error_set(e, ENOMEM, "out of memory");
+    for (size_t i = 0; rc == VSS_OK && i < r->nfiles; i++) {
         rs_file *f = &r->files[i];
         f->result = res->nfiles++;
         res->files[f->result] = (vss_restore_file_result){.name = strdup(f->name),
                                                           .component = f->comp};
         if (res->files[f->result].name == NULL)
-            return vss_error_set(e, ENOMEM, "out of memory");
+            rc = vss_error_set(e, ENOMEM, "out of memory");
         if (!f->deleted)
             r->comps[f->comp].total++;
     }
+    if (rc != VSS_OK) {
+        for (size_t i = 0; i < nstrays; i++)
+            free(strays[i].why);
+        free(strays);
+        return VSS_FAIL;
+    }
+    /* entries no file set owns: failed files of no component */
+    for (size_t i = 0; i < nstrays; i++) {
+        res->files[res->nfiles++] = (vss_restore_file_result){
+            .name = strdup(strays[i].name), .status = VSS_RESTORE_FILE_FAILED,
+            .message = strays[i].why, .code = VSS_ECORRUPT, .component = VSS_RESTORE_NO_COMPONENT};
+        res->failed++;
+        strays[i].why = NULL;
+    }
+    free(strays);
     return VSS_OK;
 }
 

@@ -173,8 +173,10 @@ static void push_files(lua_State *L, const vss_restore_file_result *files, size_
         lua_setfield(L, -2, "status");
         vss_lua_pushstr(L, f->code ? vss_code_name(f->code) : NULL);
         lua_setfield(L, -2, "code");
-        lua_pushinteger(L, (lua_Integer)f->component + 1);
-        lua_setfield(L, -2, "component");
+        if (f->component != VSS_RESTORE_NO_COMPONENT) { /* none: an entry no file set owns */
+            lua_pushinteger(L, (lua_Integer)f->component + 1);
+            lua_setfield(L, -2, "component");
+        }
         lua_seti(L, -2, (lua_Integer)i + 1);
     }
 }
