@@ -470,3 +470,52 @@ describe("vss.restore of a hostile store", function()
     s:close()
   end)
 end)
+
+describe("vss.restore error messages", function()
+  local WID = "8a3c1f9e-1d2b-4c5d-9e8f-0a1b2c3d4e5f"
+  local IID = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9"
+
+  it("ENOSPC at the destination names the destination file and side, not the store", function()
+    if not support.is_root() then
+      pending("needs root: a loop filesystem")
+      return
+    end
+    local _, has = sh("command -v mkfs.ext4")
+    if not has then
+      pending("needs mkfs.ext4")
+      return
+    end
+    local dir = support.tmpdir()
+    local mnt = dir .. "/mnt"
+    local made = select(2, sh(("truncate -s 8M %s && mkfs.ext4 -q -F %s && mkdir %s && mount -o loop %s %s")
+      :format(q(dir .. "/fs.img"), q(dir .. "/fs.img"), q(mnt), q(dir .. "/fs.img"), q(mnt))))
+    local okrun, err = pcall(function()
+      assert.is_true(made, "cannot make a loop ext4")
+      support.mkdir(dir .. "/db")
+      sh("head -c 20000000 /dev/urandom > " .. q(dir .. "/db/main.db"))
+      local w = vss.writer{ name = "db", writer_id = WID, instance_id = IID,
+        identify = function(wm)
+          wm:set_restore_method("restore_if_can_replace", nil, nil, "always", false)
+          wm:add_component("database", nil, "main", { selectable = false })
+          wm:add_database_files(nil, "main", dir .. "/db", "*.db")
+        end }
+      local b = assert(vss.backup{ writers = { w }, store = dir .. "/store", snapshot = false,
+                                   progress = false, type = "full" })
+      local r, _, code, res = vss.restore{ store = dir .. "/store", backup = b.id,
+                                           location = "new", to = mnt .. "/out", progress = false }
+      assert.is_nil(r)
+      assert.equal("EPARTIAL", code)
+      local f = res.files[1]
+      assert.equal("failed", f.status)
+      assert.equal("ENOSPC", f.code)
+      assert.matches("write to the destination", f.message)
+      assert.truthy(f.message:find("laying '" .. mnt .. "/out", 1, true), f.message)
+      assert.is_nil(f.message:find("write to the store", 1, true))
+      -- nothing half-written is left at the destination
+      assert.equal("", (sh("find " .. q(mnt .. "/out") .. " -type f")))
+    end)
+    sh("umount " .. q(mnt) .. " || umount -l " .. q(mnt))
+    support.rm_rf(dir)
+    assert(okrun, err)
+  end)
+end)

@@ -347,6 +347,19 @@ static int lay_layers(rs_run *r, const rs_file *f, int fd, unsigned flags, uint6
     return VSS_OK;
 }
 
+/* Prefix a system error of laying a file with its path at the destination
+ * (the message says the side: "write to the destination", "store object
+ * f3: read"). */
+static void at_destination(vss_error *e, const char *root, const char *rel)
+{
+    char was[sizeof e->message];
+    memcpy(was, e->message, sizeof was);
+    int code = e->code, err = e->sys_errno;
+    vss_error_set(e, code, "laying '%s%s%s': %s", root, strcmp(root, "/") == 0 ? "" : "/", rel,
+                  was);
+    e->sys_errno = err;
+}
+
 /* Count a status in (d = 1) or out (d = -1) of the totals. */
 static void count(rs_run *r, size_t comp, int status, int d)
 {
@@ -531,8 +544,10 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
             vss_error_set(&e, ENOENT, "'%s/%s': partial file with nothing to lay it on: restore its chain from the full backup",
                           s->root, rel);
     }
-    if (rc == VSS_OK)
-        rc = lay_layers(r, f, vss_dest_file_fd(out), VSS_STORE_ATTRS, bytes, &e);
+    if (rc == VSS_OK &&
+        (rc = lay_layers(r, f, vss_dest_file_fd(out), VSS_STORE_ATTRS, bytes, &e)) != VSS_OK &&
+        e.sys_errno != 0)
+        at_destination(&e, s->root, rel);
     if (rc == VSS_OK) {
         rc = vss_dest_batch_add(r->batch, out, (void *)f, &e);
         out = NULL;

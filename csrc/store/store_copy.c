@@ -110,7 +110,8 @@ static int copy_span(store_copy *c, int src_fd, uint64_t start, uint64_t end, in
             vss_hasher_update(c->part, c->buf, (size_t)k);
         uint64_t at = dst_off + (off - start);
         if (dst_fd >= 0 && pwrite_full(dst_fd, c->buf, (size_t)k, at) != 0)
-            return vss_error_sys(e, errno, "%s: write to %s at %" PRIu64, what, dst_side, at);
+            return vss_error_sys(e, errno, "write to %s at %" PRIu64 " (copying %s)", dst_side, at,
+                                 what);
         /* Start writeback of each finished 16 MiB now, so the fsync at the
          * end of the object has little left to wait for. */
         if (dst_fd >= 0 && (at + (uint64_t)k) / WRITEBACK_STEP != at / WRITEBACK_STEP)
