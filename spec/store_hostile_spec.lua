@@ -259,6 +259,23 @@ describe("vss.store, hostile", function()
       s:close()
     end)
 
+    it("a size of 2^64-1 makes the entry bad: listed without it, verified, never raised on", function()
+      local s, id = one_backup()
+      forge(path, id, function(entries)
+        local i = entry_index(entries, "/srv/whole")
+        entries[i] = set_field(entries[i], "size", "18446744073709551615")
+      end)
+      local e = entries_by_name(s, id)["/srv/whole"]
+      assert.is_nil(e.size)
+      assert.matches("beyond 2%^63%-1", e.bad)
+      local report = ok(s:verify())
+      assert.equal(1, #report.problems)
+      assert.equal("entry", report.problems[1].what)
+      local _, _, code = s:read(id, "/srv/whole")
+      assert.equal("ECORRUPT", code)
+      s:close()
+    end)
+
     it("a backup line whose totals disagree with its entries is a damaged manifest", function()
       local s, id = one_backup()
       forge(path, id, function(_, head) return (head:gsub("files=%d+", "files=7")) end)
@@ -376,6 +393,9 @@ describe("vss.store, hostile", function()
       local _, err, code = s:read(id, "/srv/part")
       assert.equal("ECORRUPT", code)
       assert.matches("named twice", err)
+      local e = entries_by_name(s, id)
+      assert.equal("malformed name: a trailing '/'", e["/srv/dir/"].bad)
+      assert.is_nil(e["/srv/whole"].bad)
       s:close()
     end)
 
@@ -468,6 +488,48 @@ describe("vss.restore of a hostile store", function()
       assert.is_true(seen[name], name)
     end
     s:close()
+  end)
+end)
+
+describe("vss.restore from a store with a FIFO object", function()
+  it("returns, fails that file naming it, and leaves no temporary at the destination", function()
+    local dir = support.tmpdir()
+    support.mkdir(dir .. "/db")
+    support.write(dir .. "/db/main.db", support.pattern(5000, 1))
+    support.write(dir .. "/db/other.db", support.pattern(5000, 2))
+    local out, returned = watched(dir, 30, [[
+      local vss = require "vss"
+      local dir = arg[1]
+      local w = vss.writer{ name = "db", writer_id = "8a3c1f9e-1d2b-4c5d-9e8f-0a1b2c3d4e5f",
+        instance_id = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+        identify = function(wm)
+          wm:set_restore_method("restore_if_can_replace", nil, nil, "always", false)
+          wm:add_component("database", nil, "main", { selectable = false })
+          wm:add_database_files(nil, "main", dir .. "/db", "*.db")
+        end }
+      local b = assert(vss.backup{ writers = { w }, store = dir .. "/store", snapshot = false,
+                                   progress = false, type = "full" })
+      local s = assert(vss.store.open(dir .. "/store"))
+      local obj
+      for e in assert(s:files(b.id)) do
+        if e.name == dir .. "/db/main.db" then obj = e.object end
+      end
+      s:close()
+      local p = dir .. "/store/backups/" .. b.id .. "/data/" .. obj
+      os.remove(p)
+      assert(os.execute("mkfifo '" .. p .. "'"))
+      local r, _, code, res = vss.restore{ store = dir .. "/store", backup = b.id,
+                                           location = "new", to = dir .. "/out", progress = false }
+      print("code", code, r)
+      for _, f in ipairs(res.files) do print(f.name, f.status, f.code, f.message) end
+    ]], dir)
+    local files = sh("cd " .. q(dir .. "/out") .. " && find . -type f | sort")
+    support.rm_rf(dir)
+    assert.is_true(returned, "the child hung (killed by the watchdog): " .. out)
+    assert.matches("code\tEPARTIAL", out)
+    assert.matches("/db/main.db\tfailed\tECORRUPT\t[^\n]*data/f%d+ is a FIFO", out)
+    assert.matches("/db/other.db\trestored", out)
+    assert.equal("./" .. dir:sub(2) .. "/db/other.db\n", files) -- no temporary beside it
   end)
 end)
 

@@ -242,9 +242,14 @@ static void push_entry(lua_State *L, const vss_store_entry *en)
     lua_createtable(L, 0, 10);
     set_str(L, "name", en->name);
     set_str(L, "kind", vss_store_kind_name(en->kind));
+    if (en->bad) /* why it cannot be used (docs/store-format.md, What a reader checks) */
+        set_str(L, "bad", en->bad);
     if (en->kind != VSS_STORE_ENTRY_DELETED) {
-        set_u64(L, "size", en->size);
-        set_u64(L, "stored", en->stored);
+        /* a forged size past 2^63-1 made the entry bad: not shown, not raised on */
+        if (en->size <= (uint64_t)INT64_MAX)
+            set_u64(L, "size", en->size);
+        if (en->stored <= (uint64_t)INT64_MAX)
+            set_u64(L, "stored", en->stored);
         push_digest(L, &en->digest);
         lua_setfield(L, -2, "digest");
         set_str(L, "object", en->object);
