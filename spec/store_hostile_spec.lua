@@ -292,7 +292,10 @@ describe("vss.store, hostile", function()
         pending("the filesystem of " .. dir .. " has no 1 TiB sparse files")
         return
       end
-      sh("printf 'hello' | dd of=" .. q(big) .. " bs=1 seek=549755813888 conv=notrunc 2>/dev/null")
+      local bf = assert(io.open(big, "r+b"))
+      assert(bf:seek("set", 549755813888))
+      assert(bf:write("hello"))
+      bf:close()
       local out, returned = watched(dir, 60, [[
         local vss = require "vss"
         local t0 = os.clock()
@@ -312,8 +315,10 @@ describe("vss.store, hostile", function()
       local restored = support.exists(dir .. "/restored") and sh("stat -c '%s %b' " .. q(dir .. "/restored"))
       assert.matches("^1099511627776 ", restored)
       assert.is_true(tonumber(restored:match(" (%d+)")) < 1024) -- still sparse
-      assert.equal("hello", sh("dd if=" .. q(dir .. "/restored") ..
-        " bs=1 skip=549755813888 count=5 status=none"))
+      local rf = assert(io.open(dir .. "/restored", "rb"))
+      assert(rf:seek("set", 549755813888))
+      assert.equal("hello", rf:read(5))
+      rf:close()
     end)
   end)
 
