@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "documents/metadata.h"
+#include "files/fileset.h"
+#include "files/pathmap.h"
 
 typedef struct verifier {
     vss_store_report *r;
@@ -82,6 +85,137 @@ static void verify_ranges_file(verifier *v, vss_store *s, store_copy *c, const v
     close(fd);
 }
 
+/* A sound document's bytes (checked); NULL when it cannot be read. */
+static char *read_document(vss_store *s, store_copy *c, const char *id, const vss_store_entry *en,
+                           size_t *len)
+{
+    vss_error e;
+    int fd = store_open_object(s, id, en->object, &e);
+    if (fd < 0)
+        return NULL;
+    int tmp = memfd_create("vss-verify-doc", MFD_CLOEXEC), damaged = 1;
+    char *p = NULL;
+    if (tmp >= 0 && store_read_entry(c, fd, en, tmp, NULL, NULL, &damaged, &e) == VSS_OK &&
+        !damaged && (p = malloc(en->size + 1)) != NULL) {
+        if (pread(tmp, p, en->size, 0) != (ssize_t)en->size) {
+            free(p);
+            p = NULL;
+        } else {
+            p[en->size] = '\0';
+            *len = en->size;
+        }
+    }
+    if (tmp >= 0)
+        close(tmp);
+    close(fd);
+    return p;
+}
+
+typedef struct sets {
+    vss_filedesc *v;
+    size_t n, cap;
+} sets;
+
+static void sets_free(sets *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        vss_filedesc_clear(&f->v[i]);
+    free(f->v);
+}
+
+/* The file sets of every component of the writers' documents, in Linux
+ * form; -1 when one cannot be told without a path map (Windows forms)
+ * or read. */
+static int add_sets(sets *f, const vss_wm_files *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        const vss_filedesc *d = &l->items[i].d;
+        char *path;
+        if (vss_document_path(NULL, d->path, &path, NULL) != VSS_OK)
+            return -1;
+        vss_filedesc *v = f->n < f->cap ? f->v : realloc(f->v, (f->cap = f->cap * 2 + 8) * sizeof *v);
+        if (v == NULL) {
+            free(path);
+            return -1;
+        }
+        f->v = v;
+        int rc = vss_filedesc_init(&v[f->n], path, d->filespec, d->recursive, NULL, 0, NULL);
+        free(path);
+        if (rc != VSS_OK)
+            return -1;
+        f->n++;
+    }
+    return 0;
+}
+
+static int writers_sets(vss_store *s, store_copy *c, const char *id, const vss_store_manifest *m,
+                        sets *f)
+{
+    for (const vss_store_entry *en = vss_store_manifest_writer_metadata(m, NULL); en != NULL;
+         en = vss_store_manifest_writer_metadata(m, en)) {
+        if (en->bad != NULL)
+            return -1;
+        size_t len;
+        char *xml = read_document(s, c, id, en, &len);
+        vss_writer_metadata *wm = NULL;
+        int rc = xml != NULL && vss_wm_parse(xml, len, &wm, NULL) == VSS_OK ? 0 : -1;
+        free(xml);
+        for (size_t j = 0; rc == 0 && j < vss_wm_component_count(wm); j++) {
+            const vss_wm_component *wc = vss_wm_component_at(wm, j);
+            if (add_sets(f, &wc->files) != 0 || add_sets(f, &wc->database_files) != 0 ||
+                add_sets(f, &wc->log_files) != 0)
+                rc = -1;
+        }
+        vss_wm_free(wm);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* In a backup that a backup wrote (a Backup Components Document and
+ * writer metadata documents), every
+ * file entry belongs to a file set of its writers' documents: one that
+ * lies outside every set, or names a set's directory itself, is a
+ * problem (a restore fails it). Skipped when the documents cannot be
+ * read, or name their paths in Windows form (that needs a path map). */
+static void verify_owners(verifier *v, vss_store *s, store_copy *c, const vss_store_manifest *m)
+{
+    if (vss_store_manifest_find(m, VSS_STORE_ENTRY_DOCUMENT, VSS_STORE_COMPONENTS) == NULL ||
+        vss_store_manifest_writer_metadata(m, NULL) == NULL)
+        return;
+    sets f = {0};
+    if (writers_sets(s, c, v->id, m, &f) != 0) {
+        sets_free(&f);
+        return;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        const vss_store_entry *en = &m->entries[i];
+        if (en->kind == VSS_STORE_ENTRY_DOCUMENT || en->bad != NULL)
+            continue;
+        const char *slash = strrchr(en->name, '/');
+        char dir[4096];
+        size_t dn = slash == en->name ? 1 : (size_t)(slash - en->name);
+        if (slash == NULL || dn >= sizeof dir)
+            continue;
+        memcpy(dir, en->name, dn);
+        dir[dn] = '\0';
+        bool owned = false, is_dir = false;
+        for (size_t k = 0; k < f.n && !owned; k++) {
+            owned = vss_fileset_has_file(&f.v[k], dir, slash + 1);
+            is_dir = is_dir || strcmp(f.v[k].path, en->name) == 0;
+        }
+        if (owned)
+            continue;
+        v->name = en->name;
+        problem(v, "entry", NULL, NULL,
+                is_dir ? "names the directory of a file set itself, not a file in it"
+                       : "lies outside every file set of the backup's writers");
+    }
+    v->name = NULL;
+    sets_free(&f);
+}
+
 /* The chain backup info stands on, each base present: a missing one is
  * a problem of the backup (it cannot be restored). */
 static void verify_chain(verifier *v, const vss_store_info *info, const vss_store_info *list,
@@ -143,6 +277,7 @@ static void verify_backup(verifier *v, vss_store *s, store_copy *c, const vss_st
             verify_ranges_file(v, s, c, en);
     }
     v->name = NULL;
+    verify_owners(v, s, c, m);
     vss_store_manifest_free(m);
 }
 
