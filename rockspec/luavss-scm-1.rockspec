@@ -30,6 +30,7 @@ build = {
       sources = {
         "csrc/base/array.c",
         "csrc/base/beneath.c",
+        "csrc/base/cancel.c",
         "csrc/base/clone.c",
         "csrc/base/digest.c",
         "csrc/base/error.c",

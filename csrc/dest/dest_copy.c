@@ -9,10 +9,11 @@
 
 #include "dest/dest_impl.h"
 #include "dest/dest.h"
+#include "base/cancel.h"
 #include "base/clone.h"
 
 #define SLOW_BUFFER (1u << 20)
-#define FAST_CHUNK ((uint64_t)1 << 30)
+#define FAST_CHUNK ((uint64_t)64 << 20) /* a signal is seen between steps */
 #define VECTORED_MIN_ENTRIES 16
 #define VECTORED_MAX_AVERAGE ((uint64_t)256 << 10)
 
@@ -85,6 +86,10 @@ static int copy_each(int src_fd, int dst_fd, const vss_range_copy *plan, size_t 
     for (size_t i = 0; i < n && rc == VSS_OK; i++) {
         const vss_range_copy *c = &plan[i];
         for (uint64_t done = 0; done < c->length;) {
+            if (vss_cancelled()) {
+                rc = vss_cancel_check(e, "copy");
+                break;
+            }
             ssize_t k = copy_step(src_fd, dst_fd, c, done, &fast, &buf);
             if (k < 0) {
                 rc = vss_error_sys(e, errno, "copy plan entry %zu (%llu bytes from %llu to %llu)", i + 1,

@@ -10,10 +10,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/cancel.h"
 #include "dest/dest_impl.h"
 
 #define IOV_BATCH 1024
-#define RUN_MAX ((uint64_t)1 << 30)
+#define RUN_MAX ((uint64_t)64 << 20) /* a signal is seen between runs */
 
 static int by_dst(const void *a, const void *b)
 {
@@ -50,6 +51,8 @@ static int write_runs(int dst_fd, const vss_range_copy *s, size_t n, const char 
 {
     struct iovec iov[IOV_BATCH];
     for (size_t i = 0; i < n;) {
+        if (vss_cancelled())
+            return vss_cancel_check(e, "copy plan");
         uint64_t start = s[i].dst_offset, end = start;
         int cnt = 0;
         while (i < n && cnt < IOV_BATCH && s[i].dst_offset == end && end - start < RUN_MAX) {

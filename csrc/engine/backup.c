@@ -9,6 +9,7 @@
 #include "files/walker.h"
 #include "snapshot/snapshot.h"
 #include "base/array.h"
+#include "base/cancel.h"
 
 typedef struct planned {
     char *name, *source;
@@ -209,6 +210,8 @@ static int differenced_keep(data_run *d, const vss_backup_file *f, bool *keep, v
 static int plan_file(void *ud, const vss_backup_file *f, vss_error *e)
 {
     data_run *d = ud;
+    if (vss_cancel_check(e, "backup") != VSS_OK)
+        return VSS_FAIL;
     char **seen = push((void **)&d->walked, &d->nwalked, &d->capwalked, sizeof *seen);
     if (seen == NULL || (*seen = strdup(f->original)) == NULL) {
         if (seen != NULL)
@@ -304,6 +307,8 @@ static int transfer(data_run *d, vss_store_tx *tx, vss_backup_result *res, vss_e
         return vss_error_set(e, ECANCELED, "backup stopped by the progress callback");
     for (size_t i = 0; i < d->nplan; i++) {
         planned *f = &d->plan[i];
+        if (vss_cancel_check(e, "backup") != VSS_OK)
+            return VSS_FAIL;
         /* A partial file named by a ranges file: the store copies the ranges
          * of the very bytes it keeps (one read), not the ones planned with. */
         if (vss_store_tx_add_file(tx, f->name, f->source, f->ranges_file ? NULL : f->ranges,
@@ -356,6 +361,8 @@ static int add_documents(vss_backup_ctx *r, vss_store_tx *tx, vss_error *e)
  * (vss_writers_failed_policy). Fails when one it needs failed. */
 static int decide(vss_backup_ctx *r, int rc, const vss_error *ev, vss_error *e)
 {
+    if (vss_cancel_check(e, "backup") != VSS_OK) /* a signal during the event */
+        return VSS_FAIL;
     if (rc != VSS_OK && ev->code == VSS_BAD_STATE) {
         if (e != NULL)
             *e = *ev;
@@ -464,7 +471,8 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     }
     EVENT(vss_writers_prepare_snapshot(ws, &ev_));
     EVENT(vss_writers_freeze(ws, &ev_));
-    if (d.set != NULL && vss_snapshot_set_take(d.set, e) != VSS_OK)
+    if (vss_cancel_check(e, "backup") != VSS_OK ||
+        (d.set != NULL && vss_snapshot_set_take(d.set, e) != VSS_OK))
         goto fail;
     EVENT(vss_writers_thaw(ws, &ev_));
     EVENT(vss_writers_post_snapshot(ws, bc, &ev_));
@@ -474,7 +482,7 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     if ((r.type == VSS_BT_INCREMENTAL || r.type == VSS_BT_DIFFERENTIAL) &&
         vss_backup_record_deleted(r.store, tx, d.walked, d.nwalked, d.sets, d.nsets, e) != VSS_OK)
         goto fail;
-    if (add_documents(&r, tx, e) != VSS_OK)
+    if (add_documents(&r, tx, e) != VSS_OK || vss_cancel_check(e, "backup") != VSS_OK)
         goto fail;
     int committed = vss_store_tx_commit(tx, res->id, e);
     vss_store_tx_free(tx); /* done either way; frees the lock */

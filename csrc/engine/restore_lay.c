@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/array.h"
+#include "base/cancel.h"
 #include "base/mem.h"
 #include "files/fileset.h"
 #include "engine/restore_engine.h"
@@ -558,6 +559,8 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
         outcome(r, f, NULL, &e);
     if (e.code == ENOMEM)
         return vss_error_set(run_e, ENOMEM, "out of memory");
+    if (vss_cancel_check(run_e, "restore") != VSS_OK) /* a signal stops the run, not one file */
+        return VSS_FAIL;
     if (vss_dest_batch_count(r->batch) >= BATCH_FILES ||
         vss_dest_batch_dirs(r->batch) >= BATCH_DIRS ||
         vss_dest_batch_bytes(r->batch) >= BATCH_BYTES)
@@ -727,6 +730,8 @@ static int progress(rs_run *r, const char *name, uint64_t bytes, vss_error *e)
     r->p.bytes_done += bytes;
     r->p.name = name;
     r->res->bytes += bytes;
+    if (vss_cancel_check(e, "restore") != VSS_OK)
+        return VSS_FAIL;
     if (r->o->progress && r->o->progress(r->o->progress_ud, &r->p) != 0)
         return vss_error_set(e, ECANCELED, "restore stopped by the progress callback");
     return VSS_OK;

@@ -17,6 +17,7 @@
 
 #include "base/fileio.h"
 #include "base/array.h"
+#include "base/cancel.h"
 
 extern char **environ;
 
@@ -135,7 +136,7 @@ static int build_env(envb *b, const ext *x, const vss_writer_event *ev, const ch
 typedef struct run {
     char out[VSS_EXTERNAL_OUTPUT_MAX + 1];
     size_t outlen;
-    bool timed_out, lost;
+    bool timed_out, lost, cancelled; /* cancelled: stopped as at a deadline, for a signal */
     int status;
 } run;
 
@@ -190,8 +191,9 @@ static void supervise(run *r, pid_t pid, int fd, uint64_t deadline_ms)
             break;
         }
         uint64_t now = vss_writer_clock_ms();
-        if (!r->timed_out && now >= deadline_ms) {
+        if (!r->timed_out && (now >= deadline_ms || vss_cancelled())) {
             r->timed_out = true;
+            r->cancelled = now < deadline_ms;
             kill(-pid, SIGTERM);
             kill_at = now + VSS_EXTERNAL_KILL_GRACE_MS;
         } else if (r->timed_out && kill_at != 0 && now >= kill_at) {
@@ -289,6 +291,9 @@ static int run_command(char *const argv[], char *const envp[], uint64_t deadline
     if (r->lost)
         rc = vss_error_set(e, VSS_WRITER_NONRETRYABLE, "'%s': its exit status was lost "
                            "(SIGCHLD ignored?)", argv[0]);
+    else if (r->cancelled)
+        rc = vss_error_set(e, VSS_WRITER_NONRETRYABLE, "'%s' was stopped: the run was interrupted%s%s",
+                           argv[0], sep, r->out);
     else if (r->timed_out)
         rc = vss_error_set(e, VSS_WRITER_TIMEOUT, "'%s' was stopped at its deadline%s%s",
                            argv[0], sep, r->out);

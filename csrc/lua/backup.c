@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cancel.h"
 #include "engine/backup.h"
 #include "docs.h"
 #include "filespec_types.h"
@@ -58,7 +59,17 @@ static int b_run(lua_State *L)
     vss_writers *ws = vss_lua_session_bind(L, 1, 2);
     vss_backup_result r;
     vss_error e;
-    int rc = vss_backup_run(ws, bc, store_path, &o, &r, &e);
+    /* SIGINT/SIGTERM/SIGHUP stop the run (ECANCELED, nothing committed);
+     * leaving puts the script's handlers back and raises the signal again */
+    int rc = vss_cancel_enter(&e);
+    if (rc == VSS_OK) {
+        rc = vss_backup_run(ws, bc, store_path, &o, &r, &e);
+        if (rc != VSS_OK && e.code != ECANCELED)
+            vss_cancel_check(&e, "backup");
+        vss_cancel_leave();
+    } else {
+        memset(&r, 0, sizeof r);
+    }
     vss_lua_session_unbind(L, 1, top);
     if (rc != VSS_OK) {
         if (lp.err[0] != '\0')

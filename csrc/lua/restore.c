@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cancel.h"
 #include "engine/restore.h"
 #include "docs.h"
 #include "filespec_types.h"
@@ -276,9 +277,16 @@ static int r_run(lua_State *L)
     int top = lua_gettop(L);
     size_t nw = 0;
     vss_writer **ws = lua_isnil(L, 2) ? NULL : vss_lua_writers_bind(L, 2, ls.slot, &nw);
-    vss_restore_result *r;
+    vss_restore_result *r = NULL;
     vss_error e;
-    int rc = vss_restore(store_path, ws, nw, &o, &r, &e);
+    /* as in vss.backup: a signal stops the run with ECANCELED, then is raised again */
+    int rc = vss_cancel_enter(&e);
+    if (rc == VSS_OK) {
+        rc = vss_restore(store_path, ws, nw, &o, &r, &e);
+        if (rc != VSS_OK && r == NULL && e.code != ECANCELED)
+            vss_cancel_check(&e, "restore");
+        vss_cancel_leave();
+    }
     if (ws != NULL)
         vss_lua_writers_unbind(L, 2, top);
     if (rc != VSS_OK && r == NULL) {

@@ -18,6 +18,7 @@
 
 #include "snapshot/snapshot_internal.h"
 #include "base/mem.h"
+#include "base/cancel.h"
 #include "base/clone.h"
 
 enum { TICK_FILES = 1000 };
@@ -87,6 +88,8 @@ static int file_meta(const vss_tree_ctx *c, int fd, const struct stat *st, const
 
 static int tick(vss_tree_ctx *c, vss_error *e)
 {
+    if (vss_cancelled()) /* a signal: per file and per buffer copied */
+        return vss_cancel_check(e, "snapshot");
     if (c->tick == NULL || (c->files < c->next_tick_files && c->bytes < c->next_tick_bytes))
         return VSS_OK;
     c->next_tick_files = c->files + TICK_FILES;

@@ -14,6 +14,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "base/cancel.h"
 #include "base/clone.h"
 
 int store_copy_init(store_copy *c, vss_error *e)
@@ -99,6 +100,8 @@ static int copy_span(store_copy *c, int src_fd, uint64_t start, uint64_t end, in
 {
     uint64_t off = start;
     while (off < end) {
+        if (vss_cancelled()) /* a signal: stop within one buffer */
+            return vss_cancel_check(e, what);
         size_t want = end - off < STORE_IO_BUF ? (size_t)(end - off) : STORE_IO_BUF;
         ssize_t k = pread_full(src_fd, c->buf, want, off);
         if (k < 0)
