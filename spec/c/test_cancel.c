@@ -4,6 +4,9 @@
  * takes its old course at once; scopes nest. Real signals (raise). */
 #include <errno.h>
 #include <signal.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +14,8 @@
 #include "base/cancel.h"
 #include "base/fileio.h"
 #include "dest/dest.h"
+#include "documents/enums.h"
+#include "store/store.h"
 #include "check.h"
 
 static volatile sig_atomic_t got_int, got_term, got_hup;
@@ -160,9 +165,59 @@ TEST(a_copy_stops_within_a_step_with_ECANCELED_and_runs_after_the_scope)
     close(dst);
 }
 
+/* entries of dir, . and .. aside */
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *de; d && (de = readdir(d)) != NULL;)
+        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+TEST(a_store_copy_stops_in_the_file_and_the_transaction_leaves_nothing)
+{
+    reset();
+    char root[] = "/tmp/vss_cancel_store_XXXXXX";
+    CHECK(mkdtemp(root) != NULL);
+    char src[600], store[600], incoming[700], cmd[700];
+    snprintf(src, sizeof src, "%s/big", root);
+    snprintf(store, sizeof store, "%s/store", root);
+    snprintf(incoming, sizeof incoming, "%s/incoming", store);
+    int fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    static char chunk[1 << 20];
+    memset(chunk, 'x', sizeof chunk);
+    for (int i = 0; i < 4; i++)
+        CHECK(vss_write_full(fd, chunk, sizeof chunk) == 0);
+    close(fd);
+    vss_store *s = NULL;
+    vss_store_tx *tx = NULL;
+    vss_error e;
+    CHECK(vss_store_open(store, VSS_STORE_CREATE, &s, &e) == VSS_OK);
+    CHECK(vss_store_begin(s, VSS_BT_FULL, NULL, 0, &tx, &e) == VSS_OK);
+    CHECK(entries(incoming) == 1);
+    CHECK(vss_cancel_enter(NULL) == VSS_OK);
+    raise(SIGTERM);
+    CHECK(vss_store_tx_add_file(tx, src, src, NULL, NULL, VSS_STORE_ATTRS, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, ECANCELED);
+    CHECK_CONTAINS(e.message, "interrupted by SIGTERM");
+    vss_store_tx_free(tx);
+    CHECK(entries(incoming) == 0);
+    vss_store_free(s);
+    CHECK(got_term == 0);
+    vss_cancel_leave();
+    CHECK(got_term == 1);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    CHECK(system(cmd) == 0);
+}
+
 RUN_TESTS("test_cancel",
           T(a_signal_in_the_scope_sets_the_flag_and_reaches_the_old_handler_on_leaving),
           T(no_signal_no_flag_and_nothing_raised), T(an_ignored_signal_stays_ignored),
           T(a_second_arrival_takes_its_old_course_at_once_and_only_once),
           T(scopes_nest_the_outermost_installs_and_restores),
-          T(a_copy_stops_within_a_step_with_ECANCELED_and_runs_after_the_scope))
+          T(a_copy_stops_within_a_step_with_ECANCELED_and_runs_after_the_scope),
+          T(a_store_copy_stops_in_the_file_and_the_transaction_leaves_nothing))
