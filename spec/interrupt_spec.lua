@@ -227,3 +227,27 @@ describe("a signal during vss.backup or vss.restore", function()
     assert.is_true(incoming_empty())
   end)
 end)
+
+describe("a restore stopped while its services are stopped", function()
+  it("starts them again (stop_restore_start), whatever stopped it", function()
+    local dir = support.tmpdir()
+    finally(function() support.rm_rf(dir) end)
+    support.mkdir(dir .. "/db")
+    support.write(dir .. "/db/main.db", "data")
+    local w = vss.writer{ name = "db", writer_id = "33333333-3333-3333-3333-333333333333",
+      instance_id = "44444444-4444-4444-4444-444444444444",
+      identify = function(wm)
+        wm:set_restore_method("stop_restore_start", "dbsvc", nil, "never", false)
+        wm:add_component("database", nil, "main", { selectable = false })
+        wm:add_database_files(nil, "main", dir .. "/db", "*.db")
+      end }
+    assert(vss.backup{ writers = { w }, store = dir .. "/store", snapshot = false, progress = false })
+    local calls = {}
+    local r, msg, code = vss.restore{ store = dir .. "/store",
+      service = function(action, name) calls[#calls + 1] = action .. " " .. name return true end,
+      progress = function() return false end }
+    assert.is_nil(r)
+    assert.equal("ECANCELED", code, msg)
+    assert.same({ "stop dbsvc", "start dbsvc" }, calls)
+  end)
+end)

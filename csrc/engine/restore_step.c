@@ -344,6 +344,25 @@ static int services(rs_run *r, bool before, vss_error *e)
     return VSS_OK;
 }
 
+/* After a run that stopped between the services' stop and their start:
+ * start each service the stop_restore_start method stopped, so a stopped
+ * restore leaves none down (a failure to start is not the error to report). */
+static void start_stopped(rs_run *r)
+{
+    for (size_t i = 0; i < r->ncomps; i++) {
+        rs_component *c = &r->comps[i];
+        const vss_wm_restore_method *m = c->method;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = r->comps[j].wm == c->wm;
+        if (dup || c->skipped || !m->present || m->service == NULL || *m->service == '\0' ||
+            m->method != VSS_RME_STOP_RESTORE_START || r->o->service == NULL)
+            continue;
+        vss_error ignored;
+        r->o->service(r->o->service_ud, "start", m->service, &ignored);
+    }
+}
+
 /* ---- the result ---- */
 
 static char *dup_or_null(const char *s)
@@ -424,7 +443,7 @@ int rs_run_step(vss_writers *ws, vss_backup_components *bc, vss_store_reader *rd
 {
     rs_run r = {.o = o, .ids = plan->ids, .nids = plan->nids, .more_follow = plan->more_follow,
                 .continues = plan->continues, .bc = bc, .rd = rd, .res = res};
-    bool told = false;
+    bool told = false, stopped = false;
     if (plan->nids == 0) {
         vss_error_set(e, EINVAL, "restore: no backup to restore");
         goto fail;
@@ -451,9 +470,13 @@ int rs_run_step(vss_writers *ws, vss_backup_components *bc, vss_store_reader *rd
         vss_writers_pre_restore(ws, bc, NULL);
     }
     if (writers_choices(&r, ws, e) != VSS_OK || rs_collect(&r, e) != VSS_OK ||
-        if_not_there(&r, e) != VSS_OK || services(&r, true, e) != VSS_OK ||
-        rs_lay_all(&r, e) != VSS_OK || services(&r, false, e) != VSS_OK ||
-        file_statuses(&r, e) != VSS_OK)
+        if_not_there(&r, e) != VSS_OK)
+        goto fail;
+    stopped = true; /* from here a failure starts the stopped services again */
+    if (services(&r, true, e) != VSS_OK || rs_lay_all(&r, e) != VSS_OK)
+        goto fail;
+    stopped = false;
+    if (services(&r, false, e) != VSS_OK || file_statuses(&r, e) != VSS_OK)
         goto fail;
     if (ws != NULL)
         vss_writers_post_restore(ws, bc, NULL);
@@ -463,6 +486,8 @@ int rs_run_step(vss_writers *ws, vss_backup_components *bc, vss_store_reader *rd
     free_run(&r);
     return VSS_OK;
 fail:
+    if (stopped) /* stopped, interrupted (a signal, the progress callback, a failure) */
+        start_stopped(&r);
     if (told) /* post_restore with the status so far, so no writer waits */
         if (file_statuses(&r, NULL) == VSS_OK)
             vss_writers_post_restore(ws, bc, NULL);
