@@ -33,6 +33,10 @@ local CHILD = [[
   local vss = require "vss"
   local op, src, store, marker, progress, snapshot = table.unpack(arg, 1, 6)
   local w = dofile(src .. "/../writer.lua")(vss, src)
+  if op == "external" then -- its prepare_snapshot runs slow.sh
+    op, w = "backup", assert(vss.writer.external{ metadata = src .. "/../wmd.xml",
+      events = { prepare_snapshot = { src .. "/../slow.sh" } } })
+  end
   local f = assert(io.open("/proc/self/stat"))
   io.stdout:write("pid ", f:read("n"), "\n")
   f:close()
@@ -54,7 +58,7 @@ local CHILD = [[
 ]]
 
 -- driver.sh SIG WATCH... -- CMD...: starts CMD, sends SIG once a file
--- under a WATCH path whose path matches $FILTER exceeds 64 MiB,
+-- under a WATCH path whose path matches $FILTER exceeds 64 MiB ($SIZE),
 -- and reports the exit status; its own watchdog kills CMD 10 s after the
 -- signal ("watchdog"). "late" when CMD was gone before any such file.
 local DRIVER = [[
@@ -65,7 +69,7 @@ local DRIVER = [[
   "$@" &
   pid=$!
   i=0
-  until [ -n "$(find $watch -type f -path "$FILTER" -size +64M 2>/dev/null | head -n1)" ]; do
+  until [ -n "$(find $watch -type f -path "$FILTER" -size "${SIZE:-+64M}" 2>/dev/null | head -n1)" ]; do
     if ! kill -0 $pid 2>/dev/null; then echo late; break; fi
     i=$((i + 1))
     if [ $i -gt 2000 ]; then echo "never mid-file"; break; fi
@@ -213,6 +217,29 @@ describe("a signal during vss.backup or vss.restore", function()
       assert.is_false(support.exists(marker))
       whole(out)
     end)
+  end)
+
+  it("SIGINT while an external writer's command runs: the command is stopped, ECANCELED", function()
+    local wm = vss.metadata.new{ name = "ext", writer_id = "55555555-5555-5555-5555-555555555555",
+      instance_id = "66666666-6666-6666-6666-666666666666" }
+    wm:add_component("filegroup", nil, "files", { selectable = false })
+    wm:add_files_to_file_group(nil, "files", src, "a", false)
+    wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+    assert(wm:save(dir .. "/wmd.xml"))
+    local pidfile = dir .. "/slow.pid"
+    support.write(dir .. "/slow.sh", ("#!/bin/sh\necho $$ > %s\nexec sleep 30\n"):format(q(pidfile)))
+    assert(os.execute("chmod +x " .. q(dir .. "/slow.sh")))
+    local out, pid, status = run("INT", { q(dir) }, "*/slow.pid", "external", "none", nil,
+      "SIZE=+0c")
+    assert.is_number(pid, out)
+    assert.not_matches("watchdog", out)
+    assert.not_matches("late", out)
+    assert.matches("result ECANCELED [^\n]*interrupted by SIGINT\n.*interrupted!", out)
+    assert.equal(1, status, out)
+    local slow = support.read(pidfile):match("%d+")
+    assert.is_false(select(2, support.sh("kill -0 " .. slow)), "the command still runs")
+    assert.same(list_before, ids())
+    assert.is_true(incoming_empty())
   end)
 
   it("a SIGTERM the process ignores (trap '' TERM, as nohup does SIGHUP) stops nothing", function()
