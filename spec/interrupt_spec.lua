@@ -156,7 +156,8 @@ describe("a signal during vss.backup or vss.restore", function()
   it("SIGTERM with a progress callback and a snapshot: the snapshot set and incoming/ " ..
      "are removed, then SIGTERM ends the process", function()
     local areas = { "/.luavss-snapshots", "/tmp/.luavss-snapshots", q(store .. "/incoming") }
-    local out, pid, status = run("TERM", areas, "*" .. dir:match("[^/]+$") .. "*", "backup", "progress", "auto")
+    local mine = "*" .. dir:match("[^/]+$") .. "*"
+    local out, pid, status = run("TERM", areas, mine, "backup", "progress", "auto")
     assert.is_number(pid, out)
     assert.not_matches("watchdog", out)
     assert.not_matches("late", out)
