@@ -11,6 +11,7 @@ local vss = require "vss"
 local support = require "support"
 
 local q = support.q
+local clock = require("vss.core").clock
 local MIB = 256
 
 local WRITER = [[
@@ -72,8 +73,7 @@ local DRIVER = [[
   until [ -n "$(find $watch -type f -path "$FILTER" -size "${SIZE:-+64M}" 2>/dev/null | head -n1)" ]; do
     if ! kill -0 $pid 2>/dev/null; then echo late; break; fi
     i=$((i + 1))
-    if [ $i -gt 2000 ]; then echo "never mid-file"; break; fi
-    sleep 0.005
+    if [ $i -gt 5000 ]; then echo "never mid-file"; break; fi
   done
   kill -$sig $pid
   (sleep 10 </dev/null >/dev/null 2>&1; kill -9 $pid 2>/dev/null && echo watchdog) &
@@ -88,6 +88,16 @@ local DRIVER = [[
 describe("a signal during vss.backup or vss.restore", function()
   local dir, src, store, marker, child, driver
   local list_before, new -- the backup's ids, and its files' digests
+  local backup_took -- seconds for the whole backup of the big file
+
+  -- Where the store clones files (FICLONE) a backup only reads the source to
+  -- hash it: too fast, maybe, for a signal to land in the middle of a file.
+  local function too_fast()
+    if backup_took >= 0.25 then return false end
+    pending(("a backup of %d MiB takes %.2f s here (the store clones?): too fast to be " ..
+      "signalled in the middle of a file"):format(MIB, backup_took))
+    return true
+  end
 
   local function digest(path) -- cksum: in coreutils, and fast
     return (support.sh("cksum < " .. q(path)):match("^(%d+ %d+)"))
@@ -130,7 +140,9 @@ describe("a signal during vss.backup or vss.restore", function()
       q(src .. "/big"), MIB))))
     new = { a = digest(src .. "/a"), z = digest(src .. "/z"), big = digest(src .. "/big") }
     local w = dofile(dir .. "/writer.lua")(vss, src)
+    local t0 = clock()
     assert(vss.backup{ writers = { w }, store = store, snapshot = false, progress = false })
+    backup_took = clock() - t0
     list_before = ids()
   end)
 
@@ -140,6 +152,7 @@ describe("a signal during vss.backup or vss.restore", function()
 
   it("SIGINT, no progress callback: the backup returns ECANCELED, commits nothing, " ..
      "and then the script dies with 'interrupted!'", function()
+    if too_fast() then return end
     local out, pid, status = run("INT", { q(store .. "/incoming") }, "*", "backup", "none")
     assert.is_number(pid, out)
     assert.not_matches("watchdog", out)
@@ -155,6 +168,7 @@ describe("a signal during vss.backup or vss.restore", function()
 
   it("SIGTERM with a progress callback and a snapshot: the snapshot set and incoming/ " ..
      "are removed, then SIGTERM ends the process", function()
+    if too_fast() then return end
     local areas = { "/.luavss-snapshots", "/tmp/.luavss-snapshots", q(store .. "/incoming") }
     local mine = "*" .. dir:match("[^/]+$") .. "*"
     local out, pid, status = run("TERM", areas, mine, "backup", "progress", "auto")
@@ -244,6 +258,7 @@ describe("a signal during vss.backup or vss.restore", function()
   end)
 
   it("a SIGTERM the process ignores (trap '' TERM, as nohup does SIGHUP) stops nothing", function()
+    if too_fast() then return end
     local out, pid, status = run("TERM", { q(store .. "/incoming") }, "*", "backup", "none", nil,
       "trap '' TERM;")
     assert.is_number(pid, out)
