@@ -250,7 +250,7 @@ char *vss_bc_xml(const vss_backup_components *bc, size_t *len, vss_error *e)
     }
     if (rc == VSS_OK)
         rc = vss_xextra_put_nodes(bc->root_extra, root, e);
-    char *out = rc == VSS_OK ? vss_xml_dump(doc, len, e) : NULL;
+    char *out = rc == VSS_OK ? vss_xml_dump_merged(doc, bc->source, len, e) : NULL;
     xmlFreeDoc(doc);
     return out;
 }

@@ -21,6 +21,7 @@
 #define VSS_XML_MAX_FILE (256u << 20)
 
 struct vss_xextra {
+    xmlNodePtr node; /* the element this was loaded from (in the model's source) */
     xmlAttrPtr *attrs;
     size_t nattrs, capattrs;
     xmlNodePtr *nodes;
@@ -61,6 +62,17 @@ static int xextra_add_attr(vss_xextra **x, xmlAttrPtr a, vss_error *e)
     return VSS_OK;
 }
 
+/* Point each node of a copied subtree at the node it was copied from, so
+ * that a save finds the original again (vss_xml_dump_merged). */
+static void map_copy(xmlNodePtr copy, xmlNodePtr orig)
+{
+    for (; copy != NULL && orig != NULL; copy = copy->next, orig = orig->next) {
+        copy->_private = orig;
+        if (copy->type == XML_ELEMENT_NODE)
+            map_copy(copy->children, orig->children);
+    }
+}
+
 int vss_xextra_put_nodes(const vss_xextra *x, xmlNodePtr node, vss_error *e)
 {
     for (size_t i = 0; x != NULL && i < x->nnodes; i++) {
@@ -72,6 +84,9 @@ int vss_xextra_put_nodes(const vss_xextra *x, xmlNodePtr node, vss_error *e)
         /* The copy declares the namespaces it uses; drop the ones its new
          * ancestors already declare. */
         xmlDOMWrapReconcileNamespaces(NULL, copy, 1 /* XML_DOM_RECONNS_REMOVEREDUND */);
+        copy->_private = x->nodes[i];
+        if (copy->type == XML_ELEMENT_NODE)
+            map_copy(copy->children, x->nodes[i]->children);
     }
     return VSS_OK;
 }
@@ -278,6 +293,11 @@ int vss_xml_get_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, void *ob
 {
     char *base = obj;
     uint64_t seen = 0; /* tables are short: at most 64 attributes */
+    if (extra != NULL) {
+        if (xextra_get(extra, e) == NULL)
+            return VSS_FAIL;
+        (*extra)->node = node;
+    }
     for (xmlAttrPtr a = node->properties; a != NULL; a = a->next) {
         size_t i = 0;
         while (i < n && (a->ns != NULL || strcmp((const char *)a->name, spec[i].name) != 0))
@@ -308,12 +328,69 @@ int vss_xml_get_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, void *ob
     return VSS_OK;
 }
 
+/* Whether v, an attribute's text in the element a model was read from
+ * (NULL: absent), reads as the field's value. A string read as "" and
+ * one the model dropped (NULL) count as the same. */
+static bool reads_as(const vss_xattr *s, const void *f, const char *v)
+{
+    uint64_t u;
+    int64_t ev;
+    switch (s->kind) {
+    case VSS_XSTR:
+    case VSS_XGUID: {
+        const char *m = *(char *const *)f;
+        if (v == NULL)
+            return m == NULL;
+        return strcmp(m ? m : "", v) == 0;
+    }
+    case VSS_XBOOL: {
+        bool b = s->def != 0;
+        if (v != NULL) {
+            if (strcasecmp(v, "yes") != 0 && strcasecmp(v, "no") != 0)
+                return false;
+            b = strcasecmp(v, "yes") == 0;
+        }
+        return b == *(const bool *)f;
+    }
+    case VSS_XU32:
+        u = (uint32_t)s->def;
+        return (v == NULL || parse_u64(v, UINT32_MAX, &u)) && (uint32_t)u == *(const uint32_t *)f;
+    case VSS_XU64:
+        u = (uint64_t)s->def;
+        return (v == NULL || parse_u64(v, UINT64_MAX, &u)) && u == *(const uint64_t *)f;
+    case VSS_XENUM:
+        ev = s->def;
+        return (v == NULL || vss_enum_from_xml(s->en, v, &ev)) && (int)ev == *(const int *)f;
+    }
+    return false;
+}
+
 int vss_xml_set_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, const void *obj,
                       const vss_xextra *extra, vss_error *e)
 {
     const char *base = obj;
+    /* A model read from a document: the new element stands for the one it
+     * was read from (vss_xml_dump_merged), and an attribute whose value
+     * the model still holds keeps the spelling it had there (or its
+     * absence): "Yes", "0003855" and a left-out default stay as written. */
+    xmlNodePtr orig = extra != NULL ? extra->node : NULL;
+    node->_private = orig;
     for (size_t i = 0; i < n; i++) {
         const void *f = base + spec[i].offset;
+        if (orig != NULL) {
+            xmlAttrPtr oa = xmlHasNsProp(orig, (const xmlChar *)spec[i].name, NULL);
+            xmlChar *ov = oa ? xmlNodeListGetString(orig->doc, oa->children, 1) : NULL;
+            if (oa != NULL && ov == NULL)
+                ov = xmlStrdup((const xmlChar *)"");
+            if (reads_as(&spec[i], f, (const char *)ov)) {
+                xmlAttrPtr a = ov ? xmlNewProp(node, (const xmlChar *)spec[i].name, ov) : NULL;
+                xmlFree(ov);
+                if (oa != NULL && a == NULL)
+                    return vss_error_set(e, ENOMEM, "out of memory");
+                continue;
+            }
+            xmlFree(ov);
+        }
         const char *v = NULL;
         char num[24];
         bool dflt = false;
@@ -384,14 +461,204 @@ xmlDocPtr vss_xml_new_doc(const char *root, const char *ns)
     return doc;
 }
 
+static char *dump(xmlDocPtr doc, int options, size_t *len, vss_error *e);
+
 char *vss_xml_dump(xmlDocPtr doc, size_t *len, vss_error *e)
+{
+    return dump(doc, XML_SAVE_FORMAT, len, e);
+}
+
+/* ---- saving a document that was loaded ----
+ *
+ * A model read from a document saves that document with the model's
+ * changes applied, not a new one: the save builds a fresh tree from the
+ * model (gen) as for a new document, whose elements point (_private) at
+ * the elements they were read from in the source (vss_xml_set_attrs,
+ * vss_xextra_put_nodes); then, in a copy of the source, every element
+ * gen still has takes gen's attribute values and keeps its place,
+ * namespace declarations, attribute order and the whitespace around it;
+ * an element gen no longer has goes (with the whitespace before it), and
+ * an element new in gen goes after the element gen puts before it. */
+
+static int oom(vss_error *e)
+{
+    return vss_error_set(e, ENOMEM, "out of memory");
+}
+
+static xmlChar *attr_text(xmlAttrPtr a)
+{
+    xmlChar *v = xmlNodeListGetString(a->doc, a->children, 1);
+    return v ? v : xmlStrdup((const xmlChar *)"");
+}
+
+/* c (in the output) takes the attributes of g: same name and namespace
+ * keep their place, the others go, g's new ones come last. */
+static int merge_attrs(xmlNodePtr c, xmlNodePtr g, vss_error *e)
+{
+    xmlAttrPtr next;
+    for (xmlAttrPtr a = c->properties; a != NULL; a = next) {
+        next = a->next;
+        xmlAttrPtr ga = xmlHasNsProp(g, a->name, a->ns ? a->ns->href : NULL);
+        if (ga == NULL) {
+            xmlRemoveProp(a);
+            continue;
+        }
+        xmlChar *gv = attr_text(ga), *cv = attr_text(a);
+        int same = gv && cv && xmlStrEqual(gv, cv);
+        xmlFree(cv);
+        if (gv == NULL || (!same && xmlSetNsProp(c, a->ns, a->name, gv) == NULL)) {
+            xmlFree(gv);
+            return oom(e);
+        }
+        xmlFree(gv);
+    }
+    for (xmlAttrPtr ga = g->properties; ga != NULL; ga = ga->next) {
+        if (xmlHasNsProp(c, ga->name, ga->ns ? ga->ns->href : NULL) != NULL)
+            continue;
+        xmlNsPtr ns = NULL;
+        if (ga->ns != NULL && (ns = xmlSearchNsByHref(c->doc, c, ga->ns->href)) == NULL &&
+            (ns = xmlNewNs(c, ga->ns->href, ga->ns->prefix)) == NULL)
+            return oom(e);
+        xmlChar *gv = attr_text(ga);
+        xmlAttrPtr na = gv ? xmlNewNsProp(c, ns, ga->name, gv) : NULL;
+        xmlFree(gv);
+        if (na == NULL)
+            return oom(e);
+    }
+    return VSS_OK;
+}
+
+/* A new element's subtree takes the namespace of where it now is: the
+ * model's elements all live in their parent's namespace. */
+static void take_parent_ns(xmlNodePtr n)
+{
+    for (; n != NULL; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (n->nsDef != NULL) {
+            xmlFreeNsList(n->nsDef);
+            n->nsDef = NULL;
+        }
+        n->ns = n->parent->ns;
+        take_parent_ns(n->children);
+    }
+}
+
+/* Move gen's new node n into c, after anchor (an output node, or NULL:
+ * first), with the indentation its neighbours have. */
+static int insert_new(xmlNodePtr c, xmlNodePtr anchor, xmlNodePtr n, vss_error *e)
+{
+    xmlUnlinkNode(n);
+    if (xmlDOMWrapAdoptNode(NULL, n->doc, n, c->doc, c, 0) != 0)
+        return oom(e);
+    xmlNodePtr first = c->children;
+    while (first != NULL && vss_xml_ignorable(first))
+        first = first->next;
+    xmlNodePtr ws = NULL; /* the whitespace to copy between the neighbours */
+    if (anchor != NULL) {
+        ws = anchor->prev;
+        if (xmlAddNextSibling(anchor, n) == NULL)
+            return oom(e);
+    } else if (first != NULL) {
+        ws = first->prev;
+        if (xmlAddPrevSibling(first, n) == NULL)
+            return oom(e);
+    } else if (xmlAddChild(c, n) == NULL)
+        return oom(e);
+    take_parent_ns(n);
+    if (ws != NULL && vss_xml_ignorable(ws)) {
+        xmlNodePtr copy = xmlNewDocText(c->doc, ws->content);
+        if (copy == NULL)
+            return oom(e);
+        /* after anchor: the copy goes before n; before first: after n */
+        if ((anchor != NULL ? xmlAddPrevSibling(n, copy) : xmlAddNextSibling(n, copy)) == NULL) {
+            xmlFreeNode(copy);
+            return oom(e);
+        }
+    }
+    return VSS_OK;
+}
+
+/* o: an element of the source; c: its copy in the output; g: the element
+ * of gen that stands for it. */
+static int merge(xmlNodePtr o, xmlNodePtr c, xmlNodePtr g, vss_error *e)
+{
+    if (merge_attrs(c, g, e) != VSS_OK)
+        return VSS_FAIL;
+    /* Which child of g stands for each child of o: marked on o's child,
+     * moved at once to its copy so the source is left as it was. */
+    for (xmlNodePtr gk = g->children; gk != NULL; gk = gk->next) {
+        xmlNodePtr ok = gk->_private;
+        if (ok != NULL && ok->parent == o && ok->_private == NULL)
+            ok->_private = gk;
+    }
+    xmlNodePtr ok, ck;
+    for (ok = o->children, ck = c->children; ok != NULL && ck != NULL;
+         ok = ok->next, ck = ck->next) {
+        ck->_private = ok->_private;
+        ok->_private = NULL;
+    }
+    xmlNodePtr okn, ckn;
+    for (ok = o->children, ck = c->children; ok != NULL && ck != NULL; ok = okn, ck = ckn) {
+        okn = ok->next;
+        ckn = ck->next;
+        xmlNodePtr gk = ck->_private;
+        ck->_private = NULL;
+        if (gk != NULL) {
+            gk->_private = ck; /* kept: new ones go after it */
+            if (ck->type == XML_ELEMENT_NODE && merge(ok, ck, gk, e) != VSS_OK)
+                return VSS_FAIL;
+        } else if (!vss_xml_ignorable(ck)) {
+            xmlNodePtr ws = ck->prev;
+            if (ws != NULL && vss_xml_ignorable(ws)) {
+                xmlUnlinkNode(ws);
+                xmlFreeNode(ws);
+            }
+            xmlUnlinkNode(ck);
+            xmlFreeNode(ck);
+        }
+    }
+    xmlNodePtr anchor = NULL, gkn;
+    for (xmlNodePtr gk = g->children; gk != NULL; gk = gkn) {
+        gkn = gk->next;
+        xmlNodePtr kept = gk->_private;
+        if (kept != NULL && kept->doc == c->doc) {
+            anchor = kept;
+            continue;
+        }
+        if (insert_new(c, anchor, gk, e) != VSS_OK)
+            return VSS_FAIL;
+        anchor = gk;
+    }
+    return VSS_OK;
+}
+
+char *vss_xml_dump_merged(xmlDocPtr gen, xmlDocPtr source, size_t *len, vss_error *e)
+{
+    if (source == NULL)
+        return vss_xml_dump(gen, len, e);
+    xmlDocPtr out = xmlCopyDoc(source, 1);
+    if (out == NULL) {
+        oom(e);
+        return NULL;
+    }
+    char *s = NULL;
+    /* Not reformatted: the whitespace is the source's. */
+    if (merge(xmlDocGetRootElement(source), xmlDocGetRootElement(out),
+              xmlDocGetRootElement(gen), e) == VSS_OK)
+        s = dump(out, 0, len, e);
+    xmlFreeDoc(out);
+    return s;
+}
+
+static char *dump(xmlDocPtr doc, int options, size_t *len, vss_error *e)
 {
     xmlBufferPtr b = xmlBufferCreate();
     if (b == NULL) {
         vss_error_set(e, ENOMEM, "out of memory");
         return NULL;
     }
-    xmlSaveCtxtPtr s = xmlSaveToBuffer(b, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
+    xmlSaveCtxtPtr s = xmlSaveToBuffer(b, "UTF-8", options | XML_SAVE_NO_DECL);
     if (s == NULL || xmlSaveDoc(s, doc) < 0) {
         if (s)
             xmlSaveClose(s);

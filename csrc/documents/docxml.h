@@ -16,8 +16,10 @@
 #include "documents/enums.h"
 #include "base/error.h"
 
-/* Unknown attributes and child nodes of one element. They point into the
- * parsed document, which the owning model keeps alive until it is freed. */
+/* What a model keeps of the element it was read from: the element itself
+ * (so that a save writes the document it came from, vss_xml_dump_merged)
+ * and its unknown attributes and child nodes. They point into the parsed
+ * document, which the owning model keeps alive until it is freed. */
 typedef struct vss_xextra vss_xextra;
 void vss_xextra_free(vss_xextra *x);
 
@@ -49,11 +51,14 @@ int vss_xml_parse(const char *buf, size_t len, const char *root, const char *ns,
 int vss_xml_load(const char *path, const char *root, const char *ns, xmlDocPtr *out,
                  vss_error *e);
 
-/* Fill the fields of obj from node's attributes by the table; attributes
- * not in it go to *extra. Errors name element, attribute and line. */
+/* Fill the fields of obj from node's attributes by the table; *extra
+ * (allocated) remembers node, and the attributes not in the table. Errors name element, attribute and line. */
 int vss_xml_get_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, void *obj,
                       vss_xextra **extra, vss_error *e);
-/* Set the table's fields as attributes, then the unknown ones. */
+/* Set the table's fields as attributes, then the unknown ones. With the
+ * element the object was read from (extra), node stands for it, and a
+ * field that still holds what its attribute there reads as keeps that
+ * attribute's spelling, or its absence. */
 int vss_xml_set_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, const void *obj,
                       const vss_xextra *extra, vss_error *e);
 /* Fill fields with the table's defaults (strings NULL). */
@@ -75,6 +80,12 @@ bool vss_xml_ignorable(xmlNodePtr node);
 xmlDocPtr vss_xml_new_doc(const char *root, const char *ns);
 /* Serialize (indented, no XML declaration, UTF-8). malloc'd string. */
 char *vss_xml_dump(xmlDocPtr doc, size_t *len, vss_error *e);
+/* Serialize gen, a document built from a model. When the model was read
+ * from source, the output is source with the model's changes: what gen
+ * still has keeps its place, namespaces, attribute order, spelling and
+ * whitespace; what gen lacks goes; what gen adds goes in where gen puts
+ * it. No XML declaration, UTF-8. malloc'd string. */
+char *vss_xml_dump_merged(xmlDocPtr gen, xmlDocPtr source, size_t *len, vss_error *e);
 /* Write a buffer to path durably: temp file, fsync, rename, fsync dir. */
 int vss_xml_write_file(const char *path, const char *buf, size_t len, vss_error *e);
 

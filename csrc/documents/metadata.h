@@ -22,9 +22,6 @@ typedef struct vss_xextra vss_xextra; /* unknown XML kept for saving */
  * a mapping, d.alternate_location is the destination. */
 typedef struct vss_wm_file {
     vss_filedesc d;
-    /* Windows leaves recursive="no" out of most FILE_LISTs but writes it
-     * in some (express writers); a loaded document keeps its form. */
-    bool recursive_written;
     vss_xextra *extra;
 } vss_wm_file;
 

@@ -49,7 +49,6 @@ static int load_file(xmlNodePtr n, const vss_xattr *spec, size_t nspec, vss_wm_f
         return VSS_FAIL;
     vss_xml_defaults(spec, nspec, f);
     f->d.backup_type_mask = VSS_FSBT_DEFAULT;
-    f->recursive_written = xmlHasProp(n, (const xmlChar *)"recursive") != NULL;
     return vss_xml_get_attrs(n, spec, nspec, f, &f->extra, e);
 }
 
@@ -248,9 +247,6 @@ static int save_files(xmlNodePtr parent, const char *name, const vss_xattr *spec
         xmlNodePtr n = add_el(parent, name, e);
         if (n == NULL || vss_xml_set_attrs(n, spec, nspec, f, f->extra, e) != VSS_OK)
             return VSS_FAIL;
-        if (spec == file_list_attrs && f->recursive_written && !f->d.recursive &&
-            xmlNewProp(n, (const xmlChar *)"recursive", (const xmlChar *)"no") == NULL)
-            return vss_error_set(e, ENOMEM, "out of memory");
         if (vss_xextra_put_nodes(f->extra, n, e) != VSS_OK)
             return VSS_FAIL;
     }
@@ -328,7 +324,7 @@ char *vss_wm_xml(const vss_writer_metadata *wm, size_t *len, vss_error *e)
     }
     char *out = NULL;
     if (save_doc(wm, xmlDocGetRootElement(doc), e) == VSS_OK)
-        out = vss_xml_dump(doc, len, e);
+        out = vss_xml_dump_merged(doc, wm->source, len, e);
     xmlFreeDoc(doc);
     return out;
 }
