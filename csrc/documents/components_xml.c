@@ -91,9 +91,9 @@ static int load_component(vss_bc_writer *w, xmlNodePtr n, vss_error *e)
         size_t i = 0;
         if (vss_xml_ignorable(k))
             continue;
-        if (vss_xml_is(k, "BACKUP_METADATA") && c->backup_metadata == NULL)
+        if (vss_xml_is(k, "BACKUP_METADATA") && c->backup_metadata_extra == NULL)
             rc = load_metadata(k, backup_metadata_attrs, c, &c->backup_metadata_extra, e);
-        else if (vss_xml_is(k, "RESTORE_METADATA") && c->restore_metadata == NULL)
+        else if (vss_xml_is(k, "RESTORE_METADATA") && c->restore_metadata_extra == NULL)
             rc = load_metadata(k, restore_metadata_attrs, c, &c->restore_metadata_extra, e);
         else {
             while (i < K_COUNT && !vss_xml_is(k, vss_bc_kinds_[i].element))

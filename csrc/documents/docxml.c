@@ -91,6 +91,12 @@ int vss_xextra_put_nodes(const vss_xextra *x, xmlNodePtr node, vss_error *e)
     return VSS_OK;
 }
 
+bool vss_xextra_read_under(const vss_xextra *x, const char *parent)
+{
+    return x != NULL && x->node != NULL && x->node->parent != NULL &&
+           vss_xml_is(x->node->parent, parent);
+}
+
 bool vss_xml_is(xmlNodePtr node, const char *name)
 {
     return node->type == XML_ELEMENT_NODE && strcmp((const char *)node->name, name) == 0;
@@ -544,6 +550,37 @@ static void take_parent_ns(xmlNodePtr n)
     }
 }
 
+/* Indent the children of a new element whose line starts with ws
+ * ("\n" and the indentation of the element): one tab more when the
+ * document indents with tabs, else two spaces. */
+static int indent_new(xmlNodePtr n, const xmlChar *ws, vss_error *e)
+{
+    if (n->type != XML_ELEMENT_NODE || n->children == NULL || xmlStrchr(ws, '\n') == NULL)
+        return VSS_OK;
+    for (xmlNodePtr k = n->children; k != NULL; k = k->next)
+        if (k->type != XML_ELEMENT_NODE)
+            return VSS_OK; /* text of its own: left as it is */
+    xmlChar *inner = xmlStrncatNew(ws, (const xmlChar *)(xmlStrchr(ws, '\t') ? "\t" : "  "), -1);
+    if (inner == NULL)
+        return oom(e);
+    int rc = VSS_OK;
+    for (xmlNodePtr k = n->children; k != NULL && rc == VSS_OK; k = k->next) {
+        xmlNodePtr t = xmlNewDocText(n->doc, inner);
+        if (t == NULL || xmlAddPrevSibling(k, t) == NULL) {
+            xmlFreeNode(t);
+            rc = oom(e);
+        } else
+            rc = indent_new(k, inner, e);
+    }
+    xmlFree(inner);
+    xmlNodePtr t = rc == VSS_OK ? xmlNewDocText(n->doc, ws) : NULL;
+    if (rc == VSS_OK && (t == NULL || xmlAddChild(n, t) == NULL)) {
+        xmlFreeNode(t);
+        rc = oom(e);
+    }
+    return rc;
+}
+
 /* Move gen's new node n into c, after anchor (an output node, or NULL:
  * first), with the indentation its neighbours have. */
 static int insert_new(xmlNodePtr c, xmlNodePtr anchor, xmlNodePtr n, vss_error *e)
@@ -575,6 +612,7 @@ static int insert_new(xmlNodePtr c, xmlNodePtr anchor, xmlNodePtr n, vss_error *
             xmlFreeNode(copy);
             return oom(e);
         }
+        return indent_new(n, ws->content, e);
     }
     return VSS_OK;
 }

@@ -71,6 +71,9 @@ int vss_xextra_add_node(vss_xextra **x, xmlNodePtr child, vss_error *e);
 /* Copy the remembered child nodes under node (after the known ones). */
 int vss_xextra_put_nodes(const vss_xextra *x, xmlNodePtr node, vss_error *e);
 
+/* Whether the element x was read from sat in an element named parent. */
+bool vss_xextra_read_under(const vss_xextra *x, const char *parent);
+
 /* Element name without namespace, and whether a node is an element named so. */
 bool vss_xml_is(xmlNodePtr node, const char *name);
 /* Text of a node that only whitespace separates from its siblings. */

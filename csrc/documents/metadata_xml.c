@@ -253,6 +253,25 @@ static int save_files(xmlNodePtr parent, const char *name, const vss_xattr *spec
     return VSS_OK;
 }
 
+/* The mappings read from inside RESTORE_METHOD (in_restore) or not: each
+ * is saved where it was read from; new ones go under the root. */
+static int save_mappings(xmlNodePtr parent, const vss_writer_metadata *wm, bool in_restore,
+                         vss_error *e)
+{
+    for (size_t i = 0; i < wm->mappings.count; i++) {
+        const vss_wm_file *f = &wm->mappings.items[i];
+        if (vss_xextra_read_under(f->extra, "RESTORE_METHOD") != in_restore)
+            continue;
+        xmlNodePtr n = add_el(parent, "ALTERNATE_LOCATION_MAPPING", e);
+        if (n == NULL ||
+            vss_xml_set_attrs(n, include_attrs, ARRAY_LEN(include_attrs), f, f->extra, e) !=
+                VSS_OK ||
+            vss_xextra_put_nodes(f->extra, n, e) != VSS_OK)
+            return VSS_FAIL;
+    }
+    return VSS_OK;
+}
+
 static int save_component(xmlNodePtr parent, const vss_wm_component *c, vss_error *e)
 {
     xmlNodePtr n = add_el(parent, c->type == VSS_CT_DATABASE ? "DATABASE" : "FILE_GROUP", e);
@@ -293,6 +312,7 @@ static int save_doc(const vss_writer_metadata *wm, xmlNodePtr root, vss_error *e
         if (r == NULL ||
             vss_xml_set_attrs(r, vss_wm_restore_attrs_, vss_wm_restore_nattrs_, &wm->restore,
                               wm->restore_extra, e) != VSS_OK ||
+            save_mappings(r, wm, true, e) != VSS_OK ||
             vss_xextra_put_nodes(wm->restore_extra, r, e) != VSS_OK)
             return VSS_FAIL;
     }
@@ -309,8 +329,7 @@ static int save_doc(const vss_writer_metadata *wm, xmlNodePtr root, vss_error *e
         save_files(loc, "EXCLUDE_FILES_FROM_SNAPSHOT", exclude_attrs, ARRAY_LEN(exclude_attrs),
                    &wm->exclude_snapshot, e) != VSS_OK ||
         vss_xextra_put_nodes(wm->locations_extra, loc, e) != VSS_OK ||
-        save_files(root, "ALTERNATE_LOCATION_MAPPING", include_attrs, ARRAY_LEN(include_attrs),
-                   &wm->mappings, e) != VSS_OK)
+        save_mappings(root, wm, false, e) != VSS_OK)
         return VSS_FAIL;
     return vss_xextra_put_nodes(wm->root_extra, root, e);
 }
