@@ -538,16 +538,15 @@ static int merge_attrs(xmlNodePtr c, xmlNodePtr g, vss_error *e)
  * model's elements all live in their parent's namespace. */
 static void take_parent_ns(xmlNodePtr n)
 {
-    for (; n != NULL; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        if (n->nsDef != NULL) {
-            xmlFreeNsList(n->nsDef);
-            n->nsDef = NULL;
-        }
-        n->ns = n->parent->ns;
-        take_parent_ns(n->children);
+    if (n->type != XML_ELEMENT_NODE)
+        return;
+    if (n->nsDef != NULL) {
+        xmlFreeNsList(n->nsDef);
+        n->nsDef = NULL;
     }
+    n->ns = n->parent->ns;
+    for (xmlNodePtr k = n->children; k != NULL; k = k->next)
+        take_parent_ns(k);
 }
 
 /* Indent the children of a new element whose line starts with ws

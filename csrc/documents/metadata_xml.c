@@ -253,14 +253,27 @@ static int save_files(xmlNodePtr parent, const char *name, const vss_xattr *spec
     return VSS_OK;
 }
 
-/* The mappings read from inside RESTORE_METHOD (in_restore) or not: each
- * is saved where it was read from; new ones go under the root. */
+/* Whether mapping i goes inside RESTORE_METHOD: where it was read from;
+ * a new one where the one before it is (so a load reads them in the same
+ * order), the root when none is before it. */
+static bool mapping_in_restore(const vss_writer_metadata *wm, size_t i)
+{
+    for (;; i--) {
+        const vss_xextra *x = wm->mappings.items[i].extra;
+        if (vss_xextra_read_under(x, "RESTORE_METHOD"))
+            return true;
+        if (vss_xextra_read_under(x, "WRITER_METADATA") || i == 0)
+            return false;
+    }
+}
+
+/* The mappings that go inside RESTORE_METHOD (in_restore) or not. */
 static int save_mappings(xmlNodePtr parent, const vss_writer_metadata *wm, bool in_restore,
                          vss_error *e)
 {
     for (size_t i = 0; i < wm->mappings.count; i++) {
         const vss_wm_file *f = &wm->mappings.items[i];
-        if (vss_xextra_read_under(f->extra, "RESTORE_METHOD") != in_restore)
+        if (mapping_in_restore(wm, i) != in_restore)
             continue;
         xmlNodePtr n = add_el(parent, "ALTERNATE_LOCATION_MAPPING", e);
         if (n == NULL ||
