@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "documents/docxml.h"
 #include "documents/metadata.h"
 #include "check.h"
 
@@ -338,8 +339,82 @@ TEST(load_names_the_file)
     CHECK_CONTAINS(e.message, "/nonexistent/wm.xml");
 }
 
+
+/* A loaded document saves as itself, byte for byte here; an element whose
+ * model item is gone goes, with the whitespace before it, and the rest
+ * stays (attributes left out stay out while the model holds what their
+ * absence reads as); the source is not changed by saving. */
+TEST(loaded_document_saves_itself_and_drops_what_the_model_lost)
+{
+    static const char xml[] =
+        "<WRITER_METADATA xmlns=\"x-schema:#VssWriterMetadataInfo\" version=\"1.2\">\n"
+        "\t<IDENTIFICATION writerId=\"" WID "\" instanceId=\"" IID "\" friendlyName=\"W\" "
+        "usage=\"USER_DATA\" dataSource=\"OTHER\" majorVersion=\"0\" minorVersion=\"0\"/>\n"
+        "\t<BACKUP_LOCATIONS>\n"
+        "\t\t<FILE_GROUP componentName=\"g\" selectable=\"Yes\">\n"
+        "\t\t\t<FILE_LIST path=\"/a\" filespec=\"*\"/>\n"
+        "\t\t\t<!-- b -->\n"
+        "\t\t\t<FILE_LIST path=\"/b\" filespec=\"*\" filespecBackupType=\"03855\"/>\n"
+        "\t\t</FILE_GROUP>\n"
+        "\t</BACKUP_LOCATIONS>\n"
+        "</WRITER_METADATA>\n";
+    vss_error e;
+    vss_writer_metadata *wm = parse(xml, &e);
+    CHECK(wm != NULL);
+    size_t len;
+    char *out = vss_wm_xml(wm, &len, &e);
+    CHECK(out != NULL);
+    CHECK_STR(out, xml);
+    free(out);
+    vss_wm_component *c = (vss_wm_component *)vss_wm_find_component(wm, NULL, "g");
+    CHECK(c != NULL && c->files.count == 2);
+    vss_wm_file *f = &c->files.items[--c->files.count];
+    vss_filedesc_clear(&f->d);
+    vss_xextra_free(f->extra);
+    c->selectable = false;
+    static const char want[] =
+        "<WRITER_METADATA xmlns=\"x-schema:#VssWriterMetadataInfo\" version=\"1.2\">\n"
+        "\t<IDENTIFICATION writerId=\"" WID "\" instanceId=\"" IID "\" friendlyName=\"W\" "
+        "usage=\"USER_DATA\" dataSource=\"OTHER\" majorVersion=\"0\" minorVersion=\"0\"/>\n"
+        "\t<BACKUP_LOCATIONS>\n"
+        "\t\t<FILE_GROUP componentName=\"g\" selectable=\"no\">\n"
+        "\t\t\t<FILE_LIST path=\"/a\" filespec=\"*\"/>\n"
+        "\t\t\t<!-- b -->\n"
+        "\t\t</FILE_GROUP>\n"
+        "\t</BACKUP_LOCATIONS>\n"
+        "</WRITER_METADATA>\n";
+    for (int i = 0; i < 2; i++) {
+        out = vss_wm_xml(wm, &len, &e);
+        CHECK(out != NULL);
+        CHECK_STR(out, want);
+        CHECK(len == strlen(want));
+        free(out);
+    }
+    /* New: a file right after the file left (the comment stays after
+     * it), a component after the group, its file indented one tab more. */
+    CHECK(vss_wm_add_files_to_file_group(wm, NULL, "g", "/c", "*", true, NULL, 0xF0F, &e) == VSS_OK);
+    CHECK(add(wm, VSS_CT_FILEGROUP, NULL, "h", false, &e) == VSS_OK);
+    CHECK(vss_wm_add_files_to_file_group(wm, NULL, "h", "/d", "x", false, NULL, 0xF0F, &e) == VSS_OK);
+    out = vss_wm_xml(wm, &len, &e);
+    CHECK(out != NULL);
+    CHECK_CONTAINS(out, "\t\t\t<FILE_LIST path=\"/a\" filespec=\"*\"/>\n"
+                        "\t\t\t<FILE_LIST path=\"/c\" filespec=\"*\" recursive=\"yes\" "
+                        "filespecBackupType=\"3855\"/>\n"
+                        "\t\t\t<!-- b -->\n"
+                        "\t\t</FILE_GROUP>\n"
+                        "\t\t<FILE_GROUP componentName=\"h\" restoreMetadata=\"no\" "
+                        "notifyOnBackupComplete=\"no\" selectable=\"no\" selectableForRestore=\"no\" "
+                        "componentFlags=\"0\">\n"
+                        "\t\t\t<FILE_LIST path=\"/d\" filespec=\"x\" filespecBackupType=\"3855\"/>\n"
+                        "\t\t</FILE_GROUP>\n"
+                        "\t</BACKUP_LOCATIONS>\n");
+    free(out);
+    vss_wm_free(wm);
+}
+
 RUN_TESTS("test_metadata", T(new_checks_identity), T(add_component_rules),
           T(file_lists_follow_the_component_type), T(restore_method_mappings_dependencies_schema),
           T(component_sets), T(xml_round_trip_of_everything_modelled),
           T(unknown_attributes_and_elements_survive), T(bad_documents_are_refused_with_element_and_line),
-          T(hostile_xml_is_refused), T(load_names_the_file))
+          T(hostile_xml_is_refused), T(load_names_the_file),
+          T(loaded_document_saves_itself_and_drops_what_the_model_lost))
