@@ -501,6 +501,26 @@ describe("hand-written documents keep their canonical XML", function()
     assert.equal("new", back:get_component(WID, "L", "log"):get_backup_metadata())
   end)
 
+  it("a prefixed or unqualified root: new elements take the namespace of where they go", function()
+    local id = '<IDENTIFICATION writerId="' .. WID .. '" instanceId="' .. IID .. '" friendlyName="H" usage="USER_DATA"'
+      .. ' dataSource="OTHER" majorVersion="0" minorVersion="0"/>'
+    local plain = '<WRITER_METADATA version="1.2">' .. id .. '<BACKUP_LOCATIONS><FILE_GROUP componentName="f">'
+      .. '<FILE_LIST path="/a" filespec="*"/></FILE_GROUP></BACKUP_LOCATIONS></WRITER_METADATA>\n'
+    local prefixed = plain:gsub("<(/?)([A-Z])", "<%1v:%2")
+      :gsub('<v:WRITER_METADATA ', '<v:WRITER_METADATA xmlns:v="x-schema:#VssWriterMetadataInfo" ')
+    for _, text in ipairs { plain, prefixed } do
+      local wm = assert(vss.metadata.parse(text))
+      assert.equal(text, wm:xml())
+      wm:add_files_to_file_group(nil, "f", "/b", "*", false)
+      wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+      local p = text == plain and "" or "v:"
+      local want = text:gsub('filespec="%*"/>', 'filespec="*"/><' .. p .. 'FILE_LIST path="/b" filespec="*"'
+        .. ' filespecBackupType="3855"/>'):gsub('minorVersion="0"/>', 'minorVersion="0"/><' .. p
+        .. 'RESTORE_METHOD method="RESTORE_IF_CAN_BE_REPLACED" writerRestore="never" rebootRequired="no"/>')
+      assert.equal(want, wm:xml())
+    end
+  end)
+
   it("a document made by the API saves as before: indented, in the VSS namespace, no declaration", function()
     local wm = assert(vss.metadata.new { writer_id = WID, instance_id = IID, name = "W",
       usage = "user_data", source = "other" })

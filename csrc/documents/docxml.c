@@ -334,6 +334,19 @@ int vss_xml_get_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, void *ob
     return VSS_OK;
 }
 
+/* An attribute's value without copying when it is one text node (the
+ * common case: WM3 has 19,000 FILE_LISTs); else joined into *joined. */
+static const xmlChar *attr_value(xmlAttrPtr a, xmlChar **joined)
+{
+    *joined = NULL;
+    if (a->children == NULL)
+        return (const xmlChar *)"";
+    if (a->children->type == XML_TEXT_NODE && a->children->next == NULL)
+        return a->children->content;
+    *joined = xmlNodeListGetString(a->doc, a->children, 1);
+    return *joined;
+}
+
 /* Whether v, an attribute's text in the element a model was read from
  * (NULL: absent), reads as the field's value. A string read as "" and
  * one the model dropped (NULL) count as the same. */
@@ -385,17 +398,18 @@ int vss_xml_set_attrs(xmlNodePtr node, const vss_xattr *spec, size_t n, const vo
         const void *f = base + spec[i].offset;
         if (orig != NULL) {
             xmlAttrPtr oa = xmlHasNsProp(orig, (const xmlChar *)spec[i].name, NULL);
-            xmlChar *ov = oa ? xmlNodeListGetString(orig->doc, oa->children, 1) : NULL;
+            xmlChar *joined = NULL;
+            const xmlChar *ov = oa ? attr_value(oa, &joined) : NULL;
             if (oa != NULL && ov == NULL)
-                ov = xmlStrdup((const xmlChar *)"");
+                return vss_error_set(e, ENOMEM, "out of memory");
             if (reads_as(&spec[i], f, (const char *)ov)) {
                 xmlAttrPtr a = ov ? xmlNewProp(node, (const xmlChar *)spec[i].name, ov) : NULL;
-                xmlFree(ov);
+                xmlFree(joined);
                 if (oa != NULL && a == NULL)
                     return vss_error_set(e, ENOMEM, "out of memory");
                 continue;
             }
-            xmlFree(ov);
+            xmlFree(joined);
         }
         const char *v = NULL;
         char num[24];
@@ -509,14 +523,15 @@ static int merge_attrs(xmlNodePtr c, xmlNodePtr g, vss_error *e)
             xmlRemoveProp(a);
             continue;
         }
-        xmlChar *gv = attr_text(ga), *cv = attr_text(a);
-        int same = gv && cv && xmlStrEqual(gv, cv);
-        xmlFree(cv);
-        if (gv == NULL || (!same && xmlSetNsProp(c, a->ns, a->name, gv) == NULL)) {
-            xmlFree(gv);
-            return oom(e);
-        }
-        xmlFree(gv);
+        xmlChar *gj, *cj;
+        const xmlChar *gv = attr_value(ga, &gj), *cv = attr_value(a, &cj);
+        int rc = gv && cv ? VSS_OK : oom(e);
+        if (rc == VSS_OK && !xmlStrEqual(gv, cv) && xmlSetNsProp(c, a->ns, a->name, gv) == NULL)
+            rc = oom(e);
+        xmlFree(gj);
+        xmlFree(cj);
+        if (rc != VSS_OK)
+            return rc;
     }
     for (xmlAttrPtr ga = g->properties; ga != NULL; ga = ga->next) {
         if (xmlHasNsProp(c, ga->name, ga->ns ? ga->ns->href : NULL) != NULL)
