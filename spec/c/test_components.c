@@ -382,6 +382,67 @@ TEST(xml_round_trip_and_unknowns)
     vss_wm_free(wm);
 }
 
+
+/* A loaded BCD saves as itself: BACKUP_METADATA keeps xmlns="" when its
+ * value changes, the unknown element and the comment stay between the
+ * components; a new component goes after the last one of its writer, a
+ * new writer after the last writer, both indented like their neighbours. */
+TEST(loaded_document_saves_itself)
+{
+    static const char xml[] =
+        "<BACKUP_COMPONENTS xmlns=\"x-schema:#VssComponentMetadata\" version=\"1.2\" "
+        "bootableSystemStateBackup=\"no\" selectComponents=\"yes\" backupType=\"full\" "
+        "partialFileSupport=\"no\">\n"
+        "\t<WRITER_COMPONENTS writerId=\"" WID "\" instanceId=\"" IID "\" backupSchema=\"0\">\n"
+        "\t\t<!-- first -->\n"
+        "\t\t<COMPONENT componentName=\"db\" componentType=\"database\" backupStamp=\"S1\">\n"
+        "\t\t\t<BACKUP_METADATA xmlns=\"\" metadata=\"abc\"/>\n"
+        "\t\t</COMPONENT>\n"
+        "\t\t<FUTURE xmlns=\"urn:x\" a=\"1\"/>\n"
+        "\t\t<COMPONENT logicalPath=\"L\" componentName=\"log\" componentType=\"filegroup\"/>\n"
+        "\t</WRITER_COMPONENTS>\n"
+        "</BACKUP_COMPONENTS>\n";
+    vss_error e;
+    vss_backup_components *bc = NULL;
+    CHECK(vss_bc_parse(xml, strlen(xml), &bc, &e) == VSS_OK);
+    size_t len;
+    char *out = vss_bc_xml(bc, &len, &e);
+    CHECK(out != NULL);
+    CHECK_STR(out, xml);
+    free(out);
+    vss_bc_component *c = vss_bc_find_component(bc, WID, NULL, "db");
+    CHECK(c != NULL);
+    CHECK(vss_bc_set_backup_metadata(bc, c, "xyz", &e) == VSS_OK);
+    CHECK(vss_bc_set_backup_stamp(bc, c, "S2", &e) == VSS_OK);
+    CHECK(vss_bc_add_component(bc, WID, IID, VSS_CT_FILEGROUP, NULL, "more", NULL, &e) == VSS_OK);
+    CHECK(vss_bc_add_component(bc, "11111111-2222-3333-4444-555555555555",
+                               "11111111-2222-3333-4444-555555555556", VSS_CT_FILEGROUP, NULL, "w2",
+                               NULL, &e) == VSS_OK);
+    static const char want[] =
+        "<BACKUP_COMPONENTS xmlns=\"x-schema:#VssComponentMetadata\" version=\"1.2\" "
+        "bootableSystemStateBackup=\"no\" selectComponents=\"yes\" backupType=\"full\" "
+        "partialFileSupport=\"no\">\n"
+        "\t<WRITER_COMPONENTS writerId=\"" WID "\" instanceId=\"" IID "\" backupSchema=\"0\">\n"
+        "\t\t<!-- first -->\n"
+        "\t\t<COMPONENT componentName=\"db\" componentType=\"database\" backupStamp=\"S2\">\n"
+        "\t\t\t<BACKUP_METADATA xmlns=\"\" metadata=\"xyz\"/>\n"
+        "\t\t</COMPONENT>\n"
+        "\t\t<FUTURE xmlns=\"urn:x\" a=\"1\"/>\n"
+        "\t\t<COMPONENT logicalPath=\"L\" componentName=\"log\" componentType=\"filegroup\"/>\n"
+        "\t\t<COMPONENT componentName=\"more\" componentType=\"filegroup\"/>\n"
+        "\t</WRITER_COMPONENTS>\n"
+        "\t<WRITER_COMPONENTS instanceId=\"11111111-2222-3333-4444-555555555556\" "
+        "writerId=\"11111111-2222-3333-4444-555555555555\" backupSchema=\"0\">\n"
+        "\t\t<COMPONENT componentName=\"w2\" componentType=\"filegroup\"/>\n"
+        "\t</WRITER_COMPONENTS>\n"
+        "</BACKUP_COMPONENTS>\n";
+    out = vss_bc_xml(bc, &len, &e);
+    CHECK(out != NULL);
+    CHECK_STR(out, want);
+    free(out);
+    vss_bc_free(bc);
+}
+
 RUN_TESTS("test_components", T(add_component_rules), T(partial_files), T(directed_targets),
           T(differenced_files), T(new_targets_mappings_subcomponents), T(stamps_and_states),
-          T(writer_matcher), T(xml_round_trip_and_unknowns))
+          T(writer_matcher), T(xml_round_trip_and_unknowns), T(loaded_document_saves_itself))
