@@ -522,6 +522,17 @@ describe("hand-written documents keep their canonical XML", function()
     end
   end)
 
+  it("a WMD without BACKUP_LOCATIONS gets one only when something goes in it", function()
+    local text = '<WRITER_METADATA xmlns="x-schema:#VssWriterMetadataInfo" version="1.2"><IDENTIFICATION writerId="'
+      .. WID .. '" instanceId="' .. IID .. '" friendlyName="H" usage="USER_DATA" dataSource="OTHER"/>'
+      .. '<!-- end --></WRITER_METADATA>\n'
+    local wm = assert(vss.metadata.parse(text))
+    assert.equal(text, wm:xml())
+    wm:add_exclude_files("/x", "*", true)
+    assert.equal((text:gsub('"OTHER"/>', '"OTHER"/><BACKUP_LOCATIONS><EXCLUDE_FILES path="/x" filespec="*"'
+      .. ' recursive="yes"/></BACKUP_LOCATIONS>')), wm:xml())
+  end)
+
   it("a document made by the API saves as before: indented, in the VSS namespace, no declaration", function()
     local wm = assert(vss.metadata.new { writer_id = WID, instance_id = IID, name = "W",
       usage = "user_data", source = "other" })

@@ -329,6 +329,14 @@ static int save_doc(const vss_writer_metadata *wm, xmlNodePtr root, vss_error *e
             vss_xextra_put_nodes(wm->restore_extra, r, e) != VSS_OK)
             return VSS_FAIL;
     }
+    /* A new document always has BACKUP_LOCATIONS; a loaded one that had
+     * none gets one when something goes in it. */
+    bool empty = wm->ncomponents == 0 && wm->include.count == 0 && wm->exclude.count == 0 &&
+                 wm->exclude_snapshot.count == 0;
+    if (wm->source != NULL && wm->locations_extra == NULL && empty)
+        return save_mappings(root, wm, false, e) == VSS_OK
+                   ? vss_xextra_put_nodes(wm->root_extra, root, e)
+                   : VSS_FAIL;
     xmlNodePtr loc = add_el(root, "BACKUP_LOCATIONS", e);
     if (loc == NULL || vss_xml_set_attrs(loc, NULL, 0, NULL, wm->locations_extra, e) != VSS_OK)
         return VSS_FAIL;
