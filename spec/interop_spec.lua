@@ -285,7 +285,7 @@ describe("Windows VSS documents keep their canonical XML (xmllint --c14n)", func
     end)
   end
 
-  it("names the three failures the issue found: xmlns=\"\", EXCLUDE_FILES and RESTORE_METHOD in place", function()
+  it("the issue's three failures: xmlns=\"\", EXCLUDE_FILES and RESTORE_METHOD in place", function()
     if not present then
       pending("testdata absent: " .. root)
       return
@@ -341,7 +341,8 @@ describe("a Windows document changed after loading", function()
       .. 'componentType="filegroup"/>\n         </WRITER_COMPONENTS>', 1, true))
     assert.truthy(out:find('</WRITER_COMPONENTS>\n         <WRITER_COMPONENTS '
       .. 'instanceId="11111111-2222-3333-4444-555555555556" writerId="11111111-2222-3333-4444-555555555555" '
-      .. 'backupSchema="0">\n           <COMPONENT logicalPath="A" componentName="B" componentType="database"/>'
+      .. 'backupSchema="0">\n           <COMPONENT logicalPath="A" componentName="B" '
+        .. 'componentType="database"/>'
       .. '\n         </WRITER_COMPONENTS>\n   </BACKUP_COMPONENTS>', 1, true))
     -- Without them, the input with the changed attributes, canonically.
     local rest = cut(cut(out, '<COMPONENT componentName="Extra" componentType="filegroup"/>'),
@@ -360,7 +361,7 @@ describe("a Windows document changed after loading", function()
     assert.same(dump_bc(bc), dump_bc(back))
   end)
 
-  it("WMD written on one line: new exclude, file and component go after their kind; schema changed", function()
+  it("WMD on one line: new exclude, file and component go after their kind; schema changed", function()
     if not present then
       pending("testdata absent: " .. root)
       return
@@ -375,7 +376,8 @@ describe("a Windows document changed after loading", function()
     wm:set_backup_schema { "differential", "incremental" }
     local out = wm:xml()
     local new_exclude = '<EXCLUDE_FILES path="C:\\new" filespec="*.tmp" recursive="no"/>'
-    local new_file = '<FILE_LIST path="C:\\added" filespec="*.dat" recursive="yes" filespecBackupType="3855"/>'
+    local new_file = '<FILE_LIST path="C:\\added" filespec="*.dat" recursive="yes" '
+      .. 'filespecBackupType="3855"/>'
     local new_group = out:match('<FILE_GROUP componentName="NewGroup".-</FILE_GROUP>')
     assert.truthy(new_group)
     -- The SQL writer's EXCLUDE_FILES sit between its FILE_GROUPs: the new
@@ -385,7 +387,8 @@ describe("a Windows document changed after loading", function()
     local old_exclude = text:match(".*(<EXCLUDE_FILES [^>]*/>)")
     assert.truthy(out:find(old_exclude .. new_exclude .. "<FILE_GROUP ", 1, true))
     assert.truthy(out:find(new_file .. "</FILE_GROUP>", 1, true))
-    local last_group = out:find("<FILE_GROUP ", out:find("<FILE_GROUP componentName=\"NewGroup\"", 1, true) - 1, true)
+    local new_at = out:find('<FILE_GROUP componentName="NewGroup"', 1, true)
+    local last_group = out:find("<FILE_GROUP ", new_at - 1, true)
     assert.equal(out:find('<FILE_GROUP componentName="NewGroup"', 1, true), last_group)
     assert.truthy(out:find("</FILE_GROUP>" .. new_group .. "</BACKUP_LOCATIONS>", 1, true))
     local rest = cut(cut(cut(out, new_exclude), new_file), new_group)
@@ -407,7 +410,8 @@ describe("a Windows document changed after loading", function()
     assert.truthy(out:find('path="%WinDir%\\Tasks" filespec="*" recursive="yes" filespecBackupType="3855"/>\n'
       .. '\t\t\t<FILE_LIST path="C:\\added" filespec="*" recursive="yes" filespecBackupType="3855"/>\n'
       .. '\t\t</FILE_GROUP>\n\t\t<FILE_GROUP componentName="More"', 1, true))
-    assert.truthy(out:find('<FILE_GROUP componentName="More" restoreMetadata="no" notifyOnBackupComplete="no" '
+    assert.truthy(out:find('<FILE_GROUP componentName="More" restoreMetadata="no" '
+      .. 'notifyOnBackupComplete="no" '
       .. 'selectable="no" selectableForRestore="no" componentFlags="0">\n\t\t\t<FILE_LIST path="C:\\more" '
       .. 'filespec="*" filespecBackupType="3855"/>\n\t\t</FILE_GROUP>\n\t</BACKUP_LOCATIONS>', 1, true))
   end)
@@ -473,9 +477,11 @@ describe("hand-written documents keep their canonical XML", function()
     local out = wm:xml()
     -- The new mapping goes where the one before it is: in RESTORE_METHOD.
     local expect = replace(replace(HAND_WMD, 'filespecBackupType="0003855"/>',
-      'filespecBackupType="0003855"/>\r\n      <FILE_LIST path="/srv/more" filespec="*.db" filespecBackupType="3855"/>'),
+      'filespecBackupType="0003855"/>\r\n      <FILE_LIST path="/srv/more" filespec="*.db" '
+        .. 'filespecBackupType="3855"/>'),
       'alternatePath="/alt"/>',
-      'alternatePath="/alt"/>\r\n    <ALTERNATE_LOCATION_MAPPING path="/srv/more" filespec="*.db" recursive="no"'
+      'alternatePath="/alt"/>\r\n    <ALTERNATE_LOCATION_MAPPING path="/srv/more" filespec="*.db" '
+        .. 'recursive="no"'
         .. ' alternatePath="/alt2"/>')
     assert_canonical_equal(c14n_text(expect), c14n_text(out), "changed hand WMD")
     assert.same(dump_wm(wm), dump_wm(assert(vss.metadata.parse(out))))
@@ -494,7 +500,8 @@ describe("hand-written documents keep their canonical XML", function()
     -- namespace, as in a new document.
     local expect = replace(replace(replace(HAND_BCD, 'metadata="abc"', 'metadata="xyz"'), 'backupStamp="S1"',
       'backupStamp="S2"'), '<COMPONENT logicalPath="L" componentName="log" componentType="filegroup"/>',
-      '<COMPONENT logicalPath="L" componentName="log" componentType="filegroup"><BACKUP_METADATA metadata="new"/>'
+      '<COMPONENT logicalPath="L" componentName="log" componentType="filegroup"><BACKUP_METADATA '
+        .. 'metadata="new"/>'
         .. '</COMPONENT>')
     assert_canonical_equal(c14n_text(expect), c14n_text(out), "changed hand BCD")
     local back = assert(vss.components.parse(out))
@@ -503,9 +510,11 @@ describe("hand-written documents keep their canonical XML", function()
   end)
 
   it("a prefixed or unqualified root: new elements take the namespace of where they go", function()
-    local id = '<IDENTIFICATION writerId="' .. WID .. '" instanceId="' .. IID .. '" friendlyName="H" usage="USER_DATA"'
+    local id = '<IDENTIFICATION writerId="' .. WID .. '" instanceId="' .. IID .. '" '
+      .. 'friendlyName="H" usage="USER_DATA"'
       .. ' dataSource="OTHER" majorVersion="0" minorVersion="0"/>'
-    local plain = '<WRITER_METADATA version="1.2">' .. id .. '<BACKUP_LOCATIONS><FILE_GROUP componentName="f">'
+    local plain = '<WRITER_METADATA version="1.2">' .. id .. '<BACKUP_LOCATIONS><FILE_GROUP '
+      .. 'componentName="f">'
       .. '<FILE_LIST path="/a" filespec="*"/></FILE_GROUP></BACKUP_LOCATIONS></WRITER_METADATA>\n'
     local prefixed = plain:gsub("<(/?)([A-Z])", "<%1v:%2")
       :gsub('<v:WRITER_METADATA ', '<v:WRITER_METADATA xmlns:v="x-schema:#VssWriterMetadataInfo" ')
@@ -523,7 +532,8 @@ describe("hand-written documents keep their canonical XML", function()
   end)
 
   it("a WMD without BACKUP_LOCATIONS gets one only when something goes in it", function()
-    local text = '<WRITER_METADATA xmlns="x-schema:#VssWriterMetadataInfo" version="1.2"><IDENTIFICATION writerId="'
+    local text = '<WRITER_METADATA xmlns="x-schema:#VssWriterMetadataInfo" '
+      .. 'version="1.2"><IDENTIFICATION writerId="'
       .. WID .. '" instanceId="' .. IID .. '" friendlyName="H" usage="USER_DATA" dataSource="OTHER"/>'
       .. '<!-- end --></WRITER_METADATA>\n'
     local wm = assert(vss.metadata.parse(text))
@@ -542,7 +552,8 @@ describe("hand-written documents keep their canonical XML", function()
     assert.equal(1, out:find('<WRITER_METADATA xmlns="x-schema:#VssWriterMetadataInfo" version="1.2">\n'
       .. '  <IDENTIFICATION ', 1, true))
     assert.truthy(out:find('\n    <FILE_GROUP componentName="files"', 1, true))
-    assert.truthy(out:find('\n      <FILE_LIST path="/srv" filespec="*" recursive="yes" filespecBackupType="3855"/>',
+    assert.truthy(out:find('\n      <FILE_LIST path="/srv" filespec="*" recursive="yes" '
+      .. 'filespecBackupType="3855"/>',
       1, true))
     -- and a load of it saves the very same text
     assert.equal(out, assert(vss.metadata.parse(out)):xml())
@@ -592,12 +603,14 @@ describe("random unknown content in hand-written documents", function()
       -- an attribute twice on one element is not XML: the parser refuses it
       if doc then
         parsed = parsed + 1
-        assert_canonical_equal(c14n_text(text), c14n_text(doc:xml()), ("document %d (seed %d)"):format(i, seed))
+        assert_canonical_equal(c14n_text(text), c14n_text(doc:xml()),
+          ("document %d (seed %d)"):format(i, seed))
         local what = ("changed document %d (seed %d)"):format(i, seed)
         if is_bcd then
           doc:get_component(WID, nil, "db"):set_backup_stamp("changed" .. i)
           local out = doc:xml()
-          assert_canonical_equal(c14n_text(replace(text, 'backupStamp="S1"', 'backupStamp="changed' .. i .. '"')),
+          local stamped = replace(text, 'backupStamp="S1"', 'backupStamp="changed' .. i .. '"')
+          assert_canonical_equal(c14n_text(stamped),
             c14n_text(out), what)
           local back = assert(vss.components.parse(out))
           assert.equal("changed" .. i, back:get_component(WID, nil, "db"):get_backup_stamp())
@@ -605,9 +618,11 @@ describe("random unknown content in hand-written documents", function()
         else
           doc:add_files_to_file_group(nil, "files", "/new" .. i, "*", true)
           local out = doc:xml()
-          local new = '<FILE_LIST path="/new' .. i .. '" filespec="*" recursive="yes" filespecBackupType="3855"/>'
+          local new = '<FILE_LIST path="/new' .. i .. '" filespec="*" recursive="yes" '
+            .. 'filespecBackupType="3855"/>'
           -- right after the file it follows (on its own line when that one is)
-          assert.truthy(out:find('filespecBackupType="0003855"' .. "[^>]*/>%s*" .. new:gsub("%p", "%%%0")), what)
+          local after = 'filespecBackupType="0003855"' .. "[^>]*/>%s*" .. new:gsub("%p", "%%%0")
+          assert.truthy(out:find(after), what)
           assert_canonical_equal(c14n_text(text), c14n_text(cut(out, new)), what)
           assert.same(dump_wm(doc), dump_wm(assert(vss.metadata.parse(out))))
         end
