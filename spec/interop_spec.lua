@@ -531,6 +531,22 @@ describe("hand-written documents keep their canonical XML", function()
     end
   end)
 
+  it("text on both sides of a known element stays two texts, each in its place", function()
+    -- The model writes its elements first and the unknown nodes after, so
+    -- the two texts meet there; were they merged (libxml2's xmlAddChild
+    -- does, freeing one), "def" would be lost and the copy used after free.
+    local text = '<WRITER_METADATA xmlns="x-schema:#VssWriterMetadataInfo" version="1.2">'
+      .. '<IDENTIFICATION writerId="' .. WID .. '" instanceId="' .. IID .. '" friendlyName="H"'
+      .. ' usage="USER_DATA" dataSource="OTHER"/><BACKUP_LOCATIONS><FILE_GROUP componentName="g">'
+      .. 'abc<FILE_LIST path="/a" filespec="*"/>def'
+      .. '<!-- c -->ghi</FILE_GROUP></BACKUP_LOCATIONS></WRITER_METADATA>\n'
+    local wm = assert(vss.metadata.parse(text))
+    assert.equal(text, wm:xml())
+    wm:add_files_to_file_group(nil, "g", "/b", "*", false)
+    assert.equal((text:gsub('filespec="%*"/>def', 'filespec="*"/><FILE_LIST path="/b" filespec="*"'
+      .. ' filespecBackupType="3855"/>def')), wm:xml())
+  end)
+
   it("a WMD without BACKUP_LOCATIONS gets one only when something goes in it", function()
     local text = '<WRITER_METADATA xmlns="x-schema:#VssWriterMetadataInfo" '
       .. 'version="1.2"><IDENTIFICATION writerId="'

@@ -62,6 +62,25 @@ static int xextra_add_attr(vss_xextra **x, xmlAttrPtr a, vss_error *e)
     return VSS_OK;
 }
 
+/* Link n (unlinked, of parent's document) into parent after prev (NULL:
+ * first). Never merges it with a text node next to it, as xmlAddChild and
+ * xmlAdd*Sibling do (freeing it): each node must stay the one it is. */
+static void link_after(xmlNodePtr parent, xmlNodePtr prev, xmlNodePtr n)
+{
+    xmlNodePtr next = prev != NULL ? prev->next : parent->children;
+    n->parent = parent;
+    n->prev = prev;
+    n->next = next;
+    if (prev != NULL)
+        prev->next = n;
+    else
+        parent->children = n;
+    if (next != NULL)
+        next->prev = n;
+    else
+        parent->last = n;
+}
+
 /* Point each node of a copied subtree at the node it was copied from, so
  * that a save finds the original again (vss_xml_dump_merged). */
 static void map_copy(xmlNodePtr copy, xmlNodePtr orig)
@@ -77,10 +96,9 @@ int vss_xextra_put_nodes(const vss_xextra *x, xmlNodePtr node, vss_error *e)
 {
     for (size_t i = 0; x != NULL && i < x->nnodes; i++) {
         xmlNodePtr copy = xmlDocCopyNode(x->nodes[i], node->doc, 1);
-        if (copy == NULL || xmlAddChild(node, copy) == NULL) {
-            xmlFreeNode(copy);
+        if (copy == NULL)
             return vss_error_set(e, ENOMEM, "out of memory");
-        }
+        link_after(node, node->last, copy);
         /* The copy declares the namespaces it uses; drop the ones its new
          * ancestors already declare. */
         xmlDOMWrapReconcileNamespaces(NULL, copy, 1 /* XML_DOM_RECONNS_REMOVEREDUND */);
@@ -585,18 +603,19 @@ static int indent_new(xmlNodePtr n, const xmlChar *ws, vss_error *e)
     int rc = VSS_OK;
     for (xmlNodePtr k = n->children; k != NULL && rc == VSS_OK; k = k->next) {
         xmlNodePtr t = xmlNewDocText(n->doc, inner);
-        if (t == NULL || xmlAddPrevSibling(k, t) == NULL) {
-            xmlFreeNode(t);
+        if (t == NULL)
             rc = oom(e);
-        } else
+        else {
+            link_after(n, k->prev, t);
             rc = indent_new(k, inner, e);
+        }
     }
     xmlFree(inner);
     xmlNodePtr t = rc == VSS_OK ? xmlNewDocText(n->doc, ws) : NULL;
-    if (rc == VSS_OK && (t == NULL || xmlAddChild(n, t) == NULL)) {
-        xmlFreeNode(t);
+    if (rc == VSS_OK && t == NULL)
         rc = oom(e);
-    }
+    if (t != NULL)
+        link_after(n, n->last, t);
     return rc;
 }
 
@@ -613,24 +632,20 @@ static int insert_new(xmlNodePtr c, xmlNodePtr anchor, xmlNodePtr n, vss_error *
     xmlNodePtr ws = NULL; /* the whitespace to copy between the neighbours */
     if (anchor != NULL) {
         ws = anchor->prev;
-        if (xmlAddNextSibling(anchor, n) == NULL)
-            return oom(e);
+        link_after(c, anchor, n);
     } else if (first != NULL) {
         ws = first->prev;
-        if (xmlAddPrevSibling(first, n) == NULL)
-            return oom(e);
-    } else if (xmlAddChild(c, n) == NULL)
-        return oom(e);
+        link_after(c, first->prev, n);
+    } else
+        link_after(c, c->last, n);
     take_parent_ns(n);
     if (ws != NULL && vss_xml_ignorable(ws)) {
         xmlNodePtr copy = xmlNewDocText(c->doc, ws->content);
         if (copy == NULL)
             return oom(e);
-        /* after anchor: the copy goes before n; before first: after n */
-        if ((anchor != NULL ? xmlAddPrevSibling(n, copy) : xmlAddNextSibling(n, copy)) == NULL) {
-            xmlFreeNode(copy);
-            return oom(e);
-        }
+        /* after anchor: the copy goes between it and n; before first:
+         * between n and first */
+        link_after(c, anchor != NULL ? anchor : n, copy);
         return indent_new(n, ws->content, e);
     }
     return VSS_OK;
