@@ -1,5 +1,6 @@
 /* Loading, parsing and saving a Backup Components Document. What the
- * model does not know is kept and written back. */
+ * model does not know is kept and written back; a loaded document saves
+ * as itself with the model's changes (docxml.h, vss_xml_dump_merged). */
 #include "documents/components_impl.h"
 #include "base/array.h"
 

@@ -2,8 +2,10 @@
  * libxml2 (no network, no DTD, so no entity expansion), a table-driven
  * mapping between element attributes and C struct fields, and keeping the
  * attributes and child elements a model does not know so that a save
- * carries them on. Only the document layer (metadata.c, components.c)
- * includes this header; libxml2 stays in this room. */
+ * carries them on. A model read from a document saves that document with
+ * its changes (vss_xml_dump_merged), so a round trip gives canonically the
+ * same XML. Only the document layer (metadata.c, components.c) includes
+ * this header (and the C tests of that layer); libxml2 stays in this room. */
 #ifndef VSS_DOCXML_H
 #define VSS_DOCXML_H
 
@@ -86,8 +88,10 @@ char *vss_xml_dump(xmlDocPtr doc, size_t *len, vss_error *e);
 /* Serialize gen, a document built from a model. When the model was read
  * from source, the output is source with the model's changes: what gen
  * still has keeps its place, namespaces, attribute order, spelling and
- * whitespace; what gen lacks goes; what gen adds goes in where gen puts
- * it. No XML declaration, UTF-8. malloc'd string. */
+ * whitespace; what gen lacks goes; what gen adds goes in after what gen
+ * puts before it. No XML declaration, UTF-8. malloc'd string. source is
+ * left as it was, but its nodes' _private serve as marks during the call:
+ * one model is not saved from two threads at once. */
 char *vss_xml_dump_merged(xmlDocPtr gen, xmlDocPtr source, size_t *len, vss_error *e);
 /* Write a buffer to path durably: temp file, fsync, rename, fsync dir. */
 int vss_xml_write_file(const char *path, const char *buf, size_t len, vss_error *e);

@@ -1,5 +1,6 @@
 /* Loading, parsing and saving a Writer Metadata Document. What the model
- * does not know is kept and written back. */
+ * does not know is kept and written back; a loaded document saves as
+ * itself with the model's changes (docxml.h, vss_xml_dump_merged). */
 #include "documents/metadata_impl.h"
 #include "base/array.h"
 
