@@ -279,6 +279,108 @@ describe("vss.backup", function()
       assert.same({ "db:abort", "db:backup_shutdown", "other:backup_shutdown" }, log)
     end)
 
+    -- Bases are per component (docs/model.md §6.5): a component whose writer failed is not in
+    -- that backup; the next incremental of it builds on its last success, and a restore of any
+    -- point gives it as of its last success, saying which backup that was.
+    it("is restored as of its last success at every point of the chain that follows", function()
+      local bad, good = two_writers()
+      local full = assert(vss.backup{ writers = { bad, good }, store = storedir, snapshot = false })
+      assert.is_true(full.writers[1].skipped)
+      support.write(dir .. "/other/o.dat", "other data, 2")
+      support.write(dir .. "/db/main.db", pattern(65536, 2))
+      local inc = assert(vss.backup{ writers = { db_writer(dir), good }, store = storedir,
+                                     type = "incremental", snapshot = false })
+      assert.equal("incremental", inc.type)
+      -- nothing of it to build on in the chain: its writer takes a full backup (the other's
+      -- schema has no incremental)
+      assert.equal("full", inc.writers[1].type)
+      assert.equal(4, inc.files)
+      local at_inc = {}
+      for _, name in ipairs { "/db/main.db", "/log/0001.log", "/log/0002.log", "/other/o.dat" } do
+        at_inc[name] = support.read(dir .. name)
+      end
+      local function restore(id, to)
+        local r, msg = vss.restore{ store = storedir, backup = id, location = "new",
+                                    to = dir .. to, progress = false }
+        assert.is_table(r, msg)
+        local from = {}
+        for _, c in ipairs(r.components) do from[c.name] = c.backup end
+        return r, from
+      end
+      local function check(to, want)
+        for name, data in pairs(want) do
+          assert.equal(data, support.read(dir .. to .. dir .. name), name)
+        end
+      end
+      local r, from = restore(inc.id, "/r1")
+      check("/r1", at_inc)
+      assert.equal(4, r.restored)
+      assert.same({ main = inc.id, o = inc.id }, from)
+      -- the full alone: the failed component is not there
+      r, from = restore(full.id, "/r0")
+      assert.same({ o = full.id }, from)
+      assert.equal(1, r.restored)
+      -- it fails again: the latest point gives it as of the incremental
+      support.write(dir .. "/other/o.dat", "other data, 3")
+      support.write(dir .. "/db/main.db", pattern(65536, 3))
+      local bad2 = db_writer(dir, { freeze = function() error("not again") end })
+      local inc2 = assert(vss.backup{ writers = { bad2, good }, store = storedir,
+                                      type = "incremental", snapshot = false })
+      assert.is_true(inc2.writers[1].skipped)
+      r, from = restore(inc2.id, "/r2")
+      check("/r2", { ["/db/main.db"] = at_inc["/db/main.db"], ["/log/0001.log"] = "log one",
+                     ["/other/o.dat"] = "other data, 3" })
+      assert.same({ main = inc.id, o = inc2.id }, from)
+      -- its identify fails: the same, from documents the latest backup does not hold
+      local mute = db_writer(dir, { identify = function() error("no metadata") end })
+      support.write(dir .. "/other/o.dat", "other data, 4")
+      local inc3 = assert(vss.backup{ writers = { mute, good }, store = storedir,
+                                      type = "incremental", snapshot = false })
+      r, from = restore(inc3.id, "/r3")
+      check("/r3", { ["/db/main.db"] = at_inc["/db/main.db"], ["/other/o.dat"] = "other data, 4" })
+      assert.same({ main = inc.id, o = inc3.id }, from)
+      -- a differential builds on the full, where it failed; its last success (the first
+      -- incremental) is outside that chain: its writer takes a full backup
+      local diff = assert(vss.backup{ writers = { db_writer(dir), good }, store = storedir,
+                                      type = "differential", snapshot = false })
+      assert.equal("full", diff.writers[1].type)
+      r, from = restore(diff.id, "/r4")
+      check("/r4", { ["/db/main.db"] = pattern(65536, 3), ["/other/o.dat"] = "other data, 4" })
+      assert.same({ main = diff.id, o = diff.id }, from)
+      -- the next incremental of it builds on the differential
+      local inc4 = assert(vss.backup{ writers = { db_writer(dir), good }, store = storedir,
+                                      type = "incremental", snapshot = false })
+      assert.equal("incremental", inc4.writers[1].type)
+    end)
+
+    it("commits nothing when every writer fails, naming each and its failure", function()
+      assert(vss.backup{ writers = { db_writer(dir) }, store = storedir, snapshot = false })
+      local store = assert(vss.store.open(storedir))
+      local before = store:list()
+      local bad = db_writer(dir, { freeze = function() error(vss.writer.retryable("busy")) end })
+      local other = vss.writer{ name = "other", writer_id = WID2, instance_id = IID2,
+        identify = function(wm)
+          wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+          wm:add_component("filegroup", nil, "o", { selectable = false })
+          wm:add_files_to_file_group(nil, "o", dir .. "/log", "*", false)
+        end,
+        freeze = function() error("disk on fire") end }
+      for _, type in ipairs { "full", "incremental" } do
+        local r, msg, code, writers = vss.backup{ writers = { bad, other }, store = storedir,
+                                                  type = type, snapshot = false }
+        assert.is_nil(r)
+        assert.equal("WRITER_RETRYABLE", code)
+        assert.matches("writer 'db' failed at freeze: busy", msg, 1, true)
+        assert.matches("writer 'other' failed at freeze: .*disk on fire", msg)
+        assert.same({ "failed_at_freeze", "failed_at_freeze" }, { writers[1].state, writers[2].state })
+        assert.same(before, store:list())
+      end
+      -- one of them fine: a backup of what it holds
+      local r = assert(vss.backup{ writers = { bad, db_writer(dir, { name = "db2", writer_id = WID2,
+                                   instance_id = IID2 }) }, store = storedir, snapshot = false })
+      assert.same({ true, false }, { r.writers[1].skipped, r.writers[2].skipped })
+    end)
+
     it("fails the backup when its components were selected, leaving the store as it was", function()
       assert(vss.backup{ writers = { db_writer(dir) }, store = storedir, snapshot = false })
       local store = assert(vss.store.open(storedir))
@@ -303,19 +405,28 @@ describe("vss.backup", function()
 
   it("drops a writer failing at any event up to post_snapshot, keeps one failing later", function()
     local keeps = { backup_complete = true, backup_shutdown = true }
+    local store = assert(vss.store.open(storedir, { create = true }))
     for _, ev in ipairs { "identify", "prepare_backup", "prepare_snapshot", "freeze", "thaw",
                           "post_snapshot", "backup_complete", "backup_shutdown" } do
       local w = db_writer(dir, { [ev] = function() error(vss.writer.retryable("busy")) end })
-      local r, msg = vss.backup{ writers = { w }, store = storedir, snapshot = false }
-      assert.is_table(r, msg)
+      local before = store:list()
+      local r, msg, code, writers = vss.backup{ writers = { w }, store = storedir, snapshot = false }
       -- VSS_WS_FAILED_AT_BACKUPSHUTDOWN has no underscore between the words
-      assert.equal("failed_at_" .. ev:gsub("backup_shutdown", "backupshutdown"),
-        r.writers[1].state, ev)
-      assert.equal("WRITER_RETRYABLE", r.writers[1].code, ev)
-      assert.equal(keeps[ev] and 3 or 0, r.files, ev)
-      if ev ~= "identify" then
-        local bc = vss.components.parse(assert(vss.store.open(storedir)):show(r.id).components)
-        assert.equal(keeps[ev] or false, bc:get_component(WID, nil, "main"):get_backup_succeeded(), ev)
+      local state = "failed_at_" .. ev:gsub("backup_shutdown", "backupshutdown")
+      if keeps[ev] then
+        assert.is_table(r, msg)
+        assert.equal(state, r.writers[1].state, ev)
+        assert.equal("WRITER_RETRYABLE", r.writers[1].code, ev)
+        assert.equal(3, r.files, ev)
+        local bc = vss.components.parse(store:show(r.id).components)
+        assert.is_true(bc:get_component(WID, nil, "main"):get_backup_succeeded(), ev)
+      else
+        -- the backup would hold nothing: no backup, the store as it was
+        assert.is_nil(r, ev)
+        assert.equal("WRITER_RETRYABLE", code, ev)
+        assert.matches("writer 'db' " .. state:gsub("_", " ") .. ": busy", msg, 1, true)
+        assert.equal(state, writers[1].state, ev)
+        assert.same(before, store:list(), ev)
       end
     end
   end)

@@ -1,5 +1,6 @@
 /* The requester's run: the events in VSS order, the snapshot set, the
  * data, the documents and the commit (docs/model.md §1). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,8 @@
 #include "snapshot/snapshot.h"
 #include "base/array.h"
 #include "base/cancel.h"
+#include "base/strbuf.h"
+#include "documents/enums.h"
 
 typedef struct planned {
     char *name, *source;
@@ -386,6 +389,50 @@ static int decide(vss_backup_ctx *r, int rc, const vss_error *ev, vss_error *e)
     return VSS_OK;
 }
 
+/* A backup that would hold nothing because writers failed (at identify
+ * or later) is no backup: it fails, naming each writer and its failure,
+ * with the first failed writer's code. Nothing failed, or something is
+ * held: VSS_OK. */
+static int held_nothing(const vss_backup_ctx *r, vss_error *e)
+{
+    bool held = false;
+    size_t nfailed = 0;
+    int code = 0;
+    for (size_t i = 0; i < r->nw; i++) {
+        const vss_backup_writer *bw = &r->w[i];
+        if (bw->included && !bw->skipped && bw->entry != NULL && bw->entry->component_count > 0)
+            held = true;
+        const char *msg;
+        if ((bw->wm == NULL || bw->skipped) && vss_writer_failure(bw->w, &msg) != VSS_WE_NONE)
+            nfailed++;
+    }
+    if (held || nfailed == 0)
+        return VSS_OK;
+    vss_strbuf b = {0};
+    vss_strbuf_str(&b, "backup holds nothing, nothing committed: ");
+    size_t k = 0;
+    for (size_t i = 0; i < r->nw; i++) {
+        const vss_backup_writer *bw = &r->w[i];
+        const char *msg;
+        int kind = vss_writer_failure(bw->w, &msg);
+        if ((bw->wm != NULL && !bw->skipped) || kind == VSS_WE_NONE)
+            continue;
+        if (code == 0)
+            code = vss_writer_error_code(kind);
+        /* "failed_at_freeze" reads "failed at freeze" */
+        const char *state = vss_enum_name(&vss_enum_writer_state, vss_writer_state(bw->w));
+        char how[64];
+        snprintf(how, sizeof how, "%s", state ? state : "failed");
+        for (char *u = how; *u; u++)
+            *u = *u == '_' ? ' ' : *u;
+        vss_strbuf_printf(&b, "%swriter '%s' %s: %s", k++ ? "; " : "",
+                          vss_writer_identity(bw->w)->name, how, msg);
+    }
+    int rc = vss_error_set(e, code, "%s", b.oom ? "backup holds nothing: writers failed" : b.p);
+    vss_strbuf_free(&b);
+    return rc;
+}
+
 #define EVENT(call)                                                                   \
     do {                                                                              \
         vss_error ev_;                                                                \
@@ -461,7 +508,8 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     res->type = r.type;
     identified = true;
     EVENT(vss_writers_identify(ws, &ev_));
-    if (vss_backup_select(&r, e) != VSS_OK || vss_backup_carry_stamps(&r, e) != VSS_OK)
+    if (vss_backup_select(&r, e) != VSS_OK || held_nothing(&r, e) != VSS_OK ||
+        vss_backup_carry_stamps(&r, e) != VSS_OK)
         goto fail;
     abortable = true;
     EVENT(vss_writers_prepare_backup(ws, bc, &ev_));
@@ -477,6 +525,8 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     EVENT(vss_writers_thaw(ws, &ev_));
     EVENT(vss_writers_post_snapshot(ws, bc, &ev_));
     abortable = false;
+    if (held_nothing(&r, e) != VSS_OK)
+        goto fail;
     if (each_fileset(&d, plan_fileset, e) != VSS_OK || transfer(&d, tx, res, e) != VSS_OK)
         goto fail;
     if ((r.type == VSS_BT_INCREMENTAL || r.type == VSS_BT_DIFFERENTIAL) &&

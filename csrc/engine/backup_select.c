@@ -1,6 +1,7 @@
 /* The requester's choices before any data moves: which components
  * (docs/model.md §5), which backup type each writer takes, and the
  * previous backup stamps (§6.5). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,13 +287,17 @@ static int old_bcd(vss_backup_ctx *r, old_bcds *o, size_t i, vss_backup_componen
     return VSS_OK;
 }
 
-/* The stamp comes from the newest backup that the writer's type builds on
- * (vss_store_builds_on: the rule that picks the store's base) and that
- * holds the component backed up: a log backup's for a later incremental,
- * never a copy's. */
-static int carry_component(vss_backup_ctx *r, old_bcds *o, vss_backup_writer *bw,
-                           vss_bc_component *c, vss_error *e)
+/* The newest backup that the writer's type builds on (vss_store_builds_on:
+ * the rule that picks the store's base) and that holds component c
+ * backed up: a log backup's for a later incremental, never a copy's. A
+ * component whose writer failed is not in that backup (docs/model.md
+ * §6.5): its base is the last backup in which it succeeded. *at: its
+ * index in o->list, or SIZE_MAX when there is none. */
+static int last_success(vss_backup_ctx *r, old_bcds *o, const vss_backup_writer *bw,
+                        const vss_bc_component *c, size_t *at, const vss_bc_component **oc_out,
+                        vss_error *e)
 {
+    *at = SIZE_MAX;
     for (size_t i = o->n; i-- > 0;) {
         if (!vss_store_builds_on(bw->type, o->list[i].type))
             continue;
@@ -304,15 +309,62 @@ static int carry_component(vss_backup_ctx *r, old_bcds *o, vss_backup_writer *bw
         vss_bc_component *oc = ow ? vss_bc_writer_component(ow, c->logical_path, c->name) : NULL;
         if (oc == NULL || !oc->backup_succeeded)
             continue;
-        if (!bw->has_previous || o->list[i].time.tv_sec > bw->previous_time.tv_sec) {
-            bw->has_previous = true;
-            bw->previous_time = o->list[i].time;
-        }
-        if (oc->backup_stamp == NULL)
-            return VSS_OK;
-        return vss_bc_set_previous_backup_stamp(r->bc, c, oc->backup_stamp, e);
+        *at = i;
+        *oc_out = oc;
+        return VSS_OK;
     }
     return VSS_OK;
+}
+
+/* in[i]: o->list[i] is in the chain this backup builds on (its base, the
+ * base's base, ... down to the full). */
+static void mark_chain(const old_bcds *o, int type, bool *in)
+{
+    const vss_store_info *b = vss_store_base_for(type, o->list, o->n);
+    while (b != NULL) {
+        in[b - o->list] = true;
+        const vss_store_info *next = NULL;
+        for (size_t i = 0; b->base[0] != '\0' && i < o->n && next == NULL; i++)
+            if (strcmp(o->list[i].id, b->base) == 0 && !in[i])
+                next = &o->list[i];
+        b = next;
+    }
+}
+
+/* Bases are per component: each component's previous stamp and time come
+ * from its last success. When a component of the writer has no success
+ * in the chain this backup builds on (its writer failed there, or it is
+ * new), the restore of this point could not compose it from the chain:
+ * the writer takes a full backup (r.writers[i].type says so; it is told
+ * no previous stamp). */
+static int carry_writer(vss_backup_ctx *r, old_bcds *o, const bool *in,
+                        vss_backup_writer *bw, vss_error *e)
+{
+    size_t n = bw->entry->component_count;
+    size_t *at = calloc(n + 1, sizeof *at);
+    const vss_bc_component **oc = calloc(n + 1, sizeof *oc);
+    int rc = at && oc ? VSS_OK : vss_error_set(e, ENOMEM, "out of memory");
+    bool whole = true;
+    for (size_t k = 0; rc == VSS_OK && k < n; k++) {
+        rc = last_success(r, o, bw, bw->entry->components[k], &at[k], &oc[k], e);
+        if (rc == VSS_OK && (at[k] == SIZE_MAX || !in[at[k]]))
+            whole = false;
+    }
+    if (rc == VSS_OK && !whole)
+        bw->type = VSS_BT_FULL;
+    for (size_t k = 0; rc == VSS_OK && whole && k < n; k++) {
+        const vss_store_info *b = &o->list[at[k]];
+        if (!bw->has_previous || b->time.tv_sec > bw->previous_time.tv_sec) {
+            bw->has_previous = true;
+            bw->previous_time = b->time;
+        }
+        if (oc[k]->backup_stamp != NULL)
+            rc = vss_bc_set_previous_backup_stamp(r->bc, bw->entry->components[k],
+                                                  oc[k]->backup_stamp, e);
+    }
+    free(at);
+    free(oc);
+    return rc;
 }
 
 int vss_backup_carry_stamps(vss_backup_ctx *r, vss_error *e)
@@ -320,19 +372,22 @@ int vss_backup_carry_stamps(vss_backup_ctx *r, vss_error *e)
     old_bcds o = {0};
     if (vss_store_list(r->store, 0, &o.list, &o.n, e) != VSS_OK)
         return VSS_FAIL;
-    int rc = VSS_OK;
-    if (o.n > 0 && (o.bc = calloc(o.n, sizeof *o.bc)) == NULL)
+    bool *in = calloc(o.n + 1, sizeof *in);
+    int rc = in ? VSS_OK : vss_error_set(e, ENOMEM, "out of memory");
+    if (rc == VSS_OK && o.n > 0 && (o.bc = calloc(o.n, sizeof *o.bc)) == NULL)
         rc = vss_error_set(e, ENOMEM, "out of memory");
+    if (rc == VSS_OK)
+        mark_chain(&o, r->type, in);
     for (size_t i = 0; rc == VSS_OK && i < r->nw; i++) {
         vss_backup_writer *bw = &r->w[i];
         if (!bw->included || !vss_bc_takes_previous_stamp(bw->type))
             continue;
-        for (size_t k = 0; rc == VSS_OK && k < bw->entry->component_count; k++)
-            rc = carry_component(r, &o, bw, bw->entry->components[k], e);
+        rc = carry_writer(r, &o, in, bw, e);
     }
     for (size_t i = 0; o.bc != NULL && i < o.n; i++)
         vss_bc_free(o.bc[i]);
     free(o.bc);
     free(o.list);
+    free(in);
     return rc;
 }

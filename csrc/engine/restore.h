@@ -93,6 +93,11 @@ typedef struct vss_restore_component_result {
     int method;      /* the writer's VSS_RME_* */
     int status;      /* VSS_RS_* as set for post_restore */
     char *pre_restore_failure, *post_restore_failure; /* the writer's messages; NULL when none */
+    /* The backup it was restored as of: the newest of the chain, up to
+     * the point, in which it succeeded (a component whose writer failed
+     * is not in that backup: it comes back as of its last success). One
+     * of the result's chain ids. */
+    const char *backup;
 } vss_restore_component_result;
 
 /* One step of the chain: what it laid and the documents it followed. */
@@ -157,8 +162,12 @@ typedef struct vss_restore_result {
      * vetoed or not replaced. */
     vss_restore_file_result *files;
     size_t nfiles;
-    const vss_restore_component_result *components; /* the last step's */
+    /* Every component restored, each as the last step that had it left
+     * it (a step leaves out a component that failed in its backup), in
+     * the order they first appeared. */
+    const vss_restore_component_result *components;
     size_t ncomponents;
+    vss_restore_component_result *merged_; /* what components points at (owned) */
     uint64_t bytes;
     size_t restored, failed;
     bool reboot_required;

@@ -67,7 +67,17 @@ static int latest(vss_store *st, const char *store_path, char id[VSS_STORE_ID_MA
 
 /* The step's BCD, parsed, with each of its writers' stored metadata
  * attached (the document named by the writer's instance id). */
+static int load_bcd(vss_store_reader *rd, vss_restore_step *s, vss_error *e);
+static int load_wms(vss_store_reader *rd, vss_restore_step *s, vss_error *e);
+
 static int load_documents(vss_store_reader *rd, vss_restore_step *s, vss_error *e)
+{
+    if (load_bcd(rd, s, e) != VSS_OK)
+        return VSS_FAIL;
+    return load_wms(rd, s, e);
+}
+
+static int load_bcd(vss_store_reader *rd, vss_restore_step *s, vss_error *e)
 {
     const char *id = s->backup;
     char *xml, prefix[VSS_STORE_ID_MAX + 300];
@@ -80,6 +90,16 @@ static int load_documents(vss_store_reader *rd, vss_restore_step *s, vss_error *
     snprintf(prefix, sizeof prefix, "backup '%s': ", id);
     if (rc != VSS_OK)
         return prefixed(e, &why, prefix);
+    return VSS_OK;
+}
+
+static int load_wms(vss_store_reader *rd, vss_restore_step *s, vss_error *e)
+{
+    const char *id = s->backup;
+    char *xml, prefix[VSS_STORE_ID_MAX + 300];
+    size_t len;
+    vss_error why;
+    int rc;
     size_t n = vss_bc_writer_count(s->bc);
     if ((s->wms = calloc(n + 1, sizeof *s->wms)) == NULL)
         return vss_error_set(e, ENOMEM, "out of memory");
@@ -156,6 +176,74 @@ typedef struct chain_run {
     vss_restore_result *r;
 } chain_run;
 
+/* ---- per-component bases ---- */
+
+/* The documents of the backups before a one-pass step's last one. */
+typedef struct older_docs {
+    vss_restore_step *d; /* only backup, bc, wms used */
+    vss_backup_components **bc;
+    size_t n;
+} older_docs;
+
+static void older_free(older_docs *o)
+{
+    for (size_t j = 0; o->d != NULL && j < o->n; j++) {
+        vss_bc_free(o->d[j].bc);
+        for (size_t i = 0; i < o->d[j].nwms; i++)
+            vss_wm_free(o->d[j].wms[i]);
+        free(o->d[j].wms);
+    }
+    free(o->d);
+    free(o->bc);
+}
+
+/* Does a newer older BCD than j, or the last one, hold this component? */
+static bool held_later(const older_docs *o, const vss_backup_components *last, size_t j,
+                       const vss_bc_writer *bw, const vss_bc_component *c)
+{
+    const vss_bc_writer *lw = vss_bc_find_writer(last, bw->writer_id, bw->instance_id);
+    if (lw && vss_bc_writer_component(lw, c->logical_path, c->name))
+        return true;
+    for (size_t k = j + 1; k < o->n; k++) {
+        const vss_bc_writer *ow = vss_bc_find_writer(o->bc[k], bw->writer_id, bw->instance_id);
+        const vss_bc_component *oc = ow ? vss_bc_writer_component(ow, c->logical_path, c->name) : NULL;
+        if (oc != NULL && oc->backup_succeeded)
+            return true;
+    }
+    return false;
+}
+
+/* The BCDs of ids[0 .. n-1] (the step's backups but its last, whose BCD
+ * is last); the writers' metadata only where a component the last BCD
+ * lacks is laid as of that backup. */
+static int load_older(chain_run *c, const char *const *ids, size_t n,
+                      const vss_backup_components *last, older_docs *o, vss_error *e)
+{
+    o->n = n;
+    if ((o->d = calloc(n + 1, sizeof *o->d)) == NULL ||
+        (o->bc = calloc(n + 1, sizeof *o->bc)) == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory");
+    for (size_t j = 0; j < n; j++) {
+        o->d[j].backup = ids[j];
+        if (load_bcd(c->rd, &o->d[j], e) != VSS_OK)
+            return VSS_FAIL;
+        o->bc[j] = o->d[j].bc;
+    }
+    for (size_t j = 0; j < n; j++) {
+        bool needed = false;
+        const vss_backup_components *bc = o->bc[j];
+        for (size_t i = 0; i < vss_bc_writer_count(bc) && !needed; i++) {
+            const vss_bc_writer *bw = vss_bc_writer_at(bc, i);
+            for (size_t k = 0; k < bw->component_count && !needed; k++)
+                needed = bw->components[k]->backup_succeeded &&
+                         !held_later(o, last, j, bw, bw->components[k]);
+        }
+        if (needed && load_wms(c->rd, &o->d[j], e) != VSS_OK)
+            return VSS_FAIL;
+    }
+    return VSS_OK;
+}
+
 static int run_step(chain_run *c, size_t k, vss_error *e)
 {
     vss_restore_step *s = &c->r->steps[k];
@@ -176,7 +264,15 @@ static int run_step(chain_run *c, size_t k, vss_error *e)
         }
     rs_plan plan = {.ids = c->ids + s->first, .nids = s->count,
                     .more_follow = k + 1 < c->r->nplanned, .continues = k > 0};
-    int rc = rs_run_step(ws, bc, c->rd, c->o, &plan, s, e);
+    older_docs old = {0};
+    int rc = VSS_OK;
+    if (s->count > 1) {
+        rc = load_older(c, plan.ids, s->count - 1, bc, &old, e);
+        plan.older = old.bc;
+    }
+    if (rc == VSS_OK)
+        rc = rs_run_step(ws, bc, c->rd, c->o, &plan, s, e);
+    older_free(&old);
     vss_writers_free(ws); /* backup_shutdown */
     return rc;
 }
@@ -212,6 +308,39 @@ static int merged_cmp(const void *a, const void *b)
     return c != 0 ? c : cmp_size(x->index, y->index);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Every component of the steps, each as the last step that had it left
+ * it: a step leaves out a component that failed in its backup, which an
+ * earlier step laid as of its last success. */
+static int merge_components(vss_restore_result *r, vss_error *e)
+{
+    size_t total = 0;
+    for (size_t k = 0; k < r->nsteps; k++)
+        total += r->steps[k].ncomponents;
+    if ((r->merged_ = calloc(total + 1, sizeof *r->merged_)) == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t k = 0; k < r->nsteps; k++)
+        for (size_t i = 0; i < r->steps[k].ncomponents; i++) {
+            const vss_restore_component_result *c = &r->steps[k].components[i];
+            size_t j = 0;
+            while (j < n && !(same_str(r->merged_[j].writer, c->writer) &&
+                              same_str(r->merged_[j].logical_path, c->logical_path) &&
+                              same_str(r->merged_[j].name, c->name)))
+                j++;
+            r->merged_[j] = *c; /* the strings stay the step's */
+            if (j == n)
+                n++;
+        }
+    r->components = r->merged_;
+    r->ncomponents = n;
+    return VSS_OK;
+}
+
 /* The outcome of the whole chain: each file as the last step that had it
  * left it, in the order the files first appeared. */
 static int merge(vss_restore_result *r, vss_error *e)
@@ -222,9 +351,9 @@ static int merge(vss_restore_result *r, vss_error *e)
         total += s->nfiles;
         r->bytes += s->bytes;
         r->reboot_required = r->reboot_required || s->reboot_required;
-        r->components = s->components;
-        r->ncomponents = s->ncomponents;
     }
+    if (merge_components(r, e) != VSS_OK)
+        return VSS_FAIL;
     occurrence *all = malloc((total + 1) * sizeof *all);
     merged *m = malloc((total + 1) * sizeof *m);
     r->files = calloc(total + 1, sizeof *r->files);
@@ -364,5 +493,6 @@ void vss_restore_result_free(vss_restore_result *r)
     free(r->steps);
     free(r->chain);
     free(r->files);
+    free(r->merged_);
     free(r);
 }

@@ -22,6 +22,8 @@ typedef struct rs_set {
 
 typedef struct rs_component {
     vss_bc_component *bcc;
+    vss_backup_components *bc; /* the BCD bcc is in: the step's, or an older one's */
+    const char *from; /* the backup it is restored as of: its last success */
     const vss_writer_metadata *wm;
     const vss_wm_restore_method *method;
     vss_writer *live; /* the writer told, NULL when none */
@@ -71,12 +73,19 @@ typedef struct rs_plan {
      * holds whole, fails (ECHAIN): what stands in its place is no point
      * of the chain. */
     bool more_follow, continues;
+    /* The BCDs of ids[0 .. nids-2], oldest first (NULL when nids is 1):
+     * a component that failed in ids[nids-1], or is not in it, is laid as
+     * of the newest of these in which it succeeded (bases are per
+     * component). Those not in the last BCD have their writers' stored
+     * metadata attached. */
+    vss_backup_components *const *older;
 } rs_plan;
 
 typedef struct rs_run {
     const vss_restore_options *o;
     const char *const *ids; /* the plan's */
     size_t nids;
+    vss_backup_components *const *older; /* the plan's */
     bool more_follow, continues;
     vss_backup_components *bc;
     vss_store_reader *rd;

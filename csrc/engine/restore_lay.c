@@ -460,7 +460,7 @@ static int lay_ranges_file(rs_run *r, const rs_file *f, vss_error *e)
     vss_dest_file_abort(rfile);
     long idx = rc == VSS_OK && strcmp(path, rf) != 0 ? partial_index(r, c->bcc, f->name) : -1;
     if (idx >= 0)
-        rc = vss_bc_set_ranges_file_path(r->bc, c->bcc, (size_t)idx, path, e);
+        rc = vss_bc_set_ranges_file_path(c->bc, c->bcc, (size_t)idx, path, e);
     free(rel);
     free(path);
     return rc;

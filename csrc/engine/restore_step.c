@@ -5,6 +5,7 @@
  * files laid (restore_lay.c), file restore status, post_restore. The
  * chain around it is restore_chain.c's. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -82,14 +83,62 @@ static vss_writer *live_writer(vss_writers *ws, const vss_bc_writer *bw)
     return NULL;
 }
 
-static int choose_components(rs_run *r, vss_writers *ws, vss_error *e)
+/* The newest of the plan's older BCDs (before its last backup) in which
+ * the component of writer (writer_id, instance_id) named lp\\name
+ * succeeded: its index, or SIZE_MAX. */
+static size_t older_success(const rs_run *r, const char *writer_id, const char *instance_id,
+                            const char *lp, const char *name, size_t below)
 {
-    vss_backup_components *bc = r->bc;
+    for (size_t j = below; r->older != NULL && j-- > 0;) {
+        const vss_bc_writer *ow = vss_bc_find_writer(r->older[j], writer_id, instance_id);
+        const vss_bc_component *oc = ow ? vss_bc_writer_component(ow, lp, name) : NULL;
+        if (oc != NULL && oc->backup_succeeded)
+            return j;
+    }
+    return SIZE_MAX;
+}
+
+static size_t count_components(const vss_backup_components *bc)
+{
     size_t total = 0;
     for (size_t i = 0; i < vss_bc_writer_count(bc); i++)
         total += vss_bc_writer_at(bc, i)->component_count;
+    return total;
+}
+
+/* Take component c of bw (in bc, wm its metadata) into the step, laid as
+ * of backup from. */
+static int take_component(rs_run *r, vss_writers *ws, vss_backup_components *bc,
+                          const vss_bc_writer *bw, const vss_writer_metadata *wm,
+                          vss_bc_component *c, const char *from, vss_error *e)
+{
+    const vss_wm_identity *id = vss_wm_get_identity(wm);
+    const vss_wm_component *wc = vss_wm_find_component(wm, c->logical_path, c->name);
+    if (wc == NULL)
+        return vss_error_set(e, VSS_ECORRUPT, "component '%s' of writer '%s' is not in its metadata",
+                             c->name, id->name);
+    rs_component *rc = &r->comps[r->ncomps++];
+    *rc = (rs_component){.bcc = c, .bc = bc, .from = from, .wm = wm, .method = vss_wm_get_restore_method(wm),
+                         .live = live_writer(ws, bw), .target = VSS_RT_ORIGINAL};
+    if (vss_bc_set_additional_restores(bc, c, r->more_follow, e) != VSS_OK ||
+        component_sets(rc, wc, r, e) != VSS_OK)
+        return VSS_FAIL;
+    return VSS_OK;
+}
+
+/* The components of the step's BCD that succeeded there; and, when the
+ * step lays several backups, each component that failed there (or is not
+ * there: its writer's identify failed) as of the newest of them in which
+ * it succeeded. */
+static int choose_components(rs_run *r, vss_writers *ws, vss_error *e)
+{
+    vss_backup_components *bc = r->bc;
+    size_t total = count_components(bc);
+    for (size_t j = 0; r->older != NULL && j + 1 < r->nids; j++)
+        total += count_components(r->older[j]);
     if ((r->comps = calloc(total + 1, sizeof *r->comps)) == NULL)
         return vss_error_set(e, ENOMEM, "out of memory");
+    const char *last = r->ids[r->nids - 1];
     for (size_t i = 0; i < vss_bc_writer_count(bc); i++) {
         vss_bc_writer *bw = vss_bc_writer_at(bc, i);
         const vss_writer_metadata *wm = vss_bc_writer_metadata(bc, bw);
@@ -98,21 +147,40 @@ static int choose_components(rs_run *r, vss_writers *ws, vss_error *e)
         const vss_wm_identity *id = vss_wm_get_identity(wm);
         for (size_t k = 0; k < bw->component_count; k++) {
             vss_bc_component *c = bw->components[k];
-            bool take = c->backup_succeeded && selected(r, id, c);
+            const char *from = c->backup_succeeded ? last : NULL;
+            if (from == NULL) {
+                size_t j = older_success(r, bw->writer_id, bw->instance_id, c->logical_path,
+                                         c->name, r->nids - 1);
+                from = j == SIZE_MAX ? NULL : r->ids[j];
+            }
+            bool take = from != NULL && selected(r, id, c);
             if (vss_bc_set_selected_for_restore(bc, c, take, e) != VSS_OK)
                 return VSS_FAIL;
-            if (!take)
-                continue;
-            const vss_wm_component *wc = vss_wm_find_component(wm, c->logical_path, c->name);
-            if (wc == NULL)
-                return vss_error_set(e, VSS_ECORRUPT, "component '%s' of writer '%s' is not in its metadata",
-                                     c->name, id->name);
-            rs_component *rc = &r->comps[r->ncomps++];
-            *rc = (rs_component){.bcc = c, .wm = wm, .method = vss_wm_get_restore_method(wm),
-                                 .live = live_writer(ws, bw), .target = VSS_RT_ORIGINAL};
-            if (vss_bc_set_additional_restores(bc, c, r->more_follow, e) != VSS_OK ||
-                component_sets(rc, wc, r, e) != VSS_OK)
+            if (take && take_component(r, ws, bc, bw, wm, c, from, e) != VSS_OK)
                 return VSS_FAIL;
+        }
+    }
+    /* components the last BCD does not hold, newest first */
+    for (size_t j = r->older ? r->nids - 1 : 0; j-- > 0;) {
+        vss_backup_components *ob = r->older[j];
+        for (size_t i = 0; i < vss_bc_writer_count(ob); i++) {
+            vss_bc_writer *bw = vss_bc_writer_at(ob, i);
+            for (size_t k = 0; k < bw->component_count; k++) {
+                vss_bc_component *c = bw->components[k];
+                const vss_bc_writer *lw = vss_bc_find_writer(bc, bw->writer_id, bw->instance_id);
+                if (!c->backup_succeeded ||
+                    (lw && vss_bc_writer_component(lw, c->logical_path, c->name)) ||
+                    older_success(r, bw->writer_id, bw->instance_id, c->logical_path, c->name,
+                                  r->nids - 1) != j)
+                    continue;
+                const vss_writer_metadata *wm = vss_bc_writer_metadata(ob, bw);
+                if (wm == NULL)
+                    return vss_error_set(e, ENOENT, "no writer metadata for writer %s in backup '%s'",
+                                         bw->writer_id, r->ids[j]);
+                if (selected(r, vss_wm_get_identity(wm), c) &&
+                    take_component(r, ws, ob, bw, wm, c, r->ids[j], e) != VSS_OK)
+                    return VSS_FAIL;
+            }
         }
     }
     for (size_t i = 0; i < r->o->nselect; i++) {
@@ -172,7 +240,7 @@ static int use_alternate(rs_run *r, rs_component *c, vss_error *e)
         int rc = set_dest(s, VSS_RT_ALTERNATE, dir, "", e);
         free(dir);
         if (rc != VSS_OK || vss_bc_add_alternative_location_mapping(
-                                r->bc, c->bcc, s->doc->path, s->doc->filespec, s->doc->recursive,
+                                c->bc, c->bcc, s->doc->path, s->doc->filespec, s->doc->recursive,
                                 m->alternate_location, e) != VSS_OK)
             return VSS_FAIL;
     }
@@ -220,7 +288,7 @@ static int use_new_targets(rs_run *r, rs_component *c, vss_error *e)
             return rc != VSS_OK ? rc : vss_error_set(e, ENOMEM, "out of memory");
         }
         vss_error err;
-        rc = vss_bc_add_new_target(r->bc, c->bcc, s->doc->path, s->doc->filespec, s->doc->recursive,
+        rc = vss_bc_add_new_target(c->bc, c->bcc, s->doc->path, s->doc->filespec, s->doc->recursive,
                                    dir, &err);
         free(dir);
         if (rc != VSS_OK && c->live != NULL) {
@@ -387,6 +455,7 @@ static int fill_components(rs_run *r, vss_error *e)
         o->status = c->bcc->file_restore_status;
         o->pre_restore_failure = dup_or_null(c->bcc->pre_restore_failure_msg);
         o->post_restore_failure = dup_or_null(c->bcc->post_restore_failure_msg);
+        o->backup = c->from;
         const char *msg;
         if (o->post_restore_failure == NULL && c->live != NULL &&
             vss_writer_state(c->live) == VSS_WS_FAILED_AT_POST_RESTORE &&
@@ -405,7 +474,7 @@ static int file_statuses(rs_run *r, vss_error *e)
         int st = c->restored == 0 ? VSS_RS_NONE
                  : c->failed == 0 && c->restored == c->total ? VSS_RS_ALL
                                                               : VSS_RS_FAILED;
-        if (vss_bc_set_file_restore_status(r->bc, c->bcc, st, e) != VSS_OK)
+        if (vss_bc_set_file_restore_status(c->bc, c->bcc, st, e) != VSS_OK)
             return VSS_FAIL;
     }
     return VSS_OK;
@@ -441,7 +510,8 @@ int rs_run_step(vss_writers *ws, vss_backup_components *bc, vss_store_reader *rd
                 const vss_restore_options *o, const rs_plan *plan, vss_restore_step *res,
                 vss_error *e)
 {
-    rs_run r = {.o = o, .ids = plan->ids, .nids = plan->nids, .more_follow = plan->more_follow,
+    rs_run r = {.o = o, .ids = plan->ids, .nids = plan->nids, .older = plan->older,
+                .more_follow = plan->more_follow,
                 .continues = plan->continues, .bc = bc, .rd = rd, .res = res};
     bool told = false, stopped = false;
     if (plan->nids == 0) {

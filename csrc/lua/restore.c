@@ -162,6 +162,7 @@ static const vss_lua_field component_fields[] = {
     C_FIELD("status", VSS_LUA_ENUM, status, &vss_enum_file_restore_status),
     C_FIELD("pre_restore_failure", VSS_LUA_STR, pre_restore_failure, NULL),
     C_FIELD("post_restore_failure", VSS_LUA_STR, post_restore_failure, NULL),
+    C_FIELD("backup", VSS_LUA_STR, backup, NULL),
 };
 
 static void push_files(lua_State *L, const vss_restore_file_result *files, size_t n)
@@ -238,12 +239,10 @@ static void push_result(lua_State *L, const vss_restore_result *r, int docs)
     }
     lua_setfield(L, -2, "chain");
     push_steps(L, r, docs);
-    /* the last step's components, as that step has them */
-    lua_geti(L, -1, (lua_Integer)r->nsteps);
-    lua_getfield(L, -1, "components");
-    lua_setfield(L, -4, "components");
-    lua_pop(L, 1);
     lua_setfield(L, -2, "steps");
+    /* every component, as the last step that had it left it */
+    push_components(L, r->components, r->ncomponents);
+    lua_setfield(L, -2, "components");
     push_files(L, r->files, r->nfiles);
     lua_setfield(L, -2, "files");
     push_totals(L, r->bytes, r->restored, r->failed, r->reboot_required);
