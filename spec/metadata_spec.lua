@@ -31,14 +31,16 @@ describe("vss.metadata", function()
   it("raises on misuse, naming the argument", function()
     assert.has_error(function() vss.metadata.new() end)
     assert.error_matches(function() writer { writer_id = "nope" } end, "bad argument #1 to 'new' %(writer_id")
-    assert.error_matches(function() writer { usage = "sometimes" } end, "usage: a usage_type name expected")
+    assert.error_matches(function() writer { usage = "sometimes" } end, "usage: 'sometimes' is not one of undefined, bootable_system_state, system_service, user_data, other", 1, true)
+    assert.error_matches(function() writer { source = "paper" } end,
+      "source: 'paper' is not one of undefined, transacted_db, nontransacted_db, other", 1, true)
     assert.error_matches(function() writer { name = 7 } end, "name: string expected")
     local wm = writer()
     assert.error_matches(function() wm:add_component("table", nil, "x") end,
       "bad argument #1 to 'add_component' %(component_type: 'table' is not one of "
         .. "undefined, database, filegroup%)")
     assert.error_matches(function() wm:set_backup_schema { "differential", "weekly" } end,
-      "backup_schema: entry 2 is not a name of it")
+      "backup_schema: entry 2: 'weekly' is not one of differential, incremental,", 1, true)
     assert.error_matches(function() wm:set_backup_schema(0x800) end, "unknown bits")
     assert.error_matches(function() wm:get_component(1) end, "index 1 out of range")
     assert.error_matches(function() wm:xml(1) end,

@@ -4,11 +4,13 @@
 
 #include "docs.h"
 
-static int enum_argerror(lua_State *L, int arg, const vss_enum *en, const char *got)
+/* Pushes "<what>: '<got>' is not one of a, b, c" (every name of en). */
+static const char *push_not_one_of(lua_State *L, const char *what, const vss_enum *en,
+                                   const char *got)
 {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    lua_pushfstring(L, "%s: '%s' is not one of ", en->name, got);
+    lua_pushfstring(L, "%s: '%s' is not one of ", what, got);
     luaL_addvalue(&b);
     for (size_t i = 0; i < en->count; i++) {
         if (i > 0)
@@ -16,7 +18,12 @@ static int enum_argerror(lua_State *L, int arg, const vss_enum *en, const char *
         luaL_addstring(&b, en->entries[i].name);
     }
     luaL_pushresult(&b);
-    return luaL_argerror(L, arg, lua_tostring(L, -1));
+    return lua_tostring(L, -1);
+}
+
+static int enum_argerror(lua_State *L, int arg, const vss_enum *en, const char *got)
+{
+    return luaL_argerror(L, arg, push_not_one_of(L, en->name, en, got));
 }
 
 int vss_lua_checkenum(lua_State *L, int arg, const vss_enum *en)
@@ -48,8 +55,10 @@ uint32_t vss_lua_checkmask(lua_State *L, int arg, const vss_enum *en)
         lua_geti(L, arg, i);
         const char *s = lua_tostring(L, -1);
         int64_t v;
-        if (lua_type(L, -1) != LUA_TSTRING || !vss_enum_value(en, s, &v))
-            luaL_argerror(L, arg, lua_pushfstring(L, "%s: entry %I is not a name of it", en->name, i));
+        if (lua_type(L, -1) != LUA_TSTRING || !vss_enum_value(en, s, &v)) {
+            const char *what = lua_pushfstring(L, "%s: entry %I", en->name, i);
+            luaL_argerror(L, arg, push_not_one_of(L, what, en, s ? s : luaL_typename(L, -2)));
+        }
         mask |= (uint32_t)v;
         lua_pop(L, 1);
     }
@@ -67,7 +76,9 @@ int vss_lua_fieldenum(lua_State *L, int t, const char *name, const vss_enum *en,
     int64_t v = def;
     if (!lua_isnil(L, -1) &&
         (lua_type(L, -1) != LUA_TSTRING || !vss_enum_value(en, lua_tostring(L, -1), &v)))
-        luaL_argerror(L, t, lua_pushfstring(L, "%s: a %s name expected", name, en->name));
+        luaL_argerror(L, t, push_not_one_of(L, name, en, lua_type(L, -1) == LUA_TSTRING
+                                                             ? lua_tostring(L, -1)
+                                                             : luaL_typename(L, -1)));
     lua_pop(L, 1);
     return (int)v;
 }

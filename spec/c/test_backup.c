@@ -182,12 +182,15 @@ TEST(required_writer_failing_at_freeze_commits_nothing)
     CHECK(vss_writer_state(f.w) == VSS_WS_FAILED_AT_FREEZE);
     vss_backup_result_clear(&r);
     CHECK_EQ_U64(count_backups(f.store), 1);
-    /* not required: skipped, the backup goes on without it */
-    CHECK(run(&f, VSS_BT_FULL, NULL, 0, &r, &e) == VSS_OK);
-    CHECK_EQ_U64(r.files, 0);
+    /* not required: skipped; the backup would hold nothing, so it is none,
+     * its message naming the writer and its failure */
+    CHECK(run(&f, VSS_BT_FULL, NULL, 0, &r, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, VSS_WRITER_RETRYABLE);
+    CHECK_CONTAINS(e.message, "failed at freeze: ");
+    CHECK_CONTAINS(e.message, "not now");
     CHECK(r.writers[0].skipped);
     vss_backup_result_clear(&r);
-    CHECK_EQ_U64(count_backups(f.store), 2);
+    CHECK_EQ_U64(count_backups(f.store), 1);
     fx_close(&f);
 }
 
