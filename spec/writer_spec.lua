@@ -163,7 +163,9 @@ describe("vss.writer", function()
     local e = vss.writer.retryable("x")
     assert.equal("WRITER_RETRYABLE: x", tostring(e))
     assert.has_error(function() vss.writer.error("WRITER_SOMETHING", "x") end,
-      "bad argument #1 to 'error' (invalid option 'WRITER_SOMETHING')")
+      "bad argument #1 to 'error' (invalid value 'WRITER_SOMETHING' (expected "
+        .. "WRITER_INCONSISTENTSNAPSHOT, WRITER_OUTOFRESOURCES, WRITER_TIMEOUT, WRITER_RETRYABLE or "
+        .. "WRITER_NONRETRYABLE))")
     assert.equal("WRITER_TIMEOUT: WRITER_TIMEOUT", tostring(vss.writer.error("WRITER_TIMEOUT")))
   end)
 

@@ -19,11 +19,38 @@ typedef struct {
     vss_freezer *f; /* NULL once thawed */
 } lfreeze;
 
-/* An option of a table argument: "bad argument #arg to 'f' (field: invalid option 'x')". */
-static int field_option_error(lua_State *L, int arg, const char *field)
+/* The choices of a field: a provider (kind 0), a context (1) or an
+ * attribute (2) this engine supports; NULL past the last. */
+static const char *choice(int kind, size_t i)
+{
+    if (kind == 0)
+        return vss_snapshot_provider_name(i);
+    const vss_enum *en = kind == 1 ? &vss_enum_snapshot_context
+                                   : &vss_enum_volume_snapshot_attributes;
+    for (size_t k = 0, n = 0; k < en->count; k++)
+        if (vss_snapshot_attributes_supported((uint32_t)en->entries[k].value) && n++ == i)
+            return en->entries[k].name;
+    return NULL;
+}
+
+/* An option of a table argument, the value at the top: "bad argument #arg
+ * to 'f' (field: invalid value 'x' (expected a, b or c))". */
+static int field_option_error(lua_State *L, int arg, const char *field, int kind)
 {
     const char *v = lua_tostring(L, -1);
-    lua_pushfstring(L, "%s: invalid option '%s'", field, v ? v : luaL_typename(L, -1));
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    lua_pushfstring(L, "%s: invalid value '%s' (expected ", field, v ? v : luaL_typename(L, -1));
+    luaL_addvalue(&b);
+    for (size_t i = 0; choice(kind, i) != NULL; i++) {
+        if (i > 0)
+            luaL_addstring(&b, choice(kind, i + 1) ? ", " : " or ");
+        luaL_addchar(&b, '"');
+        luaL_addstring(&b, choice(kind, i));
+        luaL_addchar(&b, '"');
+    }
+    luaL_addchar(&b, ')');
+    luaL_pushresult(&b);
     return luaL_argerror(L, arg, lua_tostring(L, -1));
 }
 
@@ -39,9 +66,9 @@ static const char *find_provider(const char *v)
 
 static const char *field_provider(lua_State *L, int arg)
 {
-    const char *p = find_provider(lua_tostring(L, -1));
+    const char *p = find_provider(lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL);
     if (p == NULL)
-        field_option_error(L, arg, "provider");
+        field_option_error(L, arg, "provider", 0);
     return p;
 }
 
@@ -71,8 +98,9 @@ static uint32_t check_attributes(lua_State *L, int idx, const char *field)
         if (found)
             mask |= (uint32_t)bit;
         if (!found) {
-            lua_pushfstring(L, "%s: unknown attribute '%s' at entry %d", field, name ? name : "?", (int)i);
-            luaL_argerror(L, 1, lua_tostring(L, -1));
+            lua_pushfstring(L, "%s: entry %d", field, (int)i);
+            lua_insert(L, -2);
+            field_option_error(L, 1, lua_tostring(L, -2), 2);
         }
         lua_pop(L, 1);
     }
@@ -96,7 +124,7 @@ static int set_new(lua_State *L)
             int64_t ctx;
             if (v == NULL || !vss_enum_value(&vss_enum_snapshot_context, v, &ctx) ||
                 !vss_snapshot_attributes_supported((uint32_t)ctx))
-                field_option_error(L, 1, "context");
+                field_option_error(L, 1, "context", 1);
             opt.attributes = (uint32_t)ctx;
         }
         lua_getfield(L, 1, "attributes");
@@ -413,8 +441,10 @@ static int snap_supported(lua_State *L)
     vss_lua_checknargs(L, 2);
     const char *path = luaL_checkstring(L, 1);
     const char *provider = NULL;
-    if (!lua_isnoneornil(L, 2) && (provider = find_provider(luaL_checkstring(L, 2))) == NULL)
-        luaL_argerror(L, 2, lua_pushfstring(L, "invalid option '%s'", lua_tostring(L, 2)));
+    if (!lua_isnoneornil(L, 2) && (provider = find_provider(luaL_checkstring(L, 2))) == NULL) {
+        lua_pushvalue(L, 2);
+        field_option_error(L, 2, "provider", 0);
+    }
     bool ok = false;
     char *reason = NULL;
     vss_error err;

@@ -68,8 +68,20 @@ static int m_error(lua_State *L)
     for (int k = VSS_WE_NONE + 1; name == NULL && vss_writer_error_code(k) != 0; k++)
         if (strcmp(vss_code_name(vss_writer_error_code(k)), code) == 0)
             name = vss_code_name(vss_writer_error_code(k));
-    if (name == NULL)
-        return luaL_argerror(L, 1, lua_pushfstring(L, "invalid option '%s'", code));
+    if (name == NULL) { /* the bad value, and the valid ones */
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        lua_pushfstring(L, "invalid value '%s' (expected ", code);
+        luaL_addvalue(&b);
+        for (int k = VSS_WE_NONE + 1; vss_writer_error_code(k) != 0; k++) {
+            if (k > VSS_WE_NONE + 1)
+                luaL_addstring(&b, vss_writer_error_code(k + 1) != 0 ? ", " : " or ");
+            luaL_addstring(&b, vss_code_name(vss_writer_error_code(k)));
+        }
+        luaL_addchar(&b, ')');
+        luaL_pushresult(&b);
+        return luaL_argerror(L, 1, lua_tostring(L, -1));
+    }
     const char *msg = luaL_optstring(L, 2, name);
     vss_lua_checknargs(L, 2);
     push_error(L, name, msg);
