@@ -810,9 +810,27 @@ describe("vss.backup", function()
       "bad argument #1 to 'backup' (table expected, got string)")
     assert.has_error(function() vss.backup{ writers = {}, store = storedir, bogus = 1 } end,
       "bad argument #1 to 'backup' (unknown option 'bogus')")
-    assert.has_error(function()
-      vss.backup{ writers = {}, store = storedir, type = "weekly" }
-    end)
+    -- an enumeration given a wrong value names it and lists the valid ones
+    local cases = {
+      { { type = "weekly" },
+        [[type: invalid value 'weekly' (expected "full", "incremental", "differential", "log" or "copy")]] },
+      { { snapshot = "zfs" },
+        [[snapshot: invalid value 'zfs' (expected "auto", "btrfs", "reflink", "copy", "none" or false)]] },
+      { { snapshot = true }, [[snapshot: invalid value 'true' (expected "auto",]] },
+      { { partial_file_support = "yes" }, [[partial_file_support: boolean expected, got string]] },
+      { { bootable_system_state = 1 }, [[bootable_system_state: boolean expected, got number]] },
+      { { select = "db" }, [[select: table expected, got string]] },
+      { { select = { "db", 2 } }, [[select[2]: string expected, got number]] },
+    }
+    for _, case in ipairs(cases) do
+      local opts = { writers = { db_writer(dir) }, store = storedir, progress = false }
+      for k, v in pairs(case[1]) do opts[k] = v end
+      local ok, err = pcall(vss.backup, opts)
+      assert.is_false(ok)
+      assert.truthy(err:find("bad argument #1 to 'backup' (" .. case[2], 1, true), err)
+    end
+    -- nothing was begun: no store made
+    assert.is_nil(support.exists(storedir) or nil)
   end)
 end)
 

@@ -707,13 +707,63 @@ describe("vss.restore", function()
       assert.matches("'other'", msg)
       assert.has_error(function() vss.restore{ store = storedir, bogus = 1 } end,
         "bad argument #1 to 'restore' (unknown option 'bogus')")
-      r, msg = vss.restore{ store = storedir, to = dir .. "/x", progress = false }
-      assert.is_nil(r)
-      assert.matches("'to' goes with the new target", msg)
       r, msg, code = vss.restore{ store = dir .. "/nostore", progress = false }
       assert.is_nil(r)
       assert.matches("nostore", msg)
       assert.equal("ENOENT", code)
+    end)
+
+    -- Options that contradict each other raise, naming both, before anything is written: a
+    -- new target given without location = "new" would otherwise lay the backup over the live
+    -- files in place.
+    it("raises on options that contradict each other, the live files untouched", function()
+      local w = db_writer(dir)
+      backup(w, storedir)
+      support.write(dir .. "/db/main.db", "newer live data")
+      local nt = { { path = dir .. "/db", filespec = "*.db", recursive = false, to = dir .. "/nt" } }
+      local cases = {
+        { { new_targets = nt }, [[new_targets given without location = "new": the default location, ]]
+          .. [["original", would lay the files in place; new_targets goes with location = "new"]] },
+        { { to = dir .. "/x" }, [[to given without location = "new"]] },
+        { { location = "original", new_targets = nt },
+          [[new_targets and location = "original" contradict each other: new_targets goes with location = "new"]] },
+        { { location = "alternate", to = dir .. "/x" },
+          [[to and location = "alternate" contradict each other: to goes with location = "new"]] },
+        { { target = "original", to = dir .. "/x" },
+          [[to and target = "original" contradict each other: to goes with target = "new"]] },
+        { { location = "new" }, [[location = "new" needs to = (a directory) or new_targets]] },
+      }
+      for _, case in ipairs(cases) do
+        local opts = { store = storedir, progress = false }
+        for k, v in pairs(case[1]) do opts[k] = v end
+        local ok, err = pcall(vss.restore, opts)
+        assert.is_false(ok)
+        assert.truthy(err:find("bad argument #1 to 'restore' (" .. case[2], 1, true), err)
+      end
+      assert.equal("newer live data", support.read(dir .. "/db/main.db"))
+      assert.is_nil(support.exists(dir .. "/nt") or support.exists(dir .. "/x") or nil)
+      -- with location = "new" the same new targets are obeyed, the live file still untouched
+      assert(vss.restore{ store = storedir, location = "new", new_targets = nt, to = dir .. "/rest",
+                          progress = false })
+      assert.equal(pattern(262144, 1), support.read(dir .. "/nt/main.db"))
+      assert.equal("newer live data", support.read(dir .. "/db/main.db"))
+    end)
+
+    it("names a wrong value of an enumerated option with the valid ones", function()
+      local cases = {
+        { { restore_type = "sideways" },
+          [[restore_type: invalid value 'sideways' (expected "undefined", "by_copy", "import" or "other")]] },
+        { { overwrite = "yes" }, [[overwrite: boolean expected, got string]] },
+        { { components = "db" }, [[components: table expected, got string]] },
+        { { backup = 7 }, [[backup: string expected, got number]] },
+      }
+      for _, case in ipairs(cases) do
+        local opts = { store = storedir, progress = false }
+        for k, v in pairs(case[1]) do opts[k] = v end
+        local ok, err = pcall(vss.restore, opts)
+        assert.is_false(ok)
+        assert.truthy(err:find("bad argument #1 to 'restore' (" .. case[2], 1, true), err)
+      end
     end)
 
     it("takes target = as location's deprecated name; a bad value is named with the valid ones", function()

@@ -128,6 +128,12 @@ describe("vss.store", function()
         "bad argument #1 to 'begin' %(type: full, incremental, differential, log or copy " ..
         "expected, got weekly%)")
       assert.error_matches(function() s:begin{} end, "type: .* got nil")
+      -- options that contradict each other raise, naming both
+      for _, t in ipairs { "full", "copy" } do
+        assert.error_matches(function() s:begin{ type = t, base = inc } end,
+          'bad argument #1 to \'begin\' %(base and type = "' .. t .. '" contradict each other: a ' .. t ..
+          ' backup has no base%)')
+      end
     end)
 
     it("iterates a backup's files with digests, kinds and deletions", function()

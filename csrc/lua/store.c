@@ -523,6 +523,10 @@ static int l_begin(lua_State *L)
     if (!lua_isnil(L, -1)) {
         luaL_argexpected(L, lua_type(L, -1) == LUA_TSTRING, 2, "base: a backup id");
         base = lua_tostring(L, -1);
+        if (type == VSS_BT_FULL || type == VSS_BT_COPY) /* options that contradict each other */
+            luaL_argerror(L, 2, lua_pushfstring(L, "base and type = \"%s\" contradict each other: "
+                                                   "a %s backup has no base",
+                                                tname, tname));
     }
     unsigned flags = wait_flag(L, 2);
     ltx *u = lua_newuserdatauv(L, sizeof *u, 1);

@@ -7,6 +7,7 @@ local core = require "vss.core"
 local components = require "vss.components"
 local writer = require "vss.writer"
 local options = require "vss.options"
+local snapshot_mod = require "vss.snapshot"
 
 local C = core.backup
 
@@ -14,6 +15,8 @@ local KNOWN = {
   writers = true, select = true, type = true, store = true, partial_file_support = true,
   snapshot = true, progress = true, root = true, bootable_system_state = true,
 }
+
+local TYPES = { "full", "incremental", "differential", "log", "copy" }
 
 local function argerror(msg)
   error("bad argument #1 to 'backup' (" .. msg .. ")", 3)
@@ -36,8 +39,25 @@ local function backup(opts)
   if not store then argerror(err) end
   report, err = options.progress(opts.progress)
   if report == nil then argerror(err) end
+  -- enumerations: a wrong value is named with the valid ones
+  if opts.type ~= nil then
+    ok, err = options.choice("type", opts.type, TYPES)
+    if not ok then argerror(err) end
+  end
   local snapshot = opts.snapshot
   if snapshot == nil then snapshot = "auto" end
+  if snapshot ~= false then
+    local providers = { "auto", table.unpack(snapshot_mod.providers) }
+    providers[#providers + 1] = false
+    ok, err = options.choice("snapshot", snapshot, providers)
+    if not ok then argerror(err) end
+  end
+  for _, name in ipairs { "partial_file_support", "bootable_system_state" } do
+    ok, err = options.boolean(name, opts[name])
+    if not ok then argerror(err) end
+  end
+  ok, err = options.strings("select", opts.select)
+  if not ok then argerror(err) end
   local bc = components.new{
     backup_type = opts.type or "full", select_components = true,
     partial_file_support = opts.partial_file_support and true or false,

@@ -8,6 +8,7 @@
 local core = require "vss.core"
 local options = require "vss.options"
 local dest = require "vss.dest"
+local enums = require "vss.enums"
 
 local R = core.restore
 local M = {}
@@ -27,21 +28,39 @@ local function argerror(msg)
 end
 
 -- location = "original" | "alternate" | "new" (the engine's names), or
--- its deprecated name target = with the same values.
+-- its deprecated name target = with the same values. Returns the value
+-- (nil: original) and the name the caller used.
 local function location(opts)
   local value, name = opts.location, "location"
   if opts.target ~= nil then
     if value ~= nil then argerror("location and target (its deprecated name) both given") end
     value, name = opts.target, "target"
   end
-  if value == nil then return nil end
-  local quoted = {}
-  for i, l in ipairs(R.locations) do
-    if value == l then return l end
-    quoted[i] = '"' .. l .. '"'
+  if value == nil then return nil, name end
+  local l, err = options.choice(name, value, R.locations)
+  if not l then argerror(err) end
+  return l, name
+end
+
+-- Options that only mean something with location = "new": given with
+-- another location they would be ignored (and the files laid in place),
+-- so they raise, naming both.
+local function contradictions(opts, loc, name)
+  if loc == "new" then
+    if opts.to == nil and opts.new_targets == nil then
+      argerror(name .. ' = "new" needs to = (a directory) or new_targets')
+    end
+    return
   end
-  argerror(("%s: invalid value '%s' (expected %s or %s)"):format(name, tostring(value),
-    table.concat(quoted, ", ", 1, #quoted - 1), quoted[#quoted]))
+  for _, o in ipairs { "new_targets", "to" } do
+    if opts[o] ~= nil and loc == nil then
+      argerror(('%s given without %s = "new": the default location, "original", would lay the '
+        .. 'files in place; %s goes with %s = "new"'):format(o, name, o, name))
+    elseif opts[o] ~= nil then
+      argerror(('%s and %s = "%s" contradict each other: %s goes with %s = "new"'):format(o, name,
+        loc, o, name))
+    end
+  end
 end
 
 local function check(opts)
@@ -50,13 +69,29 @@ local function check(opts)
   local path, report
   path, err = options.store_path(opts.store)
   if not path then argerror(err) end
+  if opts.backup ~= nil and type(opts.backup) ~= "string" then
+    argerror("backup: string expected, got " .. type(opts.backup))
+  end
   if opts.writers ~= nil and type(opts.writers) ~= "table" then argerror("writers: table expected") end
-  if opts.components ~= nil and type(opts.components) ~= "table" then
-    argerror("components: table expected")
+  ok, err = options.strings("components", opts.components)
+  if not ok then argerror(err) end
+  ok, err = options.boolean("overwrite", opts.overwrite)
+  if not ok then argerror(err) end
+  if opts.new_targets ~= nil and type(opts.new_targets) ~= "table" then
+    argerror("new_targets: table expected, got " .. type(opts.new_targets))
+  end
+  if opts.to ~= nil and type(opts.to) ~= "string" then
+    argerror("to: string expected, got " .. type(opts.to))
+  end
+  if opts.restore_type ~= nil then
+    ok, err = options.choice("restore_type", opts.restore_type, options.enum_names(enums.restore_type))
+    if not ok then argerror(err) end
   end
   report, err = options.progress(opts.progress)
   if report == nil then argerror(err) end
-  return path, report or nil, location(opts)
+  local loc, name = location(opts)
+  contradictions(opts, loc, name)
+  return path, report or nil, loc
 end
 
 --- vss.restore{ store = path | vss.Store, backup = id (default: the latest),
