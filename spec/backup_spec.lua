@@ -328,6 +328,7 @@ describe("vss.backup", function()
                                       type = "incremental", snapshot = false })
       assert.is_true(inc2.writers[1].skipped)
       r, from = restore(inc2.id, "/r2")
+      assert.equal(4, r.restored)
       check("/r2", { ["/db/main.db"] = at_inc["/db/main.db"], ["/log/0001.log"] = "log one",
                      ["/other/o.dat"] = "other data, 3" })
       assert.same({ main = inc.id, o = inc2.id }, from)
@@ -337,6 +338,7 @@ describe("vss.backup", function()
       local inc3 = assert(vss.backup{ writers = { mute, good }, store = storedir,
                                       type = "incremental", snapshot = false })
       r, from = restore(inc3.id, "/r3")
+      assert.equal(4, r.restored)
       check("/r3", { ["/db/main.db"] = at_inc["/db/main.db"], ["/other/o.dat"] = "other data, 4" })
       assert.same({ main = inc.id, o = inc3.id }, from)
       -- a differential builds on the full, where it failed; its last success (the first
@@ -345,6 +347,7 @@ describe("vss.backup", function()
                                       type = "differential", snapshot = false })
       assert.equal("full", diff.writers[1].type)
       r, from = restore(diff.id, "/r4")
+      assert.equal(4, r.restored)
       check("/r4", { ["/db/main.db"] = pattern(65536, 3), ["/other/o.dat"] = "other data, 4" })
       assert.same({ main = diff.id, o = diff.id }, from)
       -- the next incremental of it builds on the differential

@@ -32,7 +32,8 @@ describe("vss.components", function()
     bc:set_restore_state("by_copy")
     assert.equal("by_copy", bc:get_backup_state().restore_type)
     assert.error_matches(function() vss.components.new { backup_type = "weekly" } end,
-      "backup_type: 'weekly' is not one of undefined, full, incremental, differential, log, copy, other", 1, true)
+      "backup_type: 'weekly' is not one of undefined, full, incremental, differential, log, copy, other",
+      1, true)
     assert.error_matches(function() vss.components.new { backup_type = 7 } end,
       "backup_type: 'number' is not one of undefined, full,", 1, true)
     assert.error_matches(function() bc:set_snapshot_set_id("x") end,

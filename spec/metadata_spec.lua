@@ -31,7 +31,9 @@ describe("vss.metadata", function()
   it("raises on misuse, naming the argument", function()
     assert.has_error(function() vss.metadata.new() end)
     assert.error_matches(function() writer { writer_id = "nope" } end, "bad argument #1 to 'new' %(writer_id")
-    assert.error_matches(function() writer { usage = "sometimes" } end, "usage: 'sometimes' is not one of undefined, bootable_system_state, system_service, user_data, other", 1, true)
+    assert.error_matches(function() writer { usage = "sometimes" } end,
+      "usage: 'sometimes' is not one of undefined, bootable_system_state, system_service, user_data, other",
+      1, true)
     assert.error_matches(function() writer { source = "paper" } end,
       "source: 'paper' is not one of undefined, transacted_db, nontransacted_db, other", 1, true)
     assert.error_matches(function() writer { name = 7 } end, "name: string expected")

@@ -726,7 +726,8 @@ describe("vss.restore", function()
           .. [["original", would lay the files in place; new_targets goes with location = "new"]] },
         { { to = dir .. "/x" }, [[to given without location = "new"]] },
         { { location = "original", new_targets = nt },
-          [[new_targets and location = "original" contradict each other: new_targets goes with location = "new"]] },
+          [[new_targets and location = "original" contradict each other: new_targets goes with ]]
+          .. [[location = "new"]] },
         { { location = "alternate", to = dir .. "/x" },
           [[to and location = "alternate" contradict each other: to goes with location = "new"]] },
         { { target = "original", to = dir .. "/x" },

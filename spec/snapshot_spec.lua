@@ -38,18 +38,24 @@ end
 describe("vss.snapshot_set", function()
   it("raises on misuse, naming the argument", function()
     assert.has_error(function() vss.snapshot_set{ provider = "lvm" } end,
-      "bad argument #1 to 'set' (provider: invalid value 'lvm' (expected \"auto\", \"btrfs\", \"reflink\", \"copy\" or \"none\"))")
+      "bad argument #1 to 'set' (provider: invalid value 'lvm' "
+        .. "(expected \"auto\", \"btrfs\", \"reflink\", \"copy\" or \"none\"))")
     assert.has_error(function() vss.snapshot_set{ context = "nope" } end,
-      "bad argument #1 to 'set' (context: invalid value 'nope' (expected \"backup\", \"file_share_backup\", \"nas_rollback\" or \"app_rollback\"))")
+      "bad argument #1 to 'set' (context: invalid value 'nope' "
+        .. "(expected \"backup\", \"file_share_backup\", \"nas_rollback\" or \"app_rollback\"))")
     -- names of the engine's tables that a set cannot be made with
     assert.has_error(function() vss.snapshot_set{ context = "client_accessible" } end,
-      "bad argument #1 to 'set' (context: invalid value 'client_accessible' (expected \"backup\", \"file_share_backup\", \"nas_rollback\" or \"app_rollback\"))")
+      "bad argument #1 to 'set' (context: invalid value 'client_accessible' "
+        .. "(expected \"backup\", \"file_share_backup\", \"nas_rollback\" or \"app_rollback\"))")
     assert.has_error(function() vss.snapshot_set{ attributes = { "sticky" } } end,
-      "bad argument #1 to 'set' (attributes: entry 1: invalid value 'sticky' (expected \"persistent\", \"no_auto_release\" or \"no_writers\"))")
+      "bad argument #1 to 'set' (attributes: entry 1: invalid value 'sticky' "
+        .. "(expected \"persistent\", \"no_auto_release\" or \"no_writers\"))")
     assert.has_error(function() vss.snapshot_set{ attributes = { "persistent", "exposed_locally" } } end,
-      "bad argument #1 to 'set' (attributes: entry 2: invalid value 'exposed_locally' (expected \"persistent\", \"no_auto_release\" or \"no_writers\"))")
+      "bad argument #1 to 'set' (attributes: entry 2: invalid value 'exposed_locally' "
+        .. "(expected \"persistent\", \"no_auto_release\" or \"no_writers\"))")
     assert.has_error(function() vss.snapshot.is_volume_supported("/tmp", "lvm") end,
-      "bad argument #2 to 'is_volume_supported' (provider: invalid value 'lvm' (expected \"auto\", \"btrfs\", \"reflink\", \"copy\" or \"none\"))")
+      "bad argument #2 to 'is_volume_supported' (provider: invalid value 'lvm' "
+        .. "(expected \"auto\", \"btrfs\", \"reflink\", \"copy\" or \"none\"))")
     assert.is_true(vss.snapshot.is_volume_supported("/tmp", "none"))
     local set = assert(vss.snapshot_set{})
     assert.has_error(function() set:add("/tmp", { snapshot_required = "yes" }) end)
