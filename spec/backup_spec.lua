@@ -332,6 +332,14 @@ describe("vss.backup", function()
       check("/r2", { ["/db/main.db"] = at_inc["/db/main.db"], ["/log/0001.log"] = "log one",
                      ["/other/o.dat"] = "other data, 3" })
       assert.same({ main = inc.id, o = inc2.id }, from)
+      -- with writers, a step per backup: the failed one's step leaves it as the earlier laid it
+      local rw = assert(vss.restore{ store = storedir, backup = inc2.id, writers = { db_writer(dir), good },
+                                     location = "new", to = dir .. "/r2w", progress = false })
+      check("/r2w", { ["/db/main.db"] = at_inc["/db/main.db"], ["/other/o.dat"] = "other data, 3" })
+      assert.equal(3, #rw.steps)
+      local fromw = {}
+      for _, c in ipairs(rw.components) do fromw[c.name] = c.backup end
+      assert.same({ main = inc.id, o = inc2.id }, fromw)
       -- its identify fails: the same, from documents the latest backup does not hold
       local mute = db_writer(dir, { identify = function() error("no metadata") end })
       support.write(dir .. "/other/o.dat", "other data, 4")
