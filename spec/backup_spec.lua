@@ -362,6 +362,33 @@ describe("vss.backup", function()
       local inc4 = assert(vss.backup{ writers = { db_writer(dir), good }, store = storedir,
                                       type = "incremental", snapshot = false })
       assert.equal("incremental", inc4.writers[1].type)
+      -- a new full where it fails: the whole chain lacks it, so it comes back as of its last
+      -- success before that full (restored with its own chain), and the result says so
+      support.write(dir .. "/db/main.db", pattern(65536, 4))
+      local full2 = assert(vss.backup{ writers = { bad, good }, store = storedir, snapshot = false })
+      r, from = restore(full2.id, "/r5")
+      assert.equal(4, r.restored)
+      check("/r5", { ["/db/main.db"] = pattern(65536, 3), ["/log/0002.log"] = "log two",
+                     ["/other/o.dat"] = "other data, 4" })
+      assert.same({ main = inc4.id, o = full2.id }, from)
+      rw = assert(vss.restore{ store = storedir, backup = full2.id, writers = { db_writer(dir), good },
+                               location = "new", to = dir .. "/r5w", progress = false })
+      check("/r5w", { ["/db/main.db"] = pattern(65536, 3), ["/other/o.dat"] = "other data, 4" })
+      fromw = {}
+      for _, c in ipairs(rw.components) do fromw[c.name] = c.backup end
+      assert.same({ main = inc4.id, o = full2.id }, fromw)
+      local inc5 = assert(vss.backup{ writers = { bad2, good }, store = storedir,
+                                      type = "incremental", snapshot = false })
+      r, from = restore(inc5.id, "/r6")
+      assert.equal(4, r.restored)
+      check("/r6", { ["/db/main.db"] = pattern(65536, 3), ["/other/o.dat"] = "other data, 4" })
+      assert.same({ main = inc4.id, o = inc5.id }, from)
+      -- naming only the other component leaves it out
+      r, from = vss.restore{ store = storedir, backup = inc5.id, location = "new", to = dir .. "/r7",
+                             components = { "o" }, progress = false }
+      assert.is_table(r, from)
+      assert.same({ "o" }, { r.components[1].name, r.components[2] and r.components[2].name })
+      assert.is_nil(support.exists(dir .. "/r7" .. dir .. "/db/main.db") or nil)
     end)
 
     it("commits nothing when every writer fails, naming each and its failure", function()

@@ -118,12 +118,21 @@ typedef struct vss_restore_step {
     bool reboot_required;
 } vss_restore_step;
 
+/* One component exactly: its writer's id, logical path ("" or NULL for
+ * none) and name. */
+typedef struct vss_restore_pick {
+    const char *writer_id, *logical_path, *name;
+} vss_restore_pick;
+
 typedef struct vss_restore_options {
     const char *backup; /* the point in time; NULL: the latest backup of the store */
     /* Components to restore: names as vss_backup_options.select; NULL: all
      * that the backup holds. */
     const char *const *select;
     size_t nselect;
+    /* Or (npick > 0, select then unused) exactly these components. */
+    const vss_restore_pick *pick;
+    size_t npick;
     int location; /* VSS_RESTORE_LOCATION_*; 0 means original */
     /* LOCATION_NEW: a file set without a new target of its own goes to
      * `to` followed by its original path (so /srv/db lands in
@@ -168,6 +177,10 @@ typedef struct vss_restore_result {
     const vss_restore_component_result *components;
     size_t ncomponents;
     vss_restore_component_result *merged_; /* what components points at (owned) */
+    /* the restores of components whose last success lies before the
+     * chain (owned; their files and components are appended here) */
+    struct vss_restore_result **older_;
+    size_t nolder_;
     uint64_t bytes;
     size_t restored, failed;
     bool reboot_required;

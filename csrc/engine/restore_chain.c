@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "engine/restore_engine.h"
+#include "base/guid.h"
+#include "base/mem.h"
 
 static const char *const location_names[] = {NULL, "original", "alternate", "new"};
 
@@ -420,8 +422,190 @@ static int verdict(const vss_restore_result *r, vss_error *e)
     return VSS_OK;
 }
 
+static int restore_point(const char *store_path, vss_writer *const *writers, size_t nwriters,
+                         const vss_restore_options *o, bool walk_back, vss_restore_result **out,
+                         vss_error *e);
+
+/* ---- components whose last success lies before the chain ---- */
+
+static bool same_component(const vss_bc_writer *aw, const vss_bc_component *a,
+                           const vss_bc_writer *bw, const vss_bc_component *b)
+{
+    return vss_guid_same(aw->writer_id, bw->writer_id) &&
+           (aw->instance_id == NULL || bw->instance_id == NULL ||
+            vss_guid_same(aw->instance_id, bw->instance_id)) &&
+           same_str(a->logical_path && *a->logical_path ? a->logical_path : NULL,
+                    b->logical_path && *b->logical_path ? b->logical_path : NULL) &&
+           strcmp(a->name, b->name) == 0;
+}
+
+typedef struct bcd_list {
+    vss_backup_components **v;
+    size_t n;
+} bcd_list;
+
+static void bcd_list_free(bcd_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        vss_bc_free(l->v[i]);
+    free(l->v);
+}
+
+static int bcd_load(vss_store_reader *rd, const char *id, bcd_list *l, vss_error *e)
+{
+    vss_backup_components **v = realloc(l->v, (l->n + 1) * sizeof *v);
+    if (v == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory");
+    l->v = v;
+    vss_restore_step tmp = {.backup = id};
+    if (load_bcd(rd, &tmp, e) != VSS_OK)
+        return VSS_FAIL;
+    l->v[l->n++] = tmp.bc;
+    return VSS_OK;
+}
+
+/* Does a BCD of l hold component c of writer w, succeeded? */
+static bool held(const bcd_list *l, const vss_bc_writer *w, const vss_bc_component *c)
+{
+    for (size_t i = 0; i < l->n; i++)
+        for (size_t k = 0; k < vss_bc_writer_count(l->v[i]); k++) {
+            const vss_bc_writer *ow = vss_bc_writer_at(l->v[i], k);
+            for (size_t j = 0; j < ow->component_count; j++)
+                if (ow->components[j]->backup_succeeded &&
+                    same_component(ow, ow->components[j], w, c))
+                    return true;
+        }
+    return false;
+}
+
+static bool wanted_by(const vss_restore_options *o, const vss_bc_component *c)
+{
+    bool hit = o->nselect == 0;
+    for (size_t i = 0; i < o->nselect && !hit; i++)
+        hit = vss_wm_names_component(o->select[i], c->logical_path, c->name);
+    return hit;
+}
+
+/* Append what sub restored to r: its files (their component indexes
+ * moved past r's), its components, its totals. r keeps sub. */
+static int append_older(vss_restore_result *r, vss_restore_result *sub, vss_error *e)
+{
+    vss_restore_result **o = realloc(r->older_, (r->nolder_ + 1) * sizeof *o);
+    if (o == NULL) {
+        vss_restore_result_free(sub);
+        return vss_error_set(e, ENOMEM, "out of memory");
+    }
+    r->older_ = o;
+    r->older_[r->nolder_++] = sub;
+    vss_restore_file_result *f = realloc(r->files, (r->nfiles + sub->nfiles + 1) * sizeof *f);
+    vss_restore_component_result *c =
+        f ? realloc(r->merged_, (r->ncomponents + sub->ncomponents + 1) * sizeof *c) : NULL;
+    if (f != NULL)
+        r->files = f;
+    if (c == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory");
+    r->merged_ = c;
+    for (size_t i = 0; i < sub->nfiles; i++) {
+        r->files[r->nfiles + i] = sub->files[i];
+        r->files[r->nfiles + i].component += r->ncomponents;
+    }
+    memcpy(r->merged_ + r->ncomponents, sub->components, sub->ncomponents * sizeof *c);
+    r->components = r->merged_;
+    r->nfiles += sub->nfiles;
+    r->ncomponents += sub->ncomponents;
+    r->bytes += sub->bytes;
+    r->restored += sub->restored;
+    r->failed += sub->failed;
+    r->reboot_required = r->reboot_required || sub->reboot_required;
+    return VSS_OK;
+}
+
+/* A component that succeeded in no backup of the chain (its writer failed
+ * in all of them) but in an older one is restored as of its last
+ * success: the newest backup before the chain's full in which it
+ * succeeded, restored with its own chain (docs/model.md §1.5), that
+ * component alone (vss_restore_pick). */
+static int walk_back(const char *store_path, vss_writer *const *writers, size_t nwriters,
+                     const vss_restore_options *o, vss_store *st, vss_restore_result *r,
+                     vss_error *e)
+{
+    vss_store_reader *rd = NULL;
+    vss_store_info *list = NULL;
+    size_t n = 0, first = SIZE_MAX;
+    bcd_list chain = {0}, older = {0};
+    vss_restore_pick *pick = NULL;
+    size_t npick = 0;
+    int rc = vss_store_reader_open(st, 0, &rd, e);
+    if (rc == VSS_OK)
+        rc = vss_store_list(st, 0, &list, &n, e);
+    for (size_t i = 0; rc == VSS_OK && i < n; i++)
+        if (strcmp(list[i].id, r->chain[0].id) == 0)
+            first = i;
+    for (size_t i = 0; rc == VSS_OK && i < r->nchain; i++)
+        rc = bcd_load(rd, r->chain[i].id, &chain, e);
+    /* newest first, before the chain's full; a copy keeps no history */
+    for (size_t i = first; rc == VSS_OK && first != SIZE_MAX && i-- > 0;) {
+        if (list[i].type == VSS_BT_COPY)
+            continue;
+        if ((rc = bcd_load(rd, list[i].id, &older, e)) != VSS_OK)
+            break;
+        const vss_backup_components *bc = older.v[older.n - 1];
+        for (size_t k = 0; k < vss_bc_writer_count(bc); k++) {
+            const vss_bc_writer *w = vss_bc_writer_at(bc, k);
+            for (size_t j = 0; j < w->component_count; j++) {
+                const vss_bc_component *c = w->components[j];
+                /* not if the chain has it, nor a newer backup than this one */
+                bcd_list newer = {.v = older.v, .n = older.n - 1};
+                if (!c->backup_succeeded || !wanted_by(o, c) || held(&chain, w, c) ||
+                    held(&newer, w, c))
+                    continue;
+                vss_restore_pick *v = realloc(pick, (npick + 1) * sizeof *v);
+                if (v == NULL) {
+                    rc = vss_error_set(e, ENOMEM, "out of memory");
+                    break;
+                }
+                pick = v;
+                pick[npick++] = (vss_restore_pick){.writer_id = w->writer_id,
+                                                   .logical_path = c->logical_path,
+                                                   .name = c->name};
+            }
+        }
+        if (rc == VSS_OK && npick > 0) {
+            vss_restore_options o2 = *o;
+            o2.backup = list[i].id;
+            o2.select = NULL;
+            o2.nselect = 0;
+            o2.pick = pick;
+            o2.npick = npick;
+            vss_restore_result *sub = NULL;
+            vss_error why;
+            int src = restore_point(store_path, writers, nwriters, &o2, false, &sub, &why);
+            if (sub == NULL && src != VSS_OK) {
+                rc = prefixed(e, &why, "restoring the last success of a component that failed "
+                                       "in the whole chain: ");
+            } else if (sub != NULL && append_older(r, sub, e) != VSS_OK) {
+                rc = VSS_FAIL;
+            }
+        }
+        npick = 0;
+    }
+    free(pick);
+    bcd_list_free(&chain);
+    bcd_list_free(&older);
+    free(list);
+    vss_store_reader_free(rd);
+    return rc;
+}
+
 int vss_restore(const char *store_path, vss_writer *const *writers, size_t nwriters,
                 const vss_restore_options *o, vss_restore_result **out, vss_error *e)
+{
+    return restore_point(store_path, writers, nwriters, o, true, out, e);
+}
+
+static int restore_point(const char *store_path, vss_writer *const *writers, size_t nwriters,
+                         const vss_restore_options *o, bool walk, vss_restore_result **out,
+                         vss_error *e)
 {
     *out = NULL;
     if (check_options(o, e) != VSS_OK)
@@ -467,9 +651,11 @@ int vss_restore(const char *store_path, vss_writer *const *writers, size_t nwrit
     free(c.ids);
     free(c.told);
     vss_store_reader_free(c.rd);
-    vss_store_free(st);
     if (rc == VSS_OK)
         rc = merge(r, e);
+    if (rc == VSS_OK && walk && r->stopped == NULL)
+        rc = walk_back(store_path, writers, nwriters, o, st, r, e);
+    vss_store_free(st);
     if (rc != VSS_OK) {
         vss_restore_result_free(r);
         return VSS_FAIL;
@@ -494,5 +680,8 @@ void vss_restore_result_free(vss_restore_result *r)
     free(r->chain);
     free(r->files);
     free(r->merged_);
+    for (size_t i = 0; i < r->nolder_; i++)
+        vss_restore_result_free(r->older_[i]);
+    free(r->older_);
     free(r);
 }

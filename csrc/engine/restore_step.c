@@ -23,8 +23,24 @@ static bool names(const char *s, const vss_wm_identity *id, const vss_bc_compone
     return vss_wm_names_writer(s, id) || vss_wm_names_component(s, c->logical_path, c->name);
 }
 
+static bool no_lp(const char *lp)
+{
+    return lp == NULL || *lp == '\0';
+}
+
 static bool selected(const rs_run *r, const vss_wm_identity *id, const vss_bc_component *c)
 {
+    if (r->o->npick > 0) {
+        for (size_t i = 0; i < r->o->npick; i++) {
+            const vss_restore_pick *p = &r->o->pick[i];
+            if (vss_guid_same(p->writer_id, id->writer_id) && strcmp(p->name, c->name) == 0 &&
+                (no_lp(p->logical_path) ? no_lp(c->logical_path)
+                                        : !no_lp(c->logical_path) &&
+                                              strcmp(p->logical_path, c->logical_path) == 0))
+                return true;
+        }
+        return false;
+    }
     bool hit = r->o->nselect == 0;
     for (size_t i = 0; i < r->o->nselect && !hit; i++)
         hit = names(r->o->select[i], id, c);
