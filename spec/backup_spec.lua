@@ -843,6 +843,22 @@ describe("vss.backup", function()
     end
   end)
 
+  it("fails, committing nothing, when select names no writer and no component", function()
+    assert(vss.backup{ writers = { db_writer(dir) }, store = storedir, snapshot = false })
+    local store = assert(vss.store.open(storedir))
+    local before = store:list()
+    -- a typo would back up nothing, silently
+    local r, msg, code = vss.backup{ writers = { db_writer(dir) }, store = storedir, snapshot = false,
+                                     select = { "main", "mian" } }
+    assert.is_nil(r)
+    assert.equal("ENOENT", code)
+    assert.equal("select: 'mian' names no writer and no component that the writers report", msg)
+    assert.same(before, store:list())
+    -- by writer name, by component name: fine
+    assert(vss.backup{ writers = { db_writer(dir) }, store = storedir, snapshot = false,
+                       select = { "db", "main" } })
+  end)
+
   it("raises on misuse", function()
     assert.has_error(function() vss.backup("x") end,
       "bad argument #1 to 'backup' (table expected, got string)")

@@ -251,6 +251,28 @@ static int named_but_unknown(const vss_backup_ctx *r, const vss_writer *w, vss_e
                          "writer '%s' failed: %s", id->name, msg);
 }
 
+/* A select entry naming no writer and no component of any writer would be
+ * silently ignored (a typo backs up nothing): it fails the backup. */
+static int select_names_something(const vss_backup_ctx *r, vss_error *e)
+{
+    for (size_t s = 0; s < r->o->nselect; s++) {
+        const char *name = r->o->select[s];
+        bool hit = false;
+        for (size_t i = 0; i < r->nw && !hit; i++) {
+            const vss_backup_writer *bw = &r->w[i];
+            hit = vss_wm_names_writer(name, vss_writer_identity(bw->w));
+            for (size_t k = 0, n = bw->wm ? vss_wm_component_count(bw->wm) : 0; k < n && !hit; k++) {
+                const vss_wm_component *c = vss_wm_component_at(bw->wm, k);
+                hit = vss_wm_names_component(name, c->logical_path, c->name);
+            }
+        }
+        if (!hit)
+            return vss_error_set(e, ENOENT, "select: '%s' names no writer and no component that "
+                                            "the writers report", name);
+    }
+    return VSS_OK;
+}
+
 int vss_backup_select(vss_backup_ctx *r, vss_error *e)
 {
     for (size_t i = 0; i < r->nw; i++) {
@@ -260,6 +282,8 @@ int vss_backup_select(vss_backup_ctx *r, vss_error *e)
                            : select_writer(r, bw, e) != VSS_OK)
             return VSS_FAIL;
     }
+    if (select_names_something(r, e) != VSS_OK)
+        return VSS_FAIL;
     return add_dependencies(r, e);
 }
 
