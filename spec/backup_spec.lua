@@ -389,6 +389,23 @@ describe("vss.backup", function()
       assert.is_table(r, from)
       assert.same({ "o" }, { r.components[1].name, r.components[2] and r.components[2].name })
       assert.is_nil(support.exists(dir .. "/r7" .. dir .. "/db/main.db") or nil)
+      -- naming it: its last success, also before the chain's full, and with writers (whose
+      -- step of a backup where it failed does not refuse the name)
+      r, from = vss.restore{ store = storedir, backup = full2.id, location = "new", to = dir .. "/r8",
+                             components = { "main" }, progress = false }
+      assert.is_table(r, from)
+      assert.same({ "main", inc4.id, 3 }, { r.components[1].name, r.components[1].backup, r.restored })
+      r, from = vss.restore{ store = storedir, backup = inc2.id, location = "new", to = dir .. "/r9",
+                             components = { "main" }, writers = { db_writer(dir), good }, progress = false }
+      assert.is_table(r, from)
+      assert.same({ "main", inc.id, 3 }, { r.components[1].name, r.components[1].backup, r.restored })
+      assert.equal(at_inc["/db/main.db"], support.read(dir .. "/r9" .. dir .. "/db/main.db"))
+      -- a name nothing holds: refused before anything is laid
+      r, from = vss.restore{ store = storedir, location = "new", to = dir .. "/r10",
+                             components = { "mian" }, progress = false }
+      assert.is_nil(r)
+      assert.matches("'mian' names no component", from)
+      assert.is_nil(support.exists(dir .. "/r10") or nil)
     end)
 
     it("commits nothing when every writer fails, naming each and its failure", function()

@@ -265,7 +265,8 @@ static int run_step(chain_run *c, size_t k, vss_error *e)
             return VSS_FAIL;
         }
     rs_plan plan = {.ids = c->ids + s->first, .nids = s->count,
-                    .more_follow = k + 1 < c->r->nplanned, .continues = k > 0};
+                    .more_follow = k + 1 < c->r->nplanned, .continues = k > 0,
+                    .select_checked = true};
     older_docs old = {0};
     int rc = VSS_OK;
     if (s->count > 1) {
@@ -478,12 +479,102 @@ static bool held(const bcd_list *l, const vss_bc_writer *w, const vss_bc_compone
     return false;
 }
 
-static bool wanted_by(const vss_restore_options *o, const vss_bc_component *c)
+/* select entry s names component c of writer w: by the component's
+ * name, or the writer's id or instance id (its name is in its metadata,
+ * not in the BCD). */
+static bool names_in_bcd(const char *s, const vss_bc_writer *w, const vss_bc_component *c)
+{
+    return vss_guid_same(s, w->writer_id) || vss_guid_same(s, w->instance_id) ||
+           vss_wm_names_component(s, c->logical_path, c->name);
+}
+
+static bool wanted_by(const vss_restore_options *o, const vss_bc_writer *w,
+                      const vss_bc_component *c)
 {
     bool hit = o->nselect == 0;
     for (size_t i = 0; i < o->nselect && !hit; i++)
-        hit = vss_wm_names_component(o->select[i], c->logical_path, c->name);
+        hit = names_in_bcd(o->select[i], w, c);
     return hit;
+}
+
+/* Does s name a component that succeeded in bc, or its writer? */
+static bool bcd_names(const vss_backup_components *bc, const char *s)
+{
+    for (size_t k = 0; k < vss_bc_writer_count(bc); k++) {
+        const vss_bc_writer *w = vss_bc_writer_at(bc, k);
+        for (size_t j = 0; j < w->component_count; j++)
+            if (w->components[j]->backup_succeeded && names_in_bcd(s, w, w->components[j]))
+                return true;
+    }
+    return false;
+}
+
+/* Does s name, by its name, a writer of backup id (bc its BCD)? */
+static int wmd_names(vss_store_reader *rd, const char *id, const vss_backup_components *bc,
+                     const char *s, bool *hit, vss_error *e)
+{
+    for (size_t k = 0; k < vss_bc_writer_count(bc) && !*hit; k++) {
+        const char *iid = vss_bc_writer_at(bc, k)->instance_id;
+        char *xml;
+        size_t len;
+        vss_writer_metadata *wm;
+        if (iid == NULL)
+            continue;
+        if (vss_store_reader_document(rd, id, iid, &xml, &len, e) != VSS_OK)
+            return VSS_FAIL;
+        int rc = vss_wm_parse(xml, len, &wm, e);
+        free(xml);
+        if (rc != VSS_OK)
+            return VSS_FAIL;
+        *hit = vss_wm_names_writer(s, vss_wm_get_identity(wm));
+        vss_wm_free(wm);
+    }
+    return VSS_OK;
+}
+
+/* Before any file is laid: each select entry names a component that
+ * succeeded in a backup of the chain, or before its full (a component
+ * that failed in the whole chain comes from there), or one of their
+ * writers. A step then does not refuse an entry whose component failed
+ * in that step's backup. */
+static int check_select(const vss_restore_options *o, vss_store *st, const vss_store_info *chain,
+                        size_t nchain, vss_error *e)
+{
+    if (o->nselect == 0)
+        return VSS_OK;
+    vss_store_reader *rd = NULL;
+    vss_store_info *list = NULL;
+    size_t n = 0;
+    bcd_list bcds = {0};
+    int rc = vss_store_reader_open(st, 0, &rd, e);
+    for (size_t i = 0; rc == VSS_OK && i < nchain; i++)
+        rc = bcd_load(rd, chain[i].id, &bcds, e);
+    bool listed = false;
+    for (size_t s = 0; rc == VSS_OK && s < o->nselect; s++) {
+        const char *name = o->select[s];
+        bool hit = false;
+        for (size_t i = 0; i < bcds.n && !hit; i++)
+            hit = bcd_names(bcds.v[i], name);
+        for (size_t i = 0; rc == VSS_OK && i < nchain && !hit; i++)
+            rc = wmd_names(rd, chain[i].id, bcds.v[i], name, &hit, e);
+        if (rc == VSS_OK && !hit && !listed) { /* the backups before the chain */
+            listed = true;
+            rc = vss_store_list(st, 0, &list, &n, e);
+            for (size_t i = 0; rc == VSS_OK && i < n && strcmp(list[i].id, chain[0].id) != 0; i++)
+                if (list[i].type != VSS_BT_COPY)
+                    rc = bcd_load(rd, list[i].id, &bcds, e);
+        }
+        for (size_t i = nchain; rc == VSS_OK && i < bcds.n && !hit; i++)
+            hit = bcd_names(bcds.v[i], name);
+        if (rc == VSS_OK && !hit)
+            rc = vss_error_set(e, ENOENT,
+                               "'%s' names no component that the backup holds and that succeeded",
+                               name);
+    }
+    bcd_list_free(&bcds);
+    free(list);
+    vss_store_reader_free(rd);
+    return rc;
 }
 
 /* Append what sub restored to r: its files (their component indexes
@@ -556,7 +647,7 @@ static int walk_back(const char *store_path, vss_writer *const *writers, size_t 
                 const vss_bc_component *c = w->components[j];
                 /* not if the chain has it, nor a newer backup than this one */
                 bcd_list newer = {.v = older.v, .n = older.n - 1};
-                if (!c->backup_succeeded || !wanted_by(o, c) || held(&chain, w, c) ||
+                if (!c->backup_succeeded || !wanted_by(o, w, c) || held(&chain, w, c) ||
                     held(&newer, w, c))
                     continue;
                 vss_restore_pick *v = realloc(pick, (npick + 1) * sizeof *v);
@@ -636,6 +727,8 @@ static int restore_point(const char *store_path, vss_writer *const *writers, siz
     }
     for (size_t i = 0; rc == VSS_OK && i < r->nchain; i++)
         c.ids[i] = r->chain[i].id;
+    if (rc == VSS_OK && walk)
+        rc = check_select(o, st, r->chain, r->nchain, e);
     for (size_t k = 0; rc == VSS_OK && k < r->nplanned; k++) {
         vss_restore_step *s = &r->steps[k];
         s->first = nwriters > 0 ? k : 0;

@@ -79,6 +79,9 @@ typedef struct rs_plan {
      * component). Those not in the last BCD have their writers' stored
      * metadata attached. */
     vss_backup_components *const *older;
+    /* The chain checked that every select entry names something (a
+     * component may fail in this step's backup and come from another). */
+    bool select_checked;
 } rs_plan;
 
 typedef struct rs_run {
@@ -86,6 +89,7 @@ typedef struct rs_run {
     const char *const *ids; /* the plan's */
     size_t nids;
     vss_backup_components *const *older; /* the plan's */
+    bool select_checked;                  /* the plan's */
     bool more_follow, continues;
     vss_backup_components *bc;
     vss_store_reader *rd;

@@ -199,7 +199,7 @@ static int choose_components(rs_run *r, vss_writers *ws, vss_error *e)
             }
         }
     }
-    for (size_t i = 0; i < r->o->nselect; i++) {
+    for (size_t i = 0; !r->select_checked && i < r->o->nselect; i++) {
         bool hit = false;
         for (size_t c = 0; c < r->ncomps && !hit; c++)
             hit = names(r->o->select[i], vss_wm_get_identity(r->comps[c].wm), r->comps[c].bcc);
@@ -527,6 +527,7 @@ int rs_run_step(vss_writers *ws, vss_backup_components *bc, vss_store_reader *rd
                 vss_error *e)
 {
     rs_run r = {.o = o, .ids = plan->ids, .nids = plan->nids, .older = plan->older,
+                .select_checked = plan->select_checked,
                 .more_follow = plan->more_follow,
                 .continues = plan->continues, .bc = bc, .rd = rd, .res = res};
     bool told = false, stopped = false;
