@@ -93,10 +93,12 @@ static int make_file(rs_file *f, const hit *h, size_t n, vss_error *e)
  * owns is owned by none, and is malformed rather than another's. */
 static bool all_chosen(const rs_run *r)
 {
-    size_t total = 0;
+    size_t total = 0, chosen = 0;
     for (size_t i = 0; i < vss_bc_writer_count(r->bc); i++)
         total += vss_bc_writer_at(r->bc, i)->component_count;
-    return r->ncomps == total;
+    for (size_t c = 0; c < r->ncomps; c++)
+        chosen += r->comps[c].bc == r->bc; /* not those from older BCDs */
+    return chosen == total;
 }
 
 /* Why an entry that no chosen file set owns cannot be restored; NULL when
