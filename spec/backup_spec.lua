@@ -406,6 +406,11 @@ describe("vss.backup", function()
       assert.is_nil(r)
       assert.matches("'mian' names no component", from)
       assert.is_nil(support.exists(dir .. "/r10") or nil)
+      -- a chain that never names it (its identify failed in the full): not brought back
+      local full3 = assert(vss.backup{ writers = { mute, good }, store = storedir, snapshot = false })
+      r, from = restore(full3.id, "/r11")
+      assert.same({ o = full3.id }, from)
+      assert.equal(1, r.restored)
     end)
 
     it("commits nothing when every writer fails, naming each and its failure", function()

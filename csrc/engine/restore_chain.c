@@ -488,6 +488,19 @@ static bool names_in_bcd(const char *s, const vss_bc_writer *w, const vss_bc_com
            vss_wm_names_component(s, c->logical_path, c->name);
 }
 
+/* Does a BCD of l name component c of writer w at all (failed or not)? */
+static bool named_in(const bcd_list *l, const vss_bc_writer *w, const vss_bc_component *c)
+{
+    for (size_t i = 0; i < l->n; i++)
+        for (size_t k = 0; k < vss_bc_writer_count(l->v[i]); k++) {
+            const vss_bc_writer *ow = vss_bc_writer_at(l->v[i], k);
+            for (size_t j = 0; j < ow->component_count; j++)
+                if (same_component(ow, ow->components[j], w, c))
+                    return true;
+        }
+    return false;
+}
+
 static bool wanted_by(const vss_restore_options *o, const vss_bc_writer *w,
                       const vss_bc_component *c)
 {
@@ -611,11 +624,12 @@ static int append_older(vss_restore_result *r, vss_restore_result *sub, vss_erro
     return VSS_OK;
 }
 
-/* A component that succeeded in no backup of the chain (its writer failed
- * in all of them) but in an older one is restored as of its last
- * success: the newest backup before the chain's full in which it
- * succeeded, restored with its own chain (docs/model.md §1.5), that
- * component alone (vss_restore_pick). */
+/* A component the chain names but that succeeded in none of its backups
+ * (its writer failed in all of them) is restored as of its last success:
+ * the newest backup before the chain's full in which it succeeded,
+ * restored with its own chain (docs/model.md §1.5), that component alone
+ * (vss_restore_pick). The backups before the chain are read only while
+ * such a component is pending. */
 static int walk_back(const char *store_path, vss_writer *const *writers, size_t nwriters,
                      const vss_restore_options *o, vss_store *st, vss_restore_result *r,
                      vss_error *e)
@@ -634,8 +648,18 @@ static int walk_back(const char *store_path, vss_writer *const *writers, size_t 
             first = i;
     for (size_t i = 0; rc == VSS_OK && i < r->nchain; i++)
         rc = bcd_load(rd, r->chain[i].id, &chain, e);
+    /* pending: the components the chain names but holds no success of */
+    size_t pending = 0;
+    for (size_t i = 0; rc == VSS_OK && i < chain.n; i++)
+        for (size_t k = 0; k < vss_bc_writer_count(chain.v[i]); k++) {
+            const vss_bc_writer *w = vss_bc_writer_at(chain.v[i], k);
+            bcd_list before = {.v = chain.v, .n = i}; /* each counted once */
+            for (size_t j = 0; j < w->component_count; j++)
+                pending += !held(&chain, w, w->components[j]) &&
+                           !named_in(&before, w, w->components[j]);
+        }
     /* newest first, before the chain's full; a copy keeps no history */
-    for (size_t i = first; rc == VSS_OK && first != SIZE_MAX && i-- > 0;) {
+    for (size_t i = first; rc == VSS_OK && pending > 0 && first != SIZE_MAX && i-- > 0;) {
         if (list[i].type == VSS_BT_COPY)
             continue;
         if ((rc = bcd_load(rd, list[i].id, &older, e)) != VSS_OK)
@@ -647,8 +671,11 @@ static int walk_back(const char *store_path, vss_writer *const *writers, size_t 
                 const vss_bc_component *c = w->components[j];
                 /* not if the chain has it, nor a newer backup than this one */
                 bcd_list newer = {.v = older.v, .n = older.n - 1};
-                if (!c->backup_succeeded || !wanted_by(o, w, c) || held(&chain, w, c) ||
-                    held(&newer, w, c))
+                if (!c->backup_succeeded || held(&chain, w, c) || held(&newer, w, c) ||
+                    !named_in(&chain, w, c))
+                    continue;
+                pending--; /* its last success: taken when selected */
+                if (!wanted_by(o, w, c))
                     continue;
                 vss_restore_pick *v = realloc(pick, (npick + 1) * sizeof *v);
                 if (v == NULL) {
