@@ -34,6 +34,8 @@ describe("vss.components", function()
     assert.error_matches(function() vss.components.new { backup_type = "weekly" } end,
       "backup_type: 'weekly' is not one of undefined, full, incremental, differential, log, copy, other",
       1, true)
+    assert.error_matches(function() vss.components.new { backup_typ = "full" } end,
+      "bad argument #1 to 'new' (unknown option 'backup_typ')", 1, true)
     assert.error_matches(function() vss.components.new { backup_type = 7 } end,
       "backup_type: 'number' is not one of undefined, full,", 1, true)
     assert.error_matches(function() bc:set_snapshot_set_id("x") end,

@@ -37,6 +37,10 @@ describe("vss.metadata", function()
     assert.error_matches(function() writer { source = "paper" } end,
       "source: 'paper' is not one of undefined, transacted_db, nontransacted_db, other", 1, true)
     assert.error_matches(function() writer { name = 7 } end, "name: string expected")
+    -- a misspelt field or option is never ignored
+    assert.error_matches(function() writer { usag = "user_data" } end, "unknown option 'usag'", 1, true)
+    assert.error_matches(function() writer():add_component("database", nil, "x", { selectabl = true }) end,
+      "unknown option 'selectabl'", 1, true)
     local wm = writer()
     assert.error_matches(function() wm:add_component("table", nil, "x") end,
       "bad argument #1 to 'add_component' %(component_type: 'table' is not one of "

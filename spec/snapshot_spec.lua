@@ -56,6 +56,8 @@ describe("vss.snapshot_set", function()
     assert.has_error(function() vss.snapshot.is_volume_supported("/tmp", "lvm") end,
       "bad argument #2 to 'is_volume_supported' (provider: invalid value 'lvm' "
         .. "(expected \"auto\", \"btrfs\", \"reflink\", \"copy\" or \"none\"))")
+    assert.has_error(function() vss.snapshot_set{ providr = "none" } end,
+      "bad argument #1 to 'set' (unknown option 'providr')")
     assert.is_true(vss.snapshot.is_volume_supported("/tmp", "none"))
     local set = assert(vss.snapshot_set{})
     assert.has_error(function() set:add("/tmp", { snapshot_required = "yes" }) end)

@@ -98,6 +98,10 @@ static int m_new(lua_State *L)
     }
     luaL_checktype(L, 1, LUA_TTABLE);
     vss_lua_checknargs(L, 1);
+    static const char *const known[] = {"backup_type", "select_components",
+                                        "bootable_system_state", "partial_file_support",
+                                        "restore_type", "snapshot_set_id", NULL};
+    vss_lua_checkoptions(L, 1, known); /* a misspelt option is never ignored */
     vss_bc_state st = {
         .backup_type = vss_lua_fieldenum(L, 1, "backup_type", &vss_enum_backup_type, VSS_BT_FULL),
         .select_components = vss_lua_fieldbool(L, 1, "select_components", false),

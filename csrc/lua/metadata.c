@@ -109,6 +109,10 @@ static int m_new(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     vss_lua_checknargs(L, 1);
+    static const char *const known[] = {"writer_id", "instance_id", "name", "instance_name",
+                                        "usage", "source", "major_version", "minor_version",
+                                        NULL};
+    vss_lua_checkoptions(L, 1, known); /* a misspelt field is never ignored */
     vss_wm_identity id = {
         .writer_id = (char *)field_str(L, "writer_id", true),
         .instance_id = (char *)field_str(L, "instance_id", true),
@@ -272,7 +276,10 @@ static int wm_add_component(lua_State *L)
     info.name = (char *)luaL_checkstring(L, 4);
     vss_lua_checknargs(L, 5);
     if (!lua_isnoneornil(L, 5)) {
-        luaL_checktype(L, 5, LUA_TTABLE);
+        static const char *const known[] = {"caption", "component_flags", "restore_metadata",
+                                            "notify_on_backup_complete", "selectable",
+                                            "selectable_for_restore", NULL};
+        vss_lua_checkoptions(L, 5, known);
         lua_getfield(L, 5, "caption");
         if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
             luaL_argerror(L, 5, "caption: string expected");

@@ -113,7 +113,9 @@ static int set_new(lua_State *L)
     vss_lua_checknargs(L, 1);
     vss_snapshot_options opt = {0};
     if (!lua_isnoneornil(L, 1)) {
-        luaL_checktype(L, 1, LUA_TTABLE);
+        static const char *const known[] = {"provider", "context", "attributes",
+                                            "freeze_timeout", "progress", NULL};
+        vss_lua_checkoptions(L, 1, known); /* a misspelt option is never ignored */
         lua_getfield(L, 1, "provider");
         if (!lua_isnil(L, -1)) {
             opt.provider = field_provider(L, 1);
