@@ -876,6 +876,16 @@ describe("vss.backup", function()
     assert.equal("ENOENT", code)
     assert.equal("select: 'mian' names no writer and no component that the writers report", msg)
     assert.same(before, store:list())
+    -- perhaps a component of a writer whose identify failed: the message says so
+    local broken = db_writer(dir, { name = "broken", writer_id = WID2, instance_id = IID2,
+                                    identify = function() error("no metadata today") end })
+    r, msg, code = vss.backup{ writers = { db_writer(dir), broken }, store = storedir,
+                               snapshot = false, select = { "main", "pages" } }
+    assert.is_nil(r)
+    assert.equal("ENOENT", code)
+    assert.matches("select: 'pages' names no writer and no component that the writers report "
+                   .. "%(writer 'broken' failed at identify: .*no metadata today%)", msg)
+    assert.same(before, store:list())
     -- by writer name, by component name: fine
     assert(vss.backup{ writers = { db_writer(dir) }, store = storedir, snapshot = false,
                        select = { "db", "main" } })

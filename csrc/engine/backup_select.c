@@ -266,9 +266,19 @@ static int select_names_something(const vss_backup_ctx *r, vss_error *e)
                 hit = vss_wm_names_component(name, c->logical_path, c->name);
             }
         }
-        if (!hit)
-            return vss_error_set(e, ENOENT, "select: '%s' names no writer and no component that "
-                                            "the writers report", name);
+        if (hit)
+            continue;
+        /* perhaps a component of a writer whose identify failed: say so */
+        for (size_t i = 0; i < r->nw; i++) {
+            const char *msg;
+            if (r->w[i].wm == NULL && vss_writer_failure(r->w[i].w, &msg) != VSS_WE_NONE)
+                return vss_error_set(e, ENOENT, "select: '%s' names no writer and no component "
+                                                "that the writers report (writer '%s' failed at "
+                                                "identify: %s)",
+                                     name, vss_writer_identity(r->w[i].w)->name, msg);
+        }
+        return vss_error_set(e, ENOENT, "select: '%s' names no writer and no component that "
+                                        "the writers report", name);
     }
     return VSS_OK;
 }
