@@ -15,7 +15,12 @@
  * A step that leaves a file out (failed, vetoed, not replaced, or put off
  * to a reboot because it could not be replaced) ends the chain there:
  * the later backups' ranges would land on a file that is not that file at
- * that point in time. Every file is written beneath its destination
+ * that point in time. Bases are per component (docs/model.md §6.5): a
+ * component whose writer failed in a backup is laid as of the newest
+ * backup of the chain in which it succeeded, or, when it succeeded in
+ * none, as of its last success before the chain (that backup restored
+ * with its own chain, the component alone: vss_restore_pick); each
+ * component result names its backup. Every file is written beneath its destination
  * directory only (dest/dest.h: no "..", no absolute names, no
  * symlinks followed), to a temporary renamed over the old file, so a
  * crash leaves the old file or the new one. */
