@@ -180,7 +180,8 @@ int vss_ranges_decode(const void *bytes, size_t len, const char *path, vss_range
     uint64_t count;
     int rc = check_count(path, len, bytes, &count, r, e);
     if (rc == VSS_OK) {
-        memcpy(r->items, (const unsigned char *)bytes + 8, (size_t)count * sizeof(vss_range));
+        if (count > 0) /* an empty list has no items array: memcpy(NULL, ...) is undefined */
+            memcpy(r->items, (const unsigned char *)bytes + 8, (size_t)count * sizeof(vss_range));
         rc = convert_pairs(r, count, path, e);
     }
     if (rc != VSS_OK) {
