@@ -57,7 +57,8 @@ endif
 help:
 	@echo "make deps        install missing Debian packages (apt-get; as root)"
 	@echo "make             build vss/core.so, $(BUILD)/libvss.a and the C tests"
-	@echo "make test        C unit tests, busted specs, luacheck, layers (SAN=1: ASan+UBSan)"
+	@echo "make test        C unit tests, busted specs, luacheck, layers (SAN=1: ASan+UBSan;"
+	@echo "                 FUZZ=1: and each fuzz target for FUZZ_SECONDS)"
 	@echo "make layers      check the arrows between csrc/ layers and files (README, Layout)"
 	@echo "make demo        run examples/quickstart.lua"
 	@echo "make bench       benchmarks against peer tools (prints figures)"
@@ -107,8 +108,10 @@ $(BUILD)/test_fuzz: $(wildcard fuzz/*.c fuzz/*.h)
 
 # The quick-start targets install what is missing first (a no-op when all
 # is present), so they work as written on a fresh Debian machine as root.
+# FUZZ=1 (CI) adds the fuzz targets to the suite, FUZZ_SECONDS each.
 test:
 	@$(MAKE) --no-print-directory deps
+	@if [ "$(FUZZ)" = 1 ]; then $(MAKE) --no-print-directory fuzz-deps; fi
 	@$(MAKE) --no-print-directory all
 	@sh spec/run.sh $(BUILD) $(SAN)
 

@@ -2,6 +2,7 @@
 # The whole suite, as `make test` runs it: C unit tests, busted specs under
 # Lua 5.4, luacheck, then the layer check (tools/layers.lua). Prints each part's output and ends with one line
 # "N passed, N failed, N skipped"; exits non-zero when anything failed.
+# FUZZ=1 adds the fuzz targets, each run FUZZ_SECONDS (CI sets both).
 #   usage: spec/run.sh BUILD_DIR [SAN]
 set -u
 build=${1:?usage: spec/run.sh BUILD_DIR [SAN]}
@@ -73,6 +74,31 @@ echo "== layers"
 if ! lua5.4 tools/layers.lua "$build"; then
     echo "FAIL layers"
     failed=$((failed + 1))
+fi
+
+# With FUZZ=1 (CI): every fuzz target (fuzz/, README: Fuzzing) built and
+# run FUZZ_SECONDS (30) each, one passed or failed per target.
+if [ "${FUZZ:-0}" = 1 ]; then
+    echo "== fuzz (${FUZZ_SECONDS:-30} s per target)"
+    if make --no-print-directory fuzz-build >"$log" 2>&1; then
+        targets=$(for f in fuzz/*.c; do basename "$f" .c; done)
+        # shellcheck disable=SC2086
+        sh fuzz/run.sh "${FUZZ_SECONDS:-30}" $targets >"$log" 2>&1
+        cat "$log"
+        summary=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n1)
+        if [ -z "$summary" ]; then
+            echo "FAIL fuzz: fuzz/run.sh ended without a summary"
+            failed=$((failed + 1))
+        else
+            p=$(echo "$summary" | sed -E 's/^fuzz: ([0-9]+) passed.*/\1/')
+            f=$(echo "$summary" | sed -E 's/.* ([0-9]+) failed$/\1/')
+            passed=$((passed + p)) failed=$((failed + f))
+        fi
+    else
+        tail -n 30 "$log"
+        echo "FAIL fuzz: make fuzz-build failed"
+        failed=$((failed + 1))
+    fi
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
