@@ -2,7 +2,7 @@
  * memory (csrc/documents/metadata_xml.c), as a document read from a store
  * or handed over by a writer is. Oracles: a document that loads saves
  * (vss_wm_xml), what it saves loads again, and saving that gives the same
- * text (a fixpoint after one round). */
+ * text (a fixpoint after one round); and it validates without harm. */
 #include <string.h>
 
 #include "fuzz.h"
@@ -16,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(doc == NULL && e.message[0] != '\0', "a failed parse names nothing");
         return 0;
     }
+    (void)vss_wm_validate(doc, &e);
     size_t len1 = 0, len2 = 0;
     char *xml1 = vss_wm_xml(doc, &len1, &e);
     FUZZ_CHECK(xml1 != NULL, e.message);
