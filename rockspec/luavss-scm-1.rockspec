@@ -41,6 +41,7 @@ build = {
         "csrc/base/strbuf.c",
         "csrc/dest/dest.c",
         "csrc/dest/dest_batch.c",
+        "csrc/dest/dest_node.c",
         "csrc/dest/dest_copy.c",
         "csrc/dest/dest_vectored.c",
         "csrc/documents/components.c",

@@ -147,7 +147,7 @@ char *vss_dest_path(const vss_dest *t, const char *relpath, vss_error *e)
 }
 
 /* Open path beneath dirfd without following any symlink. */
-static int open_beneath(vss_dest *t, int dirfd, const char *path, int flags, mode_t mode)
+int dest_open_beneath(vss_dest *t, int dirfd, const char *path, int flags, mode_t mode)
 {
     if (!t->no_openat2) {
         struct open_how how = {
@@ -183,7 +183,7 @@ static int open_beneath(vss_dest *t, int dirfd, const char *path, int flags, mod
     return fd;
 }
 
-static int resolve_error(vss_error *e, int err, const char *relpath, const char *what)
+int dest_resolve_error(vss_error *e, int err, const char *relpath, const char *what)
 {
     if (err == ELOOP)
         return vss_error_set(e, VSS_ESCAPE, "'%s': %s: a symlink on the way is not followed", relpath, what);
@@ -197,7 +197,7 @@ static int walk_dirs(vss_dest *t, const char *dir, int create, const char *relpa
 {
     int cur = openat(t->root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cur < 0)
-        return resolve_error(e, errno, relpath, "open destination root"), -1;
+        return dest_resolve_error(e, errno, relpath, "open destination root"), -1;
     char comp[NAME_MAX + 1];
     for (const char *p = dir; *p != '\0';) {
         size_t k = strcspn(p, "/");
@@ -214,16 +214,16 @@ static int walk_dirs(vss_dest *t, const char *dir, int create, const char *relpa
             close(cur);
             return vss_error_sys(e, err, "'%s': mkdir '%s'", relpath, comp), -1;
         }
-        int next = open_beneath(t, cur, comp, O_PATH | O_DIRECTORY, 0);
+        int next = dest_open_beneath(t, cur, comp, O_PATH | O_DIRECTORY, 0);
         int err = errno;
         close(cur);
         if (next < 0)
-            return resolve_error(e, err, relpath, "open directory"), -1;
+            return dest_resolve_error(e, err, relpath, "open directory"), -1;
         cur = next;
     }
     int fd = openat(cur, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        resolve_error(e, errno, relpath, "open directory");
+        dest_resolve_error(e, errno, relpath, "open directory");
     close(cur);
     return fd;
 }
@@ -234,11 +234,11 @@ static int open_dir(vss_dest *t, const char *dir, int create, const char *relpat
     if (*dir == '\0')
         dir = ".";
     if (!t->no_openat2) {
-        int fd = open_beneath(t, t->root_fd, dir, O_RDONLY | O_DIRECTORY, 0);
+        int fd = dest_open_beneath(t, t->root_fd, dir, O_RDONLY | O_DIRECTORY, 0);
         if (fd >= 0)
             return fd;
         if (!t->no_openat2 && !(errno == ENOENT && create))
-            return resolve_error(e, errno, relpath, "open directory"), -1;
+            return dest_resolve_error(e, errno, relpath, "open directory"), -1;
     }
     return walk_dirs(t, strcmp(dir, ".") == 0 ? "" : dir, create, relpath, e);
 }
@@ -297,7 +297,7 @@ int vss_dest_sweep(vss_dest *t, const char *reldir, size_t *removed,
     while ((de = readdir(d)) != NULL) {
         struct stat st;
         if (is_temp_name(de->d_name) && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISREG(st.st_mode) && unlinkat(dirfd(d), de->d_name, 0) == 0 && removed)
+            !S_ISDIR(st.st_mode) && unlinkat(dirfd(d), de->d_name, 0) == 0 && removed)
             (*removed)++;
     }
     closedir(d);
@@ -306,18 +306,25 @@ int vss_dest_sweep(vss_dest *t, const char *reldir, size_t *removed,
 
 /* A fresh temporary ".<name>.vss-XXXXXXXX" in dir_fd, O_EXCL (never a
  * symlink followed), into f->tmp and f->fd. */
-static int make_temp(vss_dest_file *f, vss_error *e)
+int dest_temp_name(vss_dest_file *f, vss_error *e)
 {
     static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    unsigned char rnd[8];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        return vss_error_sys(e, errno, "'%s': getrandom", f->relpath);
+    char suffix[sizeof rnd + 1];
+    for (size_t i = 0; i < sizeof rnd; i++)
+        suffix[i] = digits[rnd[i] % 36];
+    suffix[sizeof rnd] = '\0';
+    snprintf(f->tmp, sizeof f->tmp, ".%.200s.vss-%s", f->name, suffix);
+    return VSS_OK;
+}
+
+static int make_temp(vss_dest_file *f, vss_error *e)
+{
     for (int tries = 0; tries < 32; tries++) {
-        unsigned char rnd[8];
-        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-            return vss_error_sys(e, errno, "'%s': getrandom", f->relpath);
-        char suffix[sizeof rnd + 1];
-        for (size_t i = 0; i < sizeof rnd; i++)
-            suffix[i] = digits[rnd[i] % 36];
-        suffix[sizeof rnd] = '\0';
-        snprintf(f->tmp, sizeof f->tmp, ".%.200s.vss-%s", f->name, suffix);
+        if (dest_temp_name(f, e) != VSS_OK)
+            return VSS_FAIL;
         f->fd = openat(f->dir_fd, f->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (f->fd >= 0)
             return VSS_OK;
@@ -347,7 +354,7 @@ static int file_ready(vss_dest_file *f, int rc, vss_dest_file **out)
 }
 
 /* Split relpath, open (and maybe create) its directory, allocate f. */
-static int file_start(vss_dest *t, const char *relpath, int create, vss_dest_file **out,
+int dest_file_start(vss_dest *t, const char *relpath, int create, vss_dest_file **out,
                       vss_error *e)
 {
     char *norm;
@@ -392,7 +399,7 @@ int vss_dest_begin_file(vss_dest *t, const char *relpath, vss_dest_file **out,
                         vss_error *e)
 {
     vss_dest_file *f;
-    if (file_start(t, relpath, 1, &f, e) != VSS_OK)
+    if (dest_file_start(t, relpath, 1, &f, e) != VSS_OK)
         return VSS_FAIL;
     struct stat st;
     int have = fstatat(f->dir_fd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -403,6 +410,8 @@ int vss_dest_begin_file(vss_dest *t, const char *relpath, vss_dest_file **out,
         rc = vss_error_set(e, EEXIST, "'%s': exists, and the destination does not replace files", relpath);
     else if (have && S_ISDIR(st.st_mode))
         rc = vss_error_set(e, EISDIR, "'%s': is a directory", relpath);
+    else if (have && dest_unfreeze(t, f, relpath, e) != VSS_OK)
+        rc = VSS_FAIL;
     else if (make_temp(f, e) != VSS_OK)
         rc = VSS_FAIL;
     else if (have && S_ISREG(st.st_mode) && fchmod(f->fd, st.st_mode & 07777) != 0)
@@ -415,13 +424,13 @@ int vss_dest_begin_update(vss_dest *t, const char *relpath, vss_dest_file **out,
                           vss_error *e)
 {
     vss_dest_file *f;
-    if (file_start(t, relpath, 0, &f, e) != VSS_OK)
+    if (dest_file_start(t, relpath, 0, &f, e) != VSS_OK)
         return VSS_FAIL;
-    int src = open_beneath(t, f->dir_fd, f->name, O_RDONLY, 0);
+    int src = dest_open_beneath(t, f->dir_fd, f->name, O_RDONLY, 0);
     struct stat st;
     int rc = VSS_OK;
     if (src < 0)
-        rc = resolve_error(e, errno, relpath, "open");
+        rc = dest_resolve_error(e, errno, relpath, "open");
     else if (fstat(src, &st) != 0)
         rc = vss_error_sys(e, errno, "'%s': stat", relpath);
     else if (!S_ISREG(st.st_mode))
@@ -442,7 +451,7 @@ int vss_dest_remove(vss_dest *t, const char *relpath, vss_error *e)
 {
     vss_dest_file *f;
     vss_error err;
-    if (file_start(t, relpath, 0, &f, &err) != VSS_OK) {
+    if (dest_file_start(t, relpath, 0, &f, &err) != VSS_OK) {
         if (err.sys_errno == ENOENT)
             return VSS_OK; /* its directory is gone: so is it */
         if (e)
@@ -453,6 +462,8 @@ int vss_dest_remove(vss_dest *t, const char *relpath, vss_error *e)
     struct stat st;
     if (fstatat(f->dir_fd, f->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
         rc = vss_error_set(e, EISDIR, "'%s': is a directory", relpath);
+    else if (dest_unfreeze(t, f, relpath, e) != VSS_OK)
+        rc = VSS_FAIL;
     else if (unlinkat(f->dir_fd, f->name, 0) != 0 && errno != ENOENT)
         rc = vss_error_sys(e, errno, "'%s': remove", relpath);
     else if (fsync(f->dir_fd) != 0)

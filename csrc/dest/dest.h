@@ -12,6 +12,9 @@
 #define VSS_DEST_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "base/error.h"
 #include "ranges/ranges.h"
@@ -126,6 +129,70 @@ int vss_apply_copy_plan(int src_fd, int dst_fd, const vss_range_copy *plan, size
 /* dst_fd becomes a copy of the regular file src_fd: FICLONE (shared
  * extents) where the file system allows, else copy_file_range. */
 int vss_copy_whole(int src_fd, int dst_fd, vss_error *e);
+
+/* ---- metadata and entries other than regular files (dest_node.c) ---- */
+
+typedef struct vss_dest_xattr {
+    const char *name;
+    const void *value;
+    size_t size;
+} vss_dest_xattr;
+
+/* What an entry is given besides its content. Owner first (as root; it
+ * clears set-id bits and security.capability), then mode (set-id and
+ * sticky bits included), extended attributes (POSIX ACLs and
+ * capabilities are xattrs), times; inode flags apart, last of all. */
+typedef struct vss_dest_meta {
+    uint32_t mode; /* permission bits and S_ISUID/S_ISGID/S_ISVTX; type bits ignored */
+    uint32_t uid, gid;
+    struct timespec atime, mtime;
+    const vss_dest_xattr *xattrs;
+    size_t nxattrs;
+    uint32_t flags; /* FS_IOC_SETFLAGS bits to set (immutable, append-only...) */
+} vss_dest_meta;
+
+/* *lost: what could not be given (not an error): the owner, when a
+ * process that is not root cannot give the entry away. */
+enum { VSS_DEST_LOST_OWNER = 1u << 0 };
+
+/* Owner, mode, xattrs and times onto a pending file's temporary (not its
+ * flags: an immutable file could not be renamed into place; set them
+ * with vss_dest_set_meta(VSS_DEST_META_FLAGS) once it is). */
+int vss_dest_file_meta(vss_dest_file *f, const vss_dest_meta *m, unsigned *lost, vss_error *e);
+
+/* An entry other than a regular file or directory. */
+typedef struct vss_dest_node {
+    uint32_t type;      /* S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK; 0 for a hard link */
+    const char *target; /* a symlink's text, written as is (never followed) */
+    dev_t rdev;         /* a device's number */
+    const char *link;   /* a hard link: the existing entry it names (relative,
+                           beneath the same root, no symlink followed) */
+} vss_dest_node;
+
+/* relpath becomes the node (parents made): created under a temporary
+ * name beside it, given m (NULL: nothing; a hard link shares its
+ * inode's), then renamed into place (EEXIST without VSS_DEST_REPLACE,
+ * EISDIR when a directory stands there), the directory fsynced. */
+int vss_dest_node_make(vss_dest *t, const char *relpath, const vss_dest_node *n,
+                       const vss_dest_meta *m, unsigned *lost, vss_error *e);
+
+/* The directory relpath and its parents made (vss_dest_mkdir); an
+ * existing one's immutable and append-only flags are cleared so that its
+ * content can be laid (vss_dest_set_meta gives them back at the end). */
+int vss_dest_dir(vss_dest *t, const char *relpath, vss_error *e);
+
+enum {
+    VSS_DEST_META_ALL = 1u << 0,   /* owner, mode, xattrs, times */
+    VSS_DEST_META_FLAGS = 1u << 1, /* the inode flags */
+};
+/* Give the existing directory or regular file relpath (no symlink
+ * followed) what of m `what` says, flags last. Directories are given
+ * theirs after their content is laid, so that laying it does not change
+ * their times. */
+int vss_dest_set_meta(vss_dest *t, const char *relpath, const vss_dest_meta *m, unsigned what,
+                      unsigned *lost, vss_error *e);
+/* Remove the empty directory relpath; one not there is fine. */
+int vss_dest_rmdir(vss_dest *t, const char *relpath, vss_error *e);
 
 /* Conveniences over begin/commit. write: relpath becomes data. copy:
  * relpath becomes a copy of src_fd. apply_plan: the plan laid from src_fd

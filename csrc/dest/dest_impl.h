@@ -23,6 +23,21 @@ struct vss_dest_file {
     char tmp[NAME_MAX + 1];
 };
 
+/* dest.c's helpers for dest_node.c: open path beneath dirfd following no
+ * symlink; an error of that for relpath; split relpath and open its
+ * directory (create: make the missing ones); a fresh temporary name in
+ * f->tmp (nothing created). */
+int dest_open_beneath(vss_dest *t, int dirfd, const char *path, int flags, mode_t mode);
+int dest_resolve_error(vss_error *e, int err, const char *relpath, const char *what);
+int dest_file_start(vss_dest *t, const char *relpath, int create, vss_dest_file **out,
+                    vss_error *e);
+int dest_temp_name(vss_dest_file *f, vss_error *e);
+/* Clear the immutable and append-only flags of the regular file or
+ * directory f->name (in f->dir_fd), so that it can be replaced or
+ * removed; nothing to do for other entries or where none is set
+ * (dest_node.c). */
+int dest_unfreeze(vss_dest *t, vss_dest_file *f, const char *relpath, vss_error *e);
+
 /* Rename the temporary over its name (RENAME_NOREPLACE for a new file);
  * 0, or -1 with errno. */
 int dest_file_rename(vss_dest_file *f);

@@ -1,8 +1,10 @@
 /* The requester's run: the events in VSS order, the snapshot set, the
  * data, the documents and the commit (docs/model.md §1). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/backup_files.h"
 #include "engine/backup_impl.h"
@@ -14,11 +16,17 @@
 #include "base/strbuf.h"
 #include "documents/enums.h"
 
+enum { PLAN_DATA, PLAN_NODE, PLAN_LINK };
+
 typedef struct planned {
     char *name, *source;
     vss_ranges *ranges; /* partial file: only these; NULL: whole */
     char *ranges_file;
     uint64_t size;
+    int what;             /* PLAN_DATA: file data; PLAN_NODE: a directory, symlink, fifo,
+                             device; PLAN_LINK: a hard link to link */
+    uint64_t dev, ino, nlink;
+    const char *link;     /* PLAN_LINK: the name stored with the data (another entry's) */
 } planned;
 
 typedef struct data_run {
@@ -33,6 +41,8 @@ typedef struct data_run {
     size_t nwalked, capwalked;
     vss_filedesc *sets;
     size_t nsets, capsets;
+    vss_backup_result *res; /* for what is skipped */
+    size_t skipcap;
 } data_run;
 
 /* Append one element of size sz to *v (count *n, capacity *cap). */
@@ -146,7 +156,9 @@ static int plan_add(data_run *d, const vss_backup_file *f, vss_ranges *ranges,
         return vss_error_set(e, ENOMEM, "out of memory");
     }
     *p = (planned){.name = strdup(f->original), .source = strdup(f->path), .ranges = ranges,
-                   .size = f->size};
+                   .size = f->kind == VSS_ENTRY_FILE ? f->size : 0,
+                   .what = f->kind == VSS_ENTRY_FILE ? PLAN_DATA : PLAN_NODE,
+                   .dev = f->dev, .ino = f->ino, .nlink = f->nlink};
     if (ranges_file != NULL)
         p->ranges_file = strdup(ranges_file);
     if (p->name == NULL || p->source == NULL || (ranges_file && p->ranges_file == NULL))
@@ -220,6 +232,20 @@ static int plan_file(void *ud, const vss_backup_file *f, vss_error *e)
         if (seen != NULL)
             d->nwalked--;
         return vss_error_set(e, ENOMEM, "out of memory");
+    }
+    if (f->kind != VSS_ENTRY_FILE) {
+        /* metadata only, recorded in every backup as it is at that point */
+        if ((f->mode & S_IFMT) != S_IFSOCK)
+            return plan_add(d, f, NULL, NULL, e);
+        vss_backup_skip *k = push((void **)&d->res->skipped, &d->res->nskipped, &d->skipcap,
+                                  sizeof *k);
+        if (k == NULL || (k->name = strdup(f->original)) == NULL) {
+            if (k != NULL)
+                d->res->nskipped--;
+            return vss_error_set(e, ENOMEM, "out of memory");
+        }
+        k->why = "socket";
+        return VSS_OK;
     }
     vss_ranges *ranges = NULL;
     const char *ranges_file = NULL;
@@ -295,9 +321,57 @@ static void plan_free(data_run *d)
 
 /* ---- writing ---- */
 
+static int by_inode(const void *a, const void *b)
+{
+    const planned *x = *(planned *const *)a, *y = *(planned *const *)b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino)
+        return x->ino < y->ino ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+/* Hard links are stored once: of the whole files planned that share an
+ * inode, the first planned keeps the data and the others become links to
+ * its name. (A partial file keeps its own ranges.) */
+static int plan_links(data_run *d, vss_error *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->nplan; i++)
+        n += d->plan[i].what == PLAN_DATA && d->plan[i].ranges == NULL &&
+             d->plan[i].ranges_file == NULL && d->plan[i].nlink > 1;
+    if (n < 2)
+        return VSS_OK;
+    planned **v = malloc(n * sizeof *v);
+    if (v == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory");
+    n = 0;
+    for (size_t i = 0; i < d->nplan; i++)
+        if (d->plan[i].what == PLAN_DATA && d->plan[i].ranges == NULL &&
+            d->plan[i].ranges_file == NULL && d->plan[i].nlink > 1)
+            v[n++] = &d->plan[i];
+    qsort(v, n, sizeof *v, by_inode);
+    for (size_t i = 1; i < n; i++) {
+        size_t first = i - 1;
+        while (first > 0 && v[first]->what == PLAN_LINK)
+            first--;
+        if (v[i]->dev == v[first]->dev && v[i]->ino == v[first]->ino &&
+            strcmp(v[i]->name, v[first]->name) != 0) {
+            v[i]->what = PLAN_LINK;
+            v[i]->link = v[first]->name;
+            v[i]->size = 0;
+        }
+    }
+    free(v);
+    return VSS_OK;
+}
+
 static int transfer(data_run *d, vss_store_tx *tx, vss_backup_result *res, vss_error *e)
 {
     const vss_backup_options *o = d->r->o;
+    if (plan_links(d, e) != VSS_OK)
+        return VSS_FAIL;
+    uint64_t stored0 = vss_store_tx_info(tx)->stored;
     vss_progress p = {.files_total = d->nplan};
     for (size_t i = 0; i < d->nplan; i++) {
         uint64_t n = d->plan[i].size;
@@ -312,10 +386,26 @@ static int transfer(data_run *d, vss_store_tx *tx, vss_backup_result *res, vss_e
         planned *f = &d->plan[i];
         if (vss_cancel_check(e, "backup") != VSS_OK)
             return VSS_FAIL;
-        /* A partial file named by a ranges file: the store copies the ranges
-         * of the very bytes it keeps (one read), not the ones planned with. */
-        if (vss_store_tx_add_file(tx, f->name, f->source, f->ranges_file ? NULL : f->ranges,
-                                  f->ranges_file, VSS_STORE_ATTRS, e) != VSS_OK)
+        int rc;
+        if (f->what == PLAN_LINK) {
+            rc = vss_store_tx_add_hardlink(tx, f->name, f->link, e);
+        } else if (f->what == PLAN_NODE) {
+            /* overlapping file sets report a directory twice: it is one */
+            vss_error ne;
+            rc = vss_store_tx_add_node(tx, f->name, f->source, NULL, &ne);
+            if (rc != VSS_OK && ne.code == EEXIST) {
+                rc = VSS_OK;
+                p.files_done--;
+            } else if (rc != VSS_OK && e != NULL) {
+                *e = ne;
+            }
+        } else {
+            /* A partial file named by a ranges file: the store copies the ranges
+             * of the very bytes it keeps (one read), not the ones planned with. */
+            rc = vss_store_tx_add_file(tx, f->name, f->source, f->ranges_file ? NULL : f->ranges,
+                                       f->ranges_file, VSS_STORE_ATTRS, e);
+        }
+        if (rc != VSS_OK)
             return VSS_FAIL;
         p.files_done++;
         p.bytes_done += f->size;
@@ -324,7 +414,8 @@ static int transfer(data_run *d, vss_store_tx *tx, vss_backup_result *res, vss_e
             return vss_error_set(e, ECANCELED, "backup stopped by the progress callback");
     }
     res->files = p.files_done;
-    res->bytes = p.bytes_done;
+    res->size = p.bytes_done;
+    res->bytes = vss_store_tx_info(tx)->stored - stored0;
     return VSS_OK;
 }
 
@@ -488,7 +579,7 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     res->type = o->type;
     vss_backup_ctx r = {.o = o, .ws = ws, .bc = bc, .type = o->type,
                         .nw = vss_writers_count(ws)};
-    data_run d = {.r = &r};
+    data_run d = {.r = &r, .res = res};
     vss_store_tx *tx = NULL;
     bool identified = false, abortable = false;
     char set_id[VSS_GUID_BUFSIZE] = "";
@@ -565,5 +656,8 @@ fail:
 void vss_backup_result_clear(vss_backup_result *r)
 {
     free(r->writers);
+    for (size_t i = 0; i < r->nskipped; i++)
+        free(r->skipped[i].name);
+    free(r->skipped);
     memset(r, 0, sizeof *r);
 }

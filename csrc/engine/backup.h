@@ -55,10 +55,22 @@ typedef struct vss_backup_writer_result {
     bool skipped;     /* failed before its data was safe: components left out */
 } vss_backup_writer_result;
 
+/* An entry the walk reported that a backup cannot keep (a socket). */
+typedef struct vss_backup_skip {
+    char *name;
+    const char *why; /* "socket" */
+} vss_backup_skip;
+
 typedef struct vss_backup_result {
     char id[48];
     int type; /* as taken: full when o->type had no base */
-    uint64_t files, bytes;
+    /* files: entries stored (files, partial files, directories, symlinks,
+     * fifos, devices, hard links); bytes: the data bytes written to the
+     * store (holes and unstored ranges not counted); size: the logical
+     * size of the files and ranges backed up. */
+    uint64_t files, bytes, size;
+    vss_backup_skip *skipped; /* sockets, not stored */
+    size_t nskipped;
     vss_backup_writer_result *writers; /* one per writer of ws, in order */
     size_t nwriters;
 } vss_backup_result;

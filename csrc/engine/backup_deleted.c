@@ -14,6 +14,7 @@ typedef struct mention {
     const char *name;
     size_t age; /* 0 = the base, 1 = its base, ... */
     bool deleted;
+    bool dir; /* a directory entry */
 } mention;
 
 static int by_name_then_age(const void *a, const void *b)
@@ -30,7 +31,9 @@ static int by_string(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool in_sets(const char *name, const vss_filedesc *sets, size_t nsets)
+/* A file of a set matches its filespec; a directory (the walk reports
+ * them all) lies below a recursive set's path. */
+static bool in_sets(const char *name, bool is_dir, const vss_filedesc *sets, size_t nsets)
 {
     const char *slash = strrchr(name, '/');
     if (slash == NULL)
@@ -39,7 +42,8 @@ static bool in_sets(const char *name, const vss_filedesc *sets, size_t nsets)
     char *dir = strndup(name, n ? n : 1);
     bool in = false;
     for (size_t i = 0; dir && i < nsets && !in; i++)
-        in = vss_fileset_has_file(&sets[i], dir, slash + 1);
+        in = is_dir ? sets[i].recursive && vss_path_within(dir, sets[i].path)
+                    : vss_fileset_has_file(&sets[i], dir, slash + 1);
     free(dir);
     return in;
 }
@@ -66,7 +70,8 @@ int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, siz
             if ((rc = VSS_GROW(m, cap, nm, e)) != VSS_OK)
                 break;
             m[nm++] = (mention){man->entries[i].name, nchain,
-                                man->entries[i].kind == VSS_STORE_ENTRY_DELETED};
+                                man->entries[i].kind == VSS_STORE_ENTRY_DELETED,
+                                man->entries[i].kind == VSS_STORE_ENTRY_DIRECTORY};
         }
         snprintf(base, sizeof base, "%s", man->info.base);
         nchain++;
@@ -79,7 +84,7 @@ int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, siz
         /* the newest mention of a name says whether the chain holds it */
         if (i > 0 && strcmp(m[i].name, m[i - 1].name) == 0)
             continue;
-        if (m[i].deleted || !in_sets(m[i].name, sets, nsets))
+        if (m[i].deleted || !in_sets(m[i].name, m[i].dir, sets, nsets))
             continue;
         if (bsearch(&m[i].name, walked, nwalked, sizeof *walked, by_string) == NULL)
             rc = vss_store_tx_record_deleted(tx, m[i].name, e);

@@ -27,11 +27,16 @@ int vss_backup_walk(const vss_filedesc *d, const char *read_root, const char *or
             rc = vss_error_set(e, en->code ? en->code : EIO, "%s", en->message);
             if (e != NULL)
                 e->sys_errno = en->sys_errno;
-        } else if (en->kind == VSS_ENTRY_FILE) {
+        } else {
             vss_backup_file f = {.path = en->path,
                                  .original = en->original,
                                  .size = (uint64_t)en->st.st_size,
-                                 .mtime = en->st.st_mtim};
+                                 .mtime = en->st.st_mtim,
+                                 .kind = (int)en->kind,
+                                 .mode = (uint32_t)en->st.st_mode,
+                                 .dev = (uint64_t)en->st.st_dev,
+                                 .ino = (uint64_t)en->st.st_ino,
+                                 .nlink = (uint64_t)en->st.st_nlink};
             rc = fn(ud, &f, e);
         }
     }

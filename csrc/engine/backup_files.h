@@ -16,15 +16,19 @@ typedef struct vss_backup_file {
     const char *original; /* the file it stands for, under the set's path */
     uint64_t size;
     struct timespec mtime;
+    int kind;             /* VSS_ENTRY_FILE, _DIRECTORY, _SYMLINK or _OTHER (files/walker.h) */
+    uint32_t mode;        /* lstat data */
+    uint64_t dev, ino, nlink;
 } vss_backup_file;
 
 typedef int (*vss_backup_file_fn)(void *ud, const vss_backup_file *f, vss_error *e);
 
 /* Walk d reading from read_root (a directory standing for original_root,
  * the set's path in Linux form), minus the excludes (Linux paths,
- * compared with the originals). Directories, symlinks and special files
- * are not data and are passed over; an entry that cannot be read fails the
- * walk (§6.3: a requester fails the backup when a file is missing). */
+ * compared with the originals). Every entry the walk reports comes to fn:
+ * regular files, directories, symlinks and special files (f->kind); an
+ * entry that cannot be read fails the walk (§6.3: a requester fails the
+ * backup when a file is missing). */
 int vss_backup_walk(const vss_filedesc *d, const char *read_root, const char *original_root,
                     const vss_filedesc *excludes, size_t nexcludes, vss_backup_file_fn fn,
                     void *ud, vss_error *e);

@@ -52,6 +52,7 @@ typedef struct rs_file {
     bool deleted;  /* the last step recorded it gone */
     bool directed; /* its component directs it: laid by the directed targets only */
     size_t result; /* its index in the result */
+    unsigned lost; /* VSS_DEST_LOST_*: what of its metadata could not be given */
 } rs_file;
 
 /* A destination opened once per (root, replace). */
@@ -104,6 +105,11 @@ typedef struct rs_run {
     size_t nbefore;
     char **swept; /* directories whose leftover temporaries were removed */
     size_t nswept;
+    /* laid at the end, indices into files: hard links (once the files they
+     * name are in place), inode flags, then directories' own metadata
+     * (after their content; deepest first), directories gone (rmdir) */
+    size_t *links, *flagged, *dirs, *rmdirs;
+    size_t nlinks, nflagged, ndirs, nrmdirs;
     vss_restore_step *res;
     vss_progress p;
 } rs_run;

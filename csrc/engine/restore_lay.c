@@ -34,8 +34,11 @@ static int hit_cmp(const void *a, const void *b)
 }
 
 /* The component and file set a stored name belongs to; false when none
- * of the chosen ones. */
-static bool owner_of(const rs_run *r, const char *name, size_t *comp, size_t *set)
+ * of the chosen ones. A file (symlink, fifo...) belongs where its set's
+ * filespec matches it; a directory lies below a recursive set's path (the
+ * walk reports every one); a deletion may be either. */
+static bool owner_of(const rs_run *r, const char *name, vss_store_kind kind, size_t *comp,
+                     size_t *set)
 {
     const char *slash = strrchr(name, '/');
     if (slash == NULL || slash[1] == '\0')
@@ -46,13 +49,22 @@ static bool owner_of(const rs_run *r, const char *name, size_t *comp, size_t *se
         return false;
     memcpy(dir, name, n);
     dir[n] = '\0';
-    for (size_t c = 0; c < r->ncomps; c++)
-        for (size_t k = 0; k < r->comps[c].nsets; k++)
-            if (vss_fileset_has_file(&r->comps[c].sets[k].d, dir, slash + 1)) {
-                *comp = c;
-                *set = k;
-                return true;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0 && kind == VSS_STORE_ENTRY_DIRECTORY)
+            continue;
+        if (pass == 1 && kind != VSS_STORE_ENTRY_DIRECTORY && kind != VSS_STORE_ENTRY_DELETED)
+            break;
+        for (size_t c = 0; c < r->ncomps; c++)
+            for (size_t k = 0; k < r->comps[c].nsets; k++) {
+                const vss_filedesc *d = &r->comps[c].sets[k].d;
+                if (pass == 0 ? vss_fileset_has_file(d, dir, slash + 1)
+                              : d->recursive && vss_path_within(dir, d->path)) {
+                    *comp = c;
+                    *set = k;
+                    return true;
+                }
             }
+    }
     return false;
 }
 
@@ -145,7 +157,7 @@ int rs_collect(rs_run *r, vss_error *e)
             if (h.name[0] != '/' || vss_path_climbs(h.name))
                 rc = vss_error_set(e, VSS_ESCAPE, "backup '%s' names the file '%s', which is no absolute path without '..'; nothing restored",
                                    r->ids[s], h.name);
-            else if (owner_of(r, h.name, &h.comp, &h.set))
+            else if (owner_of(r, h.name, h.en->kind, &h.comp, &h.set))
                 rc = push_hit(&hits, &n, &cap, &h, e);
             else {
                 /* not silently dropped: a failed file, named, with why */
@@ -321,8 +333,9 @@ int rs_any_present(rs_run *r, size_t c, bool *present, vss_error *e)
     *present = false;
     for (size_t i = 0; i < r->nfiles && !*present; i++) {
         const rs_file *f = &r->files[i];
-        if (f->comp != c || f->deleted || f->nlayers == 0)
-            continue;
+        if (f->comp != c || f->deleted || f->nlayers == 0 ||
+            f->layers[0].en->kind > VSS_STORE_ENTRY_PARTIAL)
+            continue; /* files only: a directory is there whenever anything is */
         const rs_set *s = &r->comps[c].sets[f->set];
         char *rel = dest_rel(s, rel_in_set(s, f->name));
         char *path = rel ? absolute(s->root, rel) : NULL;
@@ -363,6 +376,54 @@ static void at_destination(vss_error *e, const char *root, const char *rel)
     e->sys_errno = err;
 }
 
+/* The attributes the newest layer recorded. */
+static const vss_store_attrs *last_attrs(const rs_file *f)
+{
+    for (size_t i = f->nlayers; i-- > 0;)
+        if (f->layers[i].en->attrs)
+            return f->layers[i].en->attrs;
+    return NULL;
+}
+
+static int push_index(size_t **v, size_t *n, size_t i, vss_error *e)
+{
+    size_t *g = realloc(*v, (*n + 1) * sizeof *g);
+    if (g == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory");
+    g[(*n)++] = i;
+    *v = g;
+    return VSS_OK;
+}
+
+/* The recorded attributes as the destination takes them. */
+static vss_dest_xattr *meta_of(const vss_store_attrs *a, vss_dest_meta *m, vss_error *e)
+{
+    vss_dest_xattr *x = malloc((a->nxattrs + 1) * sizeof *x);
+    if (x == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory"), NULL;
+    for (size_t i = 0; i < a->nxattrs; i++)
+        x[i] = (vss_dest_xattr){a->xattrs[i].name, a->xattrs[i].value, a->xattrs[i].size};
+    *m = (vss_dest_meta){.mode = a->mode, .uid = a->uid, .gid = a->gid, .atime = a->atime,
+                         .mtime = a->mtime, .xattrs = x, .nxattrs = a->nxattrs,
+                         .flags = a->flags};
+    return x;
+}
+
+/* Give a the pending file out, or (out NULL) the existing entry rel of t
+ * what (VSS_DEST_META_*). */
+static int give_attrs(vss_dest_file *out, vss_dest *t, const char *rel,
+                      const vss_store_attrs *a, unsigned what, unsigned *lost, vss_error *e)
+{
+    vss_dest_meta m;
+    vss_dest_xattr *x = meta_of(a, &m, e);
+    if (x == NULL)
+        return VSS_FAIL;
+    int rc = out ? vss_dest_file_meta(out, &m, lost, e)
+                 : vss_dest_set_meta(t, rel, &m, what, lost, e);
+    free(x);
+    return rc;
+}
+
 /* Count a status in (d = 1) or out (d = -1) of the totals. */
 static void count(rs_run *r, size_t comp, int status, int d)
 {
@@ -392,6 +453,11 @@ static void set_result(rs_run *r, const rs_file *f, int status, const char *path
     free(o->message);
     o->message = why ? strdup(why->message) : NULL;
     o->code = why ? why->code : 0;
+    if (status == VSS_RESTORE_FILE_RESTORED && why == NULL && (f->lost & VSS_DEST_LOST_OWNER)) {
+        /* in place, but not all of it: said, not silent */
+        o->message = strdup("restored, but not its owner: only root gives entries away");
+        o->code = EPERM;
+    }
     if (status == VSS_RESTORE_FILE_AT_REBOOT)
         r->res->reboot_required = true;
 }
@@ -548,9 +614,14 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
                           s->root, rel);
     }
     if (rc == VSS_OK &&
-        (rc = lay_layers(r, f, vss_dest_file_fd(out), VSS_STORE_ATTRS, bytes, &e)) != VSS_OK &&
+        (rc = lay_layers(r, f, vss_dest_file_fd(out), 0, bytes, &e)) != VSS_OK &&
         e.sys_errno != 0)
         at_destination(&e, s->root, rel);
+    const vss_store_attrs *a = last_attrs(f);
+    if (rc == VSS_OK && a != NULL)
+        rc = give_attrs(out, NULL, NULL, a, 0, &((rs_file *)f)->lost, &e);
+    if (rc == VSS_OK && a != NULL && a->flags != 0)
+        rc = push_index(&r->flagged, &r->nflagged, (size_t)(f - r->files), &e);
     if (rc == VSS_OK) {
         rc = vss_dest_batch_add(r->batch, out, (void *)f, &e);
         out = NULL;
@@ -568,6 +639,137 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
         vss_dest_batch_bytes(r->batch) >= BATCH_BYTES)
         return flush(r, run_e);
     return VSS_OK;
+}
+
+static rs_file *file_named(rs_run *r, const char *name);
+
+/* A directory (made now, its own metadata given at the end), a symlink,
+ * fifo or device (made now, whole), or a hard link (at the end, once the
+ * file it names is in place). Like lay_file, VSS_FAIL only for what stops
+ * the run. */
+static int lay_node(rs_run *r, rs_file *f, vss_error *run_e)
+{
+    rs_component *c = &r->comps[f->comp];
+    const rs_set *s = &c->sets[f->set];
+    const vss_store_entry *en = f->layers[0].en;
+    size_t idx = (size_t)(f - r->files);
+    if (en->kind == VSS_STORE_ENTRY_HARDLINK)
+        return push_index(&r->links, &r->nlinks, idx, run_e);
+    char *rel = dest_rel(s, rel_in_set(s, f->name));
+    vss_error e;
+    vss_error_clear(&e);
+    vss_dest *t = NULL;
+    int rc = rel ? VSS_OK : vss_error_set(&e, ENOMEM, "out of memory");
+    if (rc == VSS_OK && (t = target_of(r, s->root, c->replace, &e)) == NULL)
+        rc = VSS_FAIL;
+    if (rc == VSS_OK && en->kind == VSS_STORE_ENTRY_DIRECTORY) {
+        rc = vss_dest_dir(t, rel, &e);
+        if (rc == VSS_OK)
+            rc = push_index(&r->dirs, &r->ndirs, idx, &e);
+    } else if (rc == VSS_OK) {
+        sweep(r, t, rel);
+        vss_dest_node n = {.type = en->attrs->mode & S_IFMT, .target = en->target,
+                           .rdev = (dev_t)en->rdev};
+        vss_dest_meta m;
+        vss_dest_xattr *x = meta_of(en->attrs, &m, &e);
+        rc = x ? vss_dest_node_make(t, rel, &n, &m, &f->lost, &e) : VSS_FAIL;
+        free(x);
+    }
+    char *path = rc == VSS_OK ? absolute(s->root, rel) : NULL;
+    if (rc == VSS_OK)
+        set_result(r, f, VSS_RESTORE_FILE_RESTORED, path, NULL);
+    else
+        outcome(r, f, NULL, &e);
+    free(path);
+    free(rel);
+    if (e.code == ENOMEM)
+        return vss_error_set(run_e, ENOMEM, "out of memory");
+    return VSS_OK;
+}
+
+/* The hard links, once every file is in place: each names the entry its
+ * backup stored the data with, which this run laid beneath the same
+ * destination. */
+static void lay_link(rs_run *r, rs_file *f)
+{
+    const vss_store_entry *en = f->layers[0].en;
+    rs_component *c = &r->comps[f->comp];
+    const rs_set *s = &c->sets[f->set];
+    rs_file *to = file_named(r, en->target);
+    vss_error e;
+    vss_error_clear(&e);
+    char *rel = dest_rel(s, rel_in_set(s, f->name)), *trel = NULL, *path = NULL;
+    vss_dest *t = NULL;
+    int rc = rel ? VSS_OK : vss_error_set(&e, ENOMEM, "out of memory");
+    const rs_set *ts = to ? &r->comps[to->comp].sets[to->set] : NULL;
+    if (rc == VSS_OK &&
+        (to == NULL || r->res->files[to->result].status != VSS_RESTORE_FILE_RESTORED ||
+         strcmp(ts->root, s->root) != 0))
+        rc = vss_error_set(&e, ENOENT, "'%s': a hard link to '%s', which this restore did not lay beside it",
+                           f->name, en->target);
+    if (rc == VSS_OK && (trel = dest_rel(ts, rel_in_set(ts, to->name))) == NULL)
+        rc = vss_error_set(&e, ENOMEM, "out of memory");
+    if (rc == VSS_OK && (t = target_of(r, s->root, c->replace, &e)) == NULL)
+        rc = VSS_FAIL;
+    if (rc == VSS_OK) {
+        sweep(r, t, rel);
+        vss_dest_node n = {.type = 0, .link = trel};
+        rc = vss_dest_node_make(t, rel, &n, NULL, NULL, &e);
+    }
+    if (rc == VSS_OK && (path = absolute(s->root, rel)) != NULL)
+        set_result(r, f, VSS_RESTORE_FILE_RESTORED, path, NULL);
+    else
+        outcome(r, f, NULL, &e);
+    free(path);
+    free(rel);
+    free(trel);
+}
+
+/* What is given last: hard links, then inode flags (an immutable file
+ * takes no link), then each directory's own metadata, deepest first,
+ * after everything in it (and directories gone at this point removed). */
+static void lay_last(rs_run *r)
+{
+    for (size_t i = 0; i < r->nlinks; i++)
+        lay_link(r, &r->files[r->links[i]]);
+    for (size_t i = 0; i < r->nflagged; i++) {
+        rs_file *f = &r->files[r->flagged[i]];
+        if (r->res->files[f->result].status != VSS_RESTORE_FILE_RESTORED)
+            continue;
+        const rs_set *s = &r->comps[f->comp].sets[f->set];
+        vss_error e;
+        char *rel = dest_rel(s, rel_in_set(s, f->name));
+        vss_dest *t = rel ? target_of(r, s->root, r->comps[f->comp].replace, &e) : NULL;
+        if (t == NULL || give_attrs(NULL, t, rel, last_attrs(f), VSS_DEST_META_FLAGS, NULL, &e) != VSS_OK)
+            set_result(r, f, VSS_RESTORE_FILE_FAILED, NULL, &e);
+        free(rel);
+    }
+    /* names sorted: a directory's entries follow it, so backwards is deepest first */
+    for (size_t i = r->nrmdirs; i-- > 0;) {
+        rs_file *f = &r->files[r->rmdirs[i]];
+        const rs_set *s = &r->comps[f->comp].sets[f->set];
+        vss_error e;
+        char *rel = dest_rel(s, rel_in_set(s, f->name));
+        vss_dest *t = rel ? target_of(r, s->root, true, &e) : NULL;
+        if (t == NULL || vss_dest_rmdir(t, rel, &e) != VSS_OK)
+            set_result(r, f, VSS_RESTORE_FILE_FAILED, NULL, &e);
+        free(rel);
+    }
+    for (size_t i = r->ndirs; i-- > 0;) {
+        rs_file *f = &r->files[r->dirs[i]];
+        if (r->res->files[f->result].status != VSS_RESTORE_FILE_RESTORED)
+            continue;
+        const rs_set *s = &r->comps[f->comp].sets[f->set];
+        vss_error e;
+        char *rel = dest_rel(s, rel_in_set(s, f->name));
+        vss_dest *t = rel ? target_of(r, s->root, r->comps[f->comp].replace, &e) : NULL;
+        if (t == NULL || give_attrs(NULL, t, rel, f->layers[0].en->attrs,
+                                    VSS_DEST_META_ALL | VSS_DEST_META_FLAGS, &f->lost, &e) != VSS_OK)
+            set_result(r, f, VSS_RESTORE_FILE_FAILED, NULL, &e);
+        else if (f->lost)
+            set_result(r, f, VSS_RESTORE_FILE_RESTORED, r->res->files[f->result].path, NULL);
+        free(rel);
+    }
 }
 
 /* ---- directed targets (§6.2) ---- */
@@ -716,7 +918,13 @@ static int unlay(rs_run *r, const rs_file *f)
     vss_dest *t = rel && r->continues ? target_of(r, s->root, true, &e) : NULL;
     if (rel == NULL)
         return VSS_FAIL;
-    if (t != NULL && vss_dest_remove(t, rel, &e) != VSS_OK) {
+    if (t != NULL && vss_dest_remove(t, rel, &e) != VSS_OK && e.code == EISDIR) {
+        /* a directory gone: removed at the end, once what was in it is */
+        set_result(r, f, VSS_RESTORE_FILE_DELETED, NULL, NULL);
+        free(rel);
+        vss_error ne;
+        return push_index(&r->rmdirs, &r->nrmdirs, (size_t)(f - r->files), &ne);
+    } else if (t != NULL && e.code != 0) {
         set_result(r, f, VSS_RESTORE_FILE_FAILED, NULL, &e);
         c->total++; /* a failure to count, though no file to restore */
     } else {
@@ -774,14 +982,17 @@ int rs_lay_all(rs_run *r, vss_error *e)
             set_result(r, f, VSS_RESTORE_FILE_AT_REBOOT, NULL, NULL);
         else if (method == VSS_RME_CUSTOM)
             set_result(r, f, VSS_RESTORE_FILE_CUSTOM, NULL, NULL);
-        else if (lay_file(r, f, &bytes, e) != VSS_OK)
+        else if (f->nlayers > 0 && f->layers[0].en->kind > VSS_STORE_ENTRY_DOCUMENT) {
+            if (lay_node(r, f, e) != VSS_OK)
+                return VSS_FAIL;
+        } else if (lay_file(r, f, &bytes, e) != VSS_OK)
             return VSS_FAIL;
         if (rc != VSS_OK)
             return vss_error_set(e, ENOMEM, "out of memory");
         if (progress(r, f->name, bytes, e) != VSS_OK)
             return VSS_FAIL;
     }
-    /* the whole files in place before directed targets lay onto them */
+    /* the whole files in place before directed targets and links lay onto them */
     if (flush(r, e) != VSS_OK)
         return VSS_FAIL;
     for (size_t i = 0; i < r->ncomps; i++) {
@@ -798,5 +1009,6 @@ int rs_lay_all(rs_run *r, vss_error *e)
                 return VSS_FAIL;
         }
     }
+    lay_last(r);
     return VSS_OK;
 }

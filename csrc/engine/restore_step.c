@@ -518,6 +518,10 @@ static void free_run(rs_run *r)
     for (size_t i = 0; i < r->nswept; i++)
         free(r->swept[i]);
     free(r->swept);
+    free(r->links);
+    free(r->flagged);
+    free(r->dirs);
+    free(r->rmdirs);
     free(r->before);
     vss_dest_batch_free(r->batch);
 }

@@ -86,8 +86,20 @@ static int b_run(lua_State *L)
     lua_setfield(L, -2, "type");
     lua_pushinteger(L, (lua_Integer)r.files);
     lua_setfield(L, -2, "files");
-    lua_pushinteger(L, (lua_Integer)r.bytes);
+    vss_lua_pushu64(L, r.bytes, "bytes");
     lua_setfield(L, -2, "bytes");
+    vss_lua_pushu64(L, r.size, "size");
+    lua_setfield(L, -2, "size");
+    lua_createtable(L, (int)r.nskipped, 0);
+    for (size_t i = 0; i < r.nskipped; i++) {
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, r.skipped[i].name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, r.skipped[i].why);
+        lua_setfield(L, -2, "reason");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "skipped");
     push_writers(L, ws, &r);
     lua_setfield(L, -2, "writers");
     vss_backup_result_clear(&r);

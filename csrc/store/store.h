@@ -24,7 +24,8 @@
 #include "ranges/ranges.h"
 
 /* The format written: version 2 (a whole file's digest covers its
- * extents' bytes, never its holes). Version 1 stores and manifests are
+ * extents' bytes, never its holes; the directory, symlink, fifo, device
+ * and hardlink entries and the flags= attribute). Version 1 stores and manifests are
  * still read (docs/store-format.md). */
 #define VSS_STORE_VERSION 2
 #define VSS_STORE_ID_MAX 48
@@ -76,10 +77,17 @@ typedef enum vss_store_kind {
     VSS_STORE_ENTRY_PARTIAL,  /* only the listed ranges of a file */
     VSS_STORE_ENTRY_DELETED,  /* gone since the base backup */
     VSS_STORE_ENTRY_DOCUMENT, /* an XML document, opaque bytes */
+    /* metadata only (manifest version 2): */
+    VSS_STORE_ENTRY_DIRECTORY, /* a directory (attributes) */
+    VSS_STORE_ENTRY_SYMLINK,   /* a symlink: target is its text, never followed */
+    VSS_STORE_ENTRY_FIFO,      /* a named pipe */
+    VSS_STORE_ENTRY_DEVICE,    /* a character or block device (mode says which), rdev */
+    VSS_STORE_ENTRY_HARDLINK,  /* another name of the inode stored as target in this backup */
 } vss_store_kind;
 
-/* "file", "partial", "deleted", "document": the manifest's word for a
- * kind, and its Lua name; "" for another number. */
+/* "file", "partial", "deleted", "document", "directory", "symlink",
+ * "fifo", "device", "hardlink": the manifest's word for a kind, and its
+ * Lua name; "" for another number. */
 const char *vss_store_kind_name(int kind);
 
 typedef struct vss_store_xattr {
@@ -93,7 +101,14 @@ typedef struct vss_store_attrs {
     struct timespec atime, mtime, ctime;
     vss_store_xattr *xattrs;
     size_t nxattrs;
+    uint32_t flags; /* inode flags (FS_IOC_GETFLAGS) within VSS_STORE_FLAGS; 0: none */
 } vss_store_attrs;
+
+/* The inode flags recorded and restored: the ones a user sets with chattr
+ * (immutable, append-only, nodump, noatime, sync, dirsync, secure and
+ * undeletable removal, topdir, project inherit), not the file system's own
+ * (extents, inline data...). */
+#define VSS_STORE_FLAGS 0x200300fbu
 
 typedef struct vss_store_entry {
     vss_store_kind kind;
@@ -107,6 +122,8 @@ typedef struct vss_store_entry {
                            partial: the range bytes in order; document: it */
     vss_digest *parts;  /* partial: one digest per range */
     vss_store_attrs *attrs; /* NULL when not recorded */
+    char *target;       /* symlink: its text; hardlink: the name it links to */
+    uint64_t rdev;      /* device: major and minor (makedev) */
     char *ranges_file;  /* partial: the ranges file named, kept as object */
     char ranges_object[24];
     uint64_t ranges_size;
@@ -238,6 +255,15 @@ int vss_store_tx_add_file(vss_store_tx *tx, const char *name, const char *source
 int vss_store_tx_add_document(vss_store_tx *tx, const char *name, const void *data, size_t len,
                               vss_error *e);
 int vss_store_tx_record_deleted(vss_store_tx *tx, const char *name, vss_error *e);
+/* A metadata-only entry (directory, symlink, fifo, device) for the entry
+ * at source_path, read without following it (lstat, llistxattr; the inode
+ * flags of a directory): kind from its type. ENOTSUP for a socket or a
+ * regular file. *kind (may be NULL) says which was recorded. */
+int vss_store_tx_add_node(vss_store_tx *tx, const char *name, const char *source_path,
+                          vss_store_kind *kind, vss_error *e);
+/* name is another name of the inode stored as target in this backup. */
+int vss_store_tx_add_hardlink(vss_store_tx *tx, const char *name, const char *target,
+                              vss_error *e);
 /* Makes the backup durable and visible; id gets its id. The tx is done
  * either way (commit, then free). */
 int vss_store_tx_commit(vss_store_tx *tx, char id[VSS_STORE_ID_MAX], vss_error *e);

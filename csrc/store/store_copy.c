@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -247,20 +249,101 @@ static int read_xattrs(int fd, vss_store_attrs *a, const char *src_path, vss_err
     return rc;
 }
 
+/* The chattr flags of an open file or directory; 0 where the file system
+ * has none. */
+static uint32_t read_flags(int fd)
+{
+    int flags = 0;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0)
+        return 0;
+    return (uint32_t)flags & VSS_STORE_FLAGS;
+}
+
+static vss_store_attrs *attrs_of(const struct stat *st)
+{
+    vss_store_attrs *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return NULL;
+    a->mode = st->st_mode;
+    a->uid = st->st_uid;
+    a->gid = st->st_gid;
+    a->atime = st->st_atim;
+    a->mtime = st->st_mtim;
+    a->ctime = st->st_ctim;
+    return a;
+}
+
+int store_read_attrs_path(const char *path, vss_store_attrs **out, vss_error *e)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return vss_error_sys(e, errno, "'%s': stat", path);
+    vss_store_attrs *a = attrs_of(&st);
+    if (a == NULL)
+        return vss_error_set(e, ENOMEM, "'%s': out of memory", path);
+    if (S_ISDIR(st.st_mode)) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            store_attrs_free(a);
+            return vss_error_sys(e, errno, "'%s': open", path);
+        }
+        a->flags = read_flags(fd);
+        int rc = read_xattrs(fd, a, path, e);
+        close(fd);
+        if (rc != VSS_OK) {
+            store_attrs_free(a);
+            return VSS_FAIL;
+        }
+        *out = a;
+        return VSS_OK;
+    }
+    /* a symlink, fifo or device: never opened (a fifo would block, a
+     * device answer), its xattrs read by name without following it */
+    ssize_t n = llistxattr(path, NULL, 0);
+    char *names = NULL;
+    int rc = VSS_OK;
+    if (n < 0 && errno != ENOTSUP && errno != ENOSYS)
+        rc = vss_error_sys(e, errno, "'%s': list xattrs", path);
+    if (rc == VSS_OK && n > 0 && ((names = malloc((size_t)n)) == NULL ||
+                                  (n = llistxattr(path, names, (size_t)n)) < 0))
+        rc = names ? vss_error_sys(e, errno, "'%s': list xattrs", path)
+                   : vss_error_set(e, ENOMEM, "'%s': out of memory", path);
+    for (char *p = names; rc == VSS_OK && n > 0 && p < names + n; p += strlen(p) + 1) {
+        ssize_t vn = lgetxattr(path, p, NULL, 0);
+        vss_store_xattr x = {strdup(p), vn >= 0 ? malloc((size_t)vn + 1) : NULL, 0};
+        vss_store_xattr *nx = vn >= 0 ? realloc(a->xattrs, (a->nxattrs + 1) * sizeof *nx) : NULL;
+        if (nx)
+            a->xattrs = nx;
+        if (vn < 0 || (vn = lgetxattr(path, p, x.value, (size_t)vn)) < 0)
+            rc = vss_error_sys(e, errno, "'%s': xattr %s", path, p);
+        else if (x.name == NULL || x.value == NULL || nx == NULL)
+            rc = vss_error_set(e, ENOMEM, "'%s': out of memory", path);
+        if (rc != VSS_OK) {
+            free(x.name);
+            free(x.value);
+            break;
+        }
+        x.size = (size_t)vn;
+        a->xattrs[a->nxattrs++] = x;
+    }
+    free(names);
+    if (rc != VSS_OK) {
+        store_attrs_free(a);
+        return VSS_FAIL;
+    }
+    *out = a;
+    return VSS_OK;
+}
+
 int store_read_attrs(int fd, const char *src_path, vss_store_attrs **out, vss_error *e)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
         return vss_error_sys(e, errno, "'%s': stat", src_path);
-    vss_store_attrs *a = calloc(1, sizeof *a);
+    vss_store_attrs *a = attrs_of(&st);
     if (a == NULL)
         return vss_error_set(e, ENOMEM, "'%s': out of memory", src_path);
-    a->mode = st.st_mode;
-    a->uid = st.st_uid;
-    a->gid = st.st_gid;
-    a->atime = st.st_atim;
-    a->mtime = st.st_mtim;
-    a->ctime = st.st_ctim;
+    a->flags = read_flags(fd);
     if (read_xattrs(fd, a, src_path, e) != VSS_OK) {
         store_attrs_free(a);
         return VSS_FAIL;

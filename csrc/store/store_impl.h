@@ -73,6 +73,9 @@ int store_copy_ranges(store_copy *c, int src_fd, int dst_fd, uint64_t size, cons
 /* Read the source's attributes and xattrs. */
 int store_read_attrs(int fd, const char *src_path, vss_store_attrs **out, vss_error *e);
 int store_apply_attrs(int fd, const vss_store_attrs *a, const char *what, vss_error *e);
+/* The same of an entry that is not opened (a symlink, fifo, device): lstat
+ * data and l*xattr; a directory's inode flags too. */
+int store_read_attrs_path(const char *path, vss_store_attrs **out, vss_error *e);
 
 /* Info of every backup, oldest first, for callers holding a lock (store.c). */
 int store_list_unlocked(vss_store *s, vss_store_info **out, size_t *n, vss_error *e);

@@ -79,18 +79,24 @@ void store_manifest_head(vss_strbuf *b, const vss_store_info *info)
                      info->base[0] ? info->base : "-", info->files, info->stored);
 }
 
-static const char *const kind_words[] = {"file", "partial", "deleted", "document"};
+static const char *const kind_words[] = {"file",    "partial", "deleted", "document", "directory",
+                                         "symlink", "fifo",    "device",  "hardlink"};
+#define NKINDS ((int)(sizeof kind_words / sizeof kind_words[0]))
 
 const char *vss_store_kind_name(int kind)
 {
-    return kind >= VSS_STORE_ENTRY_FILE && kind <= VSS_STORE_ENTRY_DOCUMENT ? kind_words[kind] : "";
+    return kind >= VSS_STORE_ENTRY_FILE && kind < NKINDS ? kind_words[kind] : "";
 }
 
 void store_manifest_entry(vss_strbuf *b, const vss_store_entry *en)
 {
     vss_strbuf_str(b, kind_words[en->kind]);
     store_buf_escaped(b, "name", en->name, strlen(en->name));
-    if (en->kind != VSS_STORE_ENTRY_DELETED) {
+    if (en->kind == VSS_STORE_ENTRY_SYMLINK || en->kind == VSS_STORE_ENTRY_HARDLINK)
+        store_buf_escaped(b, "target", en->target, strlen(en->target));
+    if (en->kind == VSS_STORE_ENTRY_DEVICE)
+        vss_strbuf_printf(b, " rdev=%" PRIu64, en->rdev);
+    if (en->kind <= VSS_STORE_ENTRY_DOCUMENT && en->kind != VSS_STORE_ENTRY_DELETED) {
         vss_strbuf_printf(b, " object=%s size=%" PRIu64 " stored=%" PRIu64, en->object, en->size,
                          en->stored);
         buf_digest(b, "digest", &en->digest);
@@ -120,6 +126,8 @@ void store_manifest_entry(vss_strbuf *b, const vss_store_entry *en)
         buf_time(b, "atime", &a->atime);
         buf_time(b, "mtime", &a->mtime);
         buf_time(b, "ctime", &a->ctime);
+        if (a->flags)
+            vss_strbuf_printf(b, " flags=%" PRIx32, a->flags);
         for (size_t i = 0; i < a->nxattrs; i++) {
             store_buf_escaped(b, "xattr", a->xattrs[i].name, strlen(a->xattrs[i].name));
             vss_strbuf_str(b, ";");
@@ -149,6 +157,7 @@ typedef struct parser {
     const char *id;
     size_t line;
     vss_error *e;
+    int version;
 } parser;
 
 static int bad(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -308,7 +317,7 @@ static vss_store_attrs *need_attrs(vss_store_entry *en)
 
 /* One key=value of an entry line; -1 when the value is bad or unknown. */
 static int entry_field(vss_store_entry *en, const char *k, size_t kn, const char *v, size_t n,
-                       size_t *nparts, unsigned *seen)
+                       size_t *nparts, unsigned *seen, int version)
 {
 #define KEY(s) (kn == sizeof s - 1 && memcmp(k, s, kn) == 0)
     if (KEY("name")) {
@@ -328,6 +337,11 @@ static int entry_field(vss_store_entry *en, const char *k, size_t kn, const char
         return en->ranges == NULL ? (*seen |= 8, parse_ranges(v, n, &en->ranges)) : -1;
     if (KEY("parts") && en->kind == VSS_STORE_ENTRY_PARTIAL)
         return en->parts == NULL ? (*seen |= 16, parse_parts(v, n, &en->parts, nparts)) : -1;
+    if (KEY("target") &&
+        (en->kind == VSS_STORE_ENTRY_SYMLINK || en->kind == VSS_STORE_ENTRY_HARDLINK))
+        return en->target == NULL && (en->target = unescape(v, n)) != NULL ? (*seen |= 32, 0) : -1;
+    if (KEY("rdev") && en->kind == VSS_STORE_ENTRY_DEVICE)
+        return *seen |= 64, parse_u64(v, n, &en->rdev, 10);
     if (KEY("ranges_file"))
         return en->ranges_file == NULL && (en->ranges_file = unescape(v, n)) != NULL ? 0 : -1;
     if (KEY("ranges_object"))
@@ -349,6 +363,8 @@ static int entry_field(vss_store_entry *en, const char *k, size_t kn, const char
         return (a = need_attrs(en)) ? parse_time(v, n, &a->mtime) : -1;
     if (KEY("ctime"))
         return (a = need_attrs(en)) ? parse_time(v, n, &a->ctime) : -1;
+    if (KEY("flags") && version >= 2)
+        return (a = need_attrs(en)) ? parse_u32(v, n, &a->flags, 16) : -1;
     if (KEY("xattr"))
         return (a = need_attrs(en)) ? add_xattr(a, v, n) : -1;
 #undef KEY
@@ -482,7 +498,7 @@ static int parse_entry(parser *p, const char *line, size_t len, vss_store_entry 
     const char *sp = memchr(line, ' ', len);
     size_t wn = sp ? (size_t)(sp - line) : len;
     int kind = -1;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < (p->version >= 2 ? NKINDS : 4); k++)
         if (strlen(kind_words[k]) == wn && memcmp(line, kind_words[k], wn) == 0)
             kind = k;
     if (kind < 0)
@@ -502,7 +518,7 @@ static int parse_entry(parser *p, const char *line, size_t len, vss_store_entry 
             return bad(p, "field without '=' (%.*s)", (int)(tn < 40 ? tn : 40), pos);
         }
         if (entry_field(en, pos, (size_t)(eq - pos), eq + 1, (size_t)(tok_end - eq - 1), &nparts,
-                        &seen) != 0) {
+                        &seen, p->version) != 0) {
             char key[40];
             snprintf(key, sizeof key, "%.*s", (int)(eq - pos > 30 ? 30 : eq - pos), pos);
             return bad(p, "bad field '%s'", key);
@@ -516,6 +532,12 @@ static int parse_entry(parser *p, const char *line, size_t len, vss_store_entry 
         need = 1 | 2 | 4;
     if (kind == VSS_STORE_ENTRY_PARTIAL)
         need |= 16;
+    if (kind == VSS_STORE_ENTRY_SYMLINK || kind == VSS_STORE_ENTRY_HARDLINK)
+        need |= 32;
+    if (kind == VSS_STORE_ENTRY_DEVICE)
+        need |= 64;
+    if (kind > VSS_STORE_ENTRY_DOCUMENT && kind != VSS_STORE_ENTRY_HARDLINK && en->attrs == NULL)
+        return bad(p, "%s entry lacks its attributes", kind_words[kind]);
     if ((seen & need) != need)
         return bad(p, "%s entry lacks a field", kind_words[kind]);
     if (kind == VSS_STORE_ENTRY_PARTIAL && nparts != vss_ranges_count(en->ranges))
@@ -572,6 +594,7 @@ void store_entry_clear(vss_store_entry *en)
     store_attrs_free(en->attrs);
     free(en->ranges_file);
     free(en->bad);
+    free(en->target);
     memset(en, 0, sizeof *en);
 }
 
@@ -661,7 +684,7 @@ static int parse_body(parser *p, const char *text, size_t len, size_t pos, vss_s
 int store_manifest_parse(const char *text, size_t len, const char *id, int head_only,
                          vss_store_manifest **out, vss_error *e)
 {
-    parser p = {id, 0, e};
+    parser p = {id, 0, e, 1};
     vss_store_manifest *m = calloc(1, sizeof *m);
     if (m == NULL)
         return vss_error_set(e, ENOMEM, "backup '%s': out of memory", id);
@@ -681,6 +704,7 @@ int store_manifest_parse(const char *text, size_t len, const char *id, int head_
             rc = vss_error_set(e, VSS_EFORMAT, "backup '%s': manifest version %d is newer than %d",
                                id, version, VSS_STORE_VERSION);
         m->version = version;
+        p.version = version;
     }
     p.line = 2;
     if (rc == VSS_OK && next_line(text, len, &pos, &line, &n) != 1)

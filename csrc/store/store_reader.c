@@ -220,6 +220,9 @@ static int lay(vss_store_reader *rd, const char *id, const vss_store_entry *en, 
         return vss_error_set(e, VSS_ECORRUPT, "backup '%s': '%s': %s", id, en->name, en->bad);
     if (en->kind == VSS_STORE_ENTRY_DELETED)
         return vss_error_set(e, ENOENT, "backup '%s': '%s' was deleted", id, en->name);
+    if (en->object[0] == '\0')
+        return vss_error_set(e, EINVAL, "backup '%s': '%s' is a %s, not file data", id, en->name,
+                             vss_store_kind_name(en->kind));
     if (read_checked(rd, id, en, en->name, dst_fd, e) != VSS_OK)
         return VSS_FAIL;
     if (sized && en->kind == VSS_STORE_ENTRY_PARTIAL && ftruncate(dst_fd, (off_t)en->size) != 0)
@@ -304,6 +307,9 @@ int vss_store_extract(vss_store *s, const char *id, const char *name, int dst_fd
         en = vss_store_reader_find(rd, id, VSS_STORE_ENTRY_FILE, name);
         if (en == NULL || en->kind == VSS_STORE_ENTRY_DELETED)
             rc = vss_error_set(e, ENOENT, "backup '%s' has no file '%s'", id, name);
+        else if (en->object[0] == '\0')
+            rc = vss_error_set(e, EINVAL, "backup '%s': '%s' is a %s, not file data", id, name,
+                               vss_store_kind_name(en->kind));
     }
     if (rc == VSS_OK && dst_fd >= 0)
         rc = lay(rd, id, en, dst_fd, flags, false, e);

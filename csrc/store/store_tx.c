@@ -412,6 +412,84 @@ int vss_store_tx_record_deleted(vss_store_tx *tx, const char *name, vss_error *e
     return rc;
 }
 
+int vss_store_tx_add_node(vss_store_tx *tx, const char *name, const char *source_path,
+                          vss_store_kind *kind, vss_error *e)
+{
+    vss_store_entry en = {0};
+    int rc = store_read_attrs_path(source_path, &en.attrs, e);
+    mode_t m = rc == VSS_OK ? en.attrs->mode : 0;
+    if (rc != VSS_OK)
+        return VSS_FAIL;
+    if (S_ISDIR(m))
+        en.kind = VSS_STORE_ENTRY_DIRECTORY;
+    else if (S_ISFIFO(m))
+        en.kind = VSS_STORE_ENTRY_FIFO;
+    else if (S_ISCHR(m) || S_ISBLK(m))
+        en.kind = VSS_STORE_ENTRY_DEVICE;
+    else if (S_ISLNK(m))
+        en.kind = VSS_STORE_ENTRY_SYMLINK;
+    else
+        rc = vss_error_set(e, ENOTSUP, "'%s': a %s is not stored", source_path,
+                           S_ISSOCK(m) ? "socket" : "regular file (add_file)");
+    if (rc == VSS_OK && en.kind == VSS_STORE_ENTRY_DEVICE) {
+        struct stat st;
+        rc = lstat(source_path, &st) == 0 ? VSS_OK : vss_error_sys(e, errno, "'%s': stat", source_path);
+        en.rdev = (uint64_t)st.st_rdev;
+    }
+    if (rc == VSS_OK && en.kind == VSS_STORE_ENTRY_SYMLINK) {
+        /* the link text, read whole: its length may exceed st_size (procfs) */
+        size_t cap = 256;
+        for (;;) {
+            char *t = realloc(en.target, cap);
+            if (t == NULL) {
+                rc = vss_error_set(e, ENOMEM, "out of memory");
+                break;
+            }
+            en.target = t;
+            ssize_t n = readlink(source_path, t, cap);
+            if (n < 0) {
+                rc = vss_error_sys(e, errno, "'%s': readlink", source_path);
+                break;
+            }
+            if ((size_t)n < cap) {
+                t[n] = '\0';
+                break;
+            }
+            cap *= 2;
+        }
+    }
+    if (rc == VSS_OK && claim_name(tx, 'f', name, e) != VSS_OK)
+        rc = VSS_FAIL;
+    else if (rc == VSS_OK) {
+        en.name = (char *)name;
+        rc = append_entry(tx, &en, e);
+        en.name = NULL;
+        if (rc != VSS_OK)
+            release_name(tx, 'f', name);
+    }
+    if (rc == VSS_OK && kind)
+        *kind = en.kind;
+    store_entry_clear(&en);
+    return rc;
+}
+
+int vss_store_tx_add_hardlink(vss_store_tx *tx, const char *name, const char *target,
+                              vss_error *e)
+{
+    if (target == NULL || target[0] == '\0')
+        return vss_error_set(e, EINVAL, "'%s': a hard link needs the name it links to", name);
+    if (claim_name(tx, 'f', name, e) != VSS_OK)
+        return VSS_FAIL;
+    vss_store_entry en = {0};
+    en.kind = VSS_STORE_ENTRY_HARDLINK;
+    en.name = (char *)name;
+    en.target = (char *)target;
+    int rc = append_entry(tx, &en, e);
+    if (rc != VSS_OK)
+        release_name(tx, 'f', name);
+    return rc;
+}
+
 static int write_manifest(vss_store_tx *tx, vss_error *e)
 {
     vss_strbuf m = {0};

@@ -261,8 +261,8 @@ static void verify_backup(verifier *v, vss_store *s, store_copy *c, const vss_st
             problem(v, "entry", NULL, NULL, en->bad);
             continue;
         }
-        if (en->kind == VSS_STORE_ENTRY_DELETED)
-            continue;
+        if (en->kind == VSS_STORE_ENTRY_DELETED || en->object[0] == '\0')
+            continue; /* no data: a deletion, a directory, symlink, fifo, device, hard link */
         v->r->files++;
         int fd = store_open_object(s, v->id, en->object, &e), damaged;
         if (fd < 0) {
