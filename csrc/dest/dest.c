@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -469,6 +471,28 @@ int vss_dest_remove(vss_dest *t, const char *relpath, vss_error *e)
     else if (fsync(f->dir_fd) != 0)
         rc = vss_error_sys(e, errno, "'%s': sync directory", relpath);
     dest_file_free(f);
+    return rc;
+}
+
+/* The flags that keep an entry from being replaced or removed. */
+#define FROZEN (FS_IMMUTABLE_FL | FS_APPEND_FL)
+
+int dest_unfreeze(vss_dest *t, vss_dest_file *f, const char *relpath, vss_error *e)
+{
+    struct stat st;
+    if (fstatat(f->dir_fd, f->name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+        return VSS_OK;
+    int fd = dest_open_beneath(t, f->dir_fd, f->name, O_RDONLY | O_NONBLOCK, 0);
+    if (fd < 0)
+        return VSS_OK; /* what fails next says why */
+    int cur = 0, rc = VSS_OK;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &cur) == 0 && (cur & FROZEN)) {
+        cur &= ~FROZEN;
+        if (ioctl(fd, FS_IOC_SETFLAGS, &cur) != 0)
+            rc = vss_error_sys(e, errno, "'%s': clear the immutable and append-only flags", relpath);
+    }
+    close(fd);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #ifndef VSS_DEST_H
 #define VSS_DEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -176,10 +177,11 @@ typedef struct vss_dest_node {
 int vss_dest_node_make(vss_dest *t, const char *relpath, const vss_dest_node *n,
                        const vss_dest_meta *m, unsigned *lost, vss_error *e);
 
-/* The directory relpath and its parents made (vss_dest_mkdir); an
- * existing one's immutable and append-only flags are cleared so that its
- * content can be laid (vss_dest_set_meta gives them back at the end). */
-int vss_dest_dir(vss_dest *t, const char *relpath, vss_error *e);
+/* The directory relpath and its parents made (vss_dest_mkdir); *existed
+ * (may be NULL) says whether it was there already. With VSS_DEST_REPLACE
+ * an existing one's immutable and append-only flags are cleared so that
+ * its content can be laid (vss_dest_set_meta gives them back at the end). */
+int vss_dest_dir(vss_dest *t, const char *relpath, bool *existed, vss_error *e);
 
 enum {
     VSS_DEST_META_ALL = 1u << 0,   /* owner, mode, xattrs, times */

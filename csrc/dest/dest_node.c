@@ -109,22 +109,6 @@ static int set_flags(int fd, unsigned want, unsigned mask, const char *rel, vss_
     return VSS_OK;
 }
 
-int dest_unfreeze(vss_dest *t, vss_dest_file *f, const char *relpath, vss_error *e)
-{
-    struct stat st;
-    if (fstatat(f->dir_fd, f->name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
-        return VSS_OK;
-    int fd = dest_open_beneath(t, f->dir_fd, f->name, O_RDONLY | O_NONBLOCK, 0);
-    if (fd < 0)
-        return VSS_OK; /* what fails next says why */
-    int cur = 0, rc = VSS_OK;
-    if (ioctl(fd, FS_IOC_GETFLAGS, &cur) == 0 && (cur & FROZEN))
-        rc = set_flags(fd, 0, FROZEN, relpath, e);
-    close(fd);
-    return rc;
-}
-
 int vss_dest_file_meta(vss_dest_file *f, const vss_dest_meta *m, unsigned *lost, vss_error *e)
 {
     where w = {.fd = f->fd, .dir = f->dir_fd, .rel = f->relpath};
@@ -229,8 +213,15 @@ static int open_entry(vss_dest *t, const char *relpath, vss_error *e)
     return fd;
 }
 
-int vss_dest_dir(vss_dest *t, const char *relpath, vss_error *e)
+int vss_dest_dir(vss_dest *t, const char *relpath, bool *existed, vss_error *e)
 {
+    if (existed) {
+        vss_error probe;
+        int fd = open_entry(t, relpath, &probe);
+        *existed = fd >= 0;
+        if (fd >= 0)
+            close(fd);
+    }
     if (vss_dest_mkdir(t, relpath, e) != VSS_OK)
         return VSS_FAIL;
     if (!(vss_dest_flags(t) & VSS_DEST_REPLACE))

@@ -118,7 +118,8 @@ typedef struct vss_restore_step {
     size_t nfiles;
     vss_restore_component_result *components;
     size_t ncomponents;
-    uint64_t bytes;
+    uint64_t bytes;          /* data bytes laid from the store (holes not counted) */
+    uint64_t size;           /* the logical size of the files laid */
     size_t restored, failed; /* failed: files whose laying failed */
     bool reboot_required;
 } vss_restore_step;
@@ -186,7 +187,7 @@ typedef struct vss_restore_result {
      * chain (owned; their files and components are appended here) */
     struct vss_restore_result **older_;
     size_t nolder_;
-    uint64_t bytes;
+    uint64_t bytes, size; /* as in a step, summed */
     size_t restored, failed;
     bool reboot_required;
 } vss_restore_result;

@@ -353,6 +353,7 @@ static int merge(vss_restore_result *r, vss_error *e)
         const vss_restore_step *s = &r->steps[k];
         total += s->nfiles;
         r->bytes += s->bytes;
+        r->size += s->size;
         r->reboot_required = r->reboot_required || s->reboot_required;
     }
     if (merge_components(r, e) != VSS_OK)
@@ -618,6 +619,7 @@ static int append_older(vss_restore_result *r, vss_restore_result *sub, vss_erro
     r->nfiles += sub->nfiles;
     r->ncomponents += sub->ncomponents;
     r->bytes += sub->bytes;
+    r->size += sub->size;
     r->restored += sub->restored;
     r->failed += sub->failed;
     r->reboot_required = r->reboot_required || sub->reboot_required;

@@ -623,6 +623,7 @@ static int lay_file(rs_run *r, const rs_file *f, uint64_t *bytes, vss_error *run
     if (rc == VSS_OK && a != NULL && a->flags != 0)
         rc = push_index(&r->flagged, &r->nflagged, (size_t)(f - r->files), &e);
     if (rc == VSS_OK) {
+        r->res->size += f->layers[f->nlayers - 1].en->size;
         rc = vss_dest_batch_add(r->batch, out, (void *)f, &e);
         out = NULL;
     }
@@ -663,8 +664,11 @@ static int lay_node(rs_run *r, rs_file *f, vss_error *run_e)
     if (rc == VSS_OK && (t = target_of(r, s->root, c->replace, &e)) == NULL)
         rc = VSS_FAIL;
     if (rc == VSS_OK && en->kind == VSS_STORE_ENTRY_DIRECTORY) {
-        rc = vss_dest_dir(t, rel, &e);
-        if (rc == VSS_OK)
+        bool existed = false;
+        rc = vss_dest_dir(t, rel, &existed, &e);
+        /* not replacing: a directory there is used as it is (its content
+         * is laid into it) and keeps its own metadata */
+        if (rc == VSS_OK && !(existed && !c->replace))
             rc = push_index(&r->dirs, &r->ndirs, idx, &e);
     } else if (rc == VSS_OK) {
         sweep(r, t, rel);

@@ -193,11 +193,13 @@ static void push_components(lua_State *L, const vss_restore_component_result *c,
 }
 
 /* The totals a step and the whole share. */
-static void push_totals(lua_State *L, uint64_t bytes, size_t restored, size_t failed,
+static void push_totals(lua_State *L, uint64_t bytes, uint64_t size, size_t restored, size_t failed,
                         bool reboot_required)
 {
-    lua_pushinteger(L, (lua_Integer)bytes);
+    vss_lua_pushu64(L, bytes, "bytes");
     lua_setfield(L, -2, "bytes");
+    vss_lua_pushu64(L, size, "size");
+    lua_setfield(L, -2, "size");
     lua_pushinteger(L, (lua_Integer)restored);
     lua_setfield(L, -2, "restored");
     lua_pushinteger(L, (lua_Integer)failed);
@@ -220,7 +222,7 @@ static void push_steps(lua_State *L, const vss_restore_result *r, int docs)
         lua_setfield(L, -2, "files");
         push_components(L, s->components, s->ncomponents);
         lua_setfield(L, -2, "components");
-        push_totals(L, s->bytes, s->restored, s->failed, s->reboot_required);
+        push_totals(L, s->bytes, s->size, s->restored, s->failed, s->reboot_required);
         lua_geti(L, docs, (lua_Integer)k + 1);
         lua_setfield(L, -2, "components_document");
         lua_seti(L, -2, (lua_Integer)k + 1);
@@ -245,7 +247,7 @@ static void push_result(lua_State *L, const vss_restore_result *r, int docs)
     lua_setfield(L, -2, "components");
     push_files(L, r->files, r->nfiles);
     lua_setfield(L, -2, "files");
-    push_totals(L, r->bytes, r->restored, r->failed, r->reboot_required);
+    push_totals(L, r->bytes, r->size, r->restored, r->failed, r->reboot_required);
     if (r->stopped != NULL) {
         lua_pushstring(L, r->stopped);
         lua_setfield(L, -2, "stopped");

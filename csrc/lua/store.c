@@ -235,6 +235,8 @@ static void push_attrs(lua_State *L, const vss_store_attrs *a)
         lua_setfield(L, -2, a->xattrs[i].name);
     }
     lua_setfield(L, -2, "xattrs");
+    lua_pushinteger(L, a->flags);
+    lua_setfield(L, -2, "flags");
 }
 
 static void push_entry(lua_State *L, const vss_store_entry *en)
@@ -244,7 +246,11 @@ static void push_entry(lua_State *L, const vss_store_entry *en)
     set_str(L, "kind", vss_store_kind_name(en->kind));
     if (en->bad) /* why it cannot be used (docs/store-format.md, What a reader checks) */
         set_str(L, "bad", en->bad);
-    if (en->kind != VSS_STORE_ENTRY_DELETED) {
+    if (en->target)
+        set_str(L, "target", en->target);
+    if (en->kind == VSS_STORE_ENTRY_DEVICE)
+        set_u64(L, "rdev", en->rdev);
+    if (en->object[0] != '\0') {
         /* a forged size past 2^63-1 made the entry bad: not shown, not raised on */
         if (en->size <= (uint64_t)INT64_MAX)
             set_u64(L, "size", en->size);

@@ -633,10 +633,74 @@ TEST(batch_commits_together)
     teardown();
 }
 
+/* Symlinks, fifos, hard links and metadata go beneath the root the same
+ * way files do: no symlink followed on the way or for the link's source,
+ * a directory never replaced, nothing replaced without the flag. */
+TEST(nodes_stay_beneath_the_root)
+{
+    fixture();
+    vss_error e;
+    vss_dest *t = open_dest(VSS_DEST_REPLACE);
+    CHECK(symlink(outside, at(root, "away")) == 0);
+    put(at(outside, "target"), "secret", 6);
+    vss_dest_node ln = {.type = S_IFLNK, .target = "../../etc/passwd"};
+    vss_dest_meta m = {.mode = 0644, .uid = getuid(), .gid = getgid(),
+                       .mtime = {.tv_sec = 1000000000, .tv_nsec = 123456789},
+                       .atime = {.tv_sec = 1000000000, .tv_nsec = 0}};
+    /* a symlink's text is data: written as is, never followed */
+    CHECK(vss_dest_node_make(t, "d/link", &ln, &m, NULL, &e) == VSS_OK);
+    char buf[64] = "";
+    CHECK(readlink(at(root, "d/link"), buf, sizeof buf - 1) == 16);
+    CHECK_STR(buf, "../../etc/passwd");
+    struct stat st;
+    CHECK(lstat(at(root, "d/link"), &st) == 0 && st.st_mtim.tv_nsec == 123456789);
+    /* through a symlink on the way: refused, nothing made outside */
+    CHECK(vss_dest_node_make(t, "away/link", &ln, &m, NULL, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, VSS_ESCAPE);
+    vss_dest_node fifo = {.type = S_IFIFO};
+    CHECK(vss_dest_node_make(t, "away/fifo", &fifo, &m, NULL, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, VSS_ESCAPE);
+    /* a hard link whose source lies through a symlink: refused */
+    vss_dest_node hl = {.type = 0, .link = "away/target"};
+    CHECK(vss_dest_node_make(t, "stolen", &hl, NULL, NULL, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, VSS_ESCAPE);
+    CHECK(entries_in(outside) == 1);
+    /* a hard link to a symlink links the symlink, not what it names */
+    vss_dest_node hl2 = {.type = 0, .link = "away"};
+    CHECK(vss_dest_node_make(t, "alias", &hl2, NULL, NULL, &e) == VSS_OK);
+    CHECK(lstat(at(root, "alias"), &st) == 0 && S_ISLNK(st.st_mode));
+    /* a fifo with its mode and times; a directory in its place is kept */
+    CHECK(vss_dest_node_make(t, "d/fifo", &fifo, &m, NULL, &e) == VSS_OK);
+    CHECK(lstat(at(root, "d/fifo"), &st) == 0 && S_ISFIFO(st.st_mode) &&
+          (st.st_mode & 07777) == 0644 && st.st_mtim.tv_sec == 1000000000);
+    CHECK(vss_dest_node_make(t, "d", &fifo, &m, NULL, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, EISDIR);
+    /* a hard link replaces a file; no temporaries left */
+    put(at(root, "d/file"), "one", 3);
+    put(at(root, "d/other"), "two", 3);
+    vss_dest_node hl3 = {.type = 0, .link = "d/file"};
+    CHECK(vss_dest_node_make(t, "d/other", &hl3, NULL, NULL, &e) == VSS_OK);
+    CHECK(lstat(at(root, "d/other"), &st) == 0 && st.st_nlink == 2);
+    CHECK(vss_dest_node_make(t, "d/other", &hl3, NULL, NULL, &e) == VSS_OK); /* again: same inode */
+    CHECK(entries_in(at(root, "d")) == 4);
+    /* metadata of an existing entry: never through a symlink */
+    CHECK(vss_dest_set_meta(t, "away/target", &m, VSS_DEST_META_ALL, NULL, &e) == VSS_FAIL);
+    CHECK(vss_dest_set_meta(t, "d/link", &m, VSS_DEST_META_ALL, NULL, &e) == VSS_FAIL);
+    CHECK(lstat(at(outside, "target"), &st) == 0 && st.st_mtim.tv_sec != 1000000000);
+    vss_dest_free(t);
+    /* without replace: an existing name is EEXIST */
+    t = open_dest(0);
+    CHECK(vss_dest_node_make(t, "d/fifo", &fifo, &m, NULL, &e) == VSS_FAIL);
+    CHECK_CODE(e.code, EEXIST);
+    vss_dest_free(t);
+    teardown();
+}
+
 RUN_TESTS("test_dest", T(hostile_paths_are_refused), T(paths_are_canonical_beneath_the_root),
           T(missing_root_fails), T(new_files_and_parents_are_created),
           T(symlink_in_a_middle_directory_is_not_followed), T(symlink_as_final_component_is_not_followed),
           T(existing_file_needs_replace), T(a_file_appearing_before_commit_is_not_replaced),
           T(commit_and_abort_leave_no_temporaries), T(update_keeps_untouched_bytes_and_mode),
           T(copy_plan_moves_splits_and_merges), T(random_plans_match_the_model), T(permutation_plans_match_the_model), T(copy_plan_across_file_systems),
-          T(copy_plan_errors_name_the_entry), T(batch_commits_together))
+          T(copy_plan_errors_name_the_entry), T(batch_commits_together),
+          T(nodes_stay_beneath_the_root))
