@@ -109,9 +109,9 @@ local function backup(dir, store, type)
                                 progress = false, type = type })
 end
 
-local function restore(store, id, to)
+local function restore(store, id, to, writers)
   local r, err, code, partial = vss.restore{ store = store, backup = id, location = "new", to = to,
-                                            progress = false }
+                                            progress = false, writers = writers }
   if not r then
     local lines = { tostring(err) .. " (" .. tostring(code) .. ")" }
     for _, f in ipairs(partial and partial.files or {}) do
@@ -195,12 +195,12 @@ describe("fidelity", function()
     end
   end
 
-  local function check(id, want, label)
+  local function check(id, want, label, writers)
     local to = base .. "/restored-" .. label
-    restore(store, id, to)
+    local r = restore(store, id, to, writers)
     local diffs = differences(want, inventory(to .. src))
     assert.are.same({}, diffs, label)
-    return to
+    return to, r
   end
 
   it("restores every point of a chain exactly: kinds, owners, modes, times, xattrs, ACLs, links, flags",
@@ -247,6 +247,10 @@ describe("fidelity", function()
     points[3] = { id = r.id, want = inventory(src) }
 
     for i, p in ipairs(points) do check(p.id, p.want, "point" .. i) end
+    -- with a writer told, each backup is a step of its own: the later steps
+    -- remove what the earlier laid and is gone by then (a directory tree too)
+    local _, steps = check(points[3].id, points[3].want, "steps", { tree_writer(src) })
+    assert.equal(3, #steps.steps)
     -- the sparse file came back sparse
     local blocks = tonumber(run("stat -c %b " .. q(base .. "/restored-point1" .. src .. "/sparse")))
     assert.is_true(blocks * 512 < 1024 * 1024, "holes filled: " .. blocks .. " blocks")
