@@ -173,7 +173,10 @@ typedef struct vss_dest_node {
 /* relpath becomes the node (parents made): created under a temporary
  * name beside it, given m (NULL: nothing; a hard link shares its
  * inode's), then renamed into place (EEXIST without VSS_DEST_REPLACE,
- * EISDIR when a directory stands there), the directory fsynced. */
+ * EISDIR when a directory stands there). Not made durable one by one
+ * (an fsync of the directory per symlink costs a disk flush each):
+ * vss_dest_sync once after many. A crash before leaves the old entry or
+ * the new one, and perhaps a temporary that vss_dest_sweep removes. */
 int vss_dest_node_make(vss_dest *t, const char *relpath, const vss_dest_node *n,
                        const vss_dest_meta *m, unsigned *lost, vss_error *e);
 
@@ -193,6 +196,9 @@ enum {
  * their times. */
 int vss_dest_set_meta(vss_dest *t, const char *relpath, const vss_dest_meta *m, unsigned what,
                       unsigned *lost, vss_error *e);
+/* Make what was laid beneath the root durable: one syncfs of its file
+ * system (entries, metadata and directories' changes alike). */
+int vss_dest_sync(vss_dest *t, vss_error *e);
 /* Remove the empty directory relpath; one not there is fine. */
 int vss_dest_rmdir(vss_dest *t, const char *relpath, vss_error *e);
 

@@ -189,8 +189,6 @@ int vss_dest_node_make(vss_dest *t, const char *relpath, const vss_dest_node *n,
     /* a temporary left over: on failure, or when the name already was a
      * link to the same inode (rename then does nothing) */
     unlinkat(f->dir_fd, f->tmp, 0);
-    if (rc == VSS_OK && fsync(f->dir_fd) != 0)
-        rc = vss_error_sys(e, errno, "'%s': sync directory", relpath);
     dest_file_free(f);
     return rc;
 }
@@ -249,6 +247,17 @@ int vss_dest_set_meta(vss_dest *t, const char *relpath, const vss_dest_meta *m, 
     if (rc == VSS_OK && (what & VSS_DEST_META_FLAGS))
         rc = set_flags(fd, m->flags & USER_FLAGS, USER_FLAGS, relpath, e);
     close(fd);
+    return rc;
+}
+
+int vss_dest_sync(vss_dest *t, vss_error *e)
+{
+    vss_dest_file *f;
+    if (dest_file_start(t, "x", 0, &f, e) != VSS_OK) /* the root, as a directory fd */
+        return VSS_FAIL;
+    int rc = syncfs(f->dir_fd) == 0 ? VSS_OK
+                                     : vss_error_sys(e, errno, "'%s': sync", vss_dest_root(t));
+    dest_file_free(f);
     return rc;
 }
 

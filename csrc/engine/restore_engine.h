@@ -110,6 +110,7 @@ typedef struct rs_run {
      * (after their content; deepest first), directories gone (rmdir) */
     size_t *links, *flagged, *dirs, *rmdirs;
     size_t nlinks, nflagged, ndirs, nrmdirs;
+    size_t nodes; /* symlinks, fifos, devices made (durable at the end) */
     vss_restore_step *res;
     vss_progress p;
 } rs_run;

@@ -678,6 +678,7 @@ static int lay_node(rs_run *r, rs_file *f, vss_error *run_e)
         vss_dest_xattr *x = meta_of(en->attrs, &m, &e);
         rc = x ? vss_dest_node_make(t, rel, &n, &m, &f->lost, &e) : VSS_FAIL;
         free(x);
+        r->nodes++;
     }
     char *path = rc == VSS_OK ? absolute(s->root, rel) : NULL;
     if (rc == VSS_OK)
@@ -774,6 +775,11 @@ static void lay_last(rs_run *r)
             set_result(r, f, VSS_RESTORE_FILE_RESTORED, r->res->files[f->result].path, NULL);
         free(rel);
     }
+    /* the entries made without a sync each, and the metadata given, made
+     * durable: one syncfs per destination */
+    if (r->nlinks + r->nflagged + r->ndirs + r->nrmdirs > 0 || r->nodes > 0)
+        for (size_t i = 0; i < r->ntargets; i++)
+            vss_dest_sync(r->targets[i].t, NULL);
 }
 
 /* ---- directed targets (§6.2) ---- */
