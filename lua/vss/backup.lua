@@ -28,7 +28,8 @@ end
 -- snapshot = "auto" | provider | false, root = path_map, progress = fn | true | false }
 -- progress: a function gets {files=, bytes=, files_total=, bytes_total=, name=}; true draws
 -- vss.progress.bar(); false draws nothing; by default a bar is drawn when stdout is a terminal.
--- -> { id=, type=, files=, bytes=, writers = {...}, components = bc }
+-- -> { id=, type=, files=, bytes= (stored), size= (logical), skipped = {{name=, reason=}},
+--      writers = {...}, components = bc }
 -- | nil, message, code, writers
 local function backup(opts)
   local ok, err = options.known(opts, KNOWN)

@@ -101,7 +101,8 @@ end
 -- overwrite = bool, restore_type = "by_copy", service = fn (default: systemctl),
 -- progress = fn | bool }
 -- -> { backup=, chain = {ids}, files = {{name=, path=, status=, message=, component=}},
---      components = {...}, bytes=, restored=, failed=, reboot_required=, steps = {...} }
+--      components = {...}, bytes= (stored bytes laid), size= (logical), restored=, failed=,
+--      reboot_required=, steps = {...} }
 -- | nil, message, code [, result]: code "EPARTIAL" with the result when files
 -- were laid but some were not (each file's code says why; stopped= names
 -- the backup a chain stopped at), "EPOSTRESTORE" when all were but a writer

@@ -18,11 +18,12 @@ local function with_ranges(e)
   return e
 end
 
---- for entry in store:files(id) do ... end: the files of a backup (whole,
--- partial, deleted; not the documents), in the order they were added.
--- Each entry: name, kind, size, stored, digest, ranges or extents
--- (vss.Ranges), attributes. Returns nil, message, code when the manifest
--- cannot be read.
+--- for entry in store:files(id) do ... end: the entries of a backup (whole,
+-- partial, deleted, directory, symlink, fifo, device, hardlink; not the
+-- documents), in the order they were added. Each entry: name, kind, size,
+-- stored, digest, ranges or extents (vss.Ranges) for data; target (a
+-- symlink's text, a hard link's name), rdev (a device); attributes.
+-- Returns nil, message, code when the manifest cannot be read.
 function Store:files(id)
   local list, err, code = self:entries(id)
   if not list then return nil, err, code end
