@@ -169,6 +169,8 @@ describe("fidelity", function()
     support.write(src .. "/name with space\nand newline", "odd\n")
     run("chmod 4755 " .. q(src .. "/setuid") .. " && chmod 1777 " .. q(src .. "/sticky"))
     run("cd " .. q(src) .. " && ln -s plain rel && ln -s /etc/passwd abs && ln -s nowhere/at/all dangling")
+    -- a link text is data: blanks, a newline and the manifest's own separators
+    run("ln -s " .. q("odd target\nwith = ; , % and spaces") .. " " .. q(src .. "/odd link"))
     run("mkfifo " .. q(src .. "/fifo"))
     if root then
       run("mknod " .. q(src .. "/null") .. " c 1 3 && mknod " .. q(src .. "/loop") .. " b 7 201")
