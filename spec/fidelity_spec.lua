@@ -234,6 +234,7 @@ describe("fidelity", function()
     -- figures: bytes stored (holes not counted), size the logical size
     assert.is_true(r.bytes < 3 * 1024 * 1024, "bytes counts a hole: " .. r.bytes)
     assert.is_true(r.size > 3 * 1024 * 1024, "size is logical: " .. r.size)
+    os.remove(src .. "/sock") -- said once; the later points compare whole with vss.tree
 
     -- point 2: a chmod only, a symlink retargeted, an empty directory gone,
     -- a hard link added, a nested empty directory made
@@ -258,6 +259,14 @@ describe("fidelity", function()
     -- remove what the earlier laid and is gone by then (a directory tree too)
     local _, steps = check(points[3].id, points[3].want, "steps", { tree_writer(src) })
     assert.equal(3, #steps.steps)
+    -- and the comparer of vss.tree agrees: the last point against the live tree
+    for _, label in ipairs{ "point3", "steps" } do
+      local diffs = support.ok(vss.tree.compare(src, base .. "/restored-" .. label .. src,
+                                                { ignore = { "root" } }))
+      local lines = {}
+      for _, d in ipairs(diffs) do lines[#lines + 1] = vss.tree.format(d) end
+      assert.are.same({}, lines, label)
+    end
     -- the sparse file came back sparse
     local blocks = tonumber(run("stat -c %b " .. q(base .. "/restored-point1" .. src .. "/sparse")))
     assert.is_true(blocks * 512 < 1024 * 1024, "holes filled: " .. blocks .. " blocks")
