@@ -1027,8 +1027,8 @@ describe("vss.backup killed with SIGKILL", function()
       local list = assert(s:list())
       assert.is_true(#list == before or #list == before + 1, what)
       if #list > before then committed_by_child = committed_by_child + 1 end
-      -- (each holds the 3 directories too)
-      for _, b in ipairs(list) do assert.equal(NFILES + 3, b.files, what .. ": " .. b.id) end
+      -- (each holds the 3 directories and the set's own too)
+      for _, b in ipairs(list) do assert.equal(NFILES + 4, b.files, what .. ": " .. b.id) end
       local report = assert(s:verify())
       assert.is_true(report.ok, what .. ": " .. tostring(report.problems[1] and
         report.problems[1].message))
@@ -1036,7 +1036,7 @@ describe("vss.backup killed with SIGKILL", function()
       local r, msg = vss.backup{ writers = { vss.writer(WRITER) }, store = store,
                                  snapshot = false, type = btype }
       assert.is_table(r, what .. ": " .. tostring(msg))
-      assert.equal(NFILES + 3, r.files, what)
+      assert.equal(NFILES + 4, r.files, what)
       local got = dir .. "/extracted"
       for name, data in pairs(content) do
         assert(s:extract(r.id, name, got))

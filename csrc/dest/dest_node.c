@@ -197,6 +197,18 @@ int vss_dest_node_make(vss_dest *t, const char *relpath, const vss_dest_node *n,
 static int open_entry(vss_dest *t, const char *relpath, vss_error *e)
 {
     vss_dest_file *f;
+    if (vss_dest_path_check(relpath, 0, e) != VSS_OK)
+        return -1;
+    if (strspn(relpath, "./") == strlen(relpath)) {
+        /* the root itself ("."): its directory fd, as any entry's parent */
+        if (dest_file_start(t, "x", 0, &f, e) != VSS_OK)
+            return -1;
+        int fd = fcntl(f->dir_fd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0)
+            vss_error_sys(e, errno, "'%s': open", vss_dest_root(t));
+        dest_file_free(f);
+        return fd;
+    }
     if (dest_file_start(t, relpath, 0, &f, e) != VSS_OK)
         return -1;
     struct stat st;

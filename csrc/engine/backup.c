@@ -293,6 +293,16 @@ static int plan_fileset(data_run *d, const vss_filedesc *f, vss_error *e)
     if (rc == VSS_OK && d->set != NULL &&
         (f->backup_type_mask & vss_backup_snapshot_bit(d->bw->type)))
         rc = vss_snapshot_set_path(d->set, p.read, &snap, e);
+    /* a recursive set's own directory is the set's too: its owner, mode,
+     * times (after its content at restore) */
+    struct stat st;
+    if (rc == VSS_OK && f->recursive && strcmp(p.original, "/") != 0 &&
+        lstat(snap ? snap : p.read, &st) == 0 && S_ISDIR(st.st_mode)) {
+        vss_backup_file top = {.path = snap ? snap : p.read, .original = p.original,
+                               .kind = VSS_ENTRY_DIRECTORY, .mode = (uint32_t)st.st_mode,
+                               .mtime = st.st_mtim};
+        rc = plan_file(d, &top, e);
+    }
     if (rc == VSS_OK)
         rc = vss_backup_walk(f, snap ? snap : p.read, p.original, p.excludes, p.exclude_count,
                              plan_file, d, e);

@@ -58,7 +58,8 @@ static bool owner_of(const rs_run *r, const char *name, vss_store_kind kind, siz
             for (size_t k = 0; k < r->comps[c].nsets; k++) {
                 const vss_filedesc *d = &r->comps[c].sets[k].d;
                 if (pass == 0 ? vss_fileset_has_file(d, dir, slash + 1)
-                              : d->recursive && vss_path_within(dir, d->path)) {
+                              : d->recursive && (vss_path_within(dir, d->path) ||
+                                                 strcmp(name, d->path) == 0)) {
                     *comp = c;
                     *set = k;
                     return true;
@@ -235,21 +236,27 @@ int rs_collect(rs_run *r, vss_error *e)
 static const char *rel_in_set(const rs_set *s, const char *name)
 {
     size_t n = strlen(s->d.path);
+    if (strcmp(name, s->d.path) == 0)
+        return ""; /* the set's own directory */
     return strcmp(s->d.path, "/") == 0 ? name + 1 : name + n + 1;
 }
 
-/* prefix/rel beneath the set's root; malloc'd */
+/* prefix/rel beneath the set's root ("." for the root itself); malloc'd */
 static char *dest_rel(const rs_set *s, const char *rel)
 {
     size_t a = strlen(s->prefix), b = strlen(rel);
-    char *p = malloc(a + b + 2);
-    if (p != NULL)
-        snprintf(p, a + b + 2, "%s%s%s", s->prefix, a ? "/" : "", rel);
+    char *p = malloc(a + b + 3);
+    if (p != NULL && a + b == 0)
+        strcpy(p, ".");
+    else if (p != NULL)
+        snprintf(p, a + b + 2, "%s%s%s", s->prefix, a && b ? "/" : "", rel);
     return p;
 }
 
 static char *absolute(const char *root, const char *rel)
 {
+    if (strcmp(rel, ".") == 0)
+        return strdup(root);
     size_t a = strlen(root), b = strlen(rel);
     char *p = malloc(a + b + 2);
     if (p != NULL)
