@@ -104,8 +104,8 @@ local function tree_writer(dir)
     end }
 end
 
-local function backup(dir, store, type)
-  return support.ok(vss.backup{ writers = { tree_writer(dir) }, store = store, snapshot = false,
+local function backup(dir, store, type, snapshot)
+  return support.ok(vss.backup{ writers = { tree_writer(dir) }, store = store, snapshot = snapshot or false,
                                 progress = false, type = type })
 end
 
@@ -288,6 +288,28 @@ describe("fidelity", function()
     assert.equal(0, again.failed)
     assert.are.same({}, differences(want, inventory(to .. src)))
     assert.matches("i", run("lsattr -d " .. q(to .. src .. "/d/frozen")):match("^%S+"))
+  end)
+
+  it("keeps xattrs, ACLs and inode flags when it reads from a snapshot mirror (copy or reflink)",
+     function()
+    run("mkdir -p " .. q(src .. "/d/e"))
+    support.write(src .. "/d/f", "x\n")
+    run("ln -s f " .. q(src .. "/d/l"))
+    if has("setfattr") then run("setfattr -n user.k -v v " .. q(src .. "/d/f")) end
+    if has("setfacl") then
+      run("setfacl -m u:nobody:r " .. q(src .. "/d/f") ..
+          " && setfacl -d -m u:nobody:rx " .. q(src .. "/d/e"))
+    end
+    if flags then run("chattr +A " .. q(src .. "/d/f") .. " && chattr +d " .. q(src .. "/d/e")) end
+    run("touch -d '2005-06-07 08:09:10.123456789' " .. q(src .. "/d/e"))
+    local r = backup(src, store, "full", "auto")
+    local to = base .. "/restored-snap"
+    restore(store, r.id, to)
+    local lines = {}
+    for _, d in ipairs(support.ok(vss.tree.compare(src, to .. src))) do
+      lines[#lines + 1] = vss.tree.format(d)
+    end
+    assert.are.same({}, lines)
   end)
 
   it("says when it could not give an entry its owner (a restore not run as root)", function()

@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <limits.h>
+#include <linux/fs.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -44,6 +47,65 @@ static int copy_meta(int fd, int dirfd, const char *name, const struct stat *st,
     if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) != 0)
         return vss_error_sys(e, errno, "setting times of '%s'", path);
     return VSS_OK;
+}
+
+/* The extended attributes (ACLs, capabilities, user.*...) of the source
+ * onto the copy, and its inode flags but immutable and append-only (which
+ * would keep the snapshot from being removed). By fd where one is given
+ * (>= 0), else by name in its directory, never following a symlink. A
+ * file system without xattrs or flags has nothing to copy. */
+static int copy_extras(int sfd, int sdir, const char *sname, int dfd, int ddir, const char *dname,
+                       const char *path, vss_error *e)
+{
+    char sp[64 + NAME_MAX], dp[64 + NAME_MAX];
+    if (sfd < 0)
+        snprintf(sp, sizeof sp, "/proc/self/fd/%d/%s", sdir, sname);
+    if (dfd < 0)
+        snprintf(dp, sizeof dp, "/proc/self/fd/%d/%s", ddir, dname);
+    ssize_t n = sfd >= 0 ? flistxattr(sfd, NULL, 0) : llistxattr(sp, NULL, 0);
+    int rc = VSS_OK;
+    if (n < 0 && errno != ENOTSUP && errno != ENOENT)
+        return vss_error_sys(e, errno, "listing the xattrs of '%s'", path);
+    char *names = n > 0 ? malloc((size_t)n) : NULL;
+    if (n > 0 && names == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory");
+    if (n > 0)
+        n = sfd >= 0 ? flistxattr(sfd, names, (size_t)n) : llistxattr(sp, names, (size_t)n);
+    char *value = NULL;
+    size_t cap = 0;
+    for (char *p = names; rc == VSS_OK && n > 0 && p < names + n; p += strlen(p) + 1) {
+        ssize_t vn = sfd >= 0 ? fgetxattr(sfd, p, NULL, 0) : lgetxattr(sp, p, NULL, 0);
+        if (vn >= 0 && (size_t)vn + 1 > cap) {
+            char *v = realloc(value, (size_t)vn + 1);
+            if (v == NULL) {
+                rc = vss_error_set(e, ENOMEM, "out of memory");
+                break;
+            }
+            value = v;
+            cap = (size_t)vn + 1;
+        }
+        if (vn >= 0)
+            vn = sfd >= 0 ? fgetxattr(sfd, p, value, (size_t)vn) : lgetxattr(sp, p, value, (size_t)vn);
+        if (vn < 0)
+            rc = vss_error_sys(e, errno, "reading xattr %s of '%s'", p, path);
+        else if ((dfd >= 0 ? fsetxattr(dfd, p, value, (size_t)vn, 0)
+                           : lsetxattr(dp, p, value, (size_t)vn, 0)) != 0 && errno != ENOTSUP)
+            rc = vss_error_sys(e, errno, "setting xattr %s on the snapshot of '%s'", p, path);
+    }
+    free(names);
+    free(value);
+    int flags = 0;
+    if (rc == VSS_OK && sfd >= 0 && dfd >= 0 && ioctl(sfd, FS_IOC_GETFLAGS, &flags) == 0) {
+        flags &= (FS_SECRM_FL | FS_UNRM_FL | FS_SYNC_FL | FS_NODUMP_FL | FS_NOATIME_FL |
+                  FS_DIRSYNC_FL | FS_TOPDIR_FL | FS_PROJINHERIT_FL);
+        int cur = 0;
+        if (flags != 0 && ioctl(dfd, FS_IOC_GETFLAGS, &cur) == 0) {
+            cur |= flags;
+            if (ioctl(dfd, FS_IOC_SETFLAGS, &cur) != 0 && errno != ENOTTY && errno != ENOTSUP)
+                rc = vss_error_sys(e, errno, "setting inode flags on the snapshot of '%s'", path);
+        }
+    }
+    return rc;
 }
 
 static int read_umask(void)
@@ -182,6 +244,8 @@ static int mirror_file(vss_tree_ctx *c, int sdir, int ddir, const char *name, co
     }
     if (rc == VSS_OK)
         rc = file_meta(c, out, &now, path, e);
+    if (rc == VSS_OK)
+        rc = copy_extras(in, -1, NULL, out, -1, NULL, path, e);
     close(in);
     if (close(out) != 0 && rc == VSS_OK)
         rc = vss_error_sys(e, errno, "closing the snapshot of '%s'", path);
@@ -252,6 +316,8 @@ static int mirror_dir(vss_tree_ctx *c, int sdir, int ddir, const char *name, con
     int rc = mirror_children(c, sfd, dfd, path, plen, pcap, e);
     if (rc == VSS_OK)
         rc = copy_meta(dfd, -1, NULL, st, path, e);
+    if (rc == VSS_OK) /* after the chmod, which would change an ACL's mask */
+        rc = copy_extras(sfd, -1, NULL, dfd, -1, NULL, path, e);
     close(sfd);
     close(dfd);
     return rc;
@@ -278,13 +344,17 @@ static int mirror_entry(vss_tree_ctx *c, int sdir, int ddir, const char *name, c
         target[n] = '\0';
         if (symlinkat(target, ddir, name) != 0)
             return vss_error_sys(e, errno, "creating the snapshot of '%s'", path);
-        return copy_meta(-1, ddir, name, &st, path, e);
+        if (copy_meta(-1, ddir, name, &st, path, e) != VSS_OK)
+            return VSS_FAIL;
+        return copy_extras(-1, sdir, name, -1, ddir, name, path, e);
     }
     if (S_ISSOCK(st.st_mode))
         return VSS_OK; /* a socket has no content to keep */
     if (mknodat(ddir, name, st.st_mode, st.st_rdev) != 0)
         return errno == EPERM ? VSS_OK : vss_error_sys(e, errno, "creating the snapshot of '%s'", path);
-    return copy_meta(-1, ddir, name, &st, path, e);
+    if (copy_meta(-1, ddir, name, &st, path, e) != VSS_OK)
+        return VSS_FAIL;
+    return copy_extras(-1, sdir, name, -1, ddir, name, path, e);
 }
 
 /* Create dst_top/rel's missing parents as copies of src_top/rel's. */
