@@ -59,7 +59,8 @@ static bool owner_of(const rs_run *r, const char *name, vss_store_kind kind, siz
                 const vss_filedesc *d = &r->comps[c].sets[k].d;
                 if (pass == 0 ? vss_fileset_has_file(d, dir, slash + 1)
                               : d->recursive && (vss_path_within(dir, d->path) ||
-                                                 strcmp(name, d->path) == 0)) {
+                                                 (kind == VSS_STORE_ENTRY_DIRECTORY &&
+                                                  strcmp(name, d->path) == 0))) {
                     *comp = c;
                     *set = k;
                     return true;

@@ -201,8 +201,14 @@ static void verify_owners(verifier *v, vss_store *s, store_copy *c, const vss_st
         memcpy(dir, en->name, dn);
         dir[dn] = '\0';
         bool owned = false, is_dir = false;
+        /* a directory belongs to a recursive set it lies in, or is its own
+         * directory (the walk reports them all); a deletion may be either */
+        bool dirlike = en->kind == VSS_STORE_ENTRY_DIRECTORY || en->kind == VSS_STORE_ENTRY_DELETED;
         for (size_t k = 0; k < f.n && !owned; k++) {
-            owned = vss_fileset_has_file(&f.v[k], dir, slash + 1);
+            owned = (en->kind != VSS_STORE_ENTRY_DIRECTORY &&
+                     vss_fileset_has_file(&f.v[k], dir, slash + 1)) ||
+                    (dirlike && f.v[k].recursive &&
+                     (vss_path_within(dir, f.v[k].path) || strcmp(f.v[k].path, en->name) == 0));
             is_dir = is_dir || strcmp(f.v[k].path, en->name) == 0;
         }
         if (owned)
