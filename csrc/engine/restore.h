@@ -139,6 +139,19 @@ typedef struct vss_restore_options {
     /* Or (npick > 0, select then unused) exactly these components. */
     const vss_restore_pick *pick;
     size_t npick;
+    /* Restore by path (npaths > 0): only the stored entries named by one
+     * of these absolute Linux paths, or lying beneath one (a path ending
+     * in "/" names a directory and what lies beneath it; "/" names
+     * everything). Components none of whose entries match are not chosen,
+     * so their writers are not told; the writers of the others hear of
+     * the restore as usual (identify, pre_restore, post_restore), with
+     * only the matching files laid (their file restore status counts
+     * those). Every path must be held by the point in time (a file, or
+     * something beneath it, not deleted as of that backup): ENOENT naming
+     * the first that is not, before anything is written. Not with
+     * select (EINVAL: one or the other). */
+    const char *const *paths;
+    size_t npaths;
     int location; /* VSS_RESTORE_LOCATION_*; 0 means original */
     /* LOCATION_NEW: a file set without a new target of its own goes to
      * `to` followed by its original path (so /srv/db lands in

@@ -40,6 +40,49 @@ static int check_options(const vss_restore_options *o, vss_error *e)
         if (o->new_targets[i].to == NULL || o->new_targets[i].to[0] != '/')
             return vss_error_set(e, EINVAL, "restore: new target %zu: 'to' must be an absolute path",
                                  i + 1);
+    if (o->npaths > 0 && o->nselect > 0 && o->npick == 0)
+        return vss_error_set(e, EINVAL, "restore: paths and components both given: restore by "
+                                        "path or by component, not both (a path names its "
+                                        "component already)");
+    for (size_t i = 0; i < o->npaths; i++) {
+        const char *p = o->paths[i];
+        if (p == NULL || p[0] != '/' || vss_path_climbs(p) || strstr(p, "//") != NULL)
+            return vss_error_set(e, EINVAL, "restore: path '%s' is no absolute path (without "
+                                            "'..' or '//') of the backup", p ? p : "(null)");
+    }
+    return VSS_OK;
+}
+
+/* Restore by path: each path is held by the point in time (the last of
+ * chain): some stored entry is it (a directory, when it ends in "/") or
+ * lies beneath it, and no newer backup of the chain deleted or replaced
+ * it. ENOENT naming the first that is not, before anything is written. */
+static int check_paths(const vss_restore_options *o, vss_store_reader *rd,
+                       const vss_store_info *chain, size_t nchain, vss_error *e)
+{
+    for (size_t p = 0; p < o->npaths; p++) {
+        bool held = false, dir = rs_path_dir(o->paths[p]);
+        for (size_t i = nchain; !held && i-- > 0;) {
+            const vss_store_manifest *m;
+            if (vss_store_reader_manifest(rd, chain[i].id, &m, e) != VSS_OK)
+                return VSS_FAIL;
+            for (size_t k = 0; !held && k < m->n; k++) {
+                const vss_store_entry *en = &m->entries[k];
+                bool exact;
+                if (en->kind == VSS_STORE_ENTRY_DOCUMENT || en->kind == VSS_STORE_ENTRY_DELETED ||
+                    !rs_path_match(o->paths[p], en->name, &exact) ||
+                    (exact && dir && en->kind != VSS_STORE_ENTRY_DIRECTORY))
+                    continue;
+                held = true; /* unless a newer backup has its own word on it */
+                for (size_t j = i + 1; held && j < nchain; j++)
+                    held = vss_store_reader_find(rd, chain[j].id, VSS_STORE_ENTRY_FILE,
+                                                 en->name) == NULL;
+            }
+        }
+        if (!held)
+            return vss_error_set(e, ENOENT, "restore: backup '%s' holds no '%s' (nothing restored)",
+                                 chain[nchain - 1].id, o->paths[p]);
+    }
     return VSS_OK;
 }
 
@@ -758,6 +801,8 @@ static int restore_point(const char *store_path, vss_writer *const *writers, siz
         c.ids[i] = r->chain[i].id;
     if (rc == VSS_OK && walk)
         rc = check_select(o, st, r->chain, r->nchain, e);
+    if (rc == VSS_OK && walk)
+        rc = check_paths(o, c.rd, r->chain, r->nchain, e);
     for (size_t k = 0; rc == VSS_OK && k < r->nplanned; k++) {
         vss_restore_step *s = &r->steps[k];
         s->first = nwriters > 0 ? k : 0;

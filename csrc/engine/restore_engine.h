@@ -126,7 +126,20 @@ int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e);
  * (and no later one of them deleted it), so an earlier run laid it. */
 bool rs_laid_before(rs_run *r, const char *name);
 
+/* Restore by path (o->paths): whether stored name is path itself
+ * (*exact) or lies beneath it; a path's trailing slashes do not count
+ * here (rs_path_dir says whether it had one), and "/" holds everything. */
+bool rs_path_match(const char *path, const char *name, bool *exact);
+bool rs_path_dir(const char *path);
+/* Whether o (by its paths; every name when it has none) wants name. */
+bool rs_path_wanted(const vss_restore_options *o, const char *name);
+
 /* ---- restore_lay.c ---- */
+
+/* Restore by path: drop the chosen components that own no stored entry
+ * the paths want (in the run's backups), no longer selected for restore
+ * in the step's BCD. Before the writers hear of the step. */
+int rs_paths_prune(rs_run *r, vss_error *e);
 
 /* Collect the files of the selected components from every step's manifest
  * and add them to the result (restore_lay.c). */

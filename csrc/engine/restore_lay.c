@@ -134,6 +134,49 @@ static const char *stray_reason(const rs_run *r, const vss_store_entry *en, bool
     return "lies outside every file set of the backup's components";
 }
 
+int rs_paths_prune(rs_run *r, vss_error *e)
+{
+    if (r->o->npaths == 0 || r->ncomps == 0)
+        return VSS_OK;
+    bool *keep = calloc(r->ncomps, sizeof *keep);
+    if (keep == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory");
+    for (size_t s = 0; s < r->nids; s++) {
+        const vss_store_manifest *m;
+        if (vss_store_reader_manifest(r->rd, r->ids[s], &m, e) != VSS_OK) {
+            free(keep);
+            return VSS_FAIL;
+        }
+        for (size_t i = 0; i < m->n; i++) {
+            const vss_store_entry *en = &m->entries[i];
+            size_t c, k;
+            if (en->kind != VSS_STORE_ENTRY_DOCUMENT && rs_path_wanted(r->o, en->name) &&
+                owner_of(r, en->name, en->kind, &c, &k))
+                keep[c] = true;
+        }
+    }
+    size_t n = 0;
+    int rc = VSS_OK;
+    for (size_t c = 0; c < r->ncomps; c++) {
+        rs_component *rc_ = &r->comps[c];
+        if (keep[c]) {
+            r->comps[n++] = *rc_;
+            continue;
+        }
+        if (rc == VSS_OK && rc_->bc == r->bc)
+            rc = vss_bc_set_selected_for_restore(r->bc, rc_->bcc, false, e);
+        for (size_t k = 0; k < rc_->nsets; k++) {
+            vss_filedesc_clear(&rc_->sets[k].d);
+            free(rc_->sets[k].root);
+            free(rc_->sets[k].prefix);
+        }
+        free(rc_->sets);
+    }
+    r->ncomps = n;
+    free(keep);
+    return rc;
+}
+
 typedef struct stray {
     const char *name, *id;
     char *why;
@@ -153,7 +196,7 @@ int rs_collect(rs_run *r, vss_error *e)
             break;
         for (size_t i = 0; rc == VSS_OK && i < m->n; i++) {
             hit h = {.name = m->entries[i].name, .step = s, .en = &m->entries[i]};
-            if (h.en->kind == VSS_STORE_ENTRY_DOCUMENT)
+            if (h.en->kind == VSS_STORE_ENTRY_DOCUMENT || !rs_path_wanted(r->o, h.name))
                 continue;
             /* a store that names such a file was not written by a backup */
             if (h.name[0] != '/' || vss_path_climbs(h.name))

@@ -5,6 +5,7 @@
  * other's insides. */
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/restore_engine.h"
 
@@ -16,6 +17,45 @@ const char *vss_restore_file_status_name(int status)
     if (status < VSS_RESTORE_FILE_RESTORED || status > VSS_RESTORE_FILE_SKIPPED)
         return "";
     return file_status_names[status];
+}
+
+/* path as the caller gave it, without its trailing slashes ("/" stays). */
+static size_t path_len(const char *path, bool *dir)
+{
+    size_t n = strlen(path);
+    *dir = n > 1 && path[n - 1] == '/';
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    return n;
+}
+
+bool rs_path_match(const char *path, const char *name, bool *exact)
+{
+    bool dir;
+    size_t n = path_len(path, &dir);
+    *exact = false;
+    if (n == 1 && path[0] == '/')
+        return name[0] == '/';
+    if (strncmp(name, path, n) != 0)
+        return false;
+    *exact = name[n] == '\0';
+    return *exact || name[n] == '/';
+}
+
+bool rs_path_dir(const char *path)
+{
+    bool dir;
+    path_len(path, &dir);
+    return dir;
+}
+
+bool rs_path_wanted(const vss_restore_options *o, const char *name)
+{
+    bool exact;
+    for (size_t i = 0; i < o->npaths; i++)
+        if (rs_path_match(o->paths[i], name, &exact))
+            return true;
+    return o->npaths == 0;
 }
 
 int rs_resolve(const rs_run *r, const char *path, char **out, vss_error *e)

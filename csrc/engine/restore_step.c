@@ -553,7 +553,8 @@ int rs_run_step(vss_writers *ws, vss_backup_components *bc, vss_store_reader *rd
     }
     if (vss_bc_set_restore_state(bc, o->restore_type ? o->restore_type : VSS_RTYPE_BY_COPY, e) !=
             VSS_OK ||
-        choose_components(&r, ws, e) != VSS_OK || requested_targets(&r, e) != VSS_OK)
+        choose_components(&r, ws, e) != VSS_OK || rs_paths_prune(&r, e) != VSS_OK ||
+        requested_targets(&r, e) != VSS_OK)
         goto fail;
     if (ws != NULL) {
         told = true;

@@ -82,6 +82,7 @@ static void read_options(lua_State *L, int t, vss_restore_options *o, lservice *
         luaL_argerror(L, t, "backup: string expected");
     o->backup = lua_tostring(L, -1);
     o->select = vss_lua_strings_field(L, t, "select", &o->nselect);
+    o->paths = vss_lua_strings_field(L, t, "paths", &o->npaths);
     lua_getfield(L, t, "location");
     const char *loc = vss_lua_optstr(L, -1);
     o->location = loc ? vss_restore_location_parse(loc) : VSS_RESTORE_LOCATION_ORIGINAL;
@@ -254,7 +255,7 @@ static void push_result(lua_State *L, const vss_restore_result *r, int docs)
     }
 }
 
-/* run(store_path, writers | nil, {backup=, select=, location=, to=,
+/* run(store_path, writers | nil, {backup=, select=, paths=, location=, to=,
  * new_targets=, root=, overwrite=, restore_type=, service=, progress=})
  * -> result | nil, message, code [, result] (vss_restore: the result
  * with EPARTIAL and EPOSTRESTORE) */

@@ -293,28 +293,103 @@ int vss_store_document(vss_store *s, const char *id, const char *name, unsigned 
     return rc;
 }
 
+/* The file name as of backup id, from its chain: the newest entry of
+ * it in id or a backup id stands on, back to its last whole copy. *base
+ * is that whole copy's index in chain (SIZE_MAX when none: then only the
+ * newest entry, which id itself may not hold), layers[0 .. *n-1] the
+ * entries to lay, oldest first, their backups in ids. ENOENT when no
+ * backup of the chain names it, or the newest that does deleted it. */
+static int chain_layers(vss_store_reader *rd, const char *id, const char *name,
+                        vss_store_info **chainp, const vss_store_entry ***layers,
+                        const char ***ids, size_t *n, vss_error *e)
+{
+    vss_store_info *chain = NULL;
+    size_t nchain = 0;
+    *chainp = NULL;
+    *layers = NULL;
+    *ids = NULL;
+    *n = 0;
+    if (vss_store_reader_chain(rd, id, &chain, &nchain, e) != VSS_OK)
+        return VSS_FAIL;
+    const vss_store_entry **l = calloc(nchain + 1, sizeof *l);
+    const char **li = calloc(nchain + 1, sizeof *li);
+    int rc = l && li ? VSS_OK : vss_error_set(e, ENOMEM, "out of memory");
+    size_t k = 0;
+    bool whole = false;
+    for (size_t i = nchain; rc == VSS_OK && i-- > 0;) {
+        if (manifest_of(rd, chain[i].id, e) == NULL) {
+            rc = VSS_FAIL;
+            break;
+        }
+        const vss_store_entry *en = vss_store_reader_find(rd, chain[i].id, VSS_STORE_ENTRY_FILE, name);
+        if (en == NULL)
+            continue;
+        bool data = en->kind == VSS_STORE_ENTRY_FILE || en->kind == VSS_STORE_ENTRY_PARTIAL;
+        if (en->kind == VSS_STORE_ENTRY_DELETED && k == 0)
+            rc = vss_error_set(e, ENOENT, "backup '%s' has no file '%s' (deleted as of backup '%s')",
+                               id, name, chain[i].id);
+        if (rc != VSS_OK || (k > 0 && !data))
+            break; /* partial files over no whole copy of that file */
+        l[k] = en;
+        li[k++] = chain[i].id;
+        if (en->kind != VSS_STORE_ENTRY_PARTIAL) {
+            whole = true;
+            break;
+        }
+    }
+    if (rc == VSS_OK && k == 0)
+        rc = vss_error_set(e, ENOENT, "backup '%s' has no file '%s'", id, name);
+    if (rc == VSS_OK && !whole) /* no whole copy in the chain: the newest entry alone */
+        k = 1;
+    if (rc != VSS_OK) {
+        free(l);
+        free(li);
+        free(chain);
+        return VSS_FAIL;
+    }
+    for (size_t i = 0; i < k / 2; i++) { /* oldest first */
+        const vss_store_entry *t = l[i];
+        l[i] = l[k - 1 - i];
+        l[k - 1 - i] = t;
+        const char *u = li[i];
+        li[i] = li[k - 1 - i];
+        li[k - 1 - i] = u;
+    }
+    *chainp = chain;
+    *layers = l;
+    *ids = li;
+    *n = k;
+    return VSS_OK;
+}
+
 int vss_store_extract(vss_store *s, const char *id, const char *name, int dst_fd, unsigned flags,
                       vss_error *e)
 {
     vss_store_reader *rd;
     if (vss_store_reader_open(s, flags, &rd, e) != VSS_OK)
         return VSS_FAIL;
-    const vss_store_entry *en = NULL;
+    vss_store_info *chain = NULL;
+    const vss_store_entry **layers = NULL;
+    const char **ids = NULL;
+    size_t n = 0;
     int rc = store_check_id(id, e);
     if (rc == VSS_OK && manifest_of(rd, id, e) == NULL)
         rc = VSS_FAIL;
-    if (rc == VSS_OK) {
-        en = vss_store_reader_find(rd, id, VSS_STORE_ENTRY_FILE, name);
-        if (en == NULL || en->kind == VSS_STORE_ENTRY_DELETED)
-            rc = vss_error_set(e, ENOENT, "backup '%s' has no file '%s'", id, name);
-        else if (en->object[0] == '\0')
-            rc = vss_error_set(e, EINVAL, "backup '%s': '%s' is a %s, not file data", id, name,
-                               vss_store_kind_name(en->kind));
-    }
-    if (rc == VSS_OK && dst_fd >= 0)
-        rc = lay(rd, id, en, dst_fd, flags, false, e);
-    else if (rc == VSS_OK)
-        rc = read_checked(rd, id, en, name, -1, e);
+    if (rc == VSS_OK)
+        rc = chain_layers(rd, id, name, &chain, &layers, &ids, &n, e);
+    for (size_t i = 0; rc == VSS_OK && i < n; i++)
+        if (layers[i]->object[0] == '\0')
+            rc = vss_error_set(e, EINVAL, "backup '%s': '%s' is a %s, not file data", ids[i], name,
+                               vss_store_kind_name(layers[i]->kind));
+    /* the whole copy, then each partial file at its offsets (sized as at
+     * its backup while more follow); the attributes of the newest */
+    for (size_t i = 0; rc == VSS_OK && dst_fd >= 0 && i < n; i++)
+        rc = lay(rd, ids[i], layers[i], dst_fd, i + 1 == n ? flags : 0, n > 1, e);
+    for (size_t i = 0; rc == VSS_OK && dst_fd < 0 && i < n; i++)
+        rc = read_checked(rd, ids[i], layers[i], name, -1, e);
+    free(layers);
+    free(ids);
+    free(chain);
     vss_store_reader_free(rd);
     return rc;
 }

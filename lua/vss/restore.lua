@@ -18,7 +18,8 @@ local M = {}
 M.target = dest.open
 
 local KNOWN = {
-  store = true, backup = true, writers = true, components = true, location = true, target = true,
+  store = true, backup = true, writers = true, components = true, paths = true, location = true,
+  target = true,
   to = true, new_targets = true, root = true, overwrite = true, restore_type = true, service = true,
   progress = true,
 }
@@ -75,6 +76,18 @@ local function check(opts)
   if opts.writers ~= nil and type(opts.writers) ~= "table" then argerror("writers: table expected") end
   ok, err = options.strings("components", opts.components)
   if not ok then argerror(err) end
+  ok, err = options.strings("paths", opts.paths)
+  if not ok then argerror(err) end
+  if opts.paths ~= nil and opts.components ~= nil then
+    argerror("paths and components both given: restore by path or by component, not both "
+      .. "(a path names its component already)")
+  end
+  if opts.paths ~= nil and #opts.paths == 0 then
+    argerror("paths: empty (leave it out to restore everything)")
+  end
+  for _, p in ipairs(opts.paths or {}) do
+    if p:sub(1, 1) ~= "/" then argerror(("paths: '%s' is not an absolute path"):format(p)) end
+  end
   ok, err = options.boolean("overwrite", opts.overwrite)
   if not ok then argerror(err) end
   if opts.new_targets ~= nil and type(opts.new_targets) ~= "table" then
@@ -95,7 +108,8 @@ local function check(opts)
 end
 
 --- vss.restore{ store = path | vss.Store, backup = id (default: the latest),
--- writers = {w...}, components = {"lp\\name", "writer"...}, location = "original" |
+-- writers = {w...}, components = {"lp\\name", "writer"...},
+-- paths = {"/srv/f", "/srv/dir/"...} (not with components), location = "original" |
 -- "alternate" | "new" (target = is its deprecated name), to = dir,
 -- new_targets = {{path=, filespec=, recursive=, to=}}, root = path_map,
 -- overwrite = bool, restore_type = "by_copy", service = fn (default: systemctl),
@@ -110,7 +124,7 @@ end
 function M.run(opts)
   local path, report, loc = check(opts)
   return R.run(path, opts.writers, {
-    backup = opts.backup, select = opts.components, location = loc, to = opts.to,
+    backup = opts.backup, select = opts.components, paths = opts.paths, location = loc, to = opts.to,
     new_targets = opts.new_targets, root = opts.root, overwrite = opts.overwrite,
     restore_type = opts.restore_type, service = opts.service, progress = report,
   })
