@@ -145,6 +145,17 @@ describe("restore by path", function()
     end
   end)
 
+  it("restores everything for the path /, as a restore of all does", function()
+    local all, one = dir .. "/all", dir .. "/one"
+    assert(vss.restore{ store = store, location = "new", to = all, progress = false })
+    local r, msg = vss.restore{ store = store, paths = { "/" }, location = "new", to = one,
+                                progress = false }
+    assert.is_table(r, msg)
+    -- (the directories above the file sets are made by the restore, not stored: their mtimes differ)
+    assert.same({}, assert(vss.tree.compare(all, one, { ignore = { "mtime_dirs" } })))
+    assert.truthy(listing(one):find("f " .. (src2 .. "/o.txt"):sub(2), 1, true))
+  end)
+
   it("composes a partial file over the full and restores in place, other files untouched", function()
     write(src .. "/top.txt", "changed live after the backup")
     write(src .. "/www/index.html", "live")
@@ -227,6 +238,13 @@ describe("restore by path", function()
       assert.equal(pattern(65536, 3), read(out))
     end)
 
+    it("refuses a directory: no file data (EINVAL)", function()
+      local s = assert(vss.store.open(store))
+      local data, _, code = s:read(ids[2], src .. "/www/img")
+      assert.is_nil(data)
+      assert.equal("EINVAL", code)
+    end)
+
     it("says ENOENT for a file deleted as of that point, and for one never stored", function()
       local s = assert(vss.store.open(store))
       local data, err, code = s:read(ids[2], src .. "/gone.txt")
@@ -234,9 +252,10 @@ describe("restore by path", function()
       assert.equal("ENOENT", code)
       assert.matches("deleted", err)
       assert.equal("soon gone", assert(s:read(ids[1], src .. "/gone.txt")))
-      data, _, code = s:read(ids[2], src .. "/never.txt")
+      data, err, code = s:read(ids[2], src .. "/never.txt")
       assert.is_nil(data)
       assert.equal("ENOENT", code)
+      assert.truthy(err:find("never.txt", 1, true))
     end)
   end)
 end)
