@@ -348,7 +348,8 @@ static int l_show(lua_State *L)
     return 1;
 }
 
-/* store:extract(id, name, dst_path_or_fd [, {attributes = bool}]) -> true | nil, msg, code */
+/* store:extract(id, name, dst_path_or_fd [, {attributes = bool}]) -> true | nil, msg, code:
+ * the file as of id, composed from its chain (vss_store_extract) */
 static int l_extract(lua_State *L)
 {
     static const char *const keys[] = {"attributes", NULL};

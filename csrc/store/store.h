@@ -167,10 +167,16 @@ const vss_store_entry *vss_store_manifest_writer_metadata(const vss_store_manife
 int vss_store_document(vss_store *s, const char *id, const char *name, unsigned flags, char **out,
                        size_t *len, vss_error *e);
 
-/* Write one stored file to dst_fd (a regular file, truncated to the
- * file's size; holes and unstored bytes stay holes), checking the digest
- * while reading: ECORRUPT on a mismatch. With VSS_STORE_ATTRS the recorded
- * mode, times, xattrs (and owner, where permitted) are applied. */
+/* Write one stored file, as of backup id, to dst_fd (a regular file,
+ * truncated to the file's size; holes and unstored bytes stay holes),
+ * checking the digest while reading: ECORRUPT on a mismatch. The file is
+ * taken from id's chain: the newest backup of it that holds the name, back
+ * to its last whole copy, each partial file after that laid over it at its
+ * offsets (sized as at its backup). ENOENT when no backup of the chain
+ * holds it or it was deleted as of id; with only partial copies in the
+ * chain, the newest one's ranges over what dst_fd holds. With
+ * VSS_STORE_ATTRS the newest entry's recorded mode, times, xattrs (and
+ * owner, where permitted) are applied. */
 int vss_store_extract(vss_store *s, const char *id, const char *name, int dst_fd, unsigned flags,
                       vss_error *e);
 
