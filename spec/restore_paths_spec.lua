@@ -145,6 +145,19 @@ describe("restore by path", function()
     end
   end)
 
+  it("follows a new target for the path's file set", function()
+    -- (the component's other file sets need a place too, to or a new target of their own,
+    -- even when no path lies in them)
+    local nt, to = dir .. "/nt", dir .. "/to"
+    local r, msg = vss.restore{ store = store, paths = { src .. "/www/index.html" }, location = "new",
+      new_targets = { { path = src .. "/www", filespec = "*", recursive = true, to = nt } },
+      to = to, progress = false }
+    assert.is_table(r, msg)
+    assert.equal("<html>one</html>", read(nt .. "/index.html"))
+    assert.equal("f index.html\n", listing(nt))
+    assert.equal("", listing(to))
+  end)
+
   it("restores everything for the path /, as a restore of all does", function()
     local all, one = dir .. "/all", dir .. "/one"
     assert(vss.restore{ store = store, location = "new", to = all, progress = false })
