@@ -88,6 +88,9 @@ build = {
         "csrc/store/store_reader.c",
         "csrc/store/store_tx.c",
         "csrc/store/store_verify.c",
+        "csrc/vdisk/vdisk.c",
+        "csrc/vdisk/vhd.c",
+        "csrc/vdisk/vhdx.c",
         "csrc/lua/backup.c",
         "csrc/lua/binding.c",
         "csrc/lua/component_state.c",
@@ -108,6 +111,7 @@ build = {
         "csrc/lua/walker.c",
         "csrc/lua/writer.c",
         "csrc/lua/tree.c",
+        "csrc/lua/vdisk.c",
       },
       defines = { "_GNU_SOURCE", "_FILE_OFFSET_BITS=64" },
       incdirs = { "csrc", "$(LIBXML2_INCDIR)/libxml2", "$(LIBVHDI_INCDIR)", "$(LIBXXHASH_INCDIR)" },
@@ -129,6 +133,7 @@ build = {
     ["vss.progress"] = "lua/vss/progress.lua",
     ["vss.options"] = "lua/vss/options.lua",
     ["vss.tree"] = "lua/vss/tree.lua",
+    ["vss.vdisk"] = "lua/vss/vdisk.lua",
   },
   install = {
     -- the commands (tools/vss-compare: vss.tree.compare of two trees)

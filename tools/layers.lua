@@ -27,7 +27,7 @@ local LAYERS = {
   { "files",     "base", "ranges" },
   { "documents", "base", "ranges", "files" },
   { "snapshot",  "base", "ranges", "files", "documents" },
-  { "vdisk",     "base", "ranges" },                                  -- virtual disks (to come)
+  { "vdisk",     "base", "ranges" },                                  -- virtual disks (VHD, VHDX)
   { "changes",   "base", "ranges", "vdisk" },                         -- change tracking (to come)
   { "store",     "base", "ranges", "files", "documents" },
   { "dest",      "base", "ranges" },

@@ -124,5 +124,6 @@ int vss_lua_open_restore(lua_State *L);
 int vss_lua_open_dest(lua_State *L);
 int vss_lua_open_backup(lua_State *L);
 int vss_lua_open_tree(lua_State *L);
+int vss_lua_open_vdisk(lua_State *L);
 
 #endif

@@ -21,6 +21,7 @@ static const struct {
     {"dest", vss_lua_open_dest},
     {"backup", vss_lua_open_backup},
     {"tree", vss_lua_open_tree},
+    {"vdisk", vss_lua_open_vdisk},
 };
 
 /* vss.core.clock(): seconds from a monotonic clock, for progress and benchmarks. */

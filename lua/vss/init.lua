@@ -18,6 +18,7 @@ local vss = {
   backup = require "vss.backup",
   progress = require "vss.progress",
   tree = require "vss.tree",
+  vdisk = require "vss.vdisk",
 }
 vss.snapshot_set = vss.snapshot.set
 
