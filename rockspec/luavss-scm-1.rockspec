@@ -89,6 +89,7 @@ build = {
         "csrc/store/store_tx.c",
         "csrc/store/store_verify.c",
         "csrc/vdisk/vdisk.c",
+        "csrc/vdisk/vdisk_util.c",
         "csrc/vdisk/vhd.c",
         "csrc/vdisk/vhdx.c",
         "csrc/lua/backup.c",

@@ -110,7 +110,7 @@ int vss_vhd_open_layer(vdisk_layer *l, vss_error *e);
 int vss_vhd_map(vdisk_layer *l, uint64_t off, uint64_t max, int *kind, uint64_t *foff,
                 uint64_t *len, vss_error *e);
 
-/* ---- shared (vdisk.c) ---- */
+/* ---- shared (vdisk_util.c) ---- */
 
 /* pread exactly n bytes at off; VSS_ECORRUPT naming what when the file is
  * shorter, the errno otherwise. */
