@@ -5,7 +5,7 @@ CC       ?= gcc
 SAN      ?= 0
 
 # Debian packages the project needs to build and test (`make deps`).
-DEPS      = build-essential pkg-config lua5.4 liblua5.4-dev libxml2-dev libxml2-utils libvhdi-dev acl attr \
+DEPS      = build-essential pkg-config lua5.4 liblua5.4-dev libxml2-dev libxml2-utils libvhdi-dev acl attr qemu-utils \
             libxxhash-dev xxhash lua-busted luarocks lua-check xfsprogs btrfs-progs
 # Peer tools the benchmarks compare against (`make bench-deps`).
 BENCH_DEPS = findutils coreutils rsync restic borgbackup time
