@@ -92,6 +92,7 @@ build = {
         "csrc/vdisk/vdisk_util.c",
         "csrc/vdisk/vhd.c",
         "csrc/vdisk/vhdx.c",
+        "csrc/vdisk/vhdx_log.c",
         "csrc/lua/backup.c",
         "csrc/lua/binding.c",
         "csrc/lua/component_state.c",

@@ -109,7 +109,7 @@ static void push_info(lua_State *L, const vss_vdisk_info *in, size_t layer)
         lua_setfield(L, -2, "current_header");
         lua_pushboolean(L, in->other_header_valid);
         lua_setfield(L, -2, "other_header_valid");
-        lua_pushboolean(L, 0); /* a pending log refuses the open */
+        lua_pushboolean(L, in->log_replayed); /* replayed in memory at open */
         lua_setfield(L, -2, "log_pending");
         lua_pushboolean(L, in->leave_allocated);
         lua_setfield(L, -2, "leave_allocated");

@@ -43,6 +43,9 @@ static void layer_clear(vdisk_layer *l)
     l->fd = -1;
     free(l->bat);
     free(l->bits);
+    for (size_t i = 0; i < l->npatches; i++)
+        free(l->patches[i].data);
+    free(l->patches);
     for (size_t i = 0; i < l->info.nlocators; i++)
         free(l->info.locators[i].key), free(l->info.locators[i].value);
     free(l->info.locators);

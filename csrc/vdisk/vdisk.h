@@ -60,6 +60,7 @@ typedef struct vss_vdisk_info {
     int current_header;       /* 1 or 2 */
     bool other_header_valid;
     bool leave_allocated;
+    bool log_replayed;        /* a pending log (LogGuid set) was replayed in memory */
     /* VHD only: the dynamic header's parent name (UTF-8), "" if none */
     char parent_name[1024];
     size_t nlocators;
@@ -87,8 +88,9 @@ typedef struct vss_vdisk_opts {
 
 /* Open path (and its parents). opts may be NULL. Codes: the errno of a
  * failed open or read; VSS_ECORRUPT for a bad structure (the message
- * names it and its offset); ENOTSUP for what is valid but not read here
- * (a pending VHDX log, an unknown required region or metadata item);
+ * names it and its offset; a pending VHDX log that cannot be replayed);
+ * ENOTSUP for what is valid but not read here (an unknown required
+ * region or metadata item);
  * VSS_ECHAIN for a parent not found, a link that does not match (both
  * identifiers named), a loop or a chain deeper than VSS_VDISK_MAX_DEPTH. */
 int vss_vdisk_open(const char *path, const vss_vdisk_opts *opts, vss_vdisk **out, vss_error *e);

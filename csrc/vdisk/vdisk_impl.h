@@ -18,6 +18,11 @@ enum vdisk_kind {
     VDISK_PARENT, /* left to the parent (zeros without one) */
 };
 
+typedef struct vdisk_patch {
+    uint64_t off, len;
+    uint8_t *data;
+} vdisk_patch;
+
 typedef struct vdisk_layer {
     int fd;
     uint64_t file_size;
@@ -29,6 +34,12 @@ typedef struct vdisk_layer {
     uint64_t nblocks;
     uint32_t chunk_ratio;  /* VHDX */
     uint32_t vhd_bitmap;   /* VHD: bytes of a block's sector bitmap, padded to 512 */
+    /* A VHDX log replayed in memory: the writes it holds, in log order,
+     * laid over every read of the file (data NULL: zeros). file_size is
+     * then at least the log's LastFileOffset; real_size the file's own. */
+    struct vdisk_patch *patches;
+    size_t npatches;
+    uint64_t real_size;
     /* the sector bitmap of one block, kept between calls */
     uint8_t *bits;
     size_t bits_len;
@@ -79,6 +90,13 @@ int vss_vhdx_parse_locator(const uint8_t *buf, size_t len, uint64_t at, vss_vdis
  * the regions. */
 int vss_vhdx_check_bat(vdisk_layer *l, uint64_t at, const vhdx_region *regions, size_t nregions,
                        vss_error *e);
+
+/* Replay the log of header h in memory (vhdx_log.c): find the active
+ * sequence (valid entries: signature, CRC-32C, LogGuid, consecutive
+ * sequence numbers; the newest whose tail is in it), check its
+ * descriptors and data sectors, and record their writes as l's patches.
+ * VSS_ECORRUPT naming the entry and offset when it cannot be replayed. */
+int vss_vhdx_replay_log(vdisk_layer *l, const vhdx_header *h, vss_error *e);
 
 int vss_vhdx_open_layer(vdisk_layer *l, vss_error *e);
 int vss_vhdx_map(vdisk_layer *l, uint64_t off, uint64_t max, int *kind, uint64_t *foff,

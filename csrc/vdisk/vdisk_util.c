@@ -105,8 +105,22 @@ int vss_vdisk_pread(const vdisk_layer *l, void *buf, size_t n, uint64_t off, con
                     vss_error *e)
 {
     size_t done = 0;
+    /* with a replayed log the file may end before its logical size: zeros */
+    uint64_t real = l->npatches ? l->real_size : UINT64_MAX;
+    if (l->npatches && (off > l->file_size || n > l->file_size - off))
+        return vss_error_set(e, VSS_ECORRUPT,
+                             "%s at 0x%llx in '%s': the file ends at 0x%llx (truncated?)", what,
+                             (unsigned long long)off, l->info.path,
+                             (unsigned long long)l->file_size);
     while (done < n) {
-        ssize_t r = pread(l->fd, (char *)buf + done, n - done, (off_t)(off + done));
+        if (off + done >= real) {
+            memset((char *)buf + done, 0, n - done);
+            break;
+        }
+        size_t want = n - done;
+        if (real - (off + done) < want)
+            want = (size_t)(real - (off + done));
+        ssize_t r = pread(l->fd, (char *)buf + done, want, (off_t)(off + done));
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -119,6 +133,17 @@ int vss_vdisk_pread(const vdisk_layer *l, void *buf, size_t n, uint64_t off, con
                                  what, (unsigned long long)off, l->info.path,
                                  (unsigned long long)(off + done));
         done += (size_t)r;
+    }
+    for (size_t i = 0; i < l->npatches; i++) {
+        const vdisk_patch *p = &l->patches[i];
+        if (p->off >= off + n || off >= p->off + p->len)
+            continue;
+        uint64_t from = p->off > off ? p->off : off;
+        uint64_t to = p->off + p->len < off + n ? p->off + p->len : off + n;
+        if (p->data)
+            memcpy((char *)buf + (from - off), p->data + (from - p->off), (size_t)(to - from));
+        else
+            memset((char *)buf + (from - off), 0, (size_t)(to - from));
     }
     return VSS_OK;
 }

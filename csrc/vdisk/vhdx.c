@@ -470,13 +470,13 @@ int vss_vhdx_open_layer(vdisk_layer *l, vss_error *e)
     l->info.file_write_guid = h[cur].file_write;
     l->info.log_guid = h[cur].log_guid;
     if (!guid_zero(&h[cur].log_guid)) {
-        vss_error_set(e, ENOTSUP,
-                      "VHDX header %d at 0x%llx: the log at 0x%llx (%u bytes) is pending "
-                      "(LogGuid set) and replaying it is not supported yet: refusing to read "
-                      "stale data",
-                      cur + 1, (unsigned long long)(cur + 1) * 64 * KiB,
-                      (unsigned long long)h[cur].log_offset, h[cur].log_length);
-        goto out;
+        /* a log not yet replayed: replay it in memory before any other read */
+        vss_error le;
+        if (vss_vhdx_replay_log(l, &h[cur], &le) != VSS_OK) {
+            vss_error_set(e, le.code, "VHDX header %d: pending log: %s", cur + 1, le.message);
+            goto out;
+        }
+        l->info.log_replayed = true;
     }
     vhdx_region bat, md;
     vss_error re;
