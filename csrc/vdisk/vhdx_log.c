@@ -34,7 +34,7 @@ typedef struct entry {
 /* The entry at log offset at, copied (wrapping around the ring) into out
  * (room for log_len bytes): true when it is valid. */
 static bool read_entry(const uint8_t *log, uint64_t log_len, uint64_t at, const vss_guid *guid,
-                       uint8_t *out, entry *en)
+                       uint8_t *out, entry *en, uint64_t *work)
 {
     const uint8_t *h = log + at;
     if (memcmp(h, "loge", 4) != 0)
@@ -54,6 +54,9 @@ static bool read_entry(const uint8_t *log, uint64_t log_len, uint64_t at, const 
     uint64_t desc_sectors = (64 + (uint64_t)en->count * 32 + SECTOR - 1) / SECTOR;
     if (desc_sectors > en->length / SECTOR)
         return false;
+    if (*work > 64 * log_len) /* overlapping entries made to cost: refuse, never hang */
+        return false;
+    *work += en->length;
     for (uint64_t i = 0; i < en->length / SECTOR; i++)
         memcpy(out + i * SECTOR, log + (at + i * SECTOR) % log_len, SECTOR);
     uint32_t want = le32(out + 4);
@@ -146,18 +149,34 @@ int vss_vhdx_replay_log(vdisk_layer *l, const vhdx_header *h, vss_error *e)
         rc = vss_vdisk_pread(l, log, log_len, log_off, "VHDX log", e);
     /* the active sequence: from each sector, the run of valid entries with
      * consecutive sequence numbers; the one ending at the highest number */
-    uint64_t best_start = 0, best_n = 0, best_seq = 0;
+    uint64_t best_start = 0, best_n = 0, best_seq = 0, work = 0, nsec = log_len / SECTOR;
+    /* each sector's entry is checked once: 0 unknown, 1 valid (seq[i]), 2 not */
+    uint8_t *state = rc == VSS_OK ? calloc(nsec, 1) : NULL;
+    if (rc == VSS_OK && state == NULL)
+        rc = vss_error_sys(e, ENOMEM, "VHDX log");
     for (uint64_t pos = 0; rc == VSS_OK && pos < log_len; pos += SECTOR) {
-        entry en;
         uint64_t at = pos, n = 0, prev = 0;
-        while (n < log_len / SECTOR && read_entry(log, log_len, at, &h->log_guid, out, &en) &&
-               (n == 0 || en.seq == prev + 1)) {
-            n++, prev = en.seq;
-            at = (at + en.length) % log_len;
+        while (n < nsec) {
+            uint64_t i = at / SECTOR;
+            if (state[i] == 0)
+                state[i] = read_entry(log, log_len, at, &h->log_guid, out, &seq[i], &work) ? 1 : 2;
+            if (state[i] != 1 || (n > 0 && seq[i].seq != prev + 1))
+                break;
+            n++, prev = seq[i].seq;
+            at = (at + seq[i].length) % log_len;
         }
         if (n > 0 && prev > best_seq)
             best_start = pos, best_n = n, best_seq = prev;
     }
+    if (rc == VSS_OK && work > 64 * log_len)
+        rc = vss_error_set(e, VSS_ECORRUPT,
+                           "VHDX log at 0x%llx: overlapping entries (more than 64 times the log "
+                           "checked)",
+                           (unsigned long long)log_off);
+    free(state);
+    entry *run = rc == VSS_OK ? calloc(best_n + 1, sizeof *run) : NULL;
+    if (rc == VSS_OK && run == NULL)
+        rc = vss_error_sys(e, ENOMEM, "VHDX log");
     if (rc == VSS_OK && best_n == 0)
         rc = vss_error_set(e, VSS_ECORRUPT,
                            "VHDX log at 0x%llx: LogGuid is set but no valid log entry carries it",
@@ -165,9 +184,11 @@ int vss_vhdx_replay_log(vdisk_layer *l, const vhdx_header *h, vss_error *e)
     /* the entries of the sequence; the last one's tail must be among them */
     size_t n = 0, tail = SIZE_MAX;
     for (uint64_t at = best_start; rc == VSS_OK && n < best_n; n++) {
-        read_entry(log, log_len, at, &h->log_guid, out, &seq[n]);
-        at = (at + seq[n].length) % log_len;
+        run[n] = seq[at / SECTOR];
+        at = (at + run[n].length) % log_len;
     }
+    free(seq);
+    seq = run;
     for (size_t i = 0; rc == VSS_OK && i < n; i++)
         if (seq[i].at == seq[n - 1].tail)
             tail = i;
@@ -186,8 +207,12 @@ int vss_vhdx_replay_log(vdisk_layer *l, const vhdx_header *h, vss_error *e)
                            (unsigned long long)l->file_size, (unsigned long long)head->flushed);
     for (size_t i = tail; rc == VSS_OK && i < n; i++) {
         entry en;
-        read_entry(log, log_len, seq[i].at, &h->log_guid, out, &en);
-        rc = apply_entry(l, out, &en, log_off, e);
+        uint64_t again = 0; /* copied into out once more, checked as before */
+        if (!read_entry(log, log_len, seq[i].at, &h->log_guid, out, &en, &again))
+            rc = vss_error_set(e, VSS_ECORRUPT, "VHDX log entry at 0x%llx: changed",
+                               (unsigned long long)(log_off + seq[i].at));
+        else
+            rc = apply_entry(l, out, &en, log_off, e);
     }
     if (rc == VSS_OK) {
         l->real_size = l->file_size;
