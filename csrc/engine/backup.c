@@ -27,7 +27,19 @@ typedef struct planned {
                              device; PLAN_LINK: a hard link to link */
     uint64_t dev, ino, nlink;
     const char *link;     /* PLAN_LINK: the name stored with the data (another entry's) */
+    uint64_t origin_ino;  /* what change detection compares next time (ident) */
+    struct timespec origin_ctime;
 } planned;
+
+/* The inode and ctime change detection compares for a walked entry: its
+ * own, unless it is read from a snapshot mirror (a copy or reflink: other
+ * inodes, ctimes of the copy), where the original's lstat is used; when
+ * the original changed after the snapshot, ctime 0 is recorded, so that
+ * the next backup takes it. */
+typedef struct ident {
+    uint64_t ino;
+    struct timespec ctime;
+} ident;
 
 typedef struct data_run {
     vss_backup_ctx *r;
@@ -43,6 +55,10 @@ typedef struct data_run {
     size_t nsets, capsets;
     vss_backup_result *res; /* for what is skipped */
     size_t skipcap;
+    bool from_snapshot;     /* the set being walked is read from a snapshot */
+    vss_store_tx *tx;       /* for the chain's view */
+    vss_chain_view chain;   /* what the chain up to the base holds */
+    bool chain_loaded;
 } data_run;
 
 /* Append one element of size sz to *v (count *n, capacity *cap). */
@@ -147,9 +163,28 @@ static int add_to_set(data_run *d, const vss_filedesc *f, vss_error *e)
 
 /* ---- planning the data ---- */
 
+static ident ident_of(const data_run *d, const vss_backup_file *f)
+{
+    ident id = {f->ino, f->ctime};
+    struct stat st;
+    if (!d->from_snapshot || strcmp(f->path, f->original) == 0)
+        return id;
+    if (lstat(f->original, &st) != 0)
+        return (ident){0, {0, 0}};
+    if ((uint64_t)st.st_ino == f->ino)
+        return id; /* a snapshot that keeps inodes (btrfs, LVM): its own stat */
+    id.ino = (uint64_t)st.st_ino;
+    id.ctime = st.st_ctim;
+    if ((st.st_mode & S_IFMT) != (f->mode & S_IFMT) || (uint64_t)st.st_size != f->size ||
+        st.st_mtim.tv_sec != f->mtime.tv_sec || st.st_mtim.tv_nsec != f->mtime.tv_nsec)
+        id.ctime = (struct timespec){0, 0};
+    return id;
+}
+
 static int plan_add(data_run *d, const vss_backup_file *f, vss_ranges *ranges,
                     const char *ranges_file, vss_error *e)
 {
+    ident id = ident_of(d, f);
     planned *p = push((void **)&d->plan, &d->nplan, &d->cap, sizeof *p);
     if (p == NULL) {
         vss_ranges_free(ranges);
@@ -158,7 +193,8 @@ static int plan_add(data_run *d, const vss_backup_file *f, vss_ranges *ranges,
     *p = (planned){.name = strdup(f->original), .source = strdup(f->path), .ranges = ranges,
                    .size = f->kind == VSS_ENTRY_FILE ? f->size : 0,
                    .what = f->kind == VSS_ENTRY_FILE ? PLAN_DATA : PLAN_NODE,
-                   .dev = f->dev, .ino = f->ino, .nlink = f->nlink};
+                   .dev = f->dev, .ino = f->ino, .nlink = f->nlink,
+                   .origin_ino = id.ino, .origin_ctime = id.ctime};
     if (ranges_file != NULL)
         p->ranges_file = strdup(ranges_file);
     if (p->name == NULL || p->source == NULL || (ranges_file && p->ranges_file == NULL))
@@ -194,8 +230,44 @@ static int partial_of(data_run *d, const vss_backup_file *f, vss_ranges **ranges
     return 0;
 }
 
-/* §6.4: false when a differenced file set holds f and f is not newer than
- * its time (or, for time 0, than the writer's previous backup). */
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* The chain up to the backup's base, loaded when first needed. */
+static const vss_store_entry *chain_find(data_run *d, const char *name, vss_error *e, int *rc)
+{
+    *rc = VSS_OK;
+    if (!d->chain_loaded) {
+        if (vss_backup_chain_open(d->r->store, vss_store_tx_info(d->tx)->base, &d->chain, e) !=
+            VSS_OK) {
+            *rc = VSS_FAIL;
+            return NULL;
+        }
+        d->chain_loaded = true;
+    }
+    return vss_backup_chain_find(&d->chain, name);
+}
+
+/* Whether f differs from what the chain recorded for its path: not held,
+ * or its size, mtime, ctime, inode, mode or owner differ (what restic and
+ * borg compare). An inode of 0 was not recorded (older stores). */
+static bool changed(const data_run *d, const vss_backup_file *f, const vss_store_entry *en)
+{
+    if (en == NULL || en->kind != VSS_STORE_ENTRY_FILE || en->attrs == NULL || en->bad != NULL)
+        return true;
+    const vss_store_attrs *a = en->attrs;
+    ident id = ident_of(d, f);
+    return en->size != f->size || !same_time(&a->mtime, &f->mtime) ||
+           !same_time(&a->ctime, &id.ctime) || (a->ino != 0 && a->ino != id.ino) ||
+           a->mode != f->mode || a->uid != f->uid || a->gid != f->gid;
+}
+
+/* §6.4 for a differenced file set holding f: with a writer's time, f is
+ * kept when newer than it, or when the chain does not hold its path (a
+ * rename or a copy keeps an old mtime); with time 0 the requester decides:
+ * kept when the chain does not hold it as it is now (changed). */
 static int differenced_keep(data_run *d, const vss_backup_file *f, bool *keep, vss_error *e)
 {
     *keep = true;
@@ -211,10 +283,16 @@ static int differenced_keep(data_run *d, const vss_backup_file *f, bool *keep, v
         if ((rc = vss_backup_resolve(d->r, df->path, &set.path, e)) != VSS_OK)
             break;
         if (vss_fileset_has_file(&set, fdir, slash + 1)) {
+            const vss_store_entry *en = chain_find(d, f->original, e, &rc);
+            if (rc != VSS_OK) {
+                free(set.path);
+                break;
+            }
             uint64_t since = df->last_modify_time;
-            if (since == 0 && d->bw->has_previous)
-                since = filetime(&d->bw->previous_time);
-            *keep = since == 0 || filetime(&f->mtime) > since;
+            if (since != 0)
+                *keep = filetime(&f->mtime) > since || en == NULL;
+            else
+                *keep = changed(d, f, en);
         }
         free(set.path);
     }
@@ -300,9 +378,13 @@ static int plan_fileset(data_run *d, const vss_filedesc *f, vss_error *e)
         lstat(snap ? snap : p.read, &st) == 0 && S_ISDIR(st.st_mode)) {
         vss_backup_file top = {.path = snap ? snap : p.read, .original = p.original,
                                .kind = VSS_ENTRY_DIRECTORY, .mode = (uint32_t)st.st_mode,
-                               .mtime = st.st_mtim};
+                               .mtime = st.st_mtim, .ino = (uint64_t)st.st_ino,
+                               .ctime = st.st_ctim, .uid = (uint32_t)st.st_uid,
+                               .gid = (uint32_t)st.st_gid};
+        d->from_snapshot = snap != NULL;
         rc = plan_file(d, &top, e);
     }
+    d->from_snapshot = snap != NULL;
     if (rc == VSS_OK)
         rc = vss_backup_walk(f, snap ? snap : p.read, p.original, p.excludes, p.exclude_count,
                              plan_file, d, e);
@@ -327,6 +409,7 @@ static void plan_free(data_run *d)
     for (size_t i = 0; i < d->nsets; i++)
         vss_filedesc_clear(&d->sets[i]);
     free(d->sets);
+    vss_backup_chain_close(&d->chain);
 }
 
 /* ---- writing ---- */
@@ -397,6 +480,8 @@ static int transfer(data_run *d, vss_store_tx *tx, vss_backup_result *res, vss_e
         if (vss_cancel_check(e, "backup") != VSS_OK)
             return VSS_FAIL;
         int rc;
+        if (f->what != PLAN_LINK)
+            vss_store_tx_origin(tx, f->origin_ino, &f->origin_ctime);
         if (f->what == PLAN_LINK) {
             rc = vss_store_tx_add_hardlink(tx, f->name, f->link, e);
         } else if (f->what == PLAN_NODE) {
@@ -628,6 +713,7 @@ int vss_backup_run(vss_writers *ws, vss_backup_components *bc, const char *store
     abortable = false;
     if (held_nothing(&r, e) != VSS_OK)
         goto fail;
+    d.tx = tx;
     if (each_fileset(&d, plan_fileset, e) != VSS_OK || transfer(&d, tx, res, e) != VSS_OK)
         goto fail;
     if ((r.type == VSS_BT_INCREMENTAL || r.type == VSS_BT_DIFFERENTIAL) &&

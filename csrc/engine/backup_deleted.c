@@ -95,3 +95,77 @@ int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, siz
     free(chain);
     return rc;
 }
+
+/* ---- the chain's view for change detection ---- */
+
+static int held_by_name_then_age(const void *a, const void *b)
+{
+    const vss_chain_held *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c != 0)
+        return c;
+    return x->age < y->age ? -1 : x->age > y->age;
+}
+
+int vss_backup_chain_open(vss_store *s, const char *base_id, vss_chain_view *v, vss_error *e)
+{
+    *v = (vss_chain_view){0};
+    char base[VSS_STORE_ID_MAX];
+    snprintf(base, sizeof base, "%s", base_id ? base_id : "");
+    size_t capchain = 0, cap = 0;
+    int rc = VSS_OK;
+    while (rc == VSS_OK && base[0] != '\0') {
+        if ((rc = VSS_GROW(v->chain, capchain, v->nchain, e)) != VSS_OK)
+            break;
+        if ((rc = vss_store_manifest_load(s, base, 0, &v->chain[v->nchain], e)) != VSS_OK)
+            break;
+        const vss_store_manifest *man = v->chain[v->nchain];
+        for (size_t i = 0; rc == VSS_OK && i < man->n; i++) {
+            const vss_store_entry *en = &man->entries[i];
+            if (en->kind == VSS_STORE_ENTRY_DOCUMENT)
+                continue;
+            if ((rc = VSS_GROW(v->held, cap, v->n, e)) != VSS_OK)
+                break;
+            const vss_store_entry *data = en;
+            if (en->kind == VSS_STORE_ENTRY_HARDLINK)
+                data = en->target ? vss_store_manifest_find(man, VSS_STORE_ENTRY_FILE, en->target)
+                                  : NULL;
+            v->held[v->n++] = (vss_chain_held){en->name, data, v->nchain,
+                                               en->kind == VSS_STORE_ENTRY_DELETED};
+        }
+        snprintf(base, sizeof base, "%s", man->info.base);
+        v->nchain++;
+    }
+    if (rc != VSS_OK) {
+        vss_backup_chain_close(v);
+        return rc;
+    }
+    qsort(v->held, v->n, sizeof *v->held, held_by_name_then_age);
+    size_t k = 0;
+    for (size_t i = 0; i < v->n; i++)
+        if (k == 0 || strcmp(v->held[i].name, v->held[k - 1].name) != 0)
+            v->held[k++] = v->held[i];
+    v->n = k;
+    return VSS_OK;
+}
+
+static int held_by_name(const void *key, const void *elem)
+{
+    return strcmp(key, ((const vss_chain_held *)elem)->name);
+}
+
+const vss_store_entry *vss_backup_chain_find(const vss_chain_view *v, const char *name)
+{
+    const vss_chain_held *h = v->n ? bsearch(name, v->held, v->n, sizeof *v->held, held_by_name)
+                                   : NULL;
+    return h == NULL || h->deleted ? NULL : h->en;
+}
+
+void vss_backup_chain_close(vss_chain_view *v)
+{
+    free(v->held);
+    for (size_t i = 0; i < v->nchain; i++)
+        vss_store_manifest_free(v->chain[i]);
+    free(v->chain);
+    *v = (vss_chain_view){0};
+}

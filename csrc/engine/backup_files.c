@@ -36,7 +36,10 @@ int vss_backup_walk(const vss_filedesc *d, const char *read_root, const char *or
                                  .mode = (uint32_t)en->st.st_mode,
                                  .dev = (uint64_t)en->st.st_dev,
                                  .ino = (uint64_t)en->st.st_ino,
-                                 .nlink = (uint64_t)en->st.st_nlink};
+                                 .nlink = (uint64_t)en->st.st_nlink,
+                                 .ctime = en->st.st_ctim,
+                                 .uid = (uint32_t)en->st.st_uid,
+                                 .gid = (uint32_t)en->st.st_gid};
             rc = fn(ud, &f, e);
         }
     }

@@ -19,6 +19,8 @@ typedef struct vss_backup_file {
     int kind;             /* VSS_ENTRY_FILE, _DIRECTORY, _SYMLINK or _OTHER (files/walker.h) */
     uint32_t mode;        /* lstat data */
     uint64_t dev, ino, nlink;
+    struct timespec ctime;
+    uint32_t uid, gid;
 } vss_backup_file;
 
 typedef int (*vss_backup_file_fn)(void *ud, const vss_backup_file *f, vss_error *e);

@@ -45,6 +45,29 @@ int vss_backup_carry_stamps(vss_backup_ctx *r, vss_error *e);
 int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, size_t nwalked,
                               const vss_filedesc *sets, size_t nsets, vss_error *e);
 
+/* The chain's view for change detection (docs/model.md §6.4, issue #11):
+ * every name the chain up to a base holds, with its newest entry. */
+typedef struct vss_chain_held {
+    const char *name;
+    const vss_store_entry *en; /* a hardlink's: the entry it links to */
+    size_t age;                /* 0 = the base, 1 = its base, ... */
+    bool deleted;
+} vss_chain_held;
+
+typedef struct vss_chain_view {
+    vss_store_manifest **chain;
+    size_t nchain;
+    vss_chain_held *held; /* by name, the newest mention only */
+    size_t n;
+} vss_chain_view;
+
+/* Load the chain from base ("": none) back to its full backup. */
+int vss_backup_chain_open(vss_store *s, const char *base, vss_chain_view *v, vss_error *e);
+/* The entry the chain holds for name (a file's; a hardlink resolved to
+ * the entry holding the data), NULL when the chain does not hold it. */
+const vss_store_entry *vss_backup_chain_find(const vss_chain_view *v, const char *name);
+void vss_backup_chain_close(vss_chain_view *v);
+
 /* VSS_FSBT_*_BACKUP_REQUIRED / _SNAPSHOT_REQUIRED of a backup type. */
 uint32_t vss_backup_required_bit(int type);
 uint32_t vss_backup_snapshot_bit(int type);

@@ -102,6 +102,9 @@ typedef struct vss_store_attrs {
     vss_store_xattr *xattrs;
     size_t nxattrs;
     uint32_t flags; /* inode flags (FS_IOC_GETFLAGS) within VSS_STORE_FLAGS; 0: none */
+    uint64_t ino;   /* the inode number of the file it stands for (change
+                       detection; with ctime, the original's, not a
+                       snapshot mirror's); 0: not recorded */
 } vss_store_attrs;
 
 /* The inode flags recorded and restored: the ones a user sets with chattr
@@ -267,6 +270,11 @@ int vss_store_tx_record_deleted(vss_store_tx *tx, const char *name, vss_error *e
  * regular file. *kind (may be NULL) says which was recorded. */
 int vss_store_tx_add_node(vss_store_tx *tx, const char *name, const char *source_path,
                           vss_store_kind *kind, vss_error *e);
+/* The inode number and ctime of the file the next add_file or add_node
+ * stands for (what change detection compares, docs/store-format.md): a
+ * backup read from a snapshot mirror records the original's, not the
+ * mirror's. Without it the source's own are recorded. */
+void vss_store_tx_origin(vss_store_tx *tx, uint64_t ino, const struct timespec *ctime);
 /* name is another name of the inode stored as target in this backup. */
 int vss_store_tx_add_hardlink(vss_store_tx *tx, const char *name, const char *target,
                               vss_error *e);

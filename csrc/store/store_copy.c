@@ -270,6 +270,7 @@ static vss_store_attrs *attrs_of(const struct stat *st)
     a->atime = st->st_atim;
     a->mtime = st->st_mtim;
     a->ctime = st->st_ctim;
+    a->ino = (uint64_t)st->st_ino;
     return a;
 }
 

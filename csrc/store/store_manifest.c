@@ -128,6 +128,8 @@ void store_manifest_entry(vss_strbuf *b, const vss_store_entry *en)
         buf_time(b, "ctime", &a->ctime);
         if (a->flags)
             vss_strbuf_printf(b, " flags=%" PRIx32, a->flags);
+        if (a->ino)
+            vss_strbuf_printf(b, " ino=%" PRIu64, a->ino);
         for (size_t i = 0; i < a->nxattrs; i++) {
             store_buf_escaped(b, "xattr", a->xattrs[i].name, strlen(a->xattrs[i].name));
             vss_strbuf_str(b, ";");
@@ -365,6 +367,8 @@ static int entry_field(vss_store_entry *en, const char *k, size_t kn, const char
         return (a = need_attrs(en)) ? parse_time(v, n, &a->ctime) : -1;
     if (KEY("flags") && version >= 2)
         return (a = need_attrs(en)) ? parse_u32(v, n, &a->flags, 16) : -1;
+    if (KEY("ino") && version >= 2)
+        return (a = need_attrs(en)) ? parse_u64(v, n, &a->ino, 10) : -1;
     if (KEY("xattr"))
         return (a = need_attrs(en)) ? add_xattr(a, v, n) : -1;
 #undef KEY

@@ -32,7 +32,27 @@ struct vss_store_tx {
     char **names; /* open-addressing set of "f:name" / "d:name" */
     size_t names_cap, names_n;
     store_copy copy;
+    bool origin; /* vss_store_tx_origin for the next entry */
+    uint64_t origin_ino;
+    struct timespec origin_ctime;
 };
+
+void vss_store_tx_origin(vss_store_tx *tx, uint64_t ino, const struct timespec *ctime)
+{
+    tx->origin = true;
+    tx->origin_ino = ino;
+    tx->origin_ctime = *ctime;
+}
+
+/* The origin given for this entry, if any, replaces the source's own. */
+static void apply_origin(vss_store_tx *tx, vss_store_attrs *a)
+{
+    if (tx->origin && a != NULL) {
+        a->ino = tx->origin_ino;
+        a->ctime = tx->origin_ctime;
+    }
+    tx->origin = false;
+}
 
 const char *vss_store_tx_id(const vss_store_tx *tx)
 {
@@ -344,6 +364,7 @@ static int add_file_data(vss_store_tx *tx, vss_store_entry *en, const char *sour
         rc = vss_error_set(e, EINVAL, "'%s' is not a regular file", source_path);
     else if ((flags & VSS_STORE_ATTRS) && store_read_attrs(src, source_path, &en->attrs, e) != VSS_OK)
         rc = VSS_FAIL;
+    apply_origin(tx, en->attrs);
     int dst = rc == VSS_OK ? new_object(tx, 'f', en->object, e) : -1;
     if (rc == VSS_OK && dst < 0)
         rc = VSS_FAIL;
@@ -418,6 +439,7 @@ int vss_store_tx_add_node(vss_store_tx *tx, const char *name, const char *source
     vss_store_entry en = {0};
     int rc = store_read_attrs_path(source_path, &en.attrs, e);
     mode_t m = rc == VSS_OK ? en.attrs->mode : 0;
+    apply_origin(tx, rc == VSS_OK ? en.attrs : NULL);
     if (rc != VSS_OK)
         return VSS_FAIL;
     if (S_ISDIR(m))
