@@ -252,7 +252,10 @@ static const vss_store_entry *chain_find(data_run *d, const char *name, vss_erro
 
 /* Whether f differs from what the chain recorded for its path: not held,
  * or its size, mtime, ctime, inode, mode or owner differ (what restic and
- * borg compare). An inode of 0 was not recorded (older stores). */
+ * borg compare). An inode of 0 was not recorded (older stores). A name
+ * the chain holds as a hard link is taken again: the name its data is
+ * stored under may be gone or another file by now (it is taken once: then
+ * this backup holds its data). */
 static bool changed(const data_run *d, const vss_backup_file *f, const vss_store_entry *en)
 {
     if (en == NULL || en->kind != VSS_STORE_ENTRY_FILE || en->attrs == NULL || en->bad != NULL)

@@ -126,11 +126,7 @@ int vss_backup_chain_open(vss_store *s, const char *base_id, vss_chain_view *v, 
                 continue;
             if ((rc = VSS_GROW(v->held, cap, v->n, e)) != VSS_OK)
                 break;
-            const vss_store_entry *data = en;
-            if (en->kind == VSS_STORE_ENTRY_HARDLINK)
-                data = en->target ? vss_store_manifest_find(man, VSS_STORE_ENTRY_FILE, en->target)
-                                  : NULL;
-            v->held[v->n++] = (vss_chain_held){en->name, data, v->nchain,
+            v->held[v->n++] = (vss_chain_held){en->name, en, v->nchain,
                                                en->kind == VSS_STORE_ENTRY_DELETED};
         }
         snprintf(base, sizeof base, "%s", man->info.base);

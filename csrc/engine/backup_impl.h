@@ -49,7 +49,7 @@ int vss_backup_record_deleted(vss_store *s, vss_store_tx *tx, char **walked, siz
  * every name the chain up to a base holds, with its newest entry. */
 typedef struct vss_chain_held {
     const char *name;
-    const vss_store_entry *en; /* a hardlink's: the entry it links to */
+    const vss_store_entry *en;
     size_t age;                /* 0 = the base, 1 = its base, ... */
     bool deleted;
 } vss_chain_held;
@@ -63,8 +63,8 @@ typedef struct vss_chain_view {
 
 /* Load the chain from base ("": none) back to its full backup. */
 int vss_backup_chain_open(vss_store *s, const char *base, vss_chain_view *v, vss_error *e);
-/* The entry the chain holds for name (a file's; a hardlink resolved to
- * the entry holding the data), NULL when the chain does not hold it. */
+/* The newest entry the chain holds for name, NULL when the chain does
+ * not hold it (never held, or deleted). */
 const vss_store_entry *vss_backup_chain_find(const vss_chain_view *v, const char *name);
 void vss_backup_chain_close(vss_chain_view *v);
 

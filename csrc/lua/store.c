@@ -237,6 +237,10 @@ static void push_attrs(lua_State *L, const vss_store_attrs *a)
     lua_setfield(L, -2, "xattrs");
     lua_pushinteger(L, a->flags);
     lua_setfield(L, -2, "flags");
+    if (a->ino != 0) {
+        lua_pushinteger(L, (lua_Integer)a->ino);
+        lua_setfield(L, -2, "ino");
+    }
 }
 
 static void push_entry(lua_State *L, const vss_store_entry *en)
