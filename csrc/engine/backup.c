@@ -27,6 +27,8 @@ typedef struct planned {
                              device; PLAN_LINK: a hard link to link */
     uint64_t dev, ino, nlink;
     const char *link;     /* PLAN_LINK: the name stored with the data (another entry's) */
+    bool optional;        /* unchanged, but another name of its inode may be
+                             taken: then it is taken too (hard links) */
     uint64_t origin_ino;  /* what change detection compares next time (ident) */
     struct timespec origin_ctime;
 } planned;
@@ -337,8 +339,14 @@ static int plan_file(void *ud, const vss_backup_file *f, vss_error *e)
         bool keep;
         if (differenced_keep(d, f, &keep, e) != VSS_OK)
             return VSS_FAIL;
-        if (!keep)
+        if (!keep && f->nlink < 2)
             return VSS_OK;
+        if (!keep) {
+            if (plan_add(d, f, ranges, ranges_file, e) != VSS_OK)
+                return VSS_FAIL;
+            d->plan[d->nplan - 1].optional = true;
+            return VSS_OK;
+        }
     }
     return plan_add(d, f, ranges, ranges_file, e);
 }
@@ -462,10 +470,55 @@ static int plan_links(data_run *d, vss_error *e)
     return VSS_OK;
 }
 
+/* A hard-link group is taken whole or not at all: an unchanged name of an
+ * inode another name of which is taken comes along (restored as a link
+ * among the files restored together); a group of unchanged names stays
+ * out. */
+static int plan_groups(data_run *d, vss_error *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->nplan; i++)
+        n += d->plan[i].what == PLAN_DATA && d->plan[i].nlink > 1;
+    if (n == 0)
+        return VSS_OK;
+    planned **v = malloc(n * sizeof *v);
+    if (v == NULL)
+        return vss_error_set(e, ENOMEM, "out of memory");
+    n = 0;
+    for (size_t i = 0; i < d->nplan; i++)
+        if (d->plan[i].what == PLAN_DATA && d->plan[i].nlink > 1)
+            v[n++] = &d->plan[i];
+    qsort(v, n, sizeof *v, by_inode);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        bool needed = false;
+        while (j < n && v[j]->dev == v[i]->dev && v[j]->ino == v[i]->ino)
+            needed |= !v[j++]->optional;
+        for (size_t k = i; k < j; k++)
+            v[k]->optional = !needed;
+        i = j;
+    }
+    free(v);
+    size_t k = 0;
+    for (size_t i = 0; i < d->nplan; i++) {
+        planned *p = &d->plan[i];
+        if (p->optional) {
+            free(p->name);
+            free(p->source);
+            free(p->ranges_file);
+            vss_ranges_free(p->ranges);
+        } else {
+            d->plan[k++] = *p;
+        }
+    }
+    d->nplan = k;
+    return VSS_OK;
+}
+
 static int transfer(data_run *d, vss_store_tx *tx, vss_backup_result *res, vss_error *e)
 {
     const vss_backup_options *o = d->r->o;
-    if (plan_links(d, e) != VSS_OK)
+    if (plan_groups(d, e) != VSS_OK || plan_links(d, e) != VSS_OK)
         return VSS_FAIL;
     uint64_t stored0 = vss_store_tx_info(tx)->stored;
     vss_progress p = {.files_total = d->nplan};
