@@ -5,8 +5,6 @@
 --
 --   LUAVSS_SEED=n      the seed (printed on failure); default fixed
 --   LUAVSS_ROUNDS=n    rounds of the engine test (default 12)
---   LUAVSS_PROPERTY=1  run the engine test (until the fidelity work of #11
---                      lands it is pending: today every point differs)
 --   LUAVSS_PROPERTY_ALL=1  go on past the first differing point and print,
 --                      at the end, how many differences of each kind all
 --                      points had (a survey; the test still fails)
@@ -126,9 +124,6 @@ describe("every point in time restores exactly (property)", function()
   end)
 
   it("restores each point of a random chain to a tree equal to its reference copy", function()
-    if os.getenv("LUAVSS_PROPERTY") ~= "1" then
-      return pending("waits for #11 fidelity (run with LUAVSS_PROPERTY=1)")
-    end
     local seed = mutate.seed(11)
     local rounds = env_int("LUAVSS_ROUNDS", 12)
     local ignore = {}
@@ -203,9 +198,6 @@ describe("every point in time restores exactly (property)", function()
   end)
 
   it("restores a full + incremental of each kind of mutation alone", function()
-    if os.getenv("LUAVSS_PROPERTY") ~= "1" then
-      return pending("waits for #11 fidelity (run with LUAVSS_PROPERTY=1)")
-    end
     local seed = mutate.seed(11)
     local report, failed = {}, false
     local kinds = mutate.new(dir .. "/probe", seed, dir .. "/probe-staging"):kinds()
