@@ -167,6 +167,24 @@ describe("change detection", function()
     restores_exactly(r.id)
   end)
 
+  it("takes a hard-link group whole or not at all", function()
+    local w = writer(src)
+    run("ln " .. q(src .. "/d/a") .. " " .. q(src .. "/z-link"))
+    backup(w, "full")
+    local r1 = backup(w, "incremental")
+    assert.same({}, files_of(storedir, r1.id))
+    -- a new name of the inode: every name comes, the data once
+    run("ln " .. q(src .. "/d/a") .. " " .. q(src .. "/d/third"))
+    local r2 = backup(w, "incremental")
+    local got, kinds = files_of(storedir, r2.id), {}
+    for _, n in ipairs { "/d/a", "/z-link", "/d/third" } do
+      assert.is_table(got[src .. n], n)
+      kinds[got[src .. n].kind] = (kinds[got[src .. n].kind] or 0) + 1
+    end
+    assert.same({ file = 1, hardlink = 2 }, kinds)
+    restores_exactly(r2.id)
+  end)
+
   it("with a writer's time, takes a renamed file older than it too", function()
     local cut = os.time() - 3600
     local w = writer(src, function() return vss.components.filetime(cut) end)

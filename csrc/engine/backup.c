@@ -29,6 +29,8 @@ typedef struct planned {
     const char *link;     /* PLAN_LINK: the name stored with the data (another entry's) */
     bool optional;        /* unchanged, but another name of its inode may be
                              taken: then it is taken too (hard links) */
+    char *via;            /* optional, held as a hard link to this name: taken
+                             unless that name is of its group now */
     uint64_t origin_ino;  /* what change detection compares next time (ident) */
     struct timespec origin_ctime;
 } planned;
@@ -238,7 +240,8 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 }
 
 /* The chain up to the backup's base, loaded when first needed. */
-static const vss_store_entry *chain_find(data_run *d, const char *name, vss_error *e, int *rc)
+static const vss_store_entry *chain_find(data_run *d, const char *name, size_t *age,
+                                         vss_error *e, int *rc)
 {
     *rc = VSS_OK;
     if (!d->chain_loaded) {
@@ -249,7 +252,7 @@ static const vss_store_entry *chain_find(data_run *d, const char *name, vss_erro
         }
         d->chain_loaded = true;
     }
-    return vss_backup_chain_find(&d->chain, name);
+    return vss_backup_chain_find(&d->chain, name, age);
 }
 
 /* Whether f differs from what the chain recorded for its path: not held,
@@ -273,9 +276,11 @@ static bool changed(const data_run *d, const vss_backup_file *f, const vss_store
  * kept when newer than it, or when the chain does not hold its path (a
  * rename or a copy keeps an old mtime); with time 0 the requester decides:
  * kept when the chain does not hold it as it is now (changed). */
-static int differenced_keep(data_run *d, const vss_backup_file *f, bool *keep, vss_error *e)
+static int differenced_keep(data_run *d, const vss_backup_file *f, bool *keep,
+                            const char **via, vss_error *e)
 {
     *keep = true;
+    *via = NULL;
     const vss_bc_component *c = d->bcc;
     const char *slash = strrchr(f->original, '/');
     char *fdir = strndup(f->original, (size_t)(slash - f->original));
@@ -288,16 +293,31 @@ static int differenced_keep(data_run *d, const vss_backup_file *f, bool *keep, v
         if ((rc = vss_backup_resolve(d->r, df->path, &set.path, e)) != VSS_OK)
             break;
         if (vss_fileset_has_file(&set, fdir, slash + 1)) {
-            const vss_store_entry *en = chain_find(d, f->original, e, &rc);
+            size_t age = 0, tage = 1;
+            const vss_store_entry *en = chain_find(d, f->original, &age, e, &rc);
+            /* a hard link: compared with the data it links to, when the
+             * chain's newest entry of that name is the one it linked to */
+            const vss_store_entry *data = en;
+            *via = NULL;
+            if (rc == VSS_OK && en != NULL && en->kind == VSS_STORE_ENTRY_HARDLINK &&
+                en->target != NULL) {
+                data = chain_find(d, en->target, &tage, e, &rc);
+                if (data == NULL || tage != age)
+                    data = NULL;
+                else
+                    *via = en->target;
+            }
             if (rc != VSS_OK) {
                 free(set.path);
                 break;
             }
             uint64_t since = df->last_modify_time;
             if (since != 0)
-                *keep = filetime(&f->mtime) > since || en == NULL;
+                *keep = filetime(&f->mtime) > since || en == NULL || (*via == NULL && en->kind == VSS_STORE_ENTRY_HARDLINK);
             else
-                *keep = changed(d, f, en);
+                *keep = changed(d, f, data);
+            if (*keep)
+                *via = NULL;
         }
         free(set.path);
     }
@@ -337,14 +357,18 @@ static int plan_file(void *ud, const vss_backup_file *f, vss_error *e)
         return VSS_FAIL;
     if (partial == 0) {
         bool keep;
-        if (differenced_keep(d, f, &keep, e) != VSS_OK)
+        const char *via;
+        if (differenced_keep(d, f, &keep, &via, e) != VSS_OK)
             return VSS_FAIL;
         if (!keep && f->nlink < 2)
             return VSS_OK;
         if (!keep) {
             if (plan_add(d, f, ranges, ranges_file, e) != VSS_OK)
                 return VSS_FAIL;
-            d->plan[d->nplan - 1].optional = true;
+            planned *p = &d->plan[d->nplan - 1];
+            p->optional = true;
+            if (via != NULL && (p->via = strdup(via)) == NULL)
+                return vss_error_set(e, ENOMEM, "out of memory");
             return VSS_OK;
         }
     }
@@ -409,6 +433,7 @@ static void plan_free(data_run *d)
 {
     for (size_t i = 0; i < d->nplan; i++) {
         free(d->plan[i].name);
+        free(d->plan[i].via);
         free(d->plan[i].source);
         free(d->plan[i].ranges_file);
         vss_ranges_free(d->plan[i].ranges);
@@ -494,6 +519,13 @@ static int plan_groups(data_run *d, vss_error *e)
         bool needed = false;
         while (j < n && v[j]->dev == v[i]->dev && v[j]->ino == v[i]->ino)
             needed |= !v[j++]->optional;
+        /* a name held as a link to a name no longer of its group */
+        for (size_t k = i; k < j && !needed; k++) {
+            bool found = v[k]->via == NULL;
+            for (size_t m = i; m < j && !found; m++)
+                found = strcmp(v[m]->name, v[k]->via) == 0;
+            needed = !found;
+        }
         for (size_t k = i; k < j; k++)
             v[k]->optional = !needed;
         i = j;
@@ -502,6 +534,8 @@ static int plan_groups(data_run *d, vss_error *e)
     size_t k = 0;
     for (size_t i = 0; i < d->nplan; i++) {
         planned *p = &d->plan[i];
+        free(p->via);
+        p->via = NULL;
         if (p->optional) {
             free(p->name);
             free(p->source);

@@ -150,11 +150,16 @@ static int held_by_name(const void *key, const void *elem)
     return strcmp(key, ((const vss_chain_held *)elem)->name);
 }
 
-const vss_store_entry *vss_backup_chain_find(const vss_chain_view *v, const char *name)
+const vss_store_entry *vss_backup_chain_find(const vss_chain_view *v, const char *name,
+                                             size_t *age)
 {
     const vss_chain_held *h = v->n ? bsearch(name, v->held, v->n, sizeof *v->held, held_by_name)
                                    : NULL;
-    return h == NULL || h->deleted ? NULL : h->en;
+    if (h == NULL || h->deleted)
+        return NULL;
+    if (age != NULL)
+        *age = h->age;
+    return h->en;
 }
 
 void vss_backup_chain_close(vss_chain_view *v)

@@ -64,8 +64,10 @@ typedef struct vss_chain_view {
 /* Load the chain from base ("": none) back to its full backup. */
 int vss_backup_chain_open(vss_store *s, const char *base, vss_chain_view *v, vss_error *e);
 /* The newest entry the chain holds for name, NULL when the chain does
- * not hold it (never held, or deleted). */
-const vss_store_entry *vss_backup_chain_find(const vss_chain_view *v, const char *name);
+ * not hold it (never held, or deleted); *age (may be NULL): of which
+ * backup (0 = the base). */
+const vss_store_entry *vss_backup_chain_find(const vss_chain_view *v, const char *name,
+                                             size_t *age);
 void vss_backup_chain_close(vss_chain_view *v);
 
 /* VSS_FSBT_*_BACKUP_REQUIRED / _SNAPSHOT_REQUIRED of a backup type. */
