@@ -326,13 +326,19 @@ static int entry_field(vss_store_entry *en, const char *k, size_t kn, const char
         *seen |= 1;
         return en->name == NULL && (en->name = unescape(v, n)) != NULL ? 0 : -1;
     }
-    if (KEY("object"))
+    /* A field only on the kinds the writer gives it (store_manifest_entry):
+     * one on another kind would count in the totals and vanish when the
+     * manifest is written again (found by fuzz/store_manifest). */
+    bool data = en->kind == VSS_STORE_ENTRY_FILE || en->kind == VSS_STORE_ENTRY_PARTIAL ||
+                en->kind == VSS_STORE_ENTRY_DOCUMENT;
+    bool partial = en->kind == VSS_STORE_ENTRY_PARTIAL;
+    if (KEY("object") && data)
         return *seen |= 2, parse_object(v, n, en->object);
-    if (KEY("size"))
+    if (KEY("size") && data)
         return parse_u64(v, n, &en->size, 10);
-    if (KEY("stored"))
+    if (KEY("stored") && data)
         return parse_u64(v, n, &en->stored, 10);
-    if (KEY("digest"))
+    if (KEY("digest") && data)
         return *seen |= 4, vss_digest_parse(v, n, &en->digest) ? 0 : -1;
     if ((KEY("extents") && en->kind == VSS_STORE_ENTRY_FILE) ||
         (KEY("ranges") && en->kind == VSS_STORE_ENTRY_PARTIAL))
@@ -344,13 +350,13 @@ static int entry_field(vss_store_entry *en, const char *k, size_t kn, const char
         return en->target == NULL && (en->target = unescape(v, n)) != NULL ? (*seen |= 32, 0) : -1;
     if (KEY("rdev") && en->kind == VSS_STORE_ENTRY_DEVICE)
         return *seen |= 64, parse_u64(v, n, &en->rdev, 10);
-    if (KEY("ranges_file"))
+    if (KEY("ranges_file") && partial)
         return en->ranges_file == NULL && (en->ranges_file = unescape(v, n)) != NULL ? 0 : -1;
-    if (KEY("ranges_object"))
+    if (KEY("ranges_object") && partial)
         return parse_object(v, n, en->ranges_object);
-    if (KEY("ranges_size"))
+    if (KEY("ranges_size") && partial)
         return parse_u64(v, n, &en->ranges_size, 10);
-    if (KEY("ranges_digest"))
+    if (KEY("ranges_digest") && partial)
         return vss_digest_parse(v, n, &en->ranges_digest) ? 0 : -1;
     vss_store_attrs *a;
     if (KEY("mode"))
@@ -548,6 +554,8 @@ static int parse_entry(parser *p, const char *line, size_t len, vss_store_entry 
         return bad(p, "%s", "parts do not match the ranges");
     if (en->ranges_file && en->ranges_object[0] == '\0')
         return bad(p, "%s", "ranges_file without ranges_object");
+    if (en->ranges_file == NULL && (en->ranges_object[0] != '\0' || en->ranges_size != 0))
+        return bad(p, "%s", "ranges_object or ranges_size without ranges_file");
     return check_entry(en, p->e);
 }
 
