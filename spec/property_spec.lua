@@ -1,10 +1,13 @@
 -- The property test of issue #11: a seeded random tree, random mutations
 -- (spec/mutate.lua), a reference copy at each point, backups of random
--- types, and every point restored and compared entry by entry with
--- vss.tree.compare.
+-- types; each round the newest point is restored and compared entry by
+-- entry with vss.tree.compare, and every k rounds (and at the end) older
+-- points too: the first full, the latest differential and a random quarter
+-- of the points since the previous sample.
 --
 --   LUAVSS_SEED=n      the seed (printed on failure); default fixed
---   LUAVSS_ROUNDS=n    rounds of the engine test (default 12)
+--   LUAVSS_ROUNDS=n    rounds of the engine test (default 200)
+--   LUAVSS_PROPERTY_EVERY=k  rounds between samples of older points (25)
 --   LUAVSS_PROPERTY_ALL=1  go on past the first differing point and print,
 --                      at the end, how many differences of each kind all
 --                      points had (a survey; the test still fails)
@@ -123,9 +126,10 @@ describe("every point in time restores exactly (property)", function()
     support.rm_rf(dir)
   end)
 
-  it("restores each point of a random chain to a tree equal to its reference copy", function()
+  it("restores the points of a random chain to trees equal to their reference copies", function()
     local seed = mutate.seed(11)
-    local rounds = env_int("LUAVSS_ROUNDS", 12)
+    local rounds = env_int("LUAVSS_ROUNDS", 200)
+    local every = env_int("LUAVSS_PROPERTY_EVERY", 25) -- rounds between samples of older points
     local ignore = {}
     for name in (os.getenv("LUAVSS_PROPERTY_IGNORE") or ""):gmatch("[^,]+") do ignore[#ignore + 1] = name end
     local t = mutate.new(dir .. "/tree", seed, dir .. "/staging")
@@ -134,11 +138,46 @@ describe("every point in time restores exactly (property)", function()
     local use_differenced = false
     local w = tree_writer(t.root, function() return use_differenced end)
     local store = dir .. "/store"
-    local points = {}
+    -- points whose reference is kept for the next sample: the first full,
+    -- the latest differential, and about one point in four at random
+    local kept = {}
     local failures = {}
-    local types = { "full", "incremental", "incremental", "differential" }
+    local types = { "incremental", "incremental", "incremental", "differential" }
     local survey = os.getenv("LUAVSS_PROPERTY_ALL") == "1"
-    local tally, example, npoints = {}, {}, 0
+    local tally, example, nrestores, checked = {}, {}, 0, {}
+    local function drop(ref)
+      mutate.thaw(ref)
+      support.rm_rf(ref)
+    end
+    local function check(round, p, label)
+      local out = ("%s/out%d-%d"):format(dir, round, p.round)
+      local res, rmsg, rcode = vss.restore{ store = store, backup = p.id, location = "new", to = out,
+                                            progress = false }
+      local got = out .. t.root
+      local diffs
+      if res or support.exists(got) then
+        diffs = assert(tree.compare(p.ref, got, { ignore = ignore }))
+      else
+        diffs = { { path = ".", what = "restore", a = nil, b = tostring(rmsg) .. " " .. tostring(rcode) } }
+      end
+      nrestores = nrestores + 1
+      checked[p.round] = true
+      for _, d in ipairs(diffs) do
+        local k = d.what == "missing" and "missing " .. tostring(d.a)
+          or d.what == "extra" and "extra " .. tostring(d.b)
+          or d.what == "type" and ("type %s -> %s"):format(d.a, d.b)
+          or d.what == "mtime" and (d.path == "." and "mtime of the top" or "mtime")
+          or d.what
+        tally[k] = (tally[k] or 0) + 1
+        example[k] = example[k] or tree.format(d)
+      end
+      if #diffs > 0 and (not survey or #failures == 0) then
+        failures[#failures + 1] = ("round %d, %s point %d (%s%s) after:\n    %s\n%s"):format(
+          round, label, p.round, p.type, p.differenced and ", differenced" or "", p.mutations, lines(diffs))
+      end
+      drop(out)
+      return #diffs == 0
+    end
     for round = 1, rounds do
       local from = #t.log + 1
       if round > 1 then for _ = 1, r(3) do t:mutate() end end
@@ -149,46 +188,43 @@ describe("every point in time restores exactly (property)", function()
       local b, msg, code = vss.backup{ writers = { w }, store = store, type = bt, snapshot = false,
                                        progress = false }
       assert(b, ("seed %d round %d: backup %s: %s (%s)"):format(seed, round, bt, msg, code))
-      points[#points + 1] = { id = b.id, ref = ref, type = bt, differenced = use_differenced,
-                              mutations = table.concat(t.log, "\n    ", from) }
-      for j, p in ipairs(points) do
-        local out = ("%s/out%d-%d"):format(dir, round, j)
-        local res, rmsg, rcode = vss.restore{ store = store, backup = p.id, location = "new", to = out,
-                                              progress = false }
-        local got = out .. t.root
-        local diffs
-        if res or support.exists(got) then
-          diffs = assert(tree.compare(p.ref, got, { ignore = ignore }))
-        else
-          diffs = { { path = ".", what = "restore", a = nil, b = tostring(rmsg) .. " " .. tostring(rcode) } }
+      local p = { id = b.id, ref = ref, type = bt, differenced = use_differenced, round = round,
+                  mutations = table.concat(t.log, "\n    ", from) }
+      -- the newest point, every round
+      if not check(round, p, "newest") and not survey then break end
+      -- keep its reference for the next sample?
+      if round == 1 or bt == "differential" or r(4) == 1 then
+        if bt == "differential" then
+          for i = #kept, 1, -1 do
+            if kept[i].type == "differential" then drop(kept[i].ref); table.remove(kept, i) end
+          end
         end
-        npoints = npoints + 1
-        for _, d in ipairs(diffs) do
-          local k = d.what == "missing" and "missing " .. tostring(d.a)
-            or d.what == "extra" and "extra " .. tostring(d.b)
-            or d.what == "type" and ("type %s -> %s"):format(d.a, d.b)
-            or d.what == "mtime" and (d.path == "." and "mtime of the top" or "mtime")
-            or d.what
-          tally[k] = (tally[k] or 0) + 1
-          example[k] = example[k] or tree.format(d)
-        end
-        if #diffs > 0 and (not survey or #failures == 0) then
-          failures[#failures + 1] = ("round %d, point %d (%s%s) after:\n    %s\n%s"):format(
-            round, j, p.type, p.differenced and ", differenced" or "", p.mutations, lines(diffs))
-          failures.diffs = failures.diffs or diffs
-        end
-        mutate.thaw(out)
-        support.rm_rf(out)
-        if #failures > 0 and not survey then break end
+        kept[#kept + 1] = p
+      else
+        drop(ref)
       end
-      if #failures > 0 and not survey then break end
+      -- every `every` rounds and at the end: the kept older points
+      if round % every == 0 or round == rounds then
+        local stop = false
+        for _, q in ipairs(kept) do
+          if q ~= p and not check(round, q, "older") and not survey then stop = true; break end
+        end
+        if stop then break end
+        -- drop the random ones; the first full and the latest differential stay
+        for i = #kept, 1, -1 do
+          local q = kept[i]
+          if q.round ~= 1 and q.type ~= "differential" then drop(q.ref); table.remove(kept, i) end
+        end
+      end
     end
     if survey then
       local keys = {}
       for k in pairs(tally) do keys[#keys + 1] = k end
       table.sort(keys, function(x, y) return tally[x] > tally[y] end)
-      io.stderr:write(("\nsurvey, LUAVSS_SEED=%d, %d rounds, %d restored points:\n"):format(
-        seed, rounds, npoints))
+      local n = 0
+      for _ in pairs(checked) do n = n + 1 end
+      io.stderr:write(("\nsurvey, LUAVSS_SEED=%d, %d rounds, %d restores, %d points:\n"):format(
+        seed, rounds, nrestores, n))
       for _, k in ipairs(keys) do
         io.stderr:write(("%6d  %-28s e.g. %s\n"):format(tally[k], k, example[k]))
       end
