@@ -22,21 +22,8 @@ end
 -- A writer of one recursive set, root, differenced on an incremental or
 -- differential with the time time() gives (0: the requester decides).
 local function writer(root, time)
-  return vss.writer{
-    name = "detect", writer_id = WID, instance_id = IID,
-    identify = function(wm)
-      wm:set_backup_schema{ "differential", "incremental", "last_modify" }
-      wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
-      wm:add_component("filegroup", nil, "tree", { selectable = false })
-      wm:add_files_to_file_group(nil, "tree", root, "*", true)
-    end,
-    post_snapshot = function(bc, comps)
-      local bt = bc:get_backup_state().backup_type
-      if bt == "incremental" or bt == "differential" then
-        comps[1]:add_differenced_files_by_last_modify_time(root, "*", true, time and time() or 0)
-      end
-    end,
-  }
+  return support.tree_writer(root, { name = "detect", writer_id = WID, instance_id = IID,
+                                     time = time })
 end
 
 -- The regular files a backup stored (data or link), by name.

@@ -101,21 +101,8 @@ end)
 -- incremental or differential it reports the set as differenced files
 -- (writer time 0: since its previous backup) when differenced() says so.
 local function tree_writer(root, differenced)
-  return vss.writer{
-    name = "tree", writer_id = WID, instance_id = IID,
-    identify = function(wm)
-      wm:set_backup_schema{ "differential", "incremental", "last_modify" }
-      wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
-      wm:add_component("filegroup", nil, "tree", { selectable = false })
-      wm:add_files_to_file_group(nil, "tree", root, "*", true)
-    end,
-    post_snapshot = function(bc, comps)
-      local bt = bc:get_backup_state().backup_type
-      if (bt == "incremental" or bt == "differential") and differenced() then
-        comps[1]:add_differenced_files_by_last_modify_time(root, "*", true, 0)
-      end
-    end,
-  }
+  return support.tree_writer(root, { writer_id = WID, instance_id = IID,
+                                     differenced = differenced })
 end
 
 describe("every point in time restores exactly (property)", function()

@@ -92,4 +92,31 @@ function M.exists(path)
   return false
 end
 
+--- A writer whose one component ("tree") is the tree under root, a
+-- recursive file set. On an incremental or differential it reports the set
+-- as differenced files with the time opts.time() gives (default 0: the
+-- requester decides), unless opts.differenced() says not to.
+-- opts: name, writer_id, instance_id, time, differenced.
+function M.tree_writer(root, opts)
+  local vss = require "vss"
+  opts = opts or {}
+  return vss.writer{
+    name = opts.name or "tree", writer_id = opts.writer_id, instance_id = opts.instance_id,
+    identify = function(wm)
+      wm:set_backup_schema{ "differential", "incremental", "last_modify" }
+      wm:set_restore_method("restore_if_can_replace", nil, nil, "never", false)
+      wm:add_component("filegroup", nil, "tree", { selectable = false })
+      wm:add_files_to_file_group(nil, "tree", root, "*", true)
+    end,
+    post_snapshot = function(bc, comps)
+      local bt = bc:get_backup_state().backup_type
+      if (bt == "incremental" or bt == "differential")
+        and (opts.differenced == nil or opts.differenced()) then
+        comps[1]:add_differenced_files_by_last_modify_time(root, "*", true,
+                                                           opts.time and opts.time() or 0)
+      end
+    end,
+  }
+end
+
 return M
