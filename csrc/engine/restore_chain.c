@@ -32,8 +32,12 @@ static int check_options(const vss_restore_options *o, vss_error *e)
 {
     if (o->location < 0 || o->location > VSS_RESTORE_LOCATION_NEW)
         return vss_error_set(e, EINVAL, "restore: unknown location %d", o->location);
+    /* Without location "new" they would be ignored and the files laid in
+     * place, over the live ones: refused here, for every caller. */
     if (o->to != NULL && o->location != VSS_RESTORE_LOCATION_NEW)
-        return vss_error_set(e, EINVAL, "restore: 'to' goes with the new target");
+        return vss_error_set(e, EINVAL, "restore: 'to' goes with location \"new\" only");
+    if (o->nnew_targets > 0 && o->location != VSS_RESTORE_LOCATION_NEW)
+        return vss_error_set(e, EINVAL, "restore: new targets go with location \"new\" only");
     if (o->to != NULL && o->to[0] != '/')
         return vss_error_set(e, EINVAL, "restore: 'to' must be an absolute path, not '%s'", o->to);
     for (size_t i = 0; i < o->nnew_targets; i++)

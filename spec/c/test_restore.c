@@ -538,7 +538,11 @@ TEST(options_and_an_empty_store_are_refused_before_anything_is_read)
     vss_error e;
     vss_restore_options o = {.to = "/tmp/x"};
     CHECK(vss_restore(f.store, NULL, 0, &o, &r, &e) == VSS_FAIL);
-    CHECK_CONTAINS(e.message, "'to' goes with the new target");
+    CHECK_CONTAINS(e.message, "'to' goes with location \"new\" only");
+    vss_restore_new_target nt = {.path = "/srv", .filespec = "*", .to = "/tmp/x"};
+    o = (vss_restore_options){.new_targets = &nt, .nnew_targets = 1};
+    CHECK(vss_restore(f.store, NULL, 0, &o, &r, &e) == VSS_FAIL);
+    CHECK_CONTAINS(e.message, "new targets go with location \"new\" only");
     o = (vss_restore_options){.location = 7};
     CHECK(vss_restore(f.store, NULL, 0, &o, &r, &e) == VSS_FAIL);
     CHECK(e.code == EINVAL);
